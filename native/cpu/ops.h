@@ -1,0 +1,66 @@
+// The CPU operator interface. Plain C++: nothing here knows about N-API.
+// All tensors are float32, NCHW, dense and row-major. Callers (the N-API
+// layer) have validated every shape; functions here assert invariants only.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+
+namespace resnode::cpu {
+
+enum class Isa { scalar = 0, avx2 = 1, avx512 = 2 };
+
+// Detected once by CPUID (and RESNODE_ISA=scalar|avx2|avx512 caps it).
+Isa detected_isa();
+// The ISA new packings and kernels use. set_active_isa() clamps to detected_isa().
+Isa active_isa();
+void set_active_isa(Isa isa);
+const char* isa_name(Isa isa);  // "scalar" | "avx2" | "avx512f"
+
+// Threads: a persistent pool shared by the process; the caller's thread joins in.
+int default_threads();           // number of cores
+int global_threads();            // setThreads(n) value, default default_threads()
+void set_global_threads(int n);  // n >= 1
+
+struct Conv2dShape {
+  int64_t n, c_in, h, w;          // input dims
+  int64_t c_out, kh, kw, groups;  // weight is [c_out, c_in/groups, kh, kw]
+  int64_t stride_h, stride_w, dil_h, dil_w;
+  int64_t pad_top, pad_left, pad_bottom, pad_right;
+  int64_t out_h, out_w;           // already derived by the caller
+};
+
+// Weights packed once for the ISA active at packing time (it remembers its
+// micro-kernel config, so later ISA changes do not invalidate it).
+class PackedConv;
+std::shared_ptr<PackedConv> pack_conv2d(const float* weight, const float* bias /*nullable*/,
+                                        int64_t c_out, int64_t c_in_per_group, int64_t kh,
+                                        int64_t kw, int64_t groups);
+
+// y = act(conv(x, W) + bias + residual). residual (nullable) has y's shape.
+// The bias, residual add and ReLU are applied as each GEMM tile is stored.
+void conv2d(const Conv2dShape& s, const PackedConv& w, const float* x, const float* residual,
+            bool relu, float* y, int threads);
+
+// Fully connected: y[m, n] = sum_k x[m, k] * W[n, k] + bias[n]; W is [n_out, k].
+class PackedGemm;
+std::shared_ptr<PackedGemm> pack_gemm(const float* weight, const float* bias, int64_t n_out,
+                                      int64_t k);
+void gemm(const PackedGemm& w, const float* x, int64_t m, bool relu, float* y, int threads);
+
+struct Pool2dShape {
+  int64_t n, c, h, w;
+  int64_t kh, kw, stride_h, stride_w, dil_h, dil_w;
+  int64_t pad_top, pad_left, pad_bottom, pad_right;
+  int64_t out_h, out_w;  // derived by the caller (ceil_mode already applied)
+};
+void max_pool2d(const Pool2dShape& s, const float* x, float* y, int threads);
+// count_include_pad: divide by kh*kw (clipped to the padded extent) rather than
+// by the number of in-bounds taps, as ONNX AveragePool defines it.
+void average_pool2d(const Pool2dShape& s, bool count_include_pad, const float* x, float* y,
+                    int threads);
+void global_average_pool(int64_t n, int64_t c, int64_t hw, const float* x, float* y, int threads);
+// y = a + b (same shape), optional ReLU.
+void add(const float* a, const float* b, int64_t count, bool relu, float* y, int threads);
+
+}  // namespace resnode::cpu

@@ -1,0 +1,38 @@
+// The one op interface that every backend implements (native, js, cuda).
+// Shapes have been validated by src/ops.ts before these are called, and output
+// buffers are allocated by the caller: a kernel writes y and allocates nothing
+// that outlives the call.
+import type { NativeConvParams, NativePoolParams } from '../native-binding.js';
+
+export type BackendName = 'native' | 'js' | 'cuda';
+
+/** Weights packed once per backend (opaque to callers). */
+export interface PackedWeights {
+  readonly backend: BackendName;
+}
+
+export type ConvParams = NativeConvParams;
+export type PoolParams = NativePoolParams;
+
+export interface KernelBackend {
+  readonly name: BackendName;
+  /** weight: [cOut, cIn/groups, kh, kw] flattened; bias: [cOut] or null. */
+  packConv2d(weight: Float32Array, bias: Float32Array | null, cOut: number, cInPerGroup: number, kh: number, kw: number, groups: number): PackedWeights;
+  /** y = act(conv(x) + bias + residual); residual has y's shape or is null. */
+  conv2dSync(packed: PackedWeights, x: Float32Array, residual: Float32Array | null, y: Float32Array, p: ConvParams): void;
+  conv2d(packed: PackedWeights, x: Float32Array, residual: Float32Array | null, y: Float32Array, p: ConvParams): Promise<void>;
+
+  /** weight: [nOut, k]; y[m, n] = sum_k x[m, k]·W[n, k] + bias[n]. */
+  packGemm(weight: Float32Array, bias: Float32Array | null, nOut: number, k: number): PackedWeights;
+  gemmSync(packed: PackedWeights, x: Float32Array, m: number, relu: boolean, y: Float32Array, threads: number): void;
+  gemm(packed: PackedWeights, x: Float32Array, m: number, relu: boolean, y: Float32Array, threads: number): Promise<void>;
+
+  maxPoolSync(x: Float32Array, y: Float32Array, p: PoolParams): void;
+  maxPool(x: Float32Array, y: Float32Array, p: PoolParams): Promise<void>;
+  averagePoolSync(x: Float32Array, y: Float32Array, p: PoolParams, countIncludePad: boolean): void;
+  averagePool(x: Float32Array, y: Float32Array, p: PoolParams, countIncludePad: boolean): Promise<void>;
+  globalAveragePoolSync(x: Float32Array, y: Float32Array, n: number, c: number, hw: number, threads: number): void;
+  globalAveragePool(x: Float32Array, y: Float32Array, n: number, c: number, hw: number, threads: number): Promise<void>;
+  addSync(a: Float32Array, b: Float32Array, y: Float32Array, relu: boolean, threads: number): void;
+  add(a: Float32Array, b: Float32Array, y: Float32Array, relu: boolean, threads: number): Promise<void>;
+}

@@ -1,0 +1,68 @@
+// The contract between the TypeScript layer and the compiled addon
+// (build/Release/resnode.node). TypeScript validates every argument before it
+// reaches these functions; the addon trusts shapes and only asserts invariants.
+// Each op has a synchronous form and an async form that runs on the libuv pool
+// and resolves when the output buffer has been written.
+
+export type NativeIsa = 'avx512f' | 'avx2' | 'scalar';
+
+/** Opaque handle to weights packed once for the ISA active at pack time. */
+export interface NativePacked {
+  readonly __packed: unique symbol;
+}
+
+export interface NativeConvParams {
+  /** [n, cIn, h, w] */
+  inputDims: number[];
+  /** cOut, kh, kw, groups must match the packed weights */
+  cOut: number;
+  kh: number;
+  kw: number;
+  groups: number;
+  /** [sh, sw] */
+  strides: number[];
+  /** [top, left, bottom, right] */
+  pads: number[];
+  /** [dh, dw] */
+  dilations: number[];
+  /** [outH, outW] */
+  outDims: number[];
+  relu: boolean;
+  threads: number;
+}
+
+export interface NativePoolParams {
+  inputDims: number[]; // [n, c, h, w]
+  kernel: number[]; // [kh, kw]
+  strides: number[];
+  pads: number[]; // [top, left, bottom, right]
+  dilations: number[];
+  outDims: number[]; // [outH, outW]
+  threads: number;
+}
+
+export interface NativeBinding {
+  info(): { isa: NativeIsa; detectedIsa: NativeIsa; threads: number; defaultThreads: number; cuda: { compiled: boolean; available: boolean; device?: string } };
+  /** 'auto' restores the detected ISA; a path the CPU lacks throws. */
+  setIsa(isa: NativeIsa | 'auto'): void;
+  setThreads(n: number): void;
+
+  /** weight: [cOut, cIn/groups, kh, kw] flattened; bias: [cOut] or null. */
+  packConv2d(weight: Float32Array, bias: Float32Array | null, cOut: number, cInPerGroup: number, kh: number, kw: number, groups: number): NativePacked;
+  conv2dSync(packed: NativePacked, x: Float32Array, residual: Float32Array | null, y: Float32Array, p: NativeConvParams): void;
+  conv2d(packed: NativePacked, x: Float32Array, residual: Float32Array | null, y: Float32Array, p: NativeConvParams): Promise<void>;
+
+  /** weight: [nOut, k] (y = x·Wᵀ + b); bias: [nOut] or null. */
+  packGemm(weight: Float32Array, bias: Float32Array | null, nOut: number, k: number): NativePacked;
+  gemmSync(packed: NativePacked, x: Float32Array, m: number, relu: boolean, y: Float32Array, threads: number): void;
+  gemm(packed: NativePacked, x: Float32Array, m: number, relu: boolean, y: Float32Array, threads: number): Promise<void>;
+
+  maxPoolSync(x: Float32Array, y: Float32Array, p: NativePoolParams): void;
+  maxPool(x: Float32Array, y: Float32Array, p: NativePoolParams): Promise<void>;
+  averagePoolSync(x: Float32Array, y: Float32Array, p: NativePoolParams, countIncludePad: boolean): void;
+  averagePool(x: Float32Array, y: Float32Array, p: NativePoolParams, countIncludePad: boolean): Promise<void>;
+  globalAveragePoolSync(x: Float32Array, y: Float32Array, n: number, c: number, hw: number, threads: number): void;
+  globalAveragePool(x: Float32Array, y: Float32Array, n: number, c: number, hw: number, threads: number): Promise<void>;
+  addSync(a: Float32Array, b: Float32Array, y: Float32Array, relu: boolean, threads: number): void;
+  add(a: Float32Array, b: Float32Array, y: Float32Array, relu: boolean, threads: number): Promise<void>;
+}
