@@ -1,12 +1,77 @@
 {
+  # The default CPU build (npm install / npm run build:native). Each ISA's
+  # micro-kernels live in their own static library with their own flags, chosen
+  # by file-name suffix (the same rule as CMakeLists.txt):
+  #   *__avx512f.cc : -mavx512f -mavx512bw -mavx512vl -mavx512dq -mfma
+  #   *__avx2.cc    : -mavx2 -mfma
+  #   anything else : no ISA flags, so the addon loads on any x86-64 and
+  #                   dispatches by CPUID at run time.
+  "target_defaults": {
+    "cflags": [ "-O3", "-fPIC", "-fvisibility=hidden" ],
+    "cflags_cc": [ "-std=c++17", "-O3", "-fexceptions" ],
+    "cflags_cc!": [ "-fno-exceptions", "-std=gnu++17", "-std=gnu++20" ],
+    "defines": [ "NDEBUG" ]
+  },
   "targets": [
     {
+      "target_name": "resnode_avx512f",
+      "type": "static_library",
+      "sources": [
+        "native/cpu/gemm/f32_gemm_14x32__avx512f.cc",
+        "native/cpu/gemm/f32_gemm_8x32__avx512f.cc",
+        "native/cpu/gemm/f32_gemm_14x16__avx512f.cc",
+        "native/cpu/gemm/f32_gemm_8x16__avx512f.cc",
+        "native/cpu/gemm/f32_gemm_14x1__avx512f.cc",
+        "native/cpu/gemm/f32_gemm_8x1__avx512f.cc",
+        "native/cpu/im2col__avx512f.cc",
+        "native/cpu/peak__avx512f.cc",
+        "native/cpu/winograd/f32_winograd_4x4_3x3__avx512f.cc"
+      ],
+      "cflags": [ "-mavx512f", "-mavx512bw", "-mavx512vl", "-mavx512dq", "-mfma" ]
+    },
+    {
+      "target_name": "resnode_avx2",
+      "type": "static_library",
+      "sources": [ "native/cpu/gemm/f32_gemm_6x16__avx2.cc", "native/cpu/peak__avx2.cc" ],
+      "cflags": [ "-mavx2", "-mfma" ]
+    },
+    {
       "target_name": "resnode",
-      "sources": [ "native/addon.cc" ],
-      "include_dirs": [ "<!(node -p \"require('node-addon-api').include_dir\")" ],
-      "defines": [ "NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_DEPRECATED" ],
-      "cflags_cc": [ "-std=c++17", "-O3", "-fexceptions" ],
-      "cflags_cc!": [ "-fno-exceptions" ]
+      "dependencies": [ "resnode_avx512f", "resnode_avx2" ],
+      "sources": [
+        "native/addon.cc",
+        "native/napi/args.cc",
+        "native/napi/conv.cc",
+        "native/napi/eltwise.cc",
+        "native/napi/gemm.cc",
+        "native/napi/info.cc",
+        "native/napi/packed.cc",
+        "native/napi/pool.cc",
+        "native/napi/stats.cc",
+        "native/napi/plan.cc",
+        "native/napi/backward.cc",
+        "native/cpu/config.cc",
+        "native/cpu/conv2d.cc",
+        "native/cpu/eltwise.cc",
+        "native/cpu/fc.cc",
+        "native/cpu/gemm_driver.cc",
+        "native/cpu/im2col.cc",
+        "native/cpu/isa.cc",
+        "native/cpu/pack.cc",
+        "native/cpu/peak.cc",
+        "native/cpu/winograd/winograd.cc",
+        "native/cpu/pool.cc",
+        "native/cpu/scratch.cc",
+        "native/cpu/threadpool.cc",
+        "native/cpu/backward/batch_norm_backward.cc",
+        "native/cpu/backward/conv2d_backward.cc",
+        "native/cpu/backward/eltwise_backward.cc",
+        "native/cpu/backward/gemm_backward.cc",
+        "native/cpu/gemm/f32_gemm_4x8__scalar.cc"
+      ],
+      "include_dirs": [ "<!(node -p \"require('node-addon-api').include_dir\")", "native" ],
+      "defines": [ "NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_DEPRECATED", "NAPI_CPP_EXCEPTIONS", "NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS" ],
+      "ldflags": [ "-Wl,-z,nodelete", "-pthread" ]
     }
   ]
 }

@@ -41,6 +41,39 @@ export interface NativePoolParams {
   threads: number;
 }
 
+/** Opaque handle to a checked op sequence (createPlan). */
+export interface NativePlan {
+  readonly __plan: unique symbol;
+}
+
+/**
+ * One step of a plan. `inputs`/`output` index the buffer list given to
+ * runPlan/runPlanSync; the other fields are the arguments the per-op sync
+ * functions take (conv: inputs [x] or [x, residual]; add: [a, b]; else [x]).
+ */
+export type NativePlanStep = { inputs: number[]; output: number } & (
+  | { op: 'conv'; packed: NativePacked; p: NativeConvParams }
+  | { op: 'gemm'; packed: NativePacked; m: number; relu: boolean; threads: number }
+  | { op: 'maxPool'; p: NativePoolParams }
+  | { op: 'averagePool'; p: NativePoolParams; countIncludePad: boolean }
+  | { op: 'globalAveragePool'; n: number; c: number; hw: number; threads: number }
+  | { op: 'add'; count: number; relu: boolean; threads: number }
+  | { op: 'copy' | 'relu'; count: number }
+  | { op: 'transpose'; rows: number; cols: number }
+);
+
+/** Process-wide native resource counters (all environments and worker_threads). */
+export interface NativeStats {
+  /** packConv2d/packGemm handles neither collected nor released. */
+  packedHandles: number;
+  /** Their packed bytes. */
+  packedBytes: number;
+  /** Async ops (and runPlan calls) queued or running. */
+  asyncInFlight: number;
+  /** Per-thread kernel scratch held now (grown on demand, kept for reuse). */
+  scratchBytes: number;
+}
+
 export interface NativeBinding {
   info(): { isa: NativeIsa; detectedIsa: NativeIsa; threads: number; defaultThreads: number; cuda: { compiled: boolean; available: boolean; device?: string } };
   /** 'auto' restores the detected ISA; a path the CPU lacks throws. */
@@ -48,7 +81,10 @@ export interface NativeBinding {
   setThreads(n: number): void;
 
   /** weight: [cOut, cIn/groups, kh, kw] flattened; bias: [cOut] or null. */
-  packConv2d(weight: Float32Array, bias: Float32Array | null, cOut: number, cInPerGroup: number, kh: number, kw: number, groups: number): NativePacked;
+  /** mode 'fast' also packs Winograd F(4×4,3×3) weights for 3×3 groups-1 convs (AVX-512 only). */
+  packConv2d(weight: Float32Array, bias: Float32Array | null, cOut: number, cInPerGroup: number, kh: number, kw: number, groups: number, mode?: 'exact' | 'fast'): NativePacked;
+  /** The fp32 FMA peak (GFLOP/s) of `threads` threads, measured now on the active ISA. */
+  measurePeak(threads: number): number;
   conv2dSync(packed: NativePacked, x: Float32Array, residual: Float32Array | null, y: Float32Array, p: NativeConvParams): void;
   conv2d(packed: NativePacked, x: Float32Array, residual: Float32Array | null, y: Float32Array, p: NativeConvParams): Promise<void>;
 
@@ -65,4 +101,15 @@ export interface NativeBinding {
   globalAveragePool(x: Float32Array, y: Float32Array, n: number, c: number, hw: number, threads: number): Promise<void>;
   addSync(a: Float32Array, b: Float32Array, y: Float32Array, relu: boolean, threads: number): void;
   add(a: Float32Array, b: Float32Array, y: Float32Array, relu: boolean, threads: number): Promise<void>;
+
+  stats(): NativeStats;
+  /** Frees a packed-weight or plan handle now (idempotent); later use throws TypeError "…has been released". */
+  release(handle: NativePacked | NativePlan): void;
+
+  /** Checks the steps once; the plan keeps its own reference to the packed weights. */
+  createPlan(steps: NativePlanStep[]): NativePlan;
+  /** Runs every step in order; checks the buffers' types, lengths and overlaps first. */
+  runPlanSync(plan: NativePlan, buffers: Float32Array[]): void;
+  /** As runPlanSync, in one job on the libuv pool. */
+  runPlan(plan: NativePlan, buffers: Float32Array[]): Promise<void>;
 }

@@ -1,0 +1,47 @@
+#include "config.h"
+
+#include "pack.h"
+
+namespace resnode::cpu {
+namespace {
+
+// Per ISA, the micro-kernels in order of preference; all of one ISA share nr
+// (so B packings are interchangeable) and differ in mr.
+// kc x nr B panels (~32 KB) stay in L1; kc x nc packed B stays in L2.
+const GemmConfig kScalar[] = {
+    {Isa::scalar, 4, 8, f32_gemm_4x8__scalar, nullptr, nullptr, pack_a_panels, pack_bt_panels, im2col_pack,
+     "f32_gemm_4x8__scalar", 256, 512},
+};
+const GemmConfig kAvx2[] = {
+    {Isa::avx2, 6, 16, f32_gemm_6x16__avx2, nullptr, nullptr, pack_a_panels, pack_bt_panels, im2col_pack,
+     "f32_gemm_6x16__avx2", 256, 768},
+};
+const GemmConfig kAvx512[] = {
+    {Isa::avx512, 14, 32, f32_gemm_14x32__avx512f, f32_gemm_14x16__avx512f, f32_gemm_14x1__avx512f,
+     pack_a_panels, pack_bt_panels,
+     im2col_pack__avx512f, "f32_gemm_14x32__avx512f", 256, 512},
+    {Isa::avx512, 8, 32, f32_gemm_8x32__avx512f, f32_gemm_8x16__avx512f, f32_gemm_8x1__avx512f,
+     pack_a_panels, pack_bt_panels,
+     im2col_pack__avx512f, "f32_gemm_8x32__avx512f", 256, 512},
+};
+
+template <size_t N>
+const GemmConfig& pick(const GemmConfig (&table)[N], size_t m) {
+  // Fewest padded rows; ties go to the earlier (larger mr) kernel.
+  const GemmConfig* best = &table[0];
+  for (const GemmConfig& c : table)
+    if (m && round_up(m, c.mr) < round_up(m, best->mr)) best = &c;
+  return *best;
+}
+
+}  // namespace
+
+const GemmConfig& gemm_config(Isa isa, size_t m) {
+  switch (isa) {
+    case Isa::avx512: return pick(kAvx512, m);
+    case Isa::avx2: return pick(kAvx2, m);
+    default: return pick(kScalar, m);
+  }
+}
+
+}  // namespace resnode::cpu

@@ -1,0 +1,45 @@
+// The micro-kernel table: one GEMM configuration per ISA, chosen once.
+// A packed weight handle stores a pointer to the config it was packed with, so
+// changing the active ISA later never invalidates existing packings.
+#pragma once
+#include <cstddef>
+
+#include "gemm/ukernel.h"
+#include "im2col.h"
+#include "ops.h"
+
+namespace resnode::cpu {
+
+// Packs rows [0, m) x cols [0, k) of a row-major matrix (row stride ld) into
+// ceil(m / mr) micro-panels, k-major, zero-padding rows >= m. Panel p starts at
+// dst + p * k * mr.
+using pack_a_fn = void (*)(const float* src, size_t ld, size_t m, size_t k, size_t mr,
+                           float* dst);
+// Packs B = src^T, where src is row-major [n, k] (row stride ld): ceil(n / nr)
+// panels of k x nr, k-major, zero-padding cols >= n. Panel q starts at dst + q * k * nr.
+using pack_bt_fn = void (*)(const float* src, size_t ld, size_t n, size_t k, size_t nr,
+                            float* dst);
+
+struct GemmConfig {
+  Isa isa;
+  size_t mr, nr;
+  f32_gemm_ukernel_fn ukernel;
+  // Optional: the same mr with nr / 2 columns, for column tails of at most
+  // nr / 2 (it reads the first half of an nr-wide packed panel), or null.
+  f32_gemm_ukernel_fn ukernel_half;
+  // Optional: one column (nc == 1) with the same mr, for column tails of 1-2, or null.
+  f32_gemm_ukernel_fn ukernel_col;
+  pack_a_fn pack_a;
+  pack_bt_fn pack_bt;
+  im2col_pack_fn im2col;  // activations -> nr-wide B panels (conv2d)
+  const char* ukernel_name;
+  // Cache blocking: K block (rows of a B panel kept hot) and N block (columns
+  // of packed B kept in L2).
+  size_t kc, nc;
+};
+
+// The micro-kernel for `isa` that wastes the fewest padded rows on an M of m
+// rows (m == 0: the ISA's default kernel).
+const GemmConfig& gemm_config(Isa isa, size_t m = 0);
+
+}  // namespace resnode::cpu

@@ -1,0 +1,180 @@
+// conv2d: im2col (or the input itself for pointwise convolutions) times the
+// packed weights, with bias + residual + ReLU fused into the tile stores.
+// Groups whose output-channel count is tiny (depthwise) use a direct loop.
+#include <algorithm>
+#include <cmath>
+
+#include "common.h"
+#include "gemm_driver.h"
+#include "im2col.h"
+#include "ops.h"
+#include "pack.h"
+#include "winograd/winograd.h"
+#include "threadpool.h"
+
+namespace resnode::cpu {
+namespace {
+
+struct Im2colCtx {
+  ConvGeom geom;
+  const float* x;
+  size_t nr;
+  im2col_pack_fn fn;
+};
+
+void pack_b_im2col(const void* ctx, size_t k0, size_t kl, size_t n0, size_t ncols, float* dst) {
+  const auto* c = static_cast<const Im2colCtx*>(ctx);
+  c->fn(c->geom, c->x, k0, kl, n0, ncols, c->nr, dst);
+}
+
+// Packed B shared by all threads is worth it when the rows are split between
+// threads (else each would im2col the same columns) and it stays this small.
+constexpr size_t kSharedBMaxFloats = size_t(2) << 20;  // 8 MB
+constexpr size_t kDirectBMaxRows = 96;
+
+// Direct convolution for groups with very few output channels. One task per
+// (image, output channel) plane; the epilogue is applied per output value.
+void conv_direct(const Conv2dShape& s, const PackedConv& w, const float* x,
+                 const float* residual, bool relu, float* y, int threads) {
+  const int64_t m_g = w.m_per_group, cin_g = w.c_in_per_group;
+  const int64_t ohw = s.out_h * s.out_w;
+  const double flops = 2.0 * double(s.n * s.c_out * ohw) * double(cin_g * s.kh * s.kw);
+  const int t = threads_for_work(flops, threads);
+  const float* bias = w.bias_or_null();
+  parallel_for(size_t(s.n * s.c_out), t, [&](size_t task) {
+    const int64_t b = int64_t(task) / s.c_out, oc = int64_t(task) % s.c_out;
+    const int64_t g = oc / m_g;
+    const float* xg = x + (b * s.c_in + g * cin_g) * s.h * s.w;
+    const float* wk = w.weights.get() + oc * cin_g * s.kh * s.kw;
+    float* yp = y + (b * s.c_out + oc) * ohw;
+    const float* rp = residual ? residual + (b * s.c_out + oc) * ohw : nullptr;
+    const float bv = bias ? bias[oc] : 0.0f;
+    for (int64_t oy = 0; oy < s.out_h; ++oy) {
+      for (int64_t ox = 0; ox < s.out_w; ++ox) {
+        float acc = 0.0f;
+        for (int64_t ci = 0; ci < cin_g; ++ci) {
+          const float* plane = xg + ci * s.h * s.w;
+          const float* wc = wk + ci * s.kh * s.kw;
+          for (int64_t ky = 0; ky < s.kh; ++ky) {
+            const int64_t iy = oy * s.stride_h - s.pad_top + ky * s.dil_h;
+            if (iy < 0 || iy >= s.h) continue;
+            for (int64_t kx = 0; kx < s.kw; ++kx) {
+              const int64_t ix = ox * s.stride_w - s.pad_left + kx * s.dil_w;
+              if (ix < 0 || ix >= s.w) continue;
+              acc += plane[iy * s.w + ix] * wc[ky * s.kw + kx];
+            }
+          }
+        }
+        const int64_t o = oy * s.out_w + ox;
+        float v = acc + bv;
+        if (rp) v += rp[o];
+        if (relu && v < 0.0f) v = 0.0f;
+        yp[o] = v;
+      }
+    }
+  });
+}
+
+}  // namespace
+
+void conv2d(const Conv2dShape& s, const PackedConv& w, const float* x, const float* residual,
+            bool relu, float* y, int threads) {
+  RN_CHECK(x && y && w.weights);
+  RN_CHECK(s.n > 0 && s.c_in > 0 && s.h > 0 && s.w > 0 && s.out_h > 0 && s.out_w > 0);
+  RN_CHECK(s.c_out == w.c_out && s.kh == w.kh && s.kw == w.kw && s.groups == w.groups);
+  RN_CHECK(s.c_in == w.c_in_per_group * w.groups);
+  RN_CHECK(s.stride_h > 0 && s.stride_w > 0 && s.dil_h > 0 && s.dil_w > 0);
+  RN_CHECK(s.pad_top >= 0 && s.pad_left >= 0 && s.pad_bottom >= 0 && s.pad_right >= 0);
+  if (threads <= 0) threads = global_threads();
+  if (w.direct) return conv_direct(s, w, x, residual, relu, y, threads);
+  if (w.winograd && winograd_applicable(s) && winograd_profitable(s))
+    return winograd3x3(s, *w.winograd, x, residual, relu, y, threads);
+
+  const GemmConfig& cfg = *w.cfg;
+  const size_t M = size_t(w.m_per_group), K = size_t(w.k_per_group);
+  const size_t N = size_t(s.out_h * s.out_w);
+  const size_t units = size_t(s.n * s.groups);
+  const double flops = 2.0 * double(units) * double(M) * double(K) * double(N);
+  const int t = threads_for_work(flops, threads);
+  const size_t m_panels = div_up(M, cfg.mr), n_panels = div_up(N, cfg.nr);
+  size_t mc, nc;
+  plan_split(units, m_panels, n_panels, t, &mc, &nc);
+  const float* bias = w.bias_or_null();
+  const size_t in_plane = size_t(s.h * s.w);
+  const size_t cin_g = size_t(w.c_in_per_group);
+
+  // B panels are packed just before use: for pointwise (1x1, stride 1, no
+  // padding) convolutions that is a plain copy of input rows (B is the input,
+  // no im2col); otherwise im2col writes the panel. Reading B in place from the
+  // input was measured slower on every ResNet-50 1x1 shape: its rows are
+  // h*w floats apart and alias in L1, while a packed 32 KB panel stays in L1
+  // for all the A panels that reuse it.
+
+  // The GEMM of one unit (image b, group g).
+  auto setup = [&](size_t b, size_t g, Im2colCtx* ctx, GemmProblem* p) {
+    ctx->geom = ConvGeom{int64_t(cin_g), s.h,        s.w,     s.kh,    s.kw,
+                         s.stride_h,     s.stride_w, s.dil_h, s.dil_w, s.pad_top,
+                         s.pad_left,     s.out_h,    s.out_w};
+    ctx->x = x + (b * size_t(s.c_in) + g * cin_g) * in_plane;
+    ctx->nr = cfg.nr;
+    ctx->fn = cfg.im2col;
+    const size_t out_off = (b * size_t(s.c_out) + g * M) * N;
+    p->cfg = &cfg;
+    p->m = M;
+    p->n = N;
+    p->k = K;
+    p->a = w.group_panels(int64_t(g));
+    p->a_panel_stride = K * cfg.mr;
+    p->pack_b = pack_b_im2col;
+    p->pack_b_ctx = ctx;
+    p->c = y + out_off;
+    p->ldc = N;
+    p->bias_m = bias ? bias + g * M : nullptr;
+    p->residual = residual ? residual + out_off : nullptr;
+    p->ld_residual = N;
+    p->relu = relu;
+  };
+
+  const size_t b_floats = K * n_panels * cfg.nr;
+  if (nc == 1 && mc > 1 && b_floats <= kSharedBMaxFloats) {
+    // Small N, rows split between threads: im2col each unit once into a
+    // shared buffer (in parallel), then split the GEMM by row panels.
+    float* bshared = thread_scratch(1, b_floats);
+    const size_t kchunks = std::max<size_t>(1, std::min(K, div_up(size_t(t) * 4, n_panels)));
+    const size_t mchunks = mc;
+    for (size_t unit = 0; unit < units; ++unit) {
+      Im2colCtx ctx;
+      GemmProblem p;
+      setup(unit / size_t(s.groups), unit % size_t(s.groups), &ctx, &p);
+      parallel_for(n_panels * kchunks, t, [&](size_t task) {
+        const size_t q = task / kchunks, kc = task % kchunks;
+        const size_t k0 = kc * K / kchunks, k1 = (kc + 1) * K / kchunks;
+        const size_t n0 = q * cfg.nr, cols = std::min(cfg.nr, N - n0);
+        if (k1 > k0)
+          ctx.fn(ctx.geom, ctx.x, k0, k1 - k0, n0, cols, cfg.nr, bshared + q * K * cfg.nr + k0 * cfg.nr);
+      });
+      p.b_packed = bshared;
+      p.b_panel_stride = K * cfg.nr;
+      parallel_for(mchunks, t, [&](size_t i) {
+        size_t m0, m1;
+        chunk_range(i, mchunks, m_panels, cfg.mr, M, &m0, &m1);
+        gemm_block(p, m0, m1, 0, N);
+      });
+    }
+    return;
+  }
+
+  parallel_for(units * mc * nc, t, [&](size_t task) {
+    const size_t unit = task / (mc * nc), r = task % (mc * nc);
+    const size_t mi = r / nc, ni = r % nc;
+    Im2colCtx ctx;
+    GemmProblem p;
+    setup(unit / size_t(s.groups), unit % size_t(s.groups), &ctx, &p);
+    size_t m0, m1, n0, n1;
+    chunk_range(mi, mc, m_panels, cfg.mr, M, &m0, &m1);
+    chunk_range(ni, nc, n_panels, cfg.nr, N, &n0, &n1);
+    gemm_block(p, m0, m1, n0, n1);
+  });
+}
+
+}  // namespace resnode::cpu

@@ -1,0 +1,51 @@
+// Fully connected layer: y[m, n] = x[m, k] . W[n, k]^T + bias[n].
+// A = x packed into mr-row panels per call; B = W^T prepacked (pack_gemm).
+#include <algorithm>
+
+#include "common.h"
+#include "gemm_driver.h"
+#include "ops.h"
+#include "pack.h"
+#include "threadpool.h"
+
+namespace resnode::cpu {
+
+void gemm(const PackedGemm& w, const float* x, int64_t m, bool relu, float* y, int threads) {
+  RN_CHECK(x && y && m > 0 && w.weights);
+  // B (= W^T) was packed for w.cfg's nr; any kernel of that ISA shares nr, so
+  // pick the one with the fewest padded rows for this m.
+  const GemmConfig& cfg = gemm_config(w.cfg->isa, size_t(m));
+  RN_CHECK(cfg.nr == w.cfg->nr);
+  const size_t M = size_t(m), N = size_t(w.n_out), K = size_t(w.k);
+  if (threads <= 0) threads = global_threads();
+  const int t = threads_for_work(2.0 * double(M) * double(N) * double(K), threads);
+  // x packed into mr-row panels in this thread's scratch (read by the pool
+  // workers too; this thread waits for them), so a run allocates nothing.
+  float* apack = thread_scratch(1, round_up(M, cfg.mr) * K);
+  cfg.pack_a(x, K, M, K, cfg.mr, apack);
+  GemmProblem p;
+  p.cfg = &cfg;
+  p.m = M;
+  p.n = N;
+  p.k = K;
+  p.a = apack;
+  p.a_panel_stride = K * cfg.mr;
+  p.b_packed = w.weights.get();
+  p.b_panel_stride = K * cfg.nr;
+  p.c = y;
+  p.ldc = N;
+  p.bias_n = w.bias_or_null();
+  p.relu = relu;
+  const size_t m_panels = div_up(M, cfg.mr), n_panels = div_up(N, cfg.nr);
+  // Split columns first (weights are the big operand), rows when there are many.
+  const size_t tasks_n = std::min(n_panels, size_t(t) * 2);
+  const size_t tasks_m = std::min(m_panels, std::max<size_t>(1, size_t(t) * 2 / tasks_n));
+  parallel_for(tasks_m * tasks_n, t, [&](size_t task) {
+    size_t m0, m1, n0, n1;
+    chunk_range(task / tasks_n, tasks_m, m_panels, cfg.mr, M, &m0, &m1);
+    chunk_range(task % tasks_n, tasks_n, n_panels, cfg.nr, N, &n0, &n1);
+    gemm_block(p, m0, m1, n0, n1);
+  });
+}
+
+}  // namespace resnode::cpu

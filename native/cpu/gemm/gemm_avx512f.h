@@ -1,0 +1,128 @@
+// The AVX-512 micro-kernel body shared by f32_gemm_<MR>x<NR>__avx512f.cc:
+// an MR x (16 * NV) tile in MR * NV zmm accumulators; per k step NV 16-float
+// loads of B, MR broadcasts of A and MR * NV FMAs. The fused epilogue (bias,
+// residual, ReLU) is applied as the tile is stored, with masked stores for the
+// column tail. Include only from files compiled with the AVX-512 flags.
+#pragma once
+#include <immintrin.h>
+
+#include "ukernel.h"
+
+// GCC 12 flags _mm512_max_ps's internal _mm512_undefined_ps() as uninitialized.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+
+namespace resnode::cpu {
+namespace {
+
+// Lanes of column vector v (0 <= v < NV) that are < nc.
+inline __mmask16 col_mask(size_t nc, int v) {
+  const size_t lo = size_t(v) * 16;
+  if (nc >= lo + 16) return __mmask16(0xFFFF);
+  if (nc <= lo) return __mmask16(0);
+  return __mmask16((1u << (nc - lo)) - 1);
+}
+
+template <int MR, int NV>
+inline __attribute__((always_inline)) void gemm_avx512f(size_t mr, size_t nc, size_t kc,
+                                                        const float* a, const float* b,
+                                                        size_t ldb, float* c, size_t ldc,
+                                                        bool accumulate, const GemmEpilogue* ep) {
+  __m512 acc[MR][NV];
+#pragma GCC unroll 16
+  for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) acc[i][v] = _mm512_setzero_ps();
+
+  for (size_t k = 0; k < kc; ++k) {
+    __m512 bv[NV];
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) bv[v] = _mm512_loadu_ps(b + 16 * v);
+#pragma GCC unroll 16
+    for (int i = 0; i < MR; ++i) {
+      const __m512 ai = _mm512_set1_ps(a[i]);
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; ++v) acc[i][v] = _mm512_fmadd_ps(ai, bv[v], acc[i][v]);
+    }
+    a += MR;
+    b += ldb;
+  }
+
+  __mmask16 mask[NV];
+  __m512 bn[NV];
+  const bool has_bn = ep && ep->bias_n;
+#pragma GCC unroll 4
+  for (int v = 0; v < NV; ++v) {
+    mask[v] = col_mask(nc, v);
+    bn[v] = has_bn ? _mm512_maskz_loadu_ps(mask[v], ep->bias_n + 16 * v) : _mm512_setzero_ps();
+  }
+#pragma GCC unroll 16
+  for (int i = 0; i < MR; ++i) {
+    if (size_t(i) < mr) {
+      float* ci = c + i * ldc;
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; ++v) {
+        __m512 x = acc[i][v];
+        if (accumulate) x = _mm512_add_ps(x, _mm512_maskz_loadu_ps(mask[v], ci + 16 * v));
+        if (ep) {
+          if (ep->bias_m) x = _mm512_add_ps(x, _mm512_set1_ps(ep->bias_m[i]));
+          if (has_bn) x = _mm512_add_ps(x, bn[v]);
+          if (ep->residual)
+            x = _mm512_add_ps(x, _mm512_maskz_loadu_ps(
+                                     mask[v], ep->residual + i * ep->ld_residual + 16 * v));
+          if (ep->relu) x = _mm512_max_ps(_mm512_setzero_ps(), x);  // NaN passes through
+        }
+        _mm512_mask_storeu_ps(ci + 16 * v, mask[v], x);
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace resnode::cpu
+
+namespace resnode::cpu {
+namespace {
+
+// One column of C: MR rows (the A panel) x 1 column (b[k * ldb]), for column
+// tails of 1-2 that would otherwise waste a whole 16-wide vector per row.
+// The rows are the vector lanes; four k-interleaved accumulators hide latency.
+template <int MR>
+inline __attribute__((always_inline)) void gemm_col_avx512f(size_t mr, size_t kc,
+                                                            const float* a, const float* b,
+                                                            size_t ldb, float* c, size_t ldc,
+                                                            bool accumulate,
+                                                            const GemmEpilogue* ep) {
+  static_assert(MR <= 16, "one zmm of rows");
+  const __mmask16 am = __mmask16((1u << MR) - 1);
+  __m512 acc0 = _mm512_setzero_ps(), acc1 = acc0, acc2 = acc0, acc3 = acc0;
+  size_t k = 0;
+  for (; k + 4 <= kc; k += 4) {
+    acc0 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(am, a), _mm512_set1_ps(b[0]), acc0);
+    acc1 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(am, a + MR), _mm512_set1_ps(b[ldb]), acc1);
+    acc2 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(am, a + 2 * MR), _mm512_set1_ps(b[2 * ldb]), acc2);
+    acc3 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(am, a + 3 * MR), _mm512_set1_ps(b[3 * ldb]), acc3);
+    a += 4 * MR;
+    b += 4 * ldb;
+  }
+  for (; k < kc; ++k) {
+    acc0 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(am, a), _mm512_set1_ps(b[0]), acc0);
+    a += MR;
+    b += ldb;
+  }
+  alignas(64) float t[16];
+  _mm512_store_ps(t, _mm512_add_ps(_mm512_add_ps(acc0, acc1), _mm512_add_ps(acc2, acc3)));
+  for (size_t i = 0; i < mr; ++i) {
+    float v = t[i];
+    if (accumulate) v += c[i * ldc];
+    if (ep) {
+      if (ep->bias_m) v += ep->bias_m[i];
+      if (ep->bias_n) v += ep->bias_n[0];
+      if (ep->residual) v += ep->residual[i * ep->ld_residual];
+      if (ep->relu && v < 0.0f) v = 0.0f;  // NaN passes through
+    }
+    c[i * ldc] = v;
+  }
+}
+
+}  // namespace
+}  // namespace resnode::cpu

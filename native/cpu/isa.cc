@@ -1,0 +1,95 @@
+#include "isa.h"
+
+#include <atomic>
+#include <cstdlib>
+#include <cstring>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#define RN_X86 1
+#endif
+
+namespace resnode::cpu {
+namespace {
+
+#ifdef RN_X86
+uint64_t xgetbv0() {
+  uint32_t eax, edx;
+  // xgetbv with ecx=0; encoded as bytes so no -mxsave flag is needed.
+  __asm__ volatile(".byte 0x0f, 0x01, 0xd0" : "=a"(eax), "=d"(edx) : "c"(0));
+  return (uint64_t(edx) << 32) | eax;
+}
+#endif
+
+CpuFeatures detect() {
+  CpuFeatures f;
+#ifdef RN_X86
+  unsigned a, b, c, d;
+  if (!__get_cpuid(1, &a, &b, &c, &d)) return f;
+  const bool fma = c & (1u << 12), osxsave = c & (1u << 27), avx = c & (1u << 28);
+  if (!(osxsave && avx)) return f;
+  const uint64_t xcr0 = xgetbv0();
+  const bool os_ymm = (xcr0 & 0x6) == 0x6;           // SSE + AVX state
+  const bool os_zmm = (xcr0 & 0xE6) == 0xE6;         // + opmask, ZMM_Hi256, Hi16_ZMM
+  if (__get_cpuid_max(0, nullptr) < 7) return f;
+  __cpuid_count(7, 0, a, b, c, d);
+  const bool avx2 = b & (1u << 5);
+  const bool f512 = b & (1u << 16), dq = b & (1u << 17), bw = b & (1u << 30), vl = b & (1u << 31);
+  f.avx2_fma = os_ymm && avx2 && fma;
+  f.avx512 = f.avx2_fma && os_zmm && f512 && dq && bw && vl;
+#endif
+  return f;
+}
+
+Isa compute_detected() {
+  const CpuFeatures& f = cpu_features();
+  Isa hw = f.avx512 ? Isa::avx512 : f.avx2_fma ? Isa::avx2 : Isa::scalar;
+  if (const char* env = std::getenv("RESNODE_ISA")) {
+    Isa cap;
+    if (parse_isa(env, &cap) && cap < hw) hw = cap;
+  }
+  return hw;
+}
+
+std::atomic<int> g_active{-1};
+
+}  // namespace
+
+const CpuFeatures& cpu_features() {
+  static const CpuFeatures f = detect();
+  return f;
+}
+
+bool parse_isa(const char* s, Isa* out) {
+  if (!s) return false;
+  if (!std::strcmp(s, "scalar")) *out = Isa::scalar;
+  else if (!std::strcmp(s, "avx2")) *out = Isa::avx2;
+  else if (!std::strcmp(s, "avx512") || !std::strcmp(s, "avx512f")) *out = Isa::avx512;
+  else return false;
+  return true;
+}
+
+Isa detected_isa() {
+  static const Isa isa = compute_detected();
+  return isa;
+}
+
+Isa active_isa() {
+  int v = g_active.load(std::memory_order_relaxed);
+  return v < 0 ? detected_isa() : static_cast<Isa>(v);
+}
+
+void set_active_isa(Isa isa) {
+  if (isa > detected_isa()) isa = detected_isa();
+  g_active.store(static_cast<int>(isa), std::memory_order_relaxed);
+}
+
+const char* isa_name(Isa isa) {
+  switch (isa) {
+    case Isa::avx512: return "avx512f";
+    case Isa::avx2: return "avx2";
+    default: return "scalar";
+  }
+}
+
+}  // namespace resnode::cpu

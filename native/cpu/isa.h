@@ -1,0 +1,17 @@
+// CPU feature detection (CPUID + XGETBV), done once per process.
+#pragma once
+#include "ops.h"
+
+namespace resnode::cpu {
+
+struct CpuFeatures {
+  bool avx2_fma = false;  // AVX2 + FMA3 and the OS saves ymm state
+  bool avx512 = false;    // AVX-512 F/BW/VL/DQ and the OS saves zmm state
+};
+
+// Raw hardware features (not capped by RESNODE_ISA).
+const CpuFeatures& cpu_features();
+// Parses "scalar" | "avx2" | "avx512" | "avx512f"; returns false if unknown.
+bool parse_isa(const char* s, Isa* out);
+
+}  // namespace resnode::cpu

@@ -1,0 +1,83 @@
+#include "pack.h"
+
+#include <algorithm>
+
+namespace resnode::cpu {
+
+void pack_a_panels(const float* src, size_t ld, size_t m, size_t k, size_t mr, float* dst) {
+  for (size_t p0 = 0; p0 < m; p0 += mr) {
+    const size_t rows = std::min(mr, m - p0);
+    for (size_t kk = 0; kk < k; ++kk) {
+      size_t i = 0;
+      for (; i < rows; ++i) dst[kk * mr + i] = src[(p0 + i) * ld + kk];
+      for (; i < mr; ++i) dst[kk * mr + i] = 0.0f;
+    }
+    dst += k * mr;
+  }
+}
+
+void pack_bt_panels(const float* src, size_t ld, size_t n, size_t k, size_t nr, float* dst) {
+  for (size_t q0 = 0; q0 < n; q0 += nr) {
+    const size_t cols = std::min(nr, n - q0);
+    for (size_t kk = 0; kk < k; ++kk) {
+      size_t j = 0;
+      for (; j < cols; ++j) dst[kk * nr + j] = src[(q0 + j) * ld + kk];
+      for (; j < nr; ++j) dst[kk * nr + j] = 0.0f;
+    }
+    dst += k * nr;
+  }
+}
+
+// Groups with fewer output channels than this run the direct loop instead of
+// a GEMM whose MR-row tiles would be mostly padding.
+static constexpr int64_t kDirectMaxM = 2;
+
+std::shared_ptr<PackedConv> pack_conv2d(const float* weight, const float* bias, int64_t c_out,
+                                        int64_t c_in_per_group, int64_t kh, int64_t kw,
+                                        int64_t groups, bool winograd) {
+  RN_CHECK(weight && c_out > 0 && c_in_per_group > 0 && kh > 0 && kw > 0 && groups > 0);
+  RN_CHECK(c_out % groups == 0);
+  auto p = std::make_shared<PackedConv>();
+  p->cfg = &gemm_config(active_isa(), size_t(c_out / groups));
+  p->c_out = c_out;
+  p->c_in_per_group = c_in_per_group;
+  p->kh = kh;
+  p->kw = kw;
+  p->groups = groups;
+  p->m_per_group = c_out / groups;
+  p->k_per_group = c_in_per_group * kh * kw;
+  if (bias) p->bias.assign(bias, bias + c_out);
+  const size_t m = size_t(p->m_per_group), k = size_t(p->k_per_group);
+  p->direct = p->m_per_group <= kDirectMaxM && groups > 1;
+  if (p->direct) {
+    p->group_stride = m * k;
+    p->weights = aligned_floats(size_t(c_out) * k);
+    std::memcpy(p->weights.get(), weight, size_t(c_out) * k * sizeof(float));
+  } else {
+    const size_t mr = p->cfg->mr;
+    p->group_stride = round_up(m, mr) * k;
+    p->weights = aligned_floats(p->group_stride * size_t(groups));
+    for (int64_t g = 0; g < groups; ++g)
+      p->cfg->pack_a(weight + size_t(g) * m * k, k, m, k, mr,
+                     p->weights.get() + size_t(g) * p->group_stride);
+  }
+  if (winograd && kh == 3 && kw == 3 && groups == 1)
+    p->winograd = pack_winograd3x3(weight, bias, c_out, c_in_per_group);
+  return p;
+}
+
+std::shared_ptr<PackedGemm> pack_gemm(const float* weight, const float* bias, int64_t n_out,
+                                      int64_t k) {
+  RN_CHECK(weight && n_out > 0 && k > 0);
+  auto p = std::make_shared<PackedGemm>();
+  p->cfg = &gemm_config(active_isa());
+  p->n_out = n_out;
+  p->k = k;
+  if (bias) p->bias.assign(bias, bias + n_out);
+  const size_t nr = p->cfg->nr;
+  p->weights = aligned_floats(round_up(size_t(n_out), nr) * size_t(k));
+  p->cfg->pack_bt(weight, size_t(k), size_t(n_out), size_t(k), nr, p->weights.get());
+  return p;
+}
+
+}  // namespace resnode::cpu

@@ -1,0 +1,53 @@
+// Weight packing, done once at model load. The packed handles remember the
+// GemmConfig (micro-kernel, mr, nr) they were packed for.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "common.h"
+#include "config.h"
+#include "ops.h"
+#include "winograd/winograd.h"
+
+namespace resnode::cpu {
+
+void pack_a_panels(const float* src, size_t ld, size_t m, size_t k, size_t mr, float* dst);
+void pack_bt_panels(const float* src, size_t ld, size_t n, size_t k, size_t nr, float* dst);
+
+class PackedConv {
+ public:
+  const GemmConfig* cfg = nullptr;
+  int64_t c_out = 0, c_in_per_group = 0, kh = 0, kw = 0, groups = 0;
+  int64_t m_per_group = 0;  // c_out / groups
+  int64_t k_per_group = 0;  // c_in_per_group * kh * kw
+  // GEMM path: per group, ceil(m_per_group / mr) A panels of k_per_group x mr.
+  // Direct path (depthwise and other tiny groups): the raw [c_out, cin/g, kh, kw] weights.
+  bool direct = false;
+  size_t group_stride = 0;  // floats between groups in `weights`
+  AlignedBuffer weights;
+  std::vector<float> bias;  // c_out entries, or empty
+  // The fast mode's Winograd F(4x4,3x3) weights (3x3, groups 1), or null.
+  std::shared_ptr<PackedWinograd> winograd;
+
+  const float* group_panels(int64_t g) const { return weights.get() + size_t(g) * group_stride; }
+  size_t bytes() const {
+    return (group_stride * size_t(groups) + bias.size()) * sizeof(float) +
+           (winograd ? size_t(winograd->panels) * winograd->panel_stride() * sizeof(float) : 0);
+  }
+  const float* bias_or_null() const { return bias.empty() ? nullptr : bias.data(); }
+};
+
+class PackedGemm {
+ public:
+  const GemmConfig* cfg = nullptr;
+  int64_t n_out = 0, k = 0;
+  AlignedBuffer weights;  // W^T as ceil(n_out / nr) B panels of k x nr
+  std::vector<float> bias;
+  const float* bias_or_null() const { return bias.empty() ? nullptr : bias.data(); }
+  size_t bytes() const {
+    return (round_up(size_t(n_out), cfg->nr) * size_t(k) + bias.size()) * sizeof(float);
+  }
+};
+
+}  // namespace resnode::cpu

@@ -1,0 +1,14 @@
+// Register-only FMA loops, one per ISA, for measuring the machine's fp32 peak.
+#pragma once
+#include <cstdint>
+
+namespace resnode::cpu {
+
+// Each runs `iters` iterations of 12 independent FMA chains (enough to cover
+// FMA latency on two ports) and returns a value that depends on every chain,
+// so the compiler cannot drop the work. FLOPs per iteration: 12 * 2 * lanes.
+double fma_loop__avx512f(int64_t iters);  // lanes = 16
+double fma_loop__avx2(int64_t iters);     // lanes = 8
+double fma_loop__scalar(int64_t iters);   // lanes = 1
+
+}  // namespace resnode::cpu

@@ -1,0 +1,22 @@
+#!/bin/sh
+# Builds the CPU kernel harness with the same per-file ISA flags as binding.gyp.
+# Usage (from the repository root): sh native/cpu/tests/build.sh [output=/tmp/conv_test]
+set -e
+OUT=${1:-/tmp/conv_test}
+OBJ=$(mktemp -d)
+CXX=${CXX:-g++}
+FLAGS="-std=c++17 -O3 -DNDEBUG -fPIC -pthread"
+for f in native/cpu/*.cc native/cpu/gemm/*.cc; do
+  case "$f" in
+    *__avx512f.cc) ISA="-mavx512f -mavx512bw -mavx512vl -mavx512dq -mfma" ;;
+    *__avx2.cc) ISA="-mavx2 -mfma" ;;
+    *) ISA="" ;;
+  esac
+  $CXX $FLAGS $ISA -c "$f" -o "$OBJ/$(basename "$f").o" &
+  # at most two compiles at a time (shared 2-core machine)
+  [ "$(jobs -p | wc -l)" -ge 2 ] && wait -n 2>/dev/null || true
+done
+wait
+$CXX $FLAGS -Inative/cpu native/cpu/tests/conv_test.cc "$OBJ"/*.o -o "$OUT"
+rm -rf "$OBJ"
+echo "built $OUT"

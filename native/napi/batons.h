@@ -1,0 +1,109 @@
+// The op batons (plain structs of raw pointers and shapes that Run() hands to
+// native/cpu) and their shared argument checks. Each op's checks are split in
+// two so that the per-op entry points and the plan executor (plan.cc) share
+// them: Parse*Params reads and checks the non-buffer arguments (dims, packed
+// weights, flags) and records how many floats each buffer must hold; Bind*
+// checks the buffers' lengths and overlaps and points the baton at them.
+// Every failure throws a JS TypeError/RangeError that names `where` and the argument.
+#pragma once
+#include <napi.h>
+
+#include <cstdint>
+#include <memory>
+
+#include "../cpu/ops.h"
+#include "../cpu/pack.h"
+#include "args.h"
+
+namespace resnode::napi {
+
+// y = relu?(conv(x, W) + bias + residual)
+struct ConvBaton {
+  static constexpr const char* kName = "conv2d";
+  std::shared_ptr<cpu::PackedConv> w;
+  cpu::Conv2dShape s{};
+  int64_t nx = 0, ny = 0;  // floats x, and y (and residual), must hold
+  const float* x = nullptr;
+  const float* residual = nullptr;
+  float* y = nullptr;
+  bool relu = false;
+  int threads = 0;
+  void Run() { cpu::conv2d(s, *w, x, residual, relu, y, threads); }
+};
+// (packed, p: NativeConvParams)
+ConvBaton ParseConvParams(Napi::Env env, const Napi::Value& packed, const Napi::Value& p,
+                          const char* where);
+// residual may be empty (F32{}), or y itself.
+void BindConv(Napi::Env env, ConvBaton& b, const F32& x, const F32& residual, const F32& y,
+              const char* where);
+
+// y[m, nOut] = relu?(x[m, k] . W^T + bias)
+struct GemmBaton {
+  static constexpr const char* kName = "gemm";
+  std::shared_ptr<cpu::PackedGemm> w;
+  int64_t nx = 0, ny = 0;
+  const float* x = nullptr;
+  float* y = nullptr;
+  int64_t m = 0;
+  bool relu = false;
+  int threads = 0;
+  void Run() { cpu::gemm(*w, x, m, relu, y, threads); }
+};
+// (packed, m, relu, threads)
+GemmBaton ParseGemmParams(Napi::Env env, const Napi::Value& packed, const Napi::Value& m,
+                          const Napi::Value& relu, const Napi::Value& threads, const char* where);
+void BindGemm(Napi::Env env, GemmBaton& b, const F32& x, const F32& y, const char* where);
+
+// maxPool / averagePool
+struct PoolBaton {
+  static constexpr const char* kName = "pool";
+  cpu::Pool2dShape s{};
+  bool average = false, count_include_pad = false;
+  int64_t nx = 0, ny = 0;
+  const float* x = nullptr;
+  float* y = nullptr;
+  int threads = 0;
+  void Run() {
+    if (average) cpu::average_pool2d(s, count_include_pad, x, y, threads);
+    else cpu::max_pool2d(s, x, y, threads);
+  }
+};
+// (p: NativePoolParams[, countIncludePad]); countIncludePad is read only when average.
+PoolBaton ParsePoolParams(Napi::Env env, const Napi::Value& p, const Napi::Value& cip,
+                          bool average, const char* where);
+void BindPool(Napi::Env env, PoolBaton& b, const F32& x, const F32& y, const char* where);
+
+// globalAveragePool: y[n, c] = mean over hw of x[n, c, hw]
+struct GapBaton {
+  static constexpr const char* kName = "globalAveragePool";
+  int64_t n = 0, c = 0, hw = 0;
+  int64_t nx = 0, ny = 0;
+  const float* x = nullptr;
+  float* y = nullptr;
+  int threads = 0;
+  void Run() { cpu::global_average_pool(n, c, hw, x, y, threads); }
+};
+// (n, c, hw, threads)
+GapBaton ParseGapParams(Napi::Env env, const Napi::Value& n, const Napi::Value& c,
+                        const Napi::Value& hw, const Napi::Value& threads, const char* where);
+void BindGap(Napi::Env env, GapBaton& b, const F32& x, const F32& y, const char* where);
+
+// y = relu?(a + b) over `count` elements
+struct AddBaton {
+  static constexpr const char* kName = "add";
+  const float* a = nullptr;
+  const float* b = nullptr;
+  float* y = nullptr;
+  int64_t count = 0;
+  bool relu = false;
+  int threads = 0;
+  void Run() { cpu::add(a, b, count, relu, y, threads); }
+};
+// (relu, threads); the caller sets count.
+AddBaton ParseAddParams(Napi::Env env, const Napi::Value& relu, const Napi::Value& threads,
+                        const char* where);
+// a, b and y must hold count floats; y may be a or b itself.
+void BindAdd(Napi::Env env, AddBaton& t, const F32& a, const F32& b, const F32& y,
+             const char* where);
+
+}  // namespace resnode::napi

@@ -1,0 +1,189 @@
+// packConv2d / conv2dSync / conv2d.
+#include <memory>
+#include <string>
+
+#include "../cpu/ops.h"
+#include "../cpu/pack.h"
+#include "args.h"
+#include "batons.h"
+#include "bindings.h"
+#include "packed.h"
+#include "worker.h"
+
+namespace resnode::napi {
+namespace {
+
+int64_t ConvOut(int64_t in, int64_t k, int64_t stride, int64_t dil, int64_t p0, int64_t p1) {
+  const int64_t span = dil * (k - 1) + 1;
+  const int64_t padded = in + p0 + p1;
+  return padded < span ? 0 : (padded - span) / stride + 1;
+}
+
+}  // namespace
+
+// Reads and checks (packed, p). Every dim is checked here (and every length in
+// BindConv), so the kernel can trust the shapes.
+ConvBaton ParseConvParams(Napi::Env env, const Napi::Value& packed, const Napi::Value& pv,
+                          const char* where) {
+  ConvBaton b;
+  b.w = UnwrapPackedConv(env, packed, where);
+  const Napi::Object p = ToObject(env, pv, where, "p");
+  const cpu::PackedConv& w = *b.w;
+
+  const auto in = GetIntArray(env, p, "inputDims", 4, where, 1, kMaxDim);
+  const int64_t c_out = GetIntProp(env, p, "cOut", where, 1, kMaxDim);
+  const int64_t kh = GetIntProp(env, p, "kh", where, 1, kMaxDim);
+  const int64_t kw = GetIntProp(env, p, "kw", where, 1, kMaxDim);
+  const int64_t groups = GetIntProp(env, p, "groups", where, 1, kMaxDim);
+  const auto strides = GetIntArray(env, p, "strides", 2, where, 1, kMaxDim);
+  const auto pads = GetIntArray(env, p, "pads", 4, where, 0, kMaxDim);
+  const auto dil = GetIntArray(env, p, "dilations", 2, where, 1, kMaxDim);
+  const auto out = GetIntArray(env, p, "outDims", 2, where, 1, kMaxDim);
+  b.relu = GetBoolProp(env, p, "relu", where);
+  b.threads = int(GetIntProp(env, p, "threads", where, 0, kMaxThreads));
+
+  auto same = [&](const char* name, int64_t got, int64_t packed_value) {
+    if (got != packed_value)
+      ThrowRange(env, where, name, std::to_string(packed_value) + " (as packed)",
+                 std::to_string(got));
+  };
+  same("p.cOut", c_out, w.c_out);
+  same("p.kh", kh, w.kh);
+  same("p.kw", kw, w.kw);
+  same("p.groups", groups, w.groups);
+  if (in[1] != w.c_in_per_group * w.groups)
+    ThrowRange(env, where, "p.inputDims[1]",
+               std::to_string(w.c_in_per_group * w.groups) +
+                   " input channels (cInPerGroup x groups of the packed weights)",
+               std::to_string(in[1]));
+
+  cpu::Conv2dShape& s = b.s;
+  s.n = in[0];
+  s.c_in = in[1];
+  s.h = in[2];
+  s.w = in[3];
+  s.c_out = c_out;
+  s.kh = kh;
+  s.kw = kw;
+  s.groups = groups;
+  s.stride_h = strides[0];
+  s.stride_w = strides[1];
+  s.dil_h = dil[0];
+  s.dil_w = dil[1];
+  s.pad_top = pads[0];
+  s.pad_left = pads[1];
+  s.pad_bottom = pads[2];
+  s.pad_right = pads[3];
+  const int64_t oh = ConvOut(s.h, kh, s.stride_h, s.dil_h, s.pad_top, s.pad_bottom);
+  const int64_t ow = ConvOut(s.w, kw, s.stride_w, s.dil_w, s.pad_left, s.pad_right);
+  if (out[0] != oh || out[1] != ow)
+    ThrowRange(env, where, "p.outDims",
+               "[" + std::to_string(oh) + ", " + std::to_string(ow) +
+                   "] (from input dims, kernel, strides, pads and dilations; must be >= 1)",
+               "[" + std::to_string(out[0]) + ", " + std::to_string(out[1]) + "]");
+  s.out_h = oh;
+  s.out_w = ow;
+  b.nx = CheckedProduct(env, {s.n, s.c_in, s.h, s.w}, where, "x");
+  b.ny = CheckedProduct(env, {s.n, s.c_out, oh, ow}, where, "y");
+  return b;
+}
+
+void BindConv(Napi::Env env, ConvBaton& b, const F32& x, const F32& res, const F32& y,
+              const char* where) {
+  RequireLength(env, x, b.nx, where, "x");
+  RequireLength(env, y, b.ny, where, "y");
+  if (!res.object.IsEmpty()) {
+    RequireLength(env, res, b.ny, where, "residual");
+    // residual === y (same start and size) is supported: y += conv(x).
+    RequireNoOverlap(env, y.data, b.ny, res.data, b.ny, true, where,
+                     "y and residual overlap (they may only be the very same buffer)");
+  }
+  RequireNoOverlap(env, y.data, b.ny, x.data, b.nx, false, where, "y must not overlap x");
+  b.x = x.data;
+  b.residual = res.data;
+  b.y = y.data;
+}
+
+namespace {
+
+// (packed, x, residual, y, p)
+ConvBaton ParseConv(const Napi::CallbackInfo& info, const char* where) {
+  Napi::Env env = info.Env();
+  UnwrapPackedConv(info, 0, where);  // argument order of the checks: packed first
+  const F32 x = GetF32(info, 1, where, "x");
+  const F32 res = GetF32OrNull(info, 2, where, "residual");
+  const F32 y = GetF32(info, 3, where, "y");
+  ConvBaton b = ParseConvParams(env, info[0], info[4], where);
+  BindConv(env, b, x, res, y, where);
+  return b;
+}
+
+}  // namespace
+
+// [sync] packConv2d(weight, bias, cOut, cInPerGroup, kh, kw, groups, mode = 'exact')
+// Packs conv weights once for the ISA active now (the handle keeps that
+// micro-kernel even if setIsa() changes later). mode 'fast' also transforms
+// 3x3 groups-1 weights for Winograd F(4x4,3x3).
+// Params: weight: Float32Array [cOut, cInPerGroup, kh, kw]; bias: Float32Array [cOut]
+//   or null; cOut, cInPerGroup, kh, kw, groups: positive integers, groups | cOut;
+//   mode: 'exact' | 'fast' | undefined.
+// Returns: an opaque packed handle (freed when collected).
+// Throws: TypeError for wrong types; RangeError for bad sizes or short arrays.
+Napi::Value PackConv2d(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const char* where = "packConv2d";
+  const F32 weight = GetF32(info, 0, where, "weight");
+  const F32 bias = GetF32OrNull(info, 1, where, "bias");
+  const int64_t c_out = GetInt(info, 2, where, "cOut", 1, kMaxDim);
+  const int64_t cin_g = GetInt(info, 3, where, "cInPerGroup", 1, kMaxDim);
+  const int64_t kh = GetInt(info, 4, where, "kh", 1, kMaxDim);
+  const int64_t kw = GetInt(info, 5, where, "kw", 1, kMaxDim);
+  const int64_t groups = GetInt(info, 6, where, "groups", 1, kMaxDim);
+  if (c_out % groups != 0)
+    ThrowRange(env, where, "groups", "a divisor of cOut (" + std::to_string(c_out) + ")",
+               std::to_string(groups));
+  RequireLength(env, weight, CheckedProduct(env, {c_out, cin_g, kh, kw}, where, "weight"), where,
+                "weight");
+  if (!bias.object.IsEmpty()) RequireLength(env, bias, c_out, where, "bias");
+  bool winograd = false;
+  if (info.Length() > 7 && !info[7].IsUndefined()) {
+    const std::string mode = info[7].IsString() ? info[7].As<Napi::String>().Utf8Value() : "";
+    if (mode != "exact" && mode != "fast") ThrowType(env, where, "mode", "'exact' or 'fast'", Describe(info[7]));
+    winograd = mode == "fast";
+  }
+  try {
+    return WrapPackedConv(env, cpu::pack_conv2d(weight.data, bias.data, c_out, cin_g, kh, kw,
+                                                groups, winograd));
+  } catch (const std::bad_alloc&) {
+    throw Napi::RangeError::New(env, "packConv2d: out of memory packing the weights");
+  }
+}
+
+// [sync] conv2dSync(packed, x, residual, y, p)
+// y = relu?(conv(x, W) + bias + residual), computed on the calling thread plus
+// the pool (p.threads threads in all; 0 = the setThreads() value).
+// Params: packed: handle from packConv2d; x: Float32Array [n, cIn, h, w];
+//   residual: Float32Array of y's shape, or null (it may be y itself: y += conv);
+//   y: Float32Array [n, cOut, outH, outW], written; p: NativeConvParams.
+// Returns: undefined.
+// Throws: TypeError for wrong types or a detached buffer; RangeError when dims
+//   disagree with the packed weights, outDims are wrong, an array is shorter
+//   than its dims, or y overlaps x; Error if the native run fails.
+Napi::Value Conv2dSync(const Napi::CallbackInfo& info) {
+  ConvBaton b = ParseConv(info, "conv2dSync");
+  RunBatonSync(info.Env(), b);
+  return info.Env().Undefined();
+}
+
+// [async] conv2d(packed, x, residual, y, p): Promise<void>
+// As conv2dSync, but runs on the libuv pool; the typed arrays and the handle
+// are referenced until it settles. Do not touch x, residual or y meanwhile.
+// Returns: a Promise that resolves once y is written.
+// Throws: synchronously, the same TypeError/RangeError as conv2dSync; the
+//   Promise rejects with Error if the native run fails.
+Napi::Value Conv2dAsync(const Napi::CallbackInfo& info) {
+  ConvBaton b = ParseConv(info, "conv2d");
+  return QueueBaton(info.Env(), std::move(b), {info[0], info[1], info[2], info[3]});
+}
+
+}  // namespace resnode::napi

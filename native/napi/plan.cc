@@ -1,0 +1,333 @@
+// createPlan / runPlanSync / runPlan: a whole model's op sequence run in one
+// native call (one libuv hop per model run instead of one per node).
+//
+// A plan is a list of steps, each an op baton (batons.h) whose non-buffer
+// arguments were parsed and checked once, at creation, by the same
+// Parse*Params functions the per-op entry points use. A step names its
+// buffers by index into the list given at run time; each run checks that list
+// (types, lengths against what the plan requires, overlaps) with the same
+// Bind* functions, then runs the steps in order.
+#include <algorithm>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "args.h"
+#include "batons.h"
+#include "bindings.h"
+#include "plan.h"
+#include "worker.h"
+
+namespace resnode::napi {
+namespace {
+
+// y = x over `count` floats (Flatten / Reshape).
+struct CopyBaton {
+  static constexpr const char* kName = "copy";
+  const float* x = nullptr;
+  float* y = nullptr;
+  int64_t count = 0;
+  void Run() {
+    if (y != x) std::memcpy(y, x, size_t(count) * sizeof(float));
+  }
+};
+
+// y = max(x, 0) over `count` floats; y may be x.
+struct ReluBaton {
+  static constexpr const char* kName = "relu";
+  const float* x = nullptr;
+  float* y = nullptr;
+  int64_t count = 0;
+  void Run() {
+    for (int64_t i = 0; i < count; ++i) y[i] = x[i] > 0.f ? x[i] : 0.f;
+  }
+};
+
+// y[cols, rows] = x[rows, cols]^T
+struct TransposeBaton {
+  static constexpr const char* kName = "transpose";
+  const float* x = nullptr;
+  float* y = nullptr;
+  int64_t rows = 0, cols = 0;
+  void Run() {
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t c = 0; c < cols; ++c) y[c * rows + r] = x[r * cols + c];
+  }
+};
+
+using AnyBaton = std::variant<ConvBaton, GemmBaton, PoolBaton, GapBaton, AddBaton, CopyBaton,
+                              ReluBaton, TransposeBaton>;
+
+struct Step {
+  AnyBaton baton;        // parsed and checked; buffers unbound
+  std::vector<int> inputs;
+  int output = 0;
+  std::string where;     // "runPlan: steps[i] (op)", for run-time errors
+};
+
+struct Plan {
+  std::vector<Step> steps;
+  std::vector<int64_t> need;  // per buffer index: floats required (0 = unused)
+  std::vector<bool> written;  // per buffer index: some step writes it
+};
+
+struct PlanHolder {
+  std::shared_ptr<const Plan> plan;  // null once released
+};
+
+constexpr napi_type_tag kPlanTag = {0x5e8d2c4b7a1f3960ULL, 0xc2b4d6e8f0a19375ULL};
+constexpr int64_t kMaxBuffers = 1 << 16;
+
+bool IsPlan(const Napi::Value& v) {
+  return v.IsExternal() && v.As<Napi::External<PlanHolder>>().CheckTypeTag(&kPlanTag);
+}
+
+std::shared_ptr<const Plan> UnwrapPlan(Napi::Env env, const Napi::Value& v, const char* where) {
+  if (!IsPlan(v)) ThrowType(env, where, "plan", "a handle returned by createPlan", Describe(v));
+  std::shared_ptr<const Plan> p = v.As<Napi::External<PlanHolder>>().Data()->plan;
+  if (!p)
+    throw Napi::TypeError::New(env, std::string(where) + ": plan is a handle that has been released");
+  return p;
+}
+
+// The all-in-one baton a run executes: the plan's steps bound to this run's buffers.
+struct PlanBaton {
+  static constexpr const char* kName = "plan";
+  std::shared_ptr<const Plan> plan;  // keeps the packed weights alive
+  std::vector<AnyBaton> steps;
+  void Run() {
+    for (AnyBaton& b : steps) std::visit([](auto& op) { op.Run(); }, b);
+  }
+};
+
+// Parses step `i` (an object) into a Step, recording buffer requirements in `plan`.
+Step ParseStep(Napi::Env env, const Napi::Value& v, size_t i, Plan& plan) {
+  const std::string at = "steps[" + std::to_string(i) + "]";
+  const std::string outer = "createPlan";
+  if (!v.IsObject() || v.IsArray() || v.IsTypedArray())
+    ThrowType(env, outer, at, "an object", Describe(v));
+  const Napi::Object o = v.As<Napi::Object>();
+  const Napi::Value opv = o.Get("op");
+  static const char* kOps[] = {"conv", "gemm", "maxPool", "averagePool", "globalAveragePool",
+                               "add", "copy", "relu", "transpose"};
+  const std::string op = opv.IsString() ? opv.As<Napi::String>().Utf8Value() : "";
+  if (std::find(std::begin(kOps), std::end(kOps), op) == std::end(kOps))
+    ThrowType(env, outer, at + ".op",
+              "one of 'conv', 'gemm', 'maxPool', 'averagePool', 'globalAveragePool', 'add', "
+              "'copy', 'relu', 'transpose'",
+              opv.IsString() ? "'" + op + "'" : Describe(opv));
+  const std::string where_s = outer + ": " + at + " (" + op + ")";
+  const char* where = where_s.c_str();
+
+  Step s;
+  s.where = "runPlan: " + at + " (" + op + ")";
+  // inputs: conv takes [x] or [x, residual]; add [a, b]; the rest [x].
+  const size_t min_in = op == "add" ? 2 : 1, max_in = op == "add" || op == "conv" ? 2 : 1;
+  const Napi::Value inv = o.Get("inputs");
+  if (!inv.IsArray() || inv.As<Napi::Array>().Length() < min_in ||
+      inv.As<Napi::Array>().Length() > max_in)
+    ThrowType(env, where, "inputs",
+              "an array of " + std::to_string(min_in) +
+                  (max_in != min_in ? " or " + std::to_string(max_in) : std::string()) +
+                  " buffer indices",
+              Describe(inv));
+  const auto in_arr = inv.As<Napi::Array>();
+  for (uint32_t k = 0; k < in_arr.Length(); ++k)
+    s.inputs.push_back(int(ToInt(env, in_arr.Get(k), where, "inputs[" + std::to_string(k) + "]",
+                                 0, kMaxBuffers - 1)));
+  s.output = int(ToInt(env, o.Get("output"), where, "output", 0, kMaxBuffers - 1));
+
+  auto count = [&](const char* key) { return ToInt(env, o.Get(key), where, key, 1, int64_t(1) << 53); };
+  std::vector<int64_t> in_need;  // floats each input must hold
+  int64_t out_need = 0;
+  if (op == "conv") {
+    ConvBaton b = ParseConvParams(env, o.Get("packed"), o.Get("p"), where);
+    in_need = {b.nx, b.ny};
+    out_need = b.ny;
+    s.baton = std::move(b);
+  } else if (op == "gemm") {
+    GemmBaton b = ParseGemmParams(env, o.Get("packed"), o.Get("m"), o.Get("relu"),
+                                  o.Get("threads"), where);
+    in_need = {b.nx};
+    out_need = b.ny;
+    s.baton = std::move(b);
+  } else if (op == "maxPool" || op == "averagePool") {
+    PoolBaton b = ParsePoolParams(env, o.Get("p"), o.Get("countIncludePad"),
+                                  op == "averagePool", where);
+    in_need = {b.nx};
+    out_need = b.ny;
+    s.baton = std::move(b);
+  } else if (op == "globalAveragePool") {
+    GapBaton b = ParseGapParams(env, o.Get("n"), o.Get("c"), o.Get("hw"), o.Get("threads"), where);
+    in_need = {b.nx};
+    out_need = b.ny;
+    s.baton = std::move(b);
+  } else if (op == "add") {
+    AddBaton b = ParseAddParams(env, o.Get("relu"), o.Get("threads"), where);
+    b.count = count("count");
+    in_need = {b.count, b.count};
+    out_need = b.count;
+    s.baton = std::move(b);
+  } else if (op == "copy" || op == "relu") {
+    const int64_t n = count("count");
+    if (op == "copy") s.baton = CopyBaton{nullptr, nullptr, n};
+    else s.baton = ReluBaton{nullptr, nullptr, n};
+    in_need = {n};
+    out_need = n;
+  } else {  // transpose
+    TransposeBaton b;
+    b.rows = ToInt(env, o.Get("rows"), where, "rows", 1, kMaxDim);
+    b.cols = ToInt(env, o.Get("cols"), where, "cols", 1, kMaxDim);
+    in_need = {CheckedProduct(env, {b.rows, b.cols}, where, "x")};
+    out_need = in_need[0];
+    s.baton = b;
+  }
+
+  auto require = [&](int index, int64_t n, bool write) {
+    if (size_t(index) >= plan.need.size()) {
+      plan.need.resize(size_t(index) + 1, 0);
+      plan.written.resize(size_t(index) + 1, false);
+    }
+    plan.need[size_t(index)] = std::max(plan.need[size_t(index)], n);
+    if (write) plan.written[size_t(index)] = true;
+  };
+  for (size_t k = 0; k < s.inputs.size(); ++k) require(s.inputs[k], in_need[k], false);
+  require(s.output, out_need, true);
+  return s;
+}
+
+// Reads and checks the run's buffers, then binds every step to them.
+PlanBaton Bind(const Napi::CallbackInfo& info, const char* where, std::vector<Napi::Value>* keep) {
+  Napi::Env env = info.Env();
+  PlanBaton pb;
+  pb.plan = UnwrapPlan(env, info[0], where);
+  const Plan& plan = *pb.plan;
+  const Napi::Value bv = info[1];
+  if (!bv.IsArray())
+    ThrowType(env, where, "buffers", "an array of Float32Array", Describe(bv));
+  const auto arr = bv.As<Napi::Array>();
+  if (arr.Length() < plan.need.size())
+    ThrowRange(env, where, "buffers.length",
+               "at least " + std::to_string(plan.need.size()) + " (the buffers the plan uses)",
+               std::to_string(arr.Length()));
+  std::vector<F32> bufs(plan.need.size());
+  std::vector<std::string> names(plan.need.size());
+  for (size_t i = 0; i < plan.need.size(); ++i) {
+    if (plan.need[i] == 0) continue;
+    names[i] = "buffers[" + std::to_string(i) + "]";
+    bufs[i] = ToF32(env, arr.Get(uint32_t(i)), where, names[i].c_str());
+    RequireLength(env, bufs[i], plan.need[i], where, names[i].c_str());
+    if (keep) keep->push_back(bufs[i].object);
+  }
+  // Distinct buffers must not share memory where either is written: a step
+  // writing one would change what a later step reads through the other.
+  for (size_t i = 0; i < bufs.size(); ++i) {
+    if (plan.need[i] == 0) continue;
+    for (size_t j = i + 1; j < bufs.size(); ++j) {
+      if (plan.need[j] == 0 || !(plan.written[i] || plan.written[j])) continue;
+      RequireNoOverlap(env, bufs[i].data, plan.need[i], bufs[j].data, plan.need[j], false, where,
+                       (names[i] + " and " + names[j] +
+                        " overlap, and the plan writes one of them")
+                           .c_str());
+    }
+  }
+  static const F32 kNone{};
+  pb.steps.reserve(plan.steps.size());
+  for (const Step& s : plan.steps) {
+    const char* w = s.where.c_str();
+    const F32& x = bufs[size_t(s.inputs[0])];
+    const F32& x2 = s.inputs.size() > 1 ? bufs[size_t(s.inputs[1])] : kNone;
+    const F32& y = bufs[size_t(s.output)];
+    AnyBaton b = s.baton;
+    std::visit(
+        [&](auto& op) {
+          using T = std::decay_t<decltype(op)>;
+          if constexpr (std::is_same_v<T, ConvBaton>) BindConv(env, op, x, x2, y, w);
+          else if constexpr (std::is_same_v<T, GemmBaton>) BindGemm(env, op, x, y, w);
+          else if constexpr (std::is_same_v<T, PoolBaton>) BindPool(env, op, x, y, w);
+          else if constexpr (std::is_same_v<T, GapBaton>) BindGap(env, op, x, y, w);
+          else if constexpr (std::is_same_v<T, AddBaton>) BindAdd(env, op, x, x2, y, w);
+          else if constexpr (std::is_same_v<T, TransposeBaton>) {
+            RequireNoOverlap(env, y.data, op.rows * op.cols, x.data, op.rows * op.cols, false, w,
+                             "y must not overlap x");
+            op.x = x.data;
+            op.y = y.data;
+          } else {  // copy, relu: y may be x itself, not a shifted view of it
+            RequireNoOverlap(env, y.data, op.count, x.data, op.count, true, w,
+                             "y overlaps x (it may only be the very same buffer)");
+            op.x = x.data;
+            op.y = y.data;
+          }
+        },
+        b);
+    pb.steps.push_back(std::move(b));
+  }
+  return pb;
+}
+
+}  // namespace
+
+bool ReleasePlan(Napi::Env, const Napi::Value& v) {
+  if (!IsPlan(v)) return false;
+  v.As<Napi::External<PlanHolder>>().Data()->plan.reset();
+  return true;
+}
+
+// [sync] createPlan(steps): handle
+// Checks a model's op sequence once and keeps it for runPlanSync/runPlan.
+// Params: steps: array of { op, inputs: number[], output: number, ...params }
+//   where op and its params are
+//     'conv': packed (packConv2d handle), p: NativeConvParams; inputs [x] or [x, residual]
+//     'gemm': packed (packGemm handle), m, relu, threads; inputs [x]
+//     'maxPool': p: NativePoolParams; 'averagePool': p, countIncludePad; inputs [x]
+//     'globalAveragePool': n, c, hw, threads; inputs [x]
+//     'add': count, relu, threads; inputs [a, b]
+//     'copy' / 'relu': count; inputs [x]   'transpose': rows, cols; inputs [x]
+//   inputs/output index the buffer list given at run time. The plan keeps its
+//   own reference to the packed weights (releasing their handles later is safe).
+// Returns: an opaque plan handle (freed when collected or released).
+// Throws: TypeError/RangeError naming the step and argument, as the per-op
+//   functions do (e.g. "createPlan: steps[3] (conv): expected ... for p.cOut ...").
+Napi::Value CreatePlan(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const Napi::Value sv = info[0];
+  if (!sv.IsArray()) ThrowType(env, "createPlan", "steps", "an array of step objects", Describe(sv));
+  const auto arr = sv.As<Napi::Array>();
+  auto plan = std::make_shared<Plan>();
+  plan->steps.reserve(arr.Length());
+  for (uint32_t i = 0; i < arr.Length(); ++i) plan->steps.push_back(ParseStep(env, arr.Get(i), i, *plan));
+  auto* h = new PlanHolder{std::move(plan)};
+  auto ext = Napi::External<PlanHolder>::New(env, h, [](Napi::Env, PlanHolder* hh) { delete hh; });
+  ext.TypeTag(&kPlanTag);
+  return ext;
+}
+
+// [sync] runPlanSync(plan, buffers)
+// Runs every step of the plan in order on the calling thread (plus the pool).
+// Params: plan: handle from createPlan; buffers: Float32Array[], at least as
+//   many as the plan indexes, each at least as long as its uses need.
+// Returns: undefined.
+// Throws: TypeError for a wrong or released plan, a non-array or a non-Float32Array
+//   buffer; RangeError for a short buffer or list, distinct buffers that overlap
+//   where one is written, or a step's own overlap rule; Error if a kernel fails
+//   (earlier steps' outputs are then already written).
+Napi::Value RunPlanSync(const Napi::CallbackInfo& info) {
+  PlanBaton b = Bind(info, "runPlanSync", nullptr);
+  RunBatonSync(info.Env(), b);
+  return info.Env().Undefined();
+}
+
+// [async] runPlan(plan, buffers): Promise<void>
+// As runPlanSync, but all steps run in one job on the libuv pool. The plan and
+// every buffer are referenced until it settles; do not touch the buffers meanwhile.
+// Throws: synchronously, the same TypeError/RangeError as runPlanSync; the
+//   Promise rejects with Error if a kernel fails.
+Napi::Value RunPlanAsync(const Napi::CallbackInfo& info) {
+  std::vector<Napi::Value> keep{info[0]};
+  PlanBaton b = Bind(info, "runPlan", &keep);
+  return QueueBaton(info.Env(), std::move(b), keep);
+}
+
+}  // namespace resnode::napi

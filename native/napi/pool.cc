@@ -1,0 +1,173 @@
+// maxPool / averagePool / globalAveragePool (sync and async).
+#include <string>
+
+#include "../cpu/ops.h"
+#include "args.h"
+#include "batons.h"
+#include "bindings.h"
+#include "worker.h"
+
+namespace resnode::napi {
+namespace {
+
+// Largest output extent a pooling window count can have (ceil_mode rounding up).
+int64_t PoolOutCeil(int64_t in, int64_t k, int64_t stride, int64_t dil, int64_t p0, int64_t p1) {
+  const int64_t span = dil * (k - 1) + 1, padded = in + p0 + p1;
+  return padded < span ? 0 : (padded - span + stride - 1) / stride + 1;
+}
+
+}  // namespace
+
+PoolBaton ParsePoolParams(Napi::Env env, const Napi::Value& pv, const Napi::Value& cip,
+                          bool average, const char* where) {
+  PoolBaton b;
+  b.average = average;
+  const Napi::Object p = ToObject(env, pv, where, "p");
+  if (average) b.count_include_pad = ToBool(env, cip, where, "countIncludePad");
+  const auto in = GetIntArray(env, p, "inputDims", 4, where, 1, kMaxDim);
+  const auto k = GetIntArray(env, p, "kernel", 2, where, 1, kMaxDim);
+  const auto st = GetIntArray(env, p, "strides", 2, where, 1, kMaxDim);
+  const auto pads = GetIntArray(env, p, "pads", 4, where, 0, kMaxDim);
+  const auto dil = GetIntArray(env, p, "dilations", 2, where, 1, kMaxDim);
+  const auto out = GetIntArray(env, p, "outDims", 2, where, 1, kMaxDim);
+  b.threads = int(GetIntProp(env, p, "threads", where, 0, kMaxThreads));
+  cpu::Pool2dShape& s = b.s;
+  s.n = in[0];
+  s.c = in[1];
+  s.h = in[2];
+  s.w = in[3];
+  s.kh = k[0];
+  s.kw = k[1];
+  s.stride_h = st[0];
+  s.stride_w = st[1];
+  s.dil_h = dil[0];
+  s.dil_w = dil[1];
+  s.pad_top = pads[0];
+  s.pad_left = pads[1];
+  s.pad_bottom = pads[2];
+  s.pad_right = pads[3];
+  const int64_t mh = PoolOutCeil(s.h, s.kh, s.stride_h, s.dil_h, s.pad_top, s.pad_bottom);
+  const int64_t mw = PoolOutCeil(s.w, s.kw, s.stride_w, s.dil_w, s.pad_left, s.pad_right);
+  if (out[0] > mh || out[1] > mw)
+    ThrowRange(env, where, "p.outDims",
+               "at most [" + std::to_string(mh) + ", " + std::to_string(mw) +
+                   "] (from input dims, kernel, strides, pads and dilations)",
+               "[" + std::to_string(out[0]) + ", " + std::to_string(out[1]) + "]");
+  s.out_h = out[0];
+  s.out_w = out[1];
+  b.nx = CheckedProduct(env, {s.n, s.c, s.h, s.w}, where, "x");
+  b.ny = CheckedProduct(env, {s.n, s.c, s.out_h, s.out_w}, where, "y");
+  return b;
+}
+
+void BindPool(Napi::Env env, PoolBaton& b, const F32& x, const F32& y, const char* where) {
+  RequireLength(env, x, b.nx, where, "x");
+  RequireLength(env, y, b.ny, where, "y");
+  RequireNoOverlap(env, y.data, b.ny, x.data, b.nx, false, where, "y must not overlap x");
+  b.x = x.data;
+  b.y = y.data;
+}
+
+GapBaton ParseGapParams(Napi::Env env, const Napi::Value& n, const Napi::Value& c,
+                        const Napi::Value& hw, const Napi::Value& threads, const char* where) {
+  GapBaton b;
+  b.n = ToInt(env, n, where, "n", 1, kMaxDim);
+  b.c = ToInt(env, c, where, "c", 1, kMaxDim);
+  b.hw = ToInt(env, hw, where, "hw", 1, kMaxDim);
+  b.threads = int(ToInt(env, threads, where, "threads", 0, kMaxThreads));
+  b.nx = CheckedProduct(env, {b.n, b.c, b.hw}, where, "x");
+  b.ny = CheckedProduct(env, {b.n, b.c}, where, "y");
+  return b;
+}
+
+void BindGap(Napi::Env env, GapBaton& b, const F32& x, const F32& y, const char* where) {
+  RequireLength(env, x, b.nx, where, "x");
+  RequireLength(env, y, b.ny, where, "y");
+  RequireNoOverlap(env, y.data, b.ny, x.data, b.nx, false, where, "y must not overlap x");
+  b.x = x.data;
+  b.y = y.data;
+}
+
+namespace {
+
+// (x, y, p[, countIncludePad])
+PoolBaton ParsePool(const Napi::CallbackInfo& info, const char* where, bool average) {
+  Napi::Env env = info.Env();
+  const F32 x = GetF32(info, 0, where, "x");
+  const F32 y = GetF32(info, 1, where, "y");
+  PoolBaton b = ParsePoolParams(env, info[2], info[3], average, where);
+  BindPool(env, b, x, y, where);
+  return b;
+}
+
+// (x, y, n, c, hw, threads)
+GapBaton ParseGap(const Napi::CallbackInfo& info, const char* where) {
+  Napi::Env env = info.Env();
+  const F32 x = GetF32(info, 0, where, "x");
+  const F32 y = GetF32(info, 1, where, "y");
+  GapBaton b = ParseGapParams(env, info[2], info[3], info[4], info[5], where);
+  BindGap(env, b, x, y, where);
+  return b;
+}
+
+}  // namespace
+
+// [sync] maxPoolSync(x, y, p)
+// Params: x: Float32Array [n, c, h, w]; y: Float32Array [n, c, outH, outW], written;
+//   p: NativePoolParams (outDims already include ceil_mode). Windows with no
+//   input element give -FLT_MAX, as ONNX Runtime does.
+// Returns: undefined.
+// Throws: TypeError for wrong types or a detached buffer; RangeError for bad
+//   dims, outDims beyond the ceil_mode extent, short arrays or y overlapping x.
+Napi::Value MaxPoolSync(const Napi::CallbackInfo& info) {
+  PoolBaton b = ParsePool(info, "maxPoolSync", false);
+  RunBatonSync(info.Env(), b);
+  return info.Env().Undefined();
+}
+
+// [async] maxPool(x, y, p): Promise<void>. As maxPoolSync, on the libuv pool.
+// Throws: synchronously as maxPoolSync; rejects with Error if the run fails.
+Napi::Value MaxPoolAsync(const Napi::CallbackInfo& info) {
+  PoolBaton b = ParsePool(info, "maxPool", false);
+  return QueueBaton(info.Env(), std::move(b), {info[0], info[1]});
+}
+
+// [sync] averagePoolSync(x, y, p, countIncludePad)
+// Params: as maxPoolSync; countIncludePad: boolean. With it, the divisor counts
+//   padding taps inside the padded extent (the ceil_mode overhang excluded), as
+//   ONNX AveragePool defines it; without it, only in-bounds taps.
+// Returns: undefined.
+// Throws: as maxPoolSync, plus TypeError for a non-boolean countIncludePad.
+Napi::Value AveragePoolSync(const Napi::CallbackInfo& info) {
+  PoolBaton b = ParsePool(info, "averagePoolSync", true);
+  RunBatonSync(info.Env(), b);
+  return info.Env().Undefined();
+}
+
+// [async] averagePool(x, y, p, countIncludePad): Promise<void>. As averagePoolSync.
+// Throws: synchronously as averagePoolSync; rejects with Error if the run fails.
+Napi::Value AveragePoolAsync(const Napi::CallbackInfo& info) {
+  PoolBaton b = ParsePool(info, "averagePool", true);
+  return QueueBaton(info.Env(), std::move(b), {info[0], info[1]});
+}
+
+// [sync] globalAveragePoolSync(x, y, n, c, hw, threads)
+// Params: x: Float32Array [n, c, hw]; y: Float32Array [n, c], written;
+//   n, c, hw: positive integers; threads: 0 = setThreads() value.
+// Returns: undefined.
+// Throws: TypeError for wrong types or a detached buffer; RangeError for bad
+//   sizes, short arrays or y overlapping x.
+Napi::Value GlobalAveragePoolSync(const Napi::CallbackInfo& info) {
+  GapBaton b = ParseGap(info, "globalAveragePoolSync");
+  RunBatonSync(info.Env(), b);
+  return info.Env().Undefined();
+}
+
+// [async] globalAveragePool(x, y, n, c, hw, threads): Promise<void>.
+// Throws: synchronously as globalAveragePoolSync; rejects with Error if the run fails.
+Napi::Value GlobalAveragePoolAsync(const Napi::CallbackInfo& info) {
+  GapBaton b = ParseGap(info, "globalAveragePool");
+  return QueueBaton(info.Env(), std::move(b), {info[0], info[1]});
+}
+
+}  // namespace resnode::napi

@@ -1,0 +1,86 @@
+// `resnode serve <model>`: the HTTP inference server (src/serve/server.ts) with graceful SIGTERM.
+import { Command, InvalidArgumentError } from 'commander';
+import { serve } from '../serve/server.js';
+
+const int = (min: number) => (v: string): number => {
+  const n = Number(v);
+  if (!Number.isSafeInteger(n) || n < min) throw new InvalidArgumentError(`expected an integer ≥ ${min}`);
+  return n;
+};
+const num = (v: string): number => {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('expected a non-negative number');
+  return n;
+};
+
+interface ServeFlags {
+  port: number;
+  host: string;
+  maxBatch: number;
+  batchWindowMs: number;
+  queue: number;
+  workers: number;
+  timeoutMs: number;
+  maxBodyBytes: number;
+  top: number;
+  labels?: string;
+  backend: 'native' | 'js' | 'cuda';
+  threads?: number;
+}
+
+export function register(program: Command): void {
+  program
+    .command('serve <model>')
+    .description('serve a model over HTTP: POST /v1/classify, POST /v1/infer, GET /healthz, GET /metrics')
+    .option('-p, --port <n>', 'port (0 picks a free one)', int(0), 8080)
+    .option('--host <addr>', 'address to bind', '127.0.0.1')
+    .option('--max-batch <n>', 'most rows per model run (1 turns dynamic batching off)', int(1), 8)
+    .option('--batch-window-ms <ms>', 'how long a request waits for others to batch with', num, 5)
+    .option('--queue <n>', 'most requests waiting; beyond it, 503', int(1), 256)
+    .option('--workers <n>', 'worker threads, each with a copy of the model (0: main thread)', int(0), 0)
+    .option('--timeout-ms <ms>', 'per-request deadline; then 504', int(1), 30_000)
+    .option('--max-body-bytes <n>', 'largest request body; beyond it, 413', int(1), 16 * 2 ** 20)
+    .option('--top <k>', 'default top-k for /v1/classify', int(1), 5)
+    .option('--labels <spec>', "'imagenet' or a labels file (one per line); default ImageNet's for 1000 classes")
+    .option('--backend <name>', 'native | js | cuda', (v) => {
+      if (v !== 'native' && v !== 'js' && v !== 'cuda') throw new InvalidArgumentError("expected 'native', 'js' or 'cuda'");
+      return v;
+    }, 'native')
+    .option('--threads <n>', 'native threads (per worker with --workers)', int(1))
+    .action(async (path: string, o: ServeFlags) => {
+      const srv = await serve(path, {
+        port: o.port,
+        host: o.host,
+        maxBatch: o.maxBatch,
+        batchWindowMs: o.batchWindowMs,
+        queue: o.queue,
+        workers: o.workers,
+        timeoutMs: o.timeoutMs,
+        maxBodyBytes: o.maxBodyBytes,
+        top: o.top,
+        labels: o.labels,
+        backend: o.backend,
+        threads: o.threads,
+      });
+      const mode = o.workers > 0 ? `${o.workers} workers` : 'main thread';
+      console.log(`resnode serve: listening on ${srv.url} (${mode}, max batch ${o.maxBatch}, window ${o.batchWindowMs} ms, queue ${o.queue})`);
+      let stopping = false;
+      const stop = (signal: string) => {
+        if (stopping) return;
+        stopping = true;
+        console.log(`resnode serve: ${signal}: finishing requests in flight`);
+        srv.close().then(
+          () => {
+            console.log('resnode serve: stopped');
+            process.exit(0);
+          },
+          (err: Error) => {
+            console.error(`resnode serve: ${err.message}`);
+            process.exit(1);
+          },
+        );
+      };
+      process.once('SIGTERM', () => stop('SIGTERM'));
+      process.once('SIGINT', () => stop('SIGINT'));
+    });
+}

@@ -1,0 +1,425 @@
+// The graph IR: a small, typed, inference-only graph of ResNet-style ops.
+//
+// Conventions:
+// - Activations are NCHW float32. Only the first (batch) dimension of a graph
+//   input may be dynamic; it is written -1 and propagates as -1 through shapes.
+// - Weights are initializers (float32). Every weight-bearing input (Conv W/B,
+//   BN params, Gemm W/B) must name an initializer.
+// - Conv pads are resolved at import: [top, left, bottom, right].
+// - Gemm is always y = x·Wᵀ + b with W: [nOut, k] (ONNX transB=1 form).
+// - A fused Conv carries attrs.residual (also appended as inputs[3], with
+//   inputs[2] = '' when there is no bias) and attrs.relu:
+//   y = relu?(conv(x) + bias + residual).
+// - Nodes are kept in topological order by every function that returns a Graph.
+import { convOutputSize, poolOutputSize } from '../shapes.js';
+import { ModelError } from '../errors.js';
+import { toOnnx as exportOnnx } from '../onnx/export.js';
+
+export interface ValueInfo {
+  name: string;
+  /** -1 in dims[0] marks a dynamic batch. */
+  dims: number[];
+}
+
+export interface Initializer {
+  dims: number[];
+  data: Float32Array;
+}
+
+export interface ConvAttrs {
+  kernelShape: [number, number];
+  strides: [number, number];
+  /** [top, left, bottom, right] */
+  pads: [number, number, number, number];
+  dilations: [number, number];
+  groups: number;
+  /** Fused shortcut: value added before the activation. Also inputs[3]. */
+  residual?: string;
+  /** Fused ReLU. */
+  relu?: boolean;
+}
+export interface PoolAttrs {
+  kernelShape: [number, number];
+  strides: [number, number];
+  pads: [number, number, number, number];
+  dilations: [number, number];
+  ceilMode: boolean;
+}
+export interface AveragePoolAttrs extends PoolAttrs {
+  countIncludePad: boolean;
+}
+
+interface NodeBase<Op extends string, A> {
+  name: string;
+  op: Op;
+  inputs: string[];
+  outputs: string[];
+  attrs: A;
+}
+
+/** inputs [x, W, B | '' , residual?] */
+export type ConvNode = NodeBase<'Conv', ConvAttrs>;
+/** inputs [x, scale, bias, mean, var] */
+export type BatchNormNode = NodeBase<'BatchNormalization', { epsilon: number }>;
+export type ReluNode = NodeBase<'Relu', Record<string, never>>;
+/** Same-shape add; relu fuses a following Relu. */
+export type AddNode = NodeBase<'Add', { relu?: boolean }>;
+export type MaxPoolNode = NodeBase<'MaxPool', PoolAttrs>;
+export type AveragePoolNode = NodeBase<'AveragePool', AveragePoolAttrs>;
+export type GlobalAveragePoolNode = NodeBase<'GlobalAveragePool', Record<string, never>>;
+/** Output [prod(dims[0..axis)), prod(dims[axis..])]. */
+export type FlattenNode = NodeBase<'Flatten', { axis: number }>;
+/** shape uses ONNX semantics: 0 copies the input dim, one -1 is inferred. */
+export type ReshapeNode = NodeBase<'Reshape', { shape: number[] }>;
+/** inputs [x, W, B?]; x: [M, K], W: [N, K]; y = x·Wᵀ + b. */
+export type GemmNode = NodeBase<'Gemm', { relu?: boolean }>;
+/** A 2-D transpose (perm [1, 0]); Gemm with transA=1 imports as Transpose → Gemm. */
+export type TransposeNode = NodeBase<'Transpose', Record<string, never>>;
+
+export type Node =
+  | ConvNode
+  | BatchNormNode
+  | ReluNode
+  | AddNode
+  | MaxPoolNode
+  | AveragePoolNode
+  | GlobalAveragePoolNode
+  | FlattenNode
+  | ReshapeNode
+  | GemmNode
+  | TransposeNode;
+export type OpType = Node['op'];
+export const OP_TYPES: readonly OpType[] = [
+  'Conv', 'BatchNormalization', 'Relu', 'Add', 'MaxPool', 'AveragePool', 'GlobalAveragePool', 'Flatten', 'Reshape', 'Gemm', 'Transpose',
+];
+
+export interface GraphInit {
+  name?: string;
+  inputs: ValueInfo[];
+  outputs: ValueInfo[];
+  initializers?: Map<string, Initializer>;
+  nodes: Node[];
+}
+
+/** Thrown for a malformed graph (cycle, missing value, shape mismatch). */
+export class GraphError extends ModelError {
+  override name = 'GraphError';
+}
+
+export class Graph {
+  name: string;
+  inputs: ValueInfo[];
+  outputs: ValueInfo[];
+  initializers: Map<string, Initializer>;
+  nodes: Node[];
+
+  constructor(init: GraphInit) {
+    this.name = init.name ?? 'resnode';
+    this.inputs = init.inputs;
+    this.outputs = init.outputs;
+    this.initializers = init.initializers ?? new Map();
+    this.nodes = init.nodes;
+  }
+
+  /** ONNX bytes (opset 13, IR 8) that ONNX Runtime loads; fused nodes are expanded. */
+  toOnnx(): Uint8Array {
+    return exportOnnx(this);
+  }
+
+  /** Copy of the structure; initializer data arrays are shared, not copied. */
+  clone(): Graph {
+    return new Graph({
+      name: this.name,
+      inputs: this.inputs.map((v) => ({ name: v.name, dims: [...v.dims] })),
+      outputs: this.outputs.map((v) => ({ name: v.name, dims: [...v.dims] })),
+      initializers: new Map(this.initializers),
+      nodes: this.nodes.map(cloneNode),
+    });
+  }
+
+  /** Shapes of every value (activations and initializers); see inferShapes. */
+  shapes(inputDims?: Record<string, number[]>): Map<string, number[]> {
+    return inferShapes(this, inputDims);
+  }
+
+  /** Learnable parameters: every initializer except BN running mean/var (as PyTorch counts). */
+  parameterCount(): number {
+    const buffers = new Set<string>();
+    for (const n of this.nodes) if (n.op === 'BatchNormalization') { buffers.add(n.inputs[3]!); buffers.add(n.inputs[4]!); }
+    let total = 0;
+    for (const [name, t] of this.initializers) if (!buffers.has(name)) total += t.data.length;
+    return total;
+  }
+}
+
+export function cloneNode<N extends Node>(n: N): N {
+  const attrs: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(n.attrs)) attrs[k] = Array.isArray(v) ? [...v] : v;
+  return { name: n.name, op: n.op, inputs: [...n.inputs], outputs: [...n.outputs], attrs } as N;
+}
+
+export function numel(dims: readonly number[]): number {
+  let p = 1;
+  for (const d of dims) p *= d;
+  return p;
+}
+
+/** Names a node reads that are activations (not initializers), residual included, in order, without ''. */
+export function activationInputs(graph: Graph, node: Node): string[] {
+  return node.inputs.filter((n) => n !== '' && !graph.initializers.has(n));
+}
+
+/**
+ * Nodes in topological order (stable: keeps the given order where it is valid).
+ * Throws GraphError naming the nodes on a cycle, a value produced twice, or a
+ * value that nothing produces.
+ */
+export function topoSort(graph: Graph): Node[] {
+  const producer = new Map<string, number>();
+  graph.nodes.forEach((n, i) => {
+    for (const o of n.outputs) {
+      if (producer.has(o) || graph.initializers.has(o) || graph.inputs.some((v) => v.name === o)) {
+        throw new GraphError(`Value "${o}" is produced more than once (node "${n.name}")`);
+      }
+      producer.set(o, i);
+    }
+  });
+  const graphInputs = new Set(graph.inputs.map((v) => v.name));
+  const indeg = new Array<number>(graph.nodes.length).fill(0);
+  const consumers: number[][] = graph.nodes.map(() => []);
+  graph.nodes.forEach((n, i) => {
+    for (const inp of n.inputs) {
+      if (inp === '' || graph.initializers.has(inp) || graphInputs.has(inp)) continue;
+      const p = producer.get(inp);
+      if (p === undefined) throw new GraphError(`Node "${n.name}" (${n.op}) reads "${inp}", which no node, input or initializer provides`);
+      indeg[i]!++;
+      consumers[p]!.push(i);
+    }
+  });
+  // Min-index ready queue keeps the original order where possible.
+  const ready: number[] = [];
+  indeg.forEach((d, i) => { if (d === 0) ready.push(i); });
+  const order: Node[] = [];
+  while (ready.length > 0) {
+    let k = 0;
+    for (let j = 1; j < ready.length; j++) if (ready[j]! < ready[k]!) k = j;
+    const i = ready.splice(k, 1)[0]!;
+    order.push(graph.nodes[i]!);
+    for (const c of consumers[i]!) if (--indeg[c]! === 0) ready.push(c);
+  }
+  if (order.length !== graph.nodes.length) {
+    const stuck = graph.nodes.filter((_, i) => indeg[i]! > 0).map((n) => `"${n.name}" (${n.op})`);
+    throw new GraphError(`Graph has a cycle through ${stuck.length} node(s): ${stuck.join(', ')}`);
+  }
+  for (const o of graph.outputs) {
+    if (!producer.has(o.name) && !graphInputs.has(o.name)) throw new GraphError(`Graph output "${o.name}" is not produced by any node`);
+  }
+  return order;
+}
+
+function dimsStr(d: readonly number[]): string {
+  return `[${d.map((x) => (x < 0 ? 'N' : x)).join(', ')}]`;
+}
+
+function mulDim(a: number, b: number): number {
+  return a < 0 || b < 0 ? -1 : a * b;
+}
+
+/**
+ * Output dims of one node from its input dims (dims[0] may be -1 = dynamic batch).
+ * `get` returns the dims of any input (activation or initializer).
+ */
+export function inferNode(node: Node, get: (name: string) => number[]): number[] {
+  const fail = (msg: string): never => { throw new GraphError(`Node "${node.name}" (${node.op}): ${msg}`); };
+  const x = get(node.inputs[0]!);
+  switch (node.op) {
+    case 'Conv': {
+      const w = get(node.inputs[1]!);
+      if (x.length !== 4) fail(`expects a 4-D input, got ${dimsStr(x)}`);
+      if (w.length !== 4) fail(`expects a 4-D weight, got ${dimsStr(w)}`);
+      const a = node.attrs;
+      checkWindowAttrs(a, fail);
+      if (!Number.isSafeInteger(a.groups) || a.groups < 1) fail(`group must be a positive integer, got ${a.groups}`);
+      if (x[1]! !== w[1]! * a.groups) fail(`input has ${x[1]} channels but weight ${dimsStr(w)} with groups=${a.groups} expects ${w[1]! * a.groups}`);
+      if (w[0]! % a.groups !== 0) fail(`output channels ${w[0]} not divisible by groups=${a.groups}`);
+      if (w[2] !== a.kernelShape[0] || w[3] !== a.kernelShape[1]) fail(`kernel_shape ${dimsStr(a.kernelShape)} does not match weight ${dimsStr(w)}`);
+      const b = node.inputs[2];
+      if (b) { const bd = get(b); if (numel(bd) !== w[0]) fail(`bias has ${numel(bd)} elements, expected ${w[0]}`); }
+      const oh = convOutputSize(x[2]!, w[2]!, a.strides[0], a.pads[0], a.pads[2], a.dilations[0]);
+      const ow = convOutputSize(x[3]!, w[3]!, a.strides[1], a.pads[1], a.pads[3], a.dilations[1]);
+      if (oh < 1 || ow < 1) fail(`output would be empty for input ${dimsStr(x)}`);
+      const y = [x[0]!, w[0]!, oh, ow];
+      if (a.residual !== undefined) {
+        const r = get(a.residual);
+        if (!sameDims(r, y)) fail(`residual ${dimsStr(r)} does not match output ${dimsStr(y)}`);
+      }
+      return y;
+    }
+    case 'BatchNormalization': {
+      if (x.length < 2) fail(`expects at least 2-D input, got ${dimsStr(x)}`);
+      for (let i = 1; i < 5; i++) {
+        const d = get(node.inputs[i]!);
+        if (numel(d) !== x[1]) fail(`parameter "${node.inputs[i]}" has ${numel(d)} elements, expected ${x[1]} (channels)`);
+      }
+      return [...x];
+    }
+    case 'Relu':
+      return [...x];
+    case 'Add': {
+      const b = get(node.inputs[1]!);
+      if (!sameDims(x, b)) fail(`operands must have the same shape, got ${dimsStr(x)} and ${dimsStr(b)}`);
+      return [...x];
+    }
+    case 'MaxPool':
+    case 'AveragePool': {
+      if (x.length !== 4) fail(`expects a 4-D input, got ${dimsStr(x)}`);
+      const a = node.attrs;
+      checkWindowAttrs(a, fail);
+      a.pads.forEach((p, i) => {
+        const extent = a.dilations[i % 2]! * (a.kernelShape[i % 2]! - 1) + 1;
+        if (p >= extent) fail(`pads [${a.pads.join(', ')}] must be smaller than the window extent ${extent} (a window would lie wholly in the padding)`);
+      });
+      const oh = poolOutputSize(x[2]!, a.kernelShape[0], a.strides[0], a.pads[0], a.pads[2], a.dilations[0], a.ceilMode);
+      const ow = poolOutputSize(x[3]!, a.kernelShape[1], a.strides[1], a.pads[1], a.pads[3], a.dilations[1], a.ceilMode);
+      if (oh < 1 || ow < 1) fail(`output would be empty for input ${dimsStr(x)}`);
+      return [x[0]!, x[1]!, oh, ow];
+    }
+    case 'GlobalAveragePool':
+      if (x.length !== 4) fail(`expects a 4-D input, got ${dimsStr(x)}`);
+      return [x[0]!, x[1]!, 1, 1];
+    case 'Flatten': {
+      const axis = node.attrs.axis < 0 ? node.attrs.axis + x.length : node.attrs.axis;
+      if (axis < 0 || axis > x.length) fail(`axis ${node.attrs.axis} out of range for ${dimsStr(x)}`);
+      return [x.slice(0, axis).reduce(mulDim, 1), x.slice(axis).reduce(mulDim, 1)];
+    }
+    case 'Reshape':
+      return reshapeDims(x, node.attrs.shape, fail);
+    case 'Transpose':
+      if (x.length !== 2) fail(`expects a 2-D input, got ${dimsStr(x)}`);
+      return [x[1]!, x[0]!];
+    case 'Gemm': {
+      const w = get(node.inputs[1]!);
+      if (x.length !== 2) fail(`expects a 2-D input [M, K], got ${dimsStr(x)}`);
+      if (w.length !== 2 || w[1] !== x[1]) fail(`weight ${dimsStr(w)} does not match input ${dimsStr(x)} (expected [N, ${x[1]}])`);
+      const b = node.inputs[2];
+      if (b) { const bd = get(b); if (numel(bd) !== w[0]) fail(`bias has ${numel(bd)} elements, expected ${w[0]}`); }
+      return [x[0]!, w[0]!];
+    }
+  }
+}
+
+const MAX_WINDOW_ATTR = 2 ** 31 - 1;
+
+/** kernel_shape/strides/dilations: 2 integers ≥ 1; pads: 4 integers ≥ 0 (all < 2^31), as the kernels require. */
+function checkWindowAttrs(a: { kernelShape: number[]; strides: number[]; pads: number[]; dilations: number[] }, fail: (m: string) => never): void {
+  const check = (what: string, v: number[], len: number, min: number): void => {
+    if (!Array.isArray(v) || v.length !== len || v.some((d) => !Number.isSafeInteger(d) || d < min || d > MAX_WINDOW_ATTR)) {
+      fail(`${what} must be ${len} integers in [${min}, ${MAX_WINDOW_ATTR}], got [${Array.isArray(v) ? v.join(', ') : String(v)}]`);
+    }
+  };
+  check('kernel_shape', a.kernelShape, 2, 1);
+  check('strides', a.strides, 2, 1);
+  check('dilations', a.dilations, 2, 1);
+  check('pads', a.pads, 4, 0);
+}
+
+function reshapeDims(x: number[], shape: number[], fail: (m: string) => never): number[] {
+  const target = `[${shape.join(', ')}]`;
+  if (shape.some((s) => !Number.isInteger(s) || s < -1)) fail(`shape ${target} is invalid`);
+  if (shape.filter((s) => s === -1).length > 1) fail(`shape ${target} has more than one -1`);
+  shape.forEach((s, i) => { if (s === 0 && i >= x.length) fail(`shape ${target} copies dim ${i} that input ${dimsStr(x)} lacks`); });
+  const dynamic = x[0]! < 0;
+  if (dynamic) {
+    // Symbolic only while the batch stays in dim 0 (copied with 0, or inferred with -1) and the rest is fixed.
+    const k = numel(x.slice(1));
+    const rest = shape.slice(1).map((s, i) => (s === 0 ? x[i + 1]! : s));
+    const m = rest.indexOf(-1);
+    if (m >= 0 && shape[0] === 0) {
+      const other = rest.reduce((a, b, i) => (i === m ? a : a * b), 1);
+      if (other > 0 && k % other === 0) rest[m] = k / other;
+    }
+    if (!((shape[0] === 0 || shape[0] === -1) && rest.every((d) => d > 0) && numel(rest) === k)) {
+      fail(`shape ${target} cannot be applied to input ${dimsStr(x)} with a dynamic batch (the batch must stay in dim 0)`);
+    }
+    return [-1, ...rest];
+  }
+  const total = numel(x);
+  const out = shape.map((s, i) => (s === 0 ? x[i]! : s));
+  const m = out.indexOf(-1);
+  if (m >= 0) {
+    const other = out.reduce((a, b, i) => (i === m ? a : a * b), 1);
+    if (other === 0 || total % other !== 0) fail(`cannot reshape ${dimsStr(x)} to ${target}`);
+    out[m] = total / other;
+  }
+  if (numel(out) !== total) fail(`cannot reshape ${dimsStr(x)} (${total} elements) to ${target}`);
+  return out;
+}
+
+export function sameDims(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
+/**
+ * Dims of every value in the graph, in the node order given (call topoSort first
+ * if unsure). `inputDims` may fix the dynamic batch (or override whole input
+ * dims; non-batch dims must match the declared ones). Initializers are included.
+ */
+export function inferShapes(graph: Graph, inputDims?: Record<string, number[]>): Map<string, number[]> {
+  const shapes = new Map<string, number[]>();
+  for (const [name, t] of graph.initializers) shapes.set(name, t.dims);
+  for (const v of graph.inputs) {
+    const given = inputDims?.[v.name];
+    if (given) {
+      const ok = given.length === v.dims.length && given.every((d, i) => v.dims[i]! < 0 || d === v.dims[i]);
+      if (!ok) throw new GraphError(`Input "${v.name}" expects shape ${dimsStr(v.dims)} but received ${dimsStr(given)}`);
+      shapes.set(v.name, [...given]);
+    } else shapes.set(v.name, [...v.dims]);
+  }
+  const get = (node: Node) => (name: string): number[] => {
+    const s = shapes.get(name);
+    if (!s) throw new GraphError(`Node "${node.name}" (${node.op}) reads "${name}" before it is computed (nodes not in topological order?)`);
+    return s;
+  };
+  for (const node of graph.nodes) {
+    const y = inferNode(node, get(node));
+    shapes.set(node.outputs[0]!, y);
+  }
+  return shapes;
+}
+
+/** Throws GraphError if the graph is not well formed; returns the shapes. */
+export function checkGraph(graph: Graph): Map<string, number[]> {
+  const seen = new Set<string>();
+  for (const v of graph.inputs) {
+    if (v.dims.slice(1).some((d) => d < 1) || v.dims.length === 0) throw new GraphError(`Input "${v.name}" has shape ${dimsStr(v.dims)}: only the first (batch) dim may be dynamic`);
+  }
+  for (const n of graph.nodes) {
+    if (!OP_TYPES.includes(n.op)) throw new GraphError(`Node "${n.name}" has unknown op "${(n as { op: string }).op}"`);
+    if (seen.has(n.name)) throw new GraphError(`Two nodes are named "${n.name}"`);
+    seen.add(n.name);
+    if (n.outputs.length !== 1) throw new GraphError(`Node "${n.name}" (${n.op}) must have exactly one output`);
+    const weightSlots = n.op === 'Conv' || n.op === 'Gemm' ? [1, 2] : n.op === 'BatchNormalization' ? [1, 2, 3, 4] : [];
+    for (const i of weightSlots) {
+      const w = n.inputs[i];
+      if (w && !graph.initializers.has(w)) throw new GraphError(`Node "${n.name}" (${n.op}) input ${i} "${w}" must be an initializer (constant)`);
+    }
+    if (n.op === 'Conv' && n.attrs.residual !== undefined && n.inputs[3] !== n.attrs.residual) {
+      throw new GraphError(`Node "${n.name}": fused residual must also be inputs[3]`);
+    }
+  }
+  const sorted = topoSort(graph);
+  return inferShapes(new Graph({ ...graph, nodes: sorted }));
+}
+
+/** Map value name → the nodes that read it (a fused residual included). */
+export function consumersOf(graph: Graph): Map<string, Node[]> {
+  const m = new Map<string, Node[]>();
+  for (const n of graph.nodes) {
+    for (const i of new Set(n.inputs)) {
+      if (i === '') continue;
+      const list = m.get(i);
+      if (list) list.push(n); else m.set(i, [n]);
+    }
+  }
+  return m;
+}

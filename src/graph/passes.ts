@@ -1,0 +1,261 @@
+// Graph passes: BN folding, Conv/Add/Gemm epilogue fusion, pruning and a
+// liveness-based activation memory plan. Every pass returns a new Graph and
+// leaves its argument (and the initializer arrays it shares) untouched.
+import { Graph, GraphError, inferShapes, numel, topoSort, cloneNode } from './graph.js';
+import type { ConvNode, GemmNode, Initializer, Node } from './graph.js';
+
+function uniqueInitName(g: Graph, base: string): string {
+  let name = base;
+  for (let k = 1; g.initializers.has(name); k++) name = `${base}_${k}`;
+  return name;
+}
+
+function init(g: Graph, name: string): Initializer {
+  const t = g.initializers.get(name);
+  if (!t) throw new GraphError(`Initializer "${name}" is missing`);
+  return t;
+}
+
+function bnScaleShift(g: Graph, n: Node): { scale: Float32Array; shift: Float32Array } {
+  const [, sN, bN, mN, vN] = n.inputs as [string, string, string, string, string];
+  const gamma = init(g, sN).data, beta = init(g, bN).data, mean = init(g, mN).data, variance = init(g, vN).data;
+  const eps = (n.attrs as { epsilon: number }).epsilon;
+  const c = gamma.length;
+  const scale = new Float32Array(c), shift = new Float32Array(c);
+  for (let i = 0; i < c; i++) {
+    // float64 arithmetic, rounded once
+    const s = gamma[i]! / Math.sqrt(variance[i]! + eps);
+    scale[i] = s;
+    shift[i] = beta[i]! - mean[i]! * s;
+  }
+  return { scale, shift };
+}
+
+function useCounts(g: Graph): Map<string, number> {
+  const m = new Map<string, number>();
+  for (const n of g.nodes) for (const i of n.inputs) if (i !== '') m.set(i, (m.get(i) ?? 0) + 1);
+  for (const o of g.outputs) m.set(o.name, (m.get(o.name) ?? 0) + 1);
+  return m;
+}
+
+function producers(g: Graph): Map<string, Node> {
+  const m = new Map<string, Node>();
+  for (const n of g.nodes) m.set(n.outputs[0]!, n);
+  return m;
+}
+
+/** True when `value` feeds exactly one node input and is not a graph output. */
+function singleUse(g: Graph, uses: Map<string, number>, value: string): boolean {
+  return uses.get(value) === 1 && !g.outputs.some((o) => o.name === value);
+}
+
+/**
+ * Fold each BatchNormalization into the Conv before it (when that conv's output
+ * feeds only the BN and is no graph output). A BN that cannot be folded becomes
+ * a depthwise 1×1 Conv (groups = C) on 4-D input, or a diagonal Gemm on 2-D
+ * input, so every BN runs through the conv/gemm kernels.
+ */
+export function foldBatchNorm(graph: Graph): Graph {
+  const g = graph.clone();
+  g.nodes = topoSort(g);
+  const shapes = inferShapes(g);
+  const uses = useCounts(g);
+  const prod = producers(g);
+  const removed = new Set<Node>();
+  const out: Node[] = [];
+  for (const n of g.nodes) {
+    if (n.op !== 'BatchNormalization') { out.push(n); continue; }
+    const x = n.inputs[0]!;
+    const { scale, shift } = bnScaleShift(g, n);
+    const p = prod.get(x);
+    if (p && p.op === 'Conv' && !p.attrs.relu && p.attrs.residual === undefined && singleUse(g, uses, x)) {
+      const w = init(g, p.inputs[1]!);
+      const cOut = w.dims[0]!;
+      const per = w.data.length / cOut;
+      const nw = new Float32Array(w.data.length);
+      for (let o = 0; o < cOut; o++) for (let k = 0; k < per; k++) nw[o * per + k] = w.data[o * per + k]! * scale[o]!;
+      const oldB = p.inputs[2] ? init(g, p.inputs[2]).data : null;
+      const nb = new Float32Array(cOut);
+      for (let o = 0; o < cOut; o++) nb[o] = (oldB ? oldB[o]! : 0) * scale[o]! + shift[o]!;
+      const wName = uniqueInitName(g, `${p.name}.weight_bnfolded`);
+      g.initializers.set(wName, { dims: [...w.dims], data: nw });
+      const bName = uniqueInitName(g, `${p.name}.bias_bnfolded`);
+      g.initializers.set(bName, { dims: [cOut], data: nb });
+      p.inputs[1] = wName;
+      p.inputs[2] = bName;
+      p.outputs[0] = n.outputs[0]!;
+      removed.add(n);
+      continue;
+    }
+    const xd = shapes.get(x)!;
+    const c = scale.length;
+    if (xd.length === 4) {
+      const wName = uniqueInitName(g, `${n.name}.weight_dw`);
+      g.initializers.set(wName, { dims: [c, 1, 1, 1], data: scale });
+      const bName = uniqueInitName(g, `${n.name}.bias_dw`);
+      g.initializers.set(bName, { dims: [c], data: shift });
+      out.push({ name: n.name, op: 'Conv', inputs: [x, wName, bName], outputs: [n.outputs[0]!], attrs: { kernelShape: [1, 1], strides: [1, 1], pads: [0, 0, 0, 0], dilations: [1, 1], groups: c } });
+    } else if (xd.length === 2) {
+      const diag = new Float32Array(c * c);
+      for (let i = 0; i < c; i++) diag[i * c + i] = scale[i]!;
+      const wName = uniqueInitName(g, `${n.name}.weight_diag`);
+      g.initializers.set(wName, { dims: [c, c], data: diag });
+      const bName = uniqueInitName(g, `${n.name}.bias_diag`);
+      g.initializers.set(bName, { dims: [c], data: shift });
+      out.push({ name: n.name, op: 'Gemm', inputs: [x, wName, bName], outputs: [n.outputs[0]!], attrs: {} });
+    } else {
+      out.push(n); // left as is: runtime must handle BN on this rank
+    }
+  }
+  g.nodes = out.filter((n) => !removed.has(n));
+  return prune(g);
+}
+
+/**
+ * Fuse Conv → Add(shortcut) [→ Relu] into one Conv with attrs.residual (and
+ * attrs.relu). Only when the conv output (and the add output, for the relu)
+ * feeds nothing else and is no graph output. The fused node takes the Add's
+ * place in the order, where the shortcut is already computed.
+ */
+export function fuseConvAddRelu(graph: Graph): Graph {
+  const g = graph.clone();
+  g.nodes = topoSort(g);
+  const uses = useCounts(g);
+  const prod = producers(g);
+  const consumers = new Map<string, Node[]>();
+  for (const n of g.nodes) for (const i of n.inputs) if (i) (consumers.get(i) ?? consumers.set(i, []).get(i)!).push(n);
+  const drop = new Set<Node>();
+  const replace = new Map<Node, Node>();
+  for (const a of g.nodes) {
+    if (a.op !== 'Add' || a.attrs.relu || drop.has(a)) continue;
+    const [p, q] = a.inputs as [string, string];
+    if (p === q) continue;
+    let conv: ConvNode | undefined, r = '';
+    for (const [c, other] of [[p, q], [q, p]] as const) {
+      const pc = prod.get(c);
+      if (pc && pc.op === 'Conv' && !pc.attrs.relu && pc.attrs.residual === undefined && !drop.has(pc) && !replace.has(pc) && singleUse(g, uses, c)) {
+        conv = pc; r = other; break;
+      }
+    }
+    if (!conv) continue;
+    let outName = a.outputs[0]!;
+    let relu = false;
+    const cons = consumers.get(outName) ?? [];
+    if (singleUse(g, uses, outName) && cons.length === 1 && cons[0]!.op === 'Relu') {
+      relu = true;
+      drop.add(cons[0]!);
+      outName = cons[0]!.outputs[0]!;
+    }
+    const fused: ConvNode = cloneNode(conv);
+    fused.inputs = [conv.inputs[0]!, conv.inputs[1]!, conv.inputs[2] ?? '', r];
+    fused.attrs.residual = r;
+    if (relu) fused.attrs.relu = true;
+    fused.outputs = [outName];
+    drop.add(conv);
+    replace.set(a, fused);
+  }
+  g.nodes = g.nodes.filter((n) => !drop.has(n)).map((n) => replace.get(n) ?? n);
+  g.nodes = topoSort(g);
+  return g;
+}
+
+/** Fuse a Relu into the Conv, Add or Gemm before it (single use, not a graph output). */
+export function fuseRelu(graph: Graph): Graph {
+  const g = graph.clone();
+  const uses = useCounts(g);
+  const prod = producers(g);
+  const drop = new Set<Node>();
+  for (const n of g.nodes) {
+    if (n.op !== 'Relu') continue;
+    const x = n.inputs[0]!;
+    const p = prod.get(x);
+    if (!p || !(p.op === 'Conv' || p.op === 'Add' || p.op === 'Gemm') || p.attrs.relu || !singleUse(g, uses, x)) continue;
+    p.attrs.relu = true;
+    p.outputs[0] = n.outputs[0]!;
+    drop.add(n);
+  }
+  g.nodes = g.nodes.filter((n) => !drop.has(n));
+  return g;
+}
+
+/** Remove nodes whose outputs nothing uses, and unused initializers. */
+export function prune(graph: Graph): Graph {
+  const g = graph.clone();
+  const needed = new Set(g.outputs.map((o) => o.name));
+  const keep: Node[] = [];
+  for (let i = g.nodes.length - 1; i >= 0; i--) {
+    const n = g.nodes[i]!;
+    if (!n.outputs.some((o) => needed.has(o))) continue;
+    keep.push(n);
+    for (const x of n.inputs) if (x) needed.add(x);
+  }
+  g.nodes = keep.reverse();
+  for (const name of [...g.initializers.keys()]) if (!needed.has(name)) g.initializers.delete(name);
+  return g;
+}
+
+export interface OptimizeOptions {
+  foldBatchNorm?: boolean;
+  fuseResidual?: boolean;
+  fuseRelu?: boolean;
+}
+
+/** foldBatchNorm → fuseConvAddRelu → fuseRelu → prune (each can be switched off). */
+export function optimize(graph: Graph, options: OptimizeOptions = {}): Graph {
+  let g = new Graph({ ...graph, nodes: topoSort(graph) });
+  if (options.foldBatchNorm !== false) g = foldBatchNorm(g);
+  if (options.fuseResidual !== false) g = fuseConvAddRelu(g);
+  if (options.fuseRelu !== false) g = fuseRelu(g);
+  return prune(g);
+}
+
+export interface MemoryPlan {
+  /** Nodes in execution order (the plan's indices refer to this). */
+  order: Node[];
+  /** Dims of every value, with the batch resolved. */
+  shapes: Map<string, number[]>;
+  /** Size of each reusable buffer, in floats. */
+  slotSizes: number[];
+  /** Activation (node output) → slot index. Graph inputs and initializers have no slot. */
+  slotOf: Map<string, number>;
+  /** Activation → [index of producing node, index of last reading node]; graph outputs live to order.length. */
+  live: Map<string, [number, number]>;
+  /** Sum of slotSizes (floats). */
+  totalFloats: number;
+}
+
+/**
+ * Assign every activation to a reusable buffer slot by liveness: a slot is
+ * handed to a new value only after every reader of its previous value has run,
+ * and a node's output never shares a slot with any of its inputs. Graph outputs
+ * keep their slot to the end. Best-fit reuse; a too-small free slot is grown.
+ * `inputDims` must fix any dynamic batch.
+ */
+export function planMemory(graph: Graph, inputDims: Record<string, number[]> = {}): MemoryPlan {
+  const order = topoSort(graph);
+  const shapes = inferShapes(new Graph({ ...graph, nodes: order }), inputDims);
+  const outNames = new Set(graph.outputs.map((o) => o.name));
+  const live = new Map<string, [number, number]>();
+  order.forEach((n, i) => { for (const o of n.outputs) live.set(o, [i, outNames.has(o) ? order.length : i]); });
+  order.forEach((n, i) => { for (const x of n.inputs) { const l = live.get(x); if (l && l[1] < i) l[1] = i; } });
+  const frees: string[][] = order.map(() => []);
+  for (const [v, [, last]] of live) if (last < order.length) frees[last]!.push(v);
+
+  const slotSizes: number[] = [];
+  const slotOf = new Map<string, number>();
+  const free = new Set<number>();
+  order.forEach((n, i) => {
+    for (const o of n.outputs) {
+      const d = shapes.get(o)!;
+      if (d.some((x) => x < 0)) throw new GraphError(`planMemory: value "${o}" has a dynamic dim ${JSON.stringify(d)}; pass inputDims with a concrete batch`);
+      const need = numel(d);
+      let best = -1;
+      for (const s of free) if (slotSizes[s]! >= need && (best < 0 || slotSizes[s]! < slotSizes[best]!)) best = s;
+      if (best < 0) for (const s of free) if (best < 0 || slotSizes[s]! > slotSizes[best]!) best = s;
+      if (best < 0) { best = slotSizes.length; slotSizes.push(need); } else { free.delete(best); if (slotSizes[best]! < need) slotSizes[best] = need; }
+      slotOf.set(o, best);
+    }
+    for (const v of frees[i]!) free.add(slotOf.get(v)!);
+  });
+  return { order, shapes, slotSizes, slotOf, live, totalFloats: slotSizes.reduce((a, b) => a + b, 0) };
+}

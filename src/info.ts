@@ -1,0 +1,32 @@
+// What this build and machine offer.
+import { nativeAvailable, nativeBinding } from './native.js';
+import { currentThreads } from './threads.js';
+import type { NativeIsa, NativeStats } from './native-binding.js';
+
+export interface Info {
+  /** The SIMD path native kernels use; null when the addon is not built. */
+  isa: NativeIsa | null;
+  /** The best path this CPU supports (RESNODE_ISA can cap it). */
+  detectedIsa: NativeIsa | null;
+  threads: number;
+  cuda: { compiled: boolean; available: boolean; device?: string };
+  native: boolean;
+}
+
+export function info(): Info {
+  if (!nativeAvailable()) {
+    return { isa: null, detectedIsa: null, threads: currentThreads(), cuda: { compiled: false, available: false }, native: false };
+  }
+  const i = nativeBinding().info();
+  return { isa: i.isa, detectedIsa: i.detectedIsa, threads: currentThreads(), cuda: i.cuda, native: true };
+}
+
+/**
+ * The native addon's resource counters (live packed-weight handles and their
+ * bytes, async ops in flight, per-thread scratch bytes), process-wide; null
+ * when the addon is not built. After a model's dispose() its handles no longer count.
+ */
+export function nativeStats(): NativeStats | null {
+  if (!nativeAvailable()) return null;
+  return nativeBinding().stats();
+}

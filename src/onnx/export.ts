@@ -1,0 +1,134 @@
+// Graph → ONNX bytes (opset 13, IR version 8). Fused nodes are expanded back to
+// standard ops (Conv+Add+Relu, Add+Relu, Gemm+Relu), so ONNX Runtime runs the result.
+import type { Graph, Node } from '../graph/graph.js';
+import { inferShapes, topoSort } from '../graph/graph.js';
+import { AttrType, DataType, ModelProto, float32ToLE } from './proto.js';
+import type { AttributeProtoLike, NodeProtoLike, TensorProtoLike, ValueInfoProtoLike } from './proto.js';
+
+export const EXPORT_OPSET = 13;
+export const EXPORT_IR_VERSION = 8;
+
+export interface ExportOptions {
+  /** Extra values to expose as graph outputs (e.g. every node output for layer-wise validation). */
+  extraOutputs?: string[];
+  /** Symbolic name used for a dynamic batch dimension. Default 'N'. */
+  batchParam?: string;
+  producerName?: string;
+}
+
+const ints = (name: string, v: readonly number[]): AttributeProtoLike => ({ name, type: AttrType.INTS, ints: [...v] });
+const int = (name: string, v: number): AttributeProtoLike => ({ name, type: AttrType.INT, i: v });
+const float = (name: string, v: number): AttributeProtoLike => ({ name, type: AttrType.FLOAT, f: v });
+
+function int64Tensor(name: string, values: number[]): TensorProtoLike {
+  const raw = new Uint8Array(values.length * 8);
+  const dv = new DataView(raw.buffer);
+  values.forEach((v, i) => dv.setBigInt64(i * 8, BigInt(v), true));
+  return { name, dims: [values.length], dataType: DataType.INT64, rawData: raw };
+}
+
+/** Expand one IR node into ONNX nodes. */
+function expandNode(n: Node, extraInits: TensorProtoLike[]): NodeProtoLike[] {
+  const out = n.outputs[0]!;
+  switch (n.op) {
+    case 'Conv': {
+      const a = n.attrs;
+      const inputs = n.inputs.slice(0, 3);
+      if (inputs[2] === '' || inputs[2] === undefined) inputs.length = 2;
+      const attribute = [
+        ints('kernel_shape', a.kernelShape), ints('strides', a.strides), ints('pads', a.pads), ints('dilations', a.dilations), int('group', a.groups),
+      ];
+      const nodes: NodeProtoLike[] = [];
+      let cur = a.residual !== undefined || a.relu ? `${out}/conv` : out;
+      nodes.push({ name: n.name, opType: 'Conv', input: inputs, output: [cur], attribute });
+      if (a.residual !== undefined) {
+        const next = a.relu ? `${out}/add` : out;
+        nodes.push({ name: `${n.name}/add`, opType: 'Add', input: [cur, a.residual], output: [next] });
+        cur = next;
+      }
+      if (a.relu) nodes.push({ name: `${n.name}/relu`, opType: 'Relu', input: [cur], output: [out] });
+      return nodes;
+    }
+    case 'BatchNormalization':
+      return [{ name: n.name, opType: 'BatchNormalization', input: n.inputs.slice(0, 5), output: [out], attribute: [float('epsilon', n.attrs.epsilon)] }];
+    case 'Relu':
+    case 'GlobalAveragePool':
+      return [{ name: n.name, opType: n.op, input: [n.inputs[0]!], output: [out] }];
+    case 'Add':
+      if (!n.attrs.relu) return [{ name: n.name, opType: 'Add', input: n.inputs.slice(0, 2), output: [out] }];
+      return [
+        { name: n.name, opType: 'Add', input: n.inputs.slice(0, 2), output: [`${out}/add`] },
+        { name: `${n.name}/relu`, opType: 'Relu', input: [`${out}/add`], output: [out] },
+      ];
+    case 'MaxPool':
+    case 'AveragePool': {
+      const a = n.attrs;
+      const attribute = [ints('kernel_shape', a.kernelShape), ints('strides', a.strides), ints('pads', a.pads), int('ceil_mode', a.ceilMode ? 1 : 0)];
+      if (n.op === 'MaxPool') attribute.push(ints('dilations', a.dilations));
+      else {
+        if (a.dilations.some((d) => d !== 1)) throw new Error(`Node "${n.name}": AveragePool with dilations cannot be exported at opset ${EXPORT_OPSET}`);
+        attribute.push(int('count_include_pad', n.attrs.countIncludePad ? 1 : 0));
+      }
+      return [{ name: n.name, opType: n.op, input: [n.inputs[0]!], output: [out], attribute }];
+    }
+    case 'Flatten':
+      return [{ name: n.name, opType: 'Flatten', input: [n.inputs[0]!], output: [out], attribute: [int('axis', n.attrs.axis)] }];
+    case 'Reshape': {
+      const shapeName = `${n.name}/shape`;
+      extraInits.push(int64Tensor(shapeName, n.attrs.shape));
+      return [{ name: n.name, opType: 'Reshape', input: [n.inputs[0]!, shapeName], output: [out] }];
+    }
+    case 'Transpose':
+      return [{ name: n.name, opType: 'Transpose', input: [n.inputs[0]!], output: [out], attribute: [ints('perm', [1, 0])] }];
+    case 'Gemm': {
+      const inputs = n.inputs.slice(0, 3).filter((s, i) => i < 2 || s !== '');
+      const g: NodeProtoLike = { name: n.name, opType: 'Gemm', input: inputs, output: [n.attrs.relu ? `${out}/gemm` : out], attribute: [int('transB', 1)] };
+      if (!n.attrs.relu) return [g];
+      return [g, { name: `${n.name}/relu`, opType: 'Relu', input: [`${out}/gemm`], output: [out] }];
+    }
+  }
+}
+
+function valueInfo(name: string, dims: number[], batchParam: string): ValueInfoProtoLike {
+  return {
+    name,
+    type: { tensorType: { elemType: DataType.FLOAT, shape: { dim: dims.map((d) => (d < 0 ? { dimParam: batchParam } : { dimValue: d })) } } },
+  };
+}
+
+/** Encode a graph as an ONNX ModelProto. */
+export function toOnnx(graph: Graph, options: ExportOptions = {}): Uint8Array {
+  const batchParam = options.batchParam ?? 'N';
+  const nodes = topoSort(graph);
+  const shapes = inferShapes({ ...graph, nodes } as Graph);
+  const extraInits: TensorProtoLike[] = [];
+  const onnxNodes = nodes.flatMap((n) => expandNode(n, extraInits));
+  const initializer: TensorProtoLike[] = [];
+  for (const [name, t] of graph.initializers) {
+    initializer.push({ name, dims: t.dims, dataType: DataType.FLOAT, rawData: float32ToLE(t.data) });
+  }
+  initializer.push(...extraInits);
+  const outNames = new Set(graph.outputs.map((o) => o.name));
+  const outputs = graph.outputs.map((o) => valueInfo(o.name, shapes.get(o.name) ?? o.dims, batchParam));
+  for (const name of options.extraOutputs ?? []) {
+    if (outNames.has(name)) continue;
+    const d = shapes.get(name);
+    if (!d || graph.initializers.has(name)) throw new Error(`extraOutputs: "${name}" is not an activation of the graph`);
+    outNames.add(name);
+    outputs.push(valueInfo(name, d, batchParam));
+  }
+  const model = {
+    irVersion: EXPORT_IR_VERSION,
+    producerName: options.producerName ?? 'resnode',
+    producerVersion: '0.1.0',
+    opsetImport: [{ domain: '', version: EXPORT_OPSET }],
+    graph: {
+      name: graph.name,
+      node: onnxNodes,
+      initializer,
+      input: graph.inputs.map((v) => valueInfo(v.name, v.dims, batchParam)),
+      output: outputs,
+    },
+  };
+  return ModelProto.encode(model as never).finish();
+}

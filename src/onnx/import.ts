@@ -1,0 +1,618 @@
+// ONNX bytes → Graph. Opsets 1–21 of the default domain (tested 1 and 9–18), the ops
+// torchvision's ResNet/ResNeXt/Wide-ResNet exports and hand-built models use.
+// Everything that can't be loaded is collected and reported in ONE error.
+import { readFile } from 'node:fs/promises';
+import { Graph, GraphError, inferNode, numel, topoSort, sameDims } from '../graph/graph.js';
+import type { ConvNode, Initializer, Node, PoolAttrs, ValueInfo } from '../graph/graph.js';
+import { prune } from '../graph/passes.js';
+import { ModelError } from '../errors.js';
+import { ModelProto, TensorProto, toNum, DATA_TYPE_NAMES, LITTLE_ENDIAN } from './proto.js';
+import type { AttributeProtoLike, ModelProtoLike, NodeProtoLike, TensorProtoLike, ValueInfoProtoLike } from './proto.js';
+
+export const MIN_OPSET = 1;
+export const MAX_OPSET = 21;
+
+/** The one error the importer throws. `problems` lists each reason; `unsupported` each unsupported node. */
+export class OnnxImportError extends ModelError {
+  override name = 'OnnxImportError';
+  readonly problems: string[];
+  readonly unsupported: { op: string; node: string }[];
+  constructor(message: string, problems: string[] = [], unsupported: { op: string; node: string }[] = []) {
+    super(message);
+    this.problems = problems;
+    this.unsupported = unsupported;
+  }
+}
+
+export const SUPPORTED_ONNX_OPS = [
+  'Conv', 'BatchNormalization', 'Relu', 'Add', 'Sum', 'MaxPool', 'AveragePool', 'GlobalAveragePool', 'Flatten', 'Reshape',
+  'Gemm', 'MatMul', 'Identity', 'Dropout', 'Constant', 'Clip', 'Pad', 'ReduceMean',
+] as const;
+
+interface IntConst { dims: number[]; data: number[] }
+
+function decodeModel(bytes: Uint8Array): ModelProtoLike {
+  if (bytes.length === 0) throw new OnnxImportError('Cannot load ONNX model: the data is empty (0 bytes)');
+  let model: ModelProtoLike;
+  try {
+    model = ModelProto.decode(bytes) as unknown as ModelProtoLike;
+  } catch (err) {
+    const msg = err instanceof Error ? err.message : String(err);
+    if (looksLikeOnnxStart(bytes)) {
+      throw new OnnxImportError(`Cannot load ONNX model: the file is truncated or corrupt: it starts like an ONNX model but the protobuf data ends or breaks in the middle of a field (${bytes.length} bytes; ${msg})`);
+    }
+    throw new OnnxImportError(`Cannot load ONNX model: the data is not an ONNX model (${bytes.length} bytes starting ${hexStart(bytes)} do not decode as an ONNX ModelProto: ${msg})`);
+  }
+  const problems: string[] = [];
+  if (!model.irVersion || toNum(model.irVersion) <= 0) problems.push('no ir_version');
+  if (!model.graph) problems.push('no graph');
+  if (problems.length > 0) {
+    const why = looksLikeOnnxStart(bytes) ? 'the file is truncated or corrupt' : 'the data is not an ONNX model';
+    throw new OnnxImportError(`Cannot load ONNX model: ${why} (it decodes with ${problems.join(' and ')}; ${bytes.length} bytes starting ${hexStart(bytes)})`);
+  }
+  return model;
+}
+
+/** ModelProto files start with ir_version (field 1, varint: 0x08, value 1..12). */
+function looksLikeOnnxStart(b: Uint8Array): boolean {
+  return b.length >= 2 && b[0] === 0x08 && b[1]! >= 1 && b[1]! <= 12;
+}
+
+function hexStart(b: Uint8Array): string {
+  return [...b.subarray(0, 8)].map((x) => x.toString(16).padStart(2, '0')).join(' ');
+}
+
+function attrMap(n: NodeProtoLike): Map<string, AttributeProtoLike> {
+  const m = new Map<string, AttributeProtoLike>();
+  for (const a of n.attribute ?? []) if (a.name) m.set(a.name, a);
+  return m;
+}
+
+const attrInts = (a: Map<string, AttributeProtoLike>, k: string): number[] | undefined => {
+  const v = a.get(k);
+  return v ? (v.ints ?? []).map(toNum) : undefined;
+};
+const attrInt = (a: Map<string, AttributeProtoLike>, k: string, d: number): number => {
+  const v = a.get(k);
+  return v ? toNum(v.i) : d;
+};
+const attrFloat = (a: Map<string, AttributeProtoLike>, k: string, d: number): number => {
+  const v = a.get(k);
+  return v ? v.f ?? 0 : d;
+};
+const attrString = (a: Map<string, AttributeProtoLike>, k: string, d: string): string => {
+  const v = a.get(k);
+  return v && v.s ? new TextDecoder().decode(v.s) : d;
+};
+
+type Parsed = { kind: 'float'; t: Initializer } | { kind: 'int'; t: IntConst } | { kind: 'error'; msg: string };
+
+function alignedCopy(raw: Uint8Array): ArrayBuffer {
+  const buf = new ArrayBuffer(raw.byteLength);
+  new Uint8Array(buf).set(raw);
+  return buf;
+}
+
+function parseTensor(t: TensorProtoLike, what: string): Parsed {
+  const dims = (t.dims ?? []).map(toNum);
+  const n = numel(dims);
+  if (t.dataLocation === 1 || (t.externalData && t.externalData.length > 0)) {
+    const loc = t.externalData?.find((e) => e.key === 'location')?.value;
+    return { kind: 'error', msg: `${what} uses external data${loc ? ` ("${loc}")` : ''}, which is not supported: save the model with all tensors inside the .onnx file (onnx.save_model(m, path, save_as_external_data=False))` };
+  }
+  const dt = t.dataType ?? 0;
+  const raw = t.rawData && t.rawData.length > 0 ? t.rawData : undefined;
+  const count = (len: number): Parsed | null => (len === n ? null : { kind: 'error', msg: `${what} has ${len} values but dims [${dims.join(', ')}] need ${n}` });
+  if (dt === 1 || dt === 11) {
+    let data: Float32Array;
+    if (raw) {
+      const size = dt === 1 ? 4 : 8;
+      if (raw.length !== n * size) return { kind: 'error', msg: `${what} raw_data has ${raw.length} bytes but dims [${dims.join(', ')}] need ${n * size}` };
+      if (dt === 1 && LITTLE_ENDIAN) data = new Float32Array(alignedCopy(raw));
+      else {
+        const dv = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+        data = new Float32Array(n);
+        for (let i = 0; i < n; i++) data[i] = dt === 1 ? dv.getFloat32(i * 4, true) : dv.getFloat64(i * 8, true);
+      }
+    } else {
+      const src = dt === 1 ? t.floatData ?? [] : t.doubleData ?? [];
+      const e = count(src.length);
+      if (e) return e;
+      data = Float32Array.from(src);
+    }
+    return { kind: 'float', t: { dims, data } };
+  }
+  if (dt === 7 || dt === 6) {
+    let data: number[];
+    if (raw) {
+      const size = dt === 7 ? 8 : 4;
+      if (raw.length !== n * size) return { kind: 'error', msg: `${what} raw_data has ${raw.length} bytes but dims [${dims.join(', ')}] need ${n * size}` };
+      const dv = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+      data = [];
+      for (let i = 0; i < n; i++) data.push(dt === 7 ? Number(dv.getBigInt64(i * 8, true)) : dv.getInt32(i * 4, true));
+    } else {
+      data = dt === 7 ? (t.int64Data ?? []).map(toNum) : [...(t.int32Data ?? [])];
+      const e = count(data.length);
+      if (e) return e;
+    }
+    return { kind: 'int', t: { dims, data } };
+  }
+  return { kind: 'error', msg: `${what} has data type ${DATA_TYPE_NAMES[dt] ?? dt}; only FLOAT (and INT64/INT32 shape constants) are supported` };
+}
+
+function valueDims(v: ValueInfoProtoLike, what: string, problems: string[]): number[] | null {
+  const tt = v.type?.tensorType;
+  if (!tt) { problems.push(`${what} "${v.name}" is not a tensor`); return null; }
+  if (tt.elemType !== undefined && tt.elemType !== 1) { problems.push(`${what} "${v.name}" has element type ${DATA_TYPE_NAMES[tt.elemType] ?? tt.elemType}; only FLOAT is supported`); return null; }
+  if (!tt.shape) return null;
+  return (tt.shape.dim ?? []).map((d) => {
+    const x = d.dimValue !== undefined && d.dimValue !== null ? toNum(d.dimValue) : 0;
+    return x > 0 ? x : -1;
+  });
+}
+
+interface Pending { autoPad?: string; copy?: boolean }
+
+export interface ImportOptions {
+  /**
+   * Graph inputs to bind as constants (e.g. the weights of ONNX's node tests,
+   * which are graph inputs with input_*.pb data). Float32Array → float
+   * initializer; number[] → integer constant (shapes, pads, axes).
+   */
+  constants?: Record<string, { dims: number[]; data: Float32Array | number[] }>;
+}
+
+/** A decoded TensorProto (e.g. ONNX test data input_0.pb): float data as Float32Array, integers as number[]. */
+export interface DecodedTensor {
+  name: string;
+  dims: number[];
+  data: Float32Array | number[];
+}
+
+/** Decode a serialized onnx.TensorProto (the input_N.pb / output_N.pb files of ONNX test data sets). */
+export function decodeTensorProto(bytes: Uint8Array): DecodedTensor {
+  let t: TensorProtoLike;
+  try {
+    t = TensorProto.decode(bytes) as unknown as TensorProtoLike;
+  } catch (err) {
+    throw new OnnxImportError(`Cannot decode TensorProto (${bytes.length} bytes): ${err instanceof Error ? err.message : String(err)}`);
+  }
+  const p = parseTensor(t, `tensor "${t.name ?? ''}"`);
+  if (p.kind === 'error') throw new OnnxImportError(`Cannot decode TensorProto: ${p.msg}`);
+  return { name: t.name ?? '', dims: p.t.dims, data: p.t.data };
+}
+
+/** Parse ONNX bytes into a Graph (nodes topologically sorted, shapes checked). */
+export function fromOnnx(bytes: Uint8Array, options: ImportOptions = {}): Graph {
+  if (!(bytes instanceof Uint8Array)) throw new TypeError(`Expected a Uint8Array for ONNX bytes but received ${bytes === null ? 'null' : typeof bytes}`);
+  const model = decodeModel(bytes);
+  const gp = model.graph!;
+  const problems: string[] = [];
+  const unsupported: { op: string; node: string }[] = [];
+
+  // Opset of the default domain.
+  const defaultOpset = (model.opsetImport ?? []).find((o) => !o.domain || o.domain === 'ai.onnx');
+  const opset = defaultOpset ? toNum(defaultOpset.version) : 0;
+  if (!defaultOpset) problems.push('the model imports no opset for the default ONNX domain (is the file truncated?)');
+  else if (opset < MIN_OPSET || opset > MAX_OPSET) problems.push(`opset ${opset} is not supported (supported: ${MIN_OPSET}–${MAX_OPSET})`);
+  if ((gp.sparseInitializer ?? []).length > 0) problems.push('sparse initializers are not supported');
+
+  const floats = new Map<string, Initializer>();
+  const ints = new Map<string, IntConst>();
+  for (const t of gp.initializer ?? []) {
+    const p = parseTensor(t, `initializer "${t.name}"`);
+    if (p.kind === 'float') floats.set(t.name ?? '', p.t);
+    else if (p.kind === 'int') ints.set(t.name ?? '', p.t);
+    else problems.push(p.msg);
+  }
+  for (const [name, c] of Object.entries(options.constants ?? {})) {
+    if (!(gp.input ?? []).some((v) => v.name === name)) throw new RangeError(`Expected a graph input name for constants but received "${name}"`);
+    if (c.data.length !== numel(c.dims)) throw new RangeError(`Expected ${numel(c.dims)} values for constant "${name}" but received ${c.data.length}`);
+    if (c.data instanceof Float32Array) floats.set(name, { dims: [...c.dims], data: c.data });
+    else ints.set(name, { dims: [...c.dims], data: [...c.data] });
+  }
+
+  const inputs: ValueInfo[] = [];
+  for (const v of gp.input ?? []) {
+    const name = v.name ?? '';
+    if (floats.has(name) || ints.has(name)) continue; // IR < 4 lists initializers as inputs
+    const dims = valueDims(v, 'input', problems);
+    if (!dims) { if (!problems.some((p) => p.includes(`"${name}"`))) problems.push(`input "${name}" has no shape`); continue; }
+    if (dims.slice(1).some((d) => d < 0)) problems.push(`input "${name}" has dynamic dims [${dims.map((d) => (d < 0 ? '?' : d)).join(', ')}]; only the first (batch) dim may be dynamic`);
+    inputs.push({ name, dims });
+  }
+
+  // Use counts in the ONNX graph (for pattern checks) and consumers.
+  const rawUses = new Map<string, NodeProtoLike[]>();
+  for (const n of gp.node ?? []) for (const i of n.input ?? []) if (i) (rawUses.get(i) ?? rawUses.set(i, []).get(i)!).push(n);
+  const graphOutputNames = new Set((gp.output ?? []).map((o) => o.name ?? ''));
+  const used = (name: string | undefined): boolean => !!name && (rawUses.has(name) || graphOutputNames.has(name));
+
+  const alias = new Map<string, string>();
+  const resolve = (name: string): string => {
+    let n = name;
+    for (let hops = 0; alias.has(n); hops++) {
+      // An Identity/Dropout/Sum that (through others) reads its own output: a cycle, not an endless loop.
+      if (hops > alias.size) { const msg = `value "${name}" is defined through itself (a cycle of Identity/Dropout/Sum nodes)`; if (!problems.includes(msg)) problems.push(msg); return name; }
+      n = alias.get(n)!;
+    }
+    return n;
+  };
+  const nodes: Node[] = [];
+  const pending = new Map<Node, Pending>();
+  const padsOf = new Map<string, { input: string; pads: [number, number, number, number] }>();
+  const names = new Set<string>();
+  const producedBy = new Map<string, Node>();
+
+  const push = (n: Node, p?: Pending): void => {
+    nodes.push(n);
+    producedBy.set(n.outputs[0]!, n);
+    if (p) pending.set(n, p);
+  };
+
+  (gp.node ?? []).forEach((np, index) => {
+    const op = np.opType ?? '';
+    let name = np.name || `${op}_${index}`;
+    while (names.has(name)) name = `${name}_${index}`;
+    names.add(name);
+    const a = attrMap(np);
+    const ins = (np.input ?? []).map((i) => (i ? resolve(i) : ''));
+    const out = np.output?.[0] ?? '';
+    const bad = (msg: string): void => { problems.push(`node "${name}" (${op}): ${msg}`); };
+    const unsupportedNode = (): void => { unsupported.push({ op: np.domain && np.domain !== 'ai.onnx' ? `${np.domain}::${op}` : op, node: name }); };
+    const needFloat = (i: number, what: string): string | null => {
+      const v = ins[i];
+      if (!v || !floats.has(v)) { bad(`${what} (input ${i}${v ? ` "${v}"` : ''}) must be a constant float initializer`); return null; }
+      return v;
+    };
+    const needInt = (v: string | undefined, what: string): number[] | null => {
+      if (!v || !ints.has(v)) { bad(`${what}${v ? ` "${v}"` : ''} must be a constant integer initializer or Constant`); return null; }
+      return ints.get(v)!.data;
+    };
+    const notConst = (i: number): boolean => {
+      const v = ins[i];
+      if (!v) { bad(`input ${i} is missing`); return false; }
+      if (floats.has(v) || ints.has(v)) { bad(`input ${i} "${v}" is a constant; only activations are supported there`); return false; }
+      return true;
+    };
+    const extraOutputsUnused = (): void => {
+      (np.output ?? []).slice(1).forEach((o, k) => { if (used(o)) bad(`output ${k + 1} "${o}" is used, but only the first output is supported`); });
+    };
+
+    if (np.domain && np.domain !== 'ai.onnx') { unsupportedNode(); return; }
+    switch (op) {
+      case 'Identity':
+      case 'Dropout': {
+        if (op === 'Dropout') {
+          extraOutputsUnused();
+          if (ins[2]) { const tm = ints.get(ins[2]); if (!tm || tm.data[0]) bad('training_mode must be a constant false'); }
+          if (attrInt(a, 'is_test', 1) === 0 && opset < 7) bad('is_test=0 (training) is not supported');
+        }
+        if (!ins[0]) { bad('input 0 is missing'); return; }
+        if (floats.has(ins[0])) { floats.set(out, floats.get(ins[0])!); return; }
+        alias.set(out, ins[0]);
+        return;
+      }
+      case 'Constant': {
+        const v = a.get('value');
+        if (v?.t) {
+          const p = parseTensor(v.t, `Constant "${name}"`);
+          if (p.kind === 'float') floats.set(out, p.t);
+          else if (p.kind === 'int') ints.set(out, p.t);
+          else bad(p.msg);
+        } else if (a.has('value_float')) floats.set(out, { dims: [], data: Float32Array.of(attrFloat(a, 'value_float', 0)) });
+        else if (a.has('value_floats')) { const f = a.get('value_floats')!.floats ?? []; floats.set(out, { dims: [f.length], data: Float32Array.from(f) }); }
+        else if (a.has('value_int')) ints.set(out, { dims: [], data: [attrInt(a, 'value_int', 0)] });
+        else if (a.has('value_ints')) { const v2 = attrInts(a, 'value_ints')!; ints.set(out, { dims: [v2.length], data: v2 }); }
+        else bad('only value, value_float(s) and value_int(s) constants are supported');
+        return;
+      }
+      case 'Conv': {
+        if (!notConst(0)) return;
+        const w = needFloat(1, 'weight');
+        const b = ins[2] ? needFloat(2, 'bias') : '';
+        if (w === null || b === null) return;
+        const wd = floats.get(w)!.dims;
+        if (wd.length !== 4) { bad(`only 2-D convolution is supported (weight dims [${wd.join(', ')}])`); return; }
+        const ks = attrInts(a, 'kernel_shape') ?? [wd[2]!, wd[3]!];
+        if (ks[0] !== wd[2] || ks[1] !== wd[3]) { bad(`kernel_shape [${ks.join(', ')}] does not match weight [${wd.join(', ')}]`); return; }
+        let x = ins[0]!;
+        const pads = (attrInts(a, 'pads') ?? [0, 0, 0, 0]) as [number, number, number, number];
+        const extra = padsOf.get(x);
+        if (extra) { x = extra.input; for (let i = 0; i < 4; i++) pads[i]! += extra.pads[i]!; }
+        const autoPad = attrString(a, 'auto_pad', 'NOTSET');
+        if (!['NOTSET', 'SAME_UPPER', 'SAME_LOWER', 'VALID'].includes(autoPad)) { bad(`unknown auto_pad "${autoPad}"`); return; }
+        const node: ConvNode = {
+          name, op: 'Conv', inputs: [x, w, b], outputs: [out],
+          attrs: { kernelShape: [wd[2]!, wd[3]!], strides: two(attrInts(a, 'strides')), pads, dilations: two(attrInts(a, 'dilations')), groups: attrInt(a, 'group', 1) },
+        };
+        push(node, autoPad !== 'NOTSET' ? { autoPad } : undefined);
+        return;
+      }
+      case 'BatchNormalization': {
+        if (!notConst(0)) return;
+        const p = [1, 2, 3, 4].map((i) => needFloat(i, ['scale', 'bias', 'mean', 'var'][i - 1]!));
+        if (p.some((x) => x === null)) return;
+        if (attrInt(a, 'training_mode', 0) !== 0) { bad('training_mode=1 is not supported (export the model in eval mode)'); return; }
+        if (opset < 7 && attrInt(a, 'is_test', 0) === 0 && used(np.output?.[1])) { bad('is_test=0 (training) is not supported'); return; }
+        if (opset < 9 && attrInt(a, 'spatial', 1) === 0) { bad('spatial=0 is not supported'); return; }
+        extraOutputsUnused();
+        push({ name, op: 'BatchNormalization', inputs: [ins[0]!, ...(p as string[])], outputs: [out], attrs: { epsilon: attrFloat(a, 'epsilon', 1e-5) } });
+        return;
+      }
+      case 'Relu':
+      case 'GlobalAveragePool':
+        if (!notConst(0)) return;
+        push({ name, op, inputs: [ins[0]!], outputs: [out], attrs: {} });
+        return;
+      case 'Clip': {
+        if (!notConst(0)) return;
+        let lo: number | undefined, hi: number | undefined;
+        if (opset < 11) { lo = a.has('min') ? attrFloat(a, 'min', 0) : undefined; hi = a.has('max') ? attrFloat(a, 'max', 0) : undefined; }
+        else {
+          if (ins[1]) { const t = floats.get(ins[1]); if (!t) { bad('min must be a constant'); return; } lo = t.data[0]; }
+          if (ins[2]) { const t = floats.get(ins[2]); if (!t) { bad('max must be a constant'); return; } hi = t.data[0]; }
+        }
+        if (lo !== 0 || (hi !== undefined && hi !== Infinity)) { bad(`only Clip(min=0, max=+inf) (a ReLU) is supported, got min=${lo ?? '-inf'}, max=${hi ?? '+inf'}`); return; }
+        push({ name, op: 'Relu', inputs: [ins[0]!], outputs: [out], attrs: {} });
+        return;
+      }
+      case 'Add':
+      case 'Sum': {
+        const operands = ins.filter((i) => i !== '');
+        if (operands.length === 0) { bad('no inputs'); return; }
+        if (op === 'Add' && opset < 7 && attrInt(a, 'broadcast', 0) === 1) { bad('broadcast=1 (opset < 7) is not supported'); return; }
+        if (op === 'Add' && operands.length === 2) {
+          // MatMul + Add(bias) → Gemm with bias.
+          const ci = operands.findIndex((i) => floats.has(i));
+          if (ci >= 0) {
+            const other = operands[1 - ci]!;
+            const g = producedBy.get(other);
+            const bias = floats.get(operands[ci]!)!;
+            if (g && g.op === 'Gemm' && !g.inputs[2] && (rawUses.get(other)?.length ?? 0) === 1 && !graphOutputNames.has(other)) {
+              const nOut = floats.get(g.inputs[1]!)!.dims[0]!;
+              if (numel(bias.dims) === nOut) {
+                const bn = uniqueName(floats, `${g.name}.bias`);
+                floats.set(bn, { dims: [nOut], data: bias.data });
+                g.inputs[2] = bn;
+                alias.set(out, other);
+                return;
+              }
+            }
+            bad(`an Add with a constant operand ("${operands[ci]}") is only supported as the bias of a MatMul`);
+            return;
+          }
+        }
+        if (!ins.every((v, i) => v === '' || notConst(i))) return;
+        if (operands.length === 1) { alias.set(out, operands[0]!); return; }
+        let acc = operands[0]!;
+        for (let k = 1; k < operands.length; k++) {
+          const last = k === operands.length - 1;
+          const o = last ? out : `${out}/sum${k}`;
+          push({ name: last ? name : `${name}/sum${k}`, op: 'Add', inputs: [acc, operands[k]!], outputs: [o], attrs: {} });
+          acc = o;
+        }
+        return;
+      }
+      case 'MaxPool':
+      case 'AveragePool': {
+        if (!notConst(0)) return;
+        extraOutputsUnused();
+        const ks = attrInts(a, 'kernel_shape');
+        if (!ks || ks.length !== 2) { bad(`only 2-D pooling is supported (kernel_shape [${(ks ?? []).join(', ')}])`); return; }
+        const autoPad = attrString(a, 'auto_pad', 'NOTSET');
+        if (!['NOTSET', 'SAME_UPPER', 'SAME_LOWER', 'VALID'].includes(autoPad)) { bad(`unknown auto_pad "${autoPad}"`); return; }
+        const dil = two(attrInts(a, 'dilations'));
+        const base: PoolAttrs = { kernelShape: [ks[0]!, ks[1]!], strides: two(attrInts(a, 'strides')), pads: (attrInts(a, 'pads') ?? [0, 0, 0, 0]) as PoolAttrs['pads'], dilations: dil, ceilMode: attrInt(a, 'ceil_mode', 0) === 1 };
+        const p = autoPad !== 'NOTSET' ? { autoPad } : undefined;
+        if (op === 'MaxPool') {
+          if (attrInt(a, 'storage_order', 0) !== 0 && used(np.output?.[1])) bad('storage_order=1 is not supported');
+          push({ name, op: 'MaxPool', inputs: [ins[0]!], outputs: [out], attrs: base }, p);
+        } else {
+          if (dil[0] !== 1 || dil[1] !== 1) { bad('AveragePool with dilations is not supported'); return; }
+          push({ name, op: 'AveragePool', inputs: [ins[0]!], outputs: [out], attrs: { ...base, countIncludePad: attrInt(a, 'count_include_pad', 0) === 1 } }, p);
+        }
+        return;
+      }
+      case 'ReduceMean': {
+        if (!notConst(0)) return;
+        const axes = opset >= 18 ? (ins[1] ? needInt(ins[1], 'axes') : null) : attrInts(a, 'axes') ?? null;
+        const norm = axes?.map((x) => (x < 0 ? x + 4 : x)).sort();
+        if (!norm || norm.length !== 2 || norm[0] !== 2 || norm[1] !== 3) { bad(`only ReduceMean over axes [2, 3] of a 4-D tensor is supported (a global average pool), got axes ${axes ? `[${axes.join(', ')}]` : 'all'}`); return; }
+        const keep = attrInt(a, 'keepdims', 1) === 1;
+        push({ name, op: 'GlobalAveragePool', inputs: [ins[0]!], outputs: [keep ? out : `${out}/gap`], attrs: {} });
+        if (!keep) push({ name: `${name}/flatten`, op: 'Flatten', inputs: [`${out}/gap`], outputs: [out], attrs: { axis: 1 } });
+        return;
+      }
+      case 'Pad': {
+        if (!notConst(0)) return;
+        const mode = attrString(a, 'mode', 'constant');
+        const pads = opset < 11 ? attrInts(a, 'pads') ?? attrInts(a, 'paddings') ?? null : needInt(ins[1], 'pads');
+        if (!pads) { if (opset < 11) bad('pads missing'); return; }
+        const value = opset < 11 ? attrFloat(a, 'value', 0) : ins[2] ? floats.get(ins[2])?.data[0] ?? NaN : 0;
+        const consumers = rawUses.get(out) ?? [];
+        const ok = mode === 'constant' && value === 0 && pads.length === 8 && pads[0] === 0 && pads[1] === 0 && pads[4] === 0 && pads[5] === 0
+          && pads.every((p) => p >= 0) && consumers.length > 0 && consumers.every((c) => c.opType === 'Conv') && !graphOutputNames.has(out)
+          && (opset < 11 || !ins[3]);
+        if (!ok) { bad('only a constant zero Pad of the spatial dims of a 4-D tensor that feeds Conv nodes is supported (it is folded into their pads)'); return; }
+        // Folded into the pads of every consuming Conv (all consumers were checked to be Convs).
+        padsOf.set(out, { input: ins[0]!, pads: [pads[2]!, pads[3]!, pads[6]!, pads[7]!] });
+        return;
+      }
+      case 'Flatten':
+        if (!notConst(0)) return;
+        push({ name, op: 'Flatten', inputs: [ins[0]!], outputs: [out], attrs: { axis: attrInt(a, 'axis', 1) } });
+        return;
+      case 'Reshape': {
+        if (!notConst(0)) return;
+        const shape = opset < 5 ? attrInts(a, 'shape') ?? null : needInt(ins[1], 'shape');
+        if (!shape) return;
+        if (attrInt(a, 'allowzero', 0) === 1 && shape.includes(0)) { bad('allowzero=1 with a 0 in the shape is not supported'); return; }
+        push({ name, op: 'Reshape', inputs: [ins[0]!], outputs: [out], attrs: { shape: [...shape] } });
+        return;
+      }
+      case 'Gemm':
+      case 'MatMul': {
+        if (!notConst(0)) return;
+        const bName = needFloat(1, 'B');
+        if (bName === null) return;
+        const B = floats.get(bName)!;
+        if (B.dims.length !== 2) { bad(`B must be 2-D, got [${B.dims.join(', ')}]`); return; }
+        const transA = op === 'Gemm' ? attrInt(a, 'transA', 0) : 0;
+        const transB = op === 'Gemm' ? attrInt(a, 'transB', 0) : 0;
+        const alpha = op === 'Gemm' ? attrFloat(a, 'alpha', 1) : 1;
+        const beta = op === 'Gemm' ? attrFloat(a, 'beta', 1) : 1;
+        const [n, k] = transB ? [B.dims[0]!, B.dims[1]!] : [B.dims[1]!, B.dims[0]!];
+        let wName = bName;
+        if (!transB || alpha !== 1) {
+          const w = new Float32Array(n * k);
+          if (transB) for (let i = 0; i < n * k; i++) w[i] = alpha * B.data[i]!;
+          else for (let r = 0; r < k; r++) for (let c = 0; c < n; c++) w[c * k + r] = alpha * B.data[r * n + c]!;
+          wName = uniqueName(floats, `${name}.weight`);
+          floats.set(wName, { dims: [n, k], data: w });
+        }
+        let cName = '';
+        if (op === 'Gemm' && ins[2] && beta !== 0) {
+          const C = floats.get(ins[2]);
+          if (!C) { bad(`C "${ins[2]}" must be a constant float initializer`); return; }
+          const cn = numel(C.dims);
+          if (cn !== n && cn !== 1) { bad(`C [${C.dims.join(', ')}] must have ${n} or 1 elements (a per-output bias)`); return; }
+          if (cn === n && beta === 1) cName = ins[2];
+          else {
+            const bias = new Float32Array(n);
+            for (let i = 0; i < n; i++) bias[i] = beta * C.data[cn === 1 ? 0 : i]!;
+            cName = uniqueName(floats, `${name}.bias`);
+            floats.set(cName, { dims: [n], data: bias });
+          }
+        }
+        let gemmInput = ins[0]!;
+        if (transA) {
+          gemmInput = `${name}/transA`;
+          push({ name: `${name}/transpose`, op: 'Transpose', inputs: [ins[0]!], outputs: [gemmInput], attrs: {} });
+        }
+        push({ name, op: 'Gemm', inputs: [gemmInput, wName, cName], outputs: [out], attrs: {} });
+        return;
+      }
+      default:
+        unsupportedNode();
+    }
+  });
+
+  // Graph outputs: resolve aliases left by Identity/Dropout/Sum.
+  const outputs: ValueInfo[] = [];
+  const inputNames = new Set(inputs.map((v) => v.name));
+  for (const o of gp.output ?? []) {
+    const name = o.name ?? '';
+    const src = resolve(name);
+    if (src !== name) {
+      const p = producedBy.get(src);
+      if (!p || graphOutputNames.has(src) || inputNames.has(src)) {
+        // A graph output that copies a graph input or another output: an explicit copy
+        // (Reshape to the same dims; the dims are filled in once the rank is known).
+        if (floats.has(src) || ints.has(src)) { problems.push(`graph output "${name}" is a constant, which is not supported`); continue; }
+        push({ name: uniqueNodeName(names, `${name}/copy`), op: 'Reshape', inputs: [src], outputs: [name], attrs: { shape: [] } }, { copy: true });
+        outputs.push({ name, dims: [] });
+        continue;
+      }
+      // Rename src → name everywhere.
+      p.outputs[0] = name;
+      producedBy.delete(src);
+      producedBy.set(name, p);
+      for (const n of nodes) {
+        n.inputs = n.inputs.map((i) => (i === src ? name : i));
+        if (n.op === 'Conv' && n.attrs.residual === src) n.attrs.residual = name;
+      }
+      for (const [k, v] of alias) if (v === src) alias.set(k, name);
+    } else if (floats.has(name) || ints.has(name)) {
+      problems.push(`graph output "${name}" is a constant, which is not supported`);
+      continue;
+    }
+    outputs.push({ name, dims: [] });
+  }
+
+  if (unsupported.length > 0 || problems.length > 0) {
+    const lines: string[] = [];
+    if (unsupported.length > 0) {
+      const ops = [...new Set(unsupported.map((u) => u.op))];
+      lines.push(`${unsupported.length} node(s) use unsupported ops (${ops.join(', ')}):`);
+      for (const u of unsupported) lines.push(`  - ${u.op} (node "${u.node}")`);
+      lines.push(`  Supported ops: ${SUPPORTED_ONNX_OPS.join(', ')}.`);
+    }
+    for (const p of problems) lines.push(`- ${p}`);
+    throw new OnnxImportError(`Cannot load ONNX model (opset ${opset || '?'}):\n${lines.join('\n')}`, problems, unsupported);
+  }
+
+  const initializers = new Map<string, Initializer>(floats);
+  let graph = new Graph({ name: gp.name || 'onnx', inputs, outputs, initializers, nodes });
+  try {
+    graph.nodes = topoSort(graph);
+    // Resolve auto_pad with the (static) spatial dims, check shapes.
+    const shapes = new Map<string, number[]>();
+    for (const [n, t] of initializers) shapes.set(n, t.dims);
+    for (const v of inputs) shapes.set(v.name, v.dims);
+    for (const n of graph.nodes) {
+      const p = pending.get(n);
+      if (p?.copy && n.op === 'Reshape') n.attrs.shape = shapes.get(n.inputs[0]!)!.map(() => 0);
+      if (p?.autoPad && (n.op === 'Conv' || n.op === 'MaxPool' || n.op === 'AveragePool')) {
+        const x = shapes.get(n.inputs[0]!)!;
+        const k = n.attrs.kernelShape;
+        for (let ax = 0; ax < 2; ax++) {
+          const [b, e] = autoPadding(p.autoPad, x[2 + ax]!, k[ax]!, n.attrs.strides[ax]!, n.attrs.dilations[ax]!);
+          n.attrs.pads[ax] = b;
+          n.attrs.pads[ax + 2] = e;
+        }
+        if (n.op !== 'Conv' && p.autoPad !== 'VALID') n.attrs.ceilMode = false;
+      }
+      shapes.set(n.outputs[0]!, inferNode(n, (v) => shapes.get(v)!));
+    }
+    for (const o of outputs) o.dims = shapes.get(o.name) ?? [];
+    for (const o of gp.output ?? []) {
+      const declared = valueDims(o, 'output', []);
+      const got = shapes.get(o.name ?? '');
+      if (declared && got && declared.length > 0 && !sameDims(declared.map((d, i) => (d < 0 ? got[i]! : d)), got)) {
+        throw new GraphError(`output "${o.name}" is declared [${declared.join(', ')}] but computes to [${got.join(', ')}]`);
+      }
+    }
+  } catch (err) {
+    if (err instanceof GraphError) throw new OnnxImportError(`Cannot load ONNX model: ${err.message}`, [err.message]);
+    throw err;
+  }
+  graph = prune(graph);
+  return graph;
+}
+
+/** Alias of fromOnnx. */
+export const importOnnx = fromOnnx;
+
+/** Read and parse an .onnx file. */
+export async function loadOnnxFile(path: string): Promise<Graph> {
+  const bytes = await readFile(path);
+  return fromOnnx(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+}
+
+function two(v: number[] | undefined): [number, number] {
+  if (!v || v.length === 0) return [1, 1];
+  return [v[0]!, v[1] ?? v[0]!];
+}
+
+function uniqueNodeName(names: Set<string>, base: string): string {
+  let n = base;
+  for (let k = 1; names.has(n); k++) n = `${base}_${k}`;
+  names.add(n);
+  return n;
+}
+
+function uniqueName(m: Map<string, unknown>, base: string): string {
+  let n = base;
+  for (let k = 1; m.has(n); k++) n = `${base}_${k}`;
+  return n;
+}
+
+/** [padBegin, padEnd] for an ONNX auto_pad mode along one axis. */
+export function autoPadding(mode: string, input: number, kernel: number, stride: number, dilation: number): [number, number] {
+  if (mode === 'VALID' || mode === 'NOTSET') return [0, 0];
+  const out = Math.ceil(input / stride);
+  const total = Math.max(0, (out - 1) * stride + (kernel - 1) * dilation + 1 - input);
+  const small = Math.floor(total / 2);
+  return mode === 'SAME_UPPER' ? [small, total - small] : [total - small, small];
+}

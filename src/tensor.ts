@@ -1,0 +1,85 @@
+// A dense float32 tensor in ONNX Runtime's shape: new Tensor('float32', data, dims).
+import { describe, invalid, isNonNegativeInt, outOfRange } from './is.js';
+
+export type TensorType = 'float32';
+
+/** The most elements one tensor may hold (16 GiB of float32): anything larger is a mistake, not a model. */
+export const MAX_TENSOR_ELEMENTS = 2 ** 32;
+
+export function elementCount(dims: readonly number[]): number {
+  let n = 1;
+  for (const d of dims) n *= d;
+  return n;
+}
+
+export function checkDims(where: string, name: string, dims: unknown): number[] {
+  if (!Array.isArray(dims)) throw invalid(where, name, 'an array of non-negative integers', dims);
+  dims.forEach((d, i) => {
+    if (typeof d !== 'number') throw invalid(where, `${name}[${i}]`, 'a non-negative integer', d);
+    if (!isNonNegativeInt(d)) throw outOfRange(where, `${name}[${i}]`, 'a non-negative integer', d);
+  });
+  const count = elementCount(dims as number[]);
+  if (count > MAX_TENSOR_ELEMENTS) {
+    throw outOfRange(where, name, `at most ${MAX_TENSOR_ELEMENTS} elements`, `${describe(dims)} (${count} elements)`);
+  }
+  return [...(dims as number[])];
+}
+
+export class Tensor {
+  readonly type: TensorType;
+  readonly data: Float32Array;
+  readonly dims: readonly number[];
+  readonly size: number;
+
+  constructor(type: TensorType, data: Float32Array | readonly number[], dims?: readonly number[]);
+  constructor(data: Float32Array, dims?: readonly number[]);
+  constructor(a: unknown, b?: unknown, c?: unknown) {
+    const where = 'Tensor';
+    let type: unknown = 'float32';
+    let data: unknown = a;
+    let dims: unknown = b;
+    if (typeof a === 'string') [type, data, dims] = [a, b, c];
+    if (type !== 'float32') throw invalid(where, 'type', "'float32'", type);
+    if (Array.isArray(data)) {
+      if (!data.every((v) => typeof v === 'number')) throw invalid(where, 'data', 'an array of numbers', data);
+      data = Float32Array.from(data as number[]);
+    }
+    if (!(data instanceof Float32Array)) throw invalid(where, 'data', 'a Float32Array', data);
+    this.type = 'float32';
+    this.data = data;
+    this.dims = Object.freeze(checkDims(where, 'dims', dims ?? [data.length]));
+    this.size = elementCount(this.dims);
+    if (data.length !== this.size) {
+      throw new RangeError(`${where}: data has ${data.length} elements but dims ${describe(this.dims)} need ${this.size}`);
+    }
+  }
+
+  /** A tensor of zeros. */
+  static zeros(dims: readonly number[]): Tensor {
+    const checked = checkDims('Tensor.zeros', 'dims', dims);
+    return new Tensor('float32', new Float32Array(elementCount(checked)), checked);
+  }
+
+  /** The same data seen with other dims of equal element count. */
+  reshape(dims: readonly number[]): Tensor {
+    return new Tensor('float32', this.data, dims);
+  }
+}
+
+/**
+ * Checks, at call time, that a tensor's buffer still holds its data: a buffer
+ * can be transferred to a worker (detached) after the Tensor was made.
+ */
+export function checkTensor(where: string, name: string, t: unknown, rank?: number): Tensor {
+  if (!(t instanceof Tensor)) throw invalid(where, name, 'a Tensor', t);
+  if (t.data.buffer.byteLength === 0 && t.size > 0) {
+    throw new TypeError(`${where}: ${name} has a detached buffer (was it transferred to a worker?)`);
+  }
+  if (t.data.length !== t.size) {
+    throw new RangeError(`${where}: ${name} has ${t.data.length} elements but its dims ${describe(t.dims)} need ${t.size}`);
+  }
+  if (rank !== undefined && t.dims.length !== rank) {
+    throw new RangeError(`${where}: expected a rank-${rank} tensor for ${name} but received dims ${describe(t.dims)}`);
+  }
+  return t;
+}

@@ -1,0 +1,174 @@
+// Passes: BN folding, residual/ReLU fusion, pruning and the memory plan.
+import test from 'ava';
+import fc from 'fast-check';
+import * as ort from 'onnxruntime-node';
+import { GraphBuilder } from '../src/graph/layers.js';
+import { resnet } from '../src/graph/resnet.js';
+import { Graph, checkGraph } from '../src/graph/graph.js';
+import type { ConvNode } from '../src/graph/graph.js';
+import { foldBatchNorm, fuseConvAddRelu, fuseRelu, optimize, planMemory, prune } from '../src/graph/passes.js';
+import { relativeToMax } from './helpers/ort.js';
+import { rng, randomF32 } from './helpers/rng.js';
+
+async function run(g: Graph, feeds: Record<string, [Float32Array, number[]]>): Promise<Record<string, Float32Array>> {
+  const s = await ort.InferenceSession.create(g.toOnnx(), { graphOptimizationLevel: 'disabled', intraOpNumThreads: 1 });
+  try {
+    const f = Object.fromEntries(Object.entries(feeds).map(([k, [d, dims]]) => [k, new ort.Tensor('float32', d, dims)]));
+    const out = await s.run(f);
+    return Object.fromEntries(Object.entries(out).map(([k, v]) => [k, v.data as Float32Array]));
+  } finally {
+    await s.release();
+  }
+}
+
+test('optimize(resnet50): every BN folded, every block one fused conv, same logits in ONNX Runtime', async (t) => {
+  const g = resnet({ depth: 50, width: 16, numClasses: 10, inputSize: 64, seed: 3 });
+  const o = optimize(g);
+  checkGraph(o);
+  t.is(o.nodes.filter((n) => n.op === 'BatchNormalization').length, 0);
+  t.is(o.nodes.filter((n) => n.op === 'Add' || n.op === 'Relu').length, 0);
+  const fused = o.nodes.filter((n): n is ConvNode => n.op === 'Conv' && n.attrs.residual !== undefined);
+  t.is(fused.length, 16);
+  t.true(fused.every((n) => n.attrs.relu === true && n.inputs[3] === n.attrs.residual));
+  t.is(o.nodes.filter((n) => n.op === 'Conv').length, g.nodes.filter((n) => n.op === 'Conv').length);
+  // The unfolded graph is untouched.
+  t.true(g.nodes.some((n) => n.op === 'BatchNormalization'));
+  t.true(g.initializers.has('bn1.running_var'));
+  t.false(o.initializers.has('bn1.running_var'));
+  const x = randomF32(rng(1), 2 * 3 * 64 * 64);
+  const a = (await run(g, { input: [x, [2, 3, 64, 64]] })).output!;
+  const b = (await run(o, { input: [x, [2, 3, 64, 64]] })).output!;
+  t.true(relativeToMax(b, a) < 1e-5, `${relativeToMax(b, a)}`);
+});
+
+test('fusion never removes a graph output or a value with another reader', async (t) => {
+  const b = new GraphBuilder({ seed: 2 });
+  const x = b.input('x', [1, 4, 6, 6]);
+  const c1 = b.conv(x, { outChannels: 4, kernel: 3, pad: 1 });
+  const bn = b.batchNorm(c1); // c1 is also an output: BN can't fold into it
+  const c2 = b.conv(bn, { outChannels: 4, kernel: 1 });
+  const sum = b.add(c2, x);
+  const r = b.relu(sum); // sum is also an output: relu can't fuse into the conv
+  const c3 = b.conv(r, { outChannels: 4, kernel: 1 });
+  const r3 = b.relu(c3);
+  const other = b.relu(c3); // c3 has two readers: neither relu fuses
+  b.output(c1); b.output(sum); b.output(r3); b.output(other);
+  const g = b.build();
+  const o = optimize(g);
+  checkGraph(o);
+  t.deepEqual(o.outputs.map((v) => v.name), g.outputs.map((v) => v.name));
+  const byOut = new Map(o.nodes.map((n) => [n.outputs[0]!, n]));
+  t.is(byOut.get(c1)!.op, 'Conv');
+  t.is(byOut.get(bn)!.op, 'Conv'); // BN → depthwise 1×1 conv
+  t.is((byOut.get(bn)!.attrs as ConvNode['attrs']).groups, 4);
+  const fusedSum = byOut.get(sum)! as ConvNode;
+  t.is(fusedSum.attrs.residual, x);
+  t.falsy(fusedSum.attrs.relu);
+  t.is(byOut.get(r)!.op, 'Relu');
+  t.is(byOut.get(c3)!.op, 'Conv');
+  t.is(byOut.get(r3)!.op, 'Relu');
+  const xv = randomF32(rng(3), 144);
+  const a = await run(g, { x: [xv, [1, 4, 6, 6]] });
+  const bb = await run(o, { x: [xv, [1, 4, 6, 6]] });
+  for (const k of Object.keys(a)) t.true(relativeToMax(bb[k]!, a[k]!) < 1e-5, k);
+});
+
+test('individual passes: foldBatchNorm, fuseConvAddRelu, fuseRelu (Conv, Add, Gemm), prune', (t) => {
+  const b = new GraphBuilder({ seed: 4 });
+  const x = b.input('x', [2, 3, 5, 5]);
+  const a = b.relu(b.batchNorm(b.conv(x, { outChannels: 3, kernel: 3, pad: 1, bias: true })));
+  const s = b.relu(b.add(a, x));
+  const f = b.flatten(b.globalAveragePool(s));
+  const y = b.relu(b.gemm(f, { outFeatures: 4 }));
+  b.conv(x, { outChannels: 2, kernel: 1 }); // dead
+  b.output(y, 'y');
+  const g = b.build();
+  const folded = foldBatchNorm(g);
+  t.deepEqual(folded.nodes.map((n) => n.op), ['Conv', 'Relu', 'Add', 'Relu', 'GlobalAveragePool', 'Flatten', 'Gemm', 'Relu']);
+  const relu = fuseRelu(folded);
+  t.deepEqual(relu.nodes.map((n) => n.op), ['Conv', 'Add', 'GlobalAveragePool', 'Flatten', 'Gemm']);
+  t.true(relu.nodes.every((n) => n.op === 'GlobalAveragePool' || n.op === 'Flatten' || (n.attrs as { relu?: boolean }).relu === true));
+  const res = fuseConvAddRelu(fuseRelu(fuseConvAddRelu(folded)));
+  t.deepEqual(res.nodes.map((n) => n.op), ['Conv', 'Add', 'GlobalAveragePool', 'Flatten', 'Gemm']);
+  t.is(prune(new Graph({ ...g, outputs: [{ name: 'relu_0', dims: [2, 3, 5, 5] }] })).nodes.length, 3);
+});
+
+// ---- memory plan -----------------------------------------------------------
+
+/** A random DAG of Conv (1×1, varied channels), MaxPool, Relu and Add nodes. */
+const dagArb = fc.record({
+  seed: fc.integer({ min: 0, max: 1 << 30 }),
+  steps: fc.array(fc.record({ kind: fc.integer({ min: 0, max: 3 }), a: fc.nat(), b: fc.nat(), c: fc.integer({ min: 1, max: 6 }) }), { minLength: 1, maxLength: 25 }),
+  outputs: fc.array(fc.nat(), { minLength: 1, maxLength: 3 }),
+  batch: fc.integer({ min: 1, max: 3 }),
+});
+
+interface DagSpec { seed: number; steps: { kind: number; a: number; b: number; c: number }[]; outputs: number[] }
+
+function buildDag(spec: DagSpec): Graph {
+  const b = new GraphBuilder({ seed: spec.seed });
+  const values = [b.input('x', [-1, 2, 8, 8])];
+  for (const s of spec.steps) {
+    const v = values[s.a % values.length]!;
+    const d = b.dims(v);
+    if (s.kind === 0) values.push(b.conv(v, { outChannels: s.c, kernel: 1 }));
+    else if (s.kind === 1 && d[2]! >= 2) values.push(b.maxPool(v, { kernel: 2, stride: 2 }));
+    else if (s.kind === 2) {
+      const same = values.filter((w) => w !== v && JSON.stringify(b.dims(w)) === JSON.stringify(d));
+      values.push(same.length > 0 ? b.add(v, same[s.b % same.length]!) : b.relu(v));
+    } else values.push(b.relu(v));
+  }
+  const outs = new Set(spec.outputs.map((i) => values[1 + (i % (values.length - 1))]!));
+  for (const o of outs) b.output(o);
+  return b.build();
+}
+
+test('planMemory: no two simultaneously live values share a slot; slots are large enough (property)', (t) => {
+  fc.assert(fc.property(dagArb, (spec) => {
+    for (const fuse of [false, true]) {
+      const g0 = buildDag(spec);
+      const g = fuse ? optimize(g0) : g0;
+      const plan = planMemory(g, { x: [spec.batch, 2, 8, 8] });
+      const vals = [...plan.slotOf.keys()];
+      // Every node output has a slot of sufficient size.
+      for (const n of plan.order) {
+        const slot = plan.slotOf.get(n.outputs[0]!);
+        if (slot === undefined) return false;
+        const need = plan.shapes.get(n.outputs[0]!)!.reduce((p, q) => p * q, 1);
+        if (plan.slotSizes[slot]! < need) return false;
+        // A node never writes the slot of one of its inputs.
+        for (const i of n.inputs) if (plan.slotOf.get(i) === slot) return false;
+      }
+      // Liveness intervals [def, lastUse] of values in one slot are disjoint.
+      for (let i = 0; i < vals.length; i++) {
+        for (let j = i + 1; j < vals.length; j++) {
+          if (plan.slotOf.get(vals[i]!) !== plan.slotOf.get(vals[j]!)) continue;
+          const [a0, a1] = plan.live.get(vals[i]!)!;
+          const [b0, b1] = plan.live.get(vals[j]!)!;
+          if (!(a1 < b0 || b1 < a0)) return false;
+        }
+      }
+      // Liveness is computed independently here: last reader index.
+      plan.order.forEach((n, idx) => n.inputs.forEach((inp) => {
+        const l = plan.live.get(inp);
+        if (l && l[1] < idx) throw new Error(`"${inp}" read at ${idx} after its last use ${l[1]}`);
+      }));
+      for (const o of g.outputs) if (plan.live.get(o.name)![1] !== plan.order.length) return false;
+      if (plan.totalFloats !== plan.slotSizes.reduce((p, q) => p + q, 0)) return false;
+    }
+    return true;
+  }), { numRuns: 300, seed: 20261129 });
+  t.pass();
+});
+
+test('planMemory on resnet50 reuses buffers: far fewer slots than values', (t) => {
+  const g = optimize(resnet({ depth: 50 }));
+  const plan = planMemory(g, { input: [1, 3, 224, 224] });
+  const values = plan.slotOf.size;
+  t.true(plan.slotSizes.length <= 6, `${plan.slotSizes.length} slots for ${values} values`);
+  // Lower bound: the stem's 64×112×112 output and layer1's 256×56×56 values need ~3 such buffers.
+  t.true(plan.totalFloats <= 3 * 802816 + 1, `${plan.totalFloats}`);
+  const naive = [...plan.slotOf.keys()].reduce((s, v) => s + plan.shapes.get(v)!.reduce((p, q) => p * q, 1), 0);
+  t.true(plan.totalFloats < naive / 4, `${plan.totalFloats} vs ${naive}`);
+  t.throws(() => planMemory(g), { message: /dynamic dim.*inputDims/ });
+});

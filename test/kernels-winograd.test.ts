@@ -1,0 +1,49 @@
+// The fast mode's Winograd F(4×4,3×3) path (native, AVX-512) against the float64
+// reference on random 3×3 stride-1 shapes, within the 'winograd' tolerance.
+import test from 'ava';
+import fc from 'fast-check';
+import { info, ops, Tensor } from '../src/index.js';
+import { conv2dRef } from './helpers/reference.js';
+import { rng, randomF32 } from './helpers/rng.js';
+import { assertClose } from './helpers/tolerance.js';
+
+const hasWinograd = info().native && info().detectedIsa === 'avx512f';
+
+(hasWinograd ? test : test.skip)('fast mode: 3×3 stride-1 convs (Winograd) match float64 on 150 random shapes', async (t) => {
+  let differ = 0;
+  await fc.assert(
+    fc.asyncProperty(
+      fc.record({
+        n: fc.integer({ min: 1, max: 3 }), cIn: fc.integer({ min: 1, max: 40 }), cOut: fc.integer({ min: 1, max: 40 }),
+        h: fc.integer({ min: 1, max: 23 }), w: fc.integer({ min: 1, max: 23 }),
+        pads: fc.tuple(fc.integer({ min: 0, max: 2 }), fc.integer({ min: 0, max: 2 }), fc.integer({ min: 0, max: 2 }), fc.integer({ min: 0, max: 2 })),
+        bias: fc.boolean(), residual: fc.boolean(), relu: fc.boolean(), seed: fc.integer({ min: 1, max: 1 << 30 }),
+      }).filter((c) => c.h + c.pads[0] + c.pads[2] >= 3 && c.w + c.pads[1] + c.pads[3] >= 3),
+      async (c) => {
+        const r = rng(c.seed);
+        const scale = 1 / Math.sqrt(9 * c.cIn);
+        const x = new Tensor('float32', randomF32(r, c.n * c.cIn * c.h * c.w), [c.n, c.cIn, c.h, c.w]);
+        const w = new Tensor('float32', randomF32(r, c.cOut * c.cIn * 9, -scale, scale), [c.cOut, c.cIn, 3, 3]);
+        const bias = c.bias ? new Tensor('float32', randomF32(r, c.cOut), [c.cOut]) : undefined;
+        const oh = c.h + c.pads[0] + c.pads[2] - 2;
+        const ow = c.w + c.pads[1] + c.pads[3] - 2;
+        const residual = c.residual ? new Tensor('float32', randomF32(r, c.n * c.cOut * oh * ow), [c.n, c.cOut, oh, ow]) : undefined;
+        const opts = { bias, residual, relu: c.relu, pads: c.pads as [number, number, number, number] };
+        const fast = await ops.conv2d(x, w, { ...opts, mode: 'fast' });
+        const exact = await ops.conv2d(x, w, opts);
+        const ref = conv2dRef(x.data, x.dims, w.data, w.dims, bias?.data ?? null, residual?.data ?? null, c.relu, { stride: [1, 1], pads: c.pads, dilation: [1, 1], groups: 1 });
+        if (fast.data.some((v, i) => v !== exact.data[i])) differ++;
+        return assertClose(t, fast.data, ref.data, 'winograd', { dims: fast.dims, message: JSON.stringify({ ...c, seed: c.seed }) });
+      },
+    ),
+    { numRuns: 150, seed: 20261129 },
+  );
+  // The check means something only if the fast path really ran.
+  t.true(differ > 75, `fast and exact differed on only ${differ} of 150 shapes: is Winograd being used?`);
+});
+
+test('fast mode is refused for a weight packed without it, and validated', async (t) => {
+  const w = ops.packConv2d(Tensor.zeros([4, 4, 3, 3]));
+  await t.throwsAsync(ops.conv2d(Tensor.zeros([1, 4, 8, 8]), w, { mode: 'fast' }), { instanceOf: TypeError, message: /mode was chosen when the weight was packed/ });
+  t.throws(() => ops.packConv2d(Tensor.zeros([4, 4, 3, 3]), { mode: 'quick' as 'fast' }), { instanceOf: TypeError, message: /options\.mode/ });
+});
