@@ -7,6 +7,7 @@
 // Convolutions go through im2col and a GEMM per image and group, as the forward
 // kernels do:  Y = W·col,  dW += dY·colᵀ,  dX = col2im(Wᵀ·dY),  db = Σ dY.
 // Layouts are NCHW, weights [cOut, cIn/groups, kh, kw], gemm W [nOut, k].
+import { convOutputSize } from '../shapes.js';
 
 export type Arr = Float32Array | Float64Array;
 
@@ -28,8 +29,8 @@ export function convGeom(
   const [sh, sw] = a.strides as [number, number];
   const [dh, dw] = a.dilations as [number, number];
   const pads = [...a.pads] as [number, number, number, number];
-  const outH = Math.floor((h + pads[0] + pads[2] - ((kh - 1) * dh + 1)) / sh) + 1;
-  const outW = Math.floor((w + pads[1] + pads[3] - ((kw - 1) * dw + 1)) / sw) + 1;
+  const outH = convOutputSize(h, kh, sh, pads[0], pads[2], dh);
+  const outW = convOutputSize(w, kw, sw, pads[1], pads[3], dw);
   return { n, cIn, h, w, cOut, kh, kw, groups: a.groups, sh, sw, dh, dw, pads, outH, outW };
 }
 
