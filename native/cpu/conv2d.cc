@@ -17,20 +17,21 @@ namespace {
 
 struct Im2colCtx {
   ConvGeom geom;
-  const float* x;
+  const float* x;       // batch item 0
+  size_t item_stride;   // floats between the inputs of consecutive batch items
   size_t nr;
   im2col_pack_fn fn;
 };
 
-void pack_b_im2col(const void* ctx, size_t k0, size_t kl, size_t n0, size_t ncols, float* dst) {
+void pack_b_im2col(const void* ctx, size_t item, size_t k0, size_t kl, size_t n0, size_t ncols,
+                   float* dst) {
   const auto* c = static_cast<const Im2colCtx*>(ctx);
-  c->fn(c->geom, c->x, k0, kl, n0, ncols, c->nr, dst);
+  c->fn(c->geom, c->x + item * c->item_stride, k0, kl, n0, ncols, c->nr, dst);
 }
 
 // Packed B shared by all threads is worth it when the rows are split between
 // threads (else each would im2col the same columns) and it stays this small.
 constexpr size_t kSharedBMaxFloats = size_t(2) << 20;  // 8 MB
-constexpr size_t kDirectBMaxRows = 96;
 
 // Direct convolution for groups with very few output channels. One task per
 // (image, output channel) plane; the epilogue is applied per output value.
@@ -93,12 +94,19 @@ void conv2d(const Conv2dShape& s, const PackedConv& w, const float* x, const flo
   const GemmConfig& cfg = *w.cfg;
   const size_t M = size_t(w.m_per_group), K = size_t(w.k_per_group);
   const size_t N = size_t(s.out_h * s.out_w);
-  const size_t units = size_t(s.n * s.groups);
-  const double flops = 2.0 * double(units) * double(M) * double(K) * double(N);
+  // Ungrouped convolutions over a batch are one GEMM problem whose items (the
+  // images) share A, so a K block of the weights is read once for the whole
+  // batch; grouped ones are one problem per (image, group).
+  const bool fold_batch = s.groups == 1 && s.n > 1;
+  const size_t batch = fold_batch ? size_t(s.n) : 1;
+  const size_t problems = size_t(s.n * s.groups) / batch;
+  const double flops = 2.0 * double(s.n * s.groups) * double(M) * double(K) * double(N);
   const int t = threads_for_work(flops, threads);
-  const size_t m_panels = div_up(M, cfg.mr), n_panels = div_up(N, cfg.nr);
-  size_t mc, nc;
-  plan_split(units, m_panels, n_panels, t, &mc, &nc);
+  const size_t m_panels = div_up(M, cfg.mr), n_panels = batch * div_up(N, cfg.nr);
+  const size_t b_floats = K * n_panels * cfg.nr;  // one problem's packed B
+  const bool b_fits_shared = b_floats <= kSharedBMaxFloats;
+  const SplitPlan split = plan_split(problems, m_panels, n_panels, double(M) * double(K),
+                                     double(b_floats), b_fits_shared, t);
   const float* bias = w.bias_or_null();
   const size_t in_plane = size_t(s.h * s.w);
   const size_t cin_g = size_t(w.c_in_per_group);
@@ -110,12 +118,15 @@ void conv2d(const Conv2dShape& s, const PackedConv& w, const float* x, const flo
   // h*w floats apart and alias in L1, while a packed 32 KB panel stays in L1
   // for all the A panels that reuse it.
 
-  // The GEMM of one unit (image b, group g).
-  auto setup = [&](size_t b, size_t g, Im2colCtx* ctx, GemmProblem* p) {
+  // The GEMM of one problem: image b and group g, or the whole batch.
+  auto setup = [&](size_t problem, Im2colCtx* ctx, GemmProblem* p) {
+    const size_t b = fold_batch ? 0 : problem / size_t(s.groups);
+    const size_t g = fold_batch ? 0 : problem % size_t(s.groups);
     ctx->geom = ConvGeom{int64_t(cin_g), s.h,        s.w,     s.kh,    s.kw,
                          s.stride_h,     s.stride_w, s.dil_h, s.dil_w, s.pad_top,
                          s.pad_left,     s.out_h,    s.out_w};
     ctx->x = x + (b * size_t(s.c_in) + g * cin_g) * in_plane;
+    ctx->item_stride = size_t(s.c_in) * in_plane;
     ctx->nr = cfg.nr;
     ctx->fn = cfg.im2col;
     const size_t out_off = (b * size_t(s.c_out) + g * M) * N;
@@ -123,6 +134,8 @@ void conv2d(const Conv2dShape& s, const PackedConv& w, const float* x, const flo
     p->m = M;
     p->n = N;
     p->k = K;
+    p->batch = batch;
+    p->c_batch_stride = p->residual_batch_stride = size_t(s.c_out) * N;
     p->a = w.group_panels(int64_t(g));
     p->a_panel_stride = K * cfg.mr;
     p->pack_b = pack_b_im2col;
@@ -135,45 +148,46 @@ void conv2d(const Conv2dShape& s, const PackedConv& w, const float* x, const flo
     p->relu = relu;
   };
 
-  const size_t b_floats = K * n_panels * cfg.nr;
-  if (nc == 1 && mc > 1 && b_floats <= kSharedBMaxFloats) {
-    // Small N, rows split between threads: im2col each unit once into a
-    // shared buffer (in parallel), then split the GEMM by row panels.
+  if (split.shared_b) {
+    // Few columns, rows split between threads: im2col each problem once into
+    // a shared buffer (in parallel), then split the GEMM by row panels.
     float* bshared = thread_scratch(1, b_floats);
     const size_t kchunks = std::max<size_t>(1, std::min(K, div_up(size_t(t) * 4, n_panels)));
-    const size_t mchunks = mc;
-    for (size_t unit = 0; unit < units; ++unit) {
+    const size_t ppi = div_up(N, cfg.nr);
+    for (size_t problem = 0; problem < problems; ++problem) {
       Im2colCtx ctx;
       GemmProblem p;
-      setup(unit / size_t(s.groups), unit % size_t(s.groups), &ctx, &p);
+      setup(problem, &ctx, &p);
       parallel_for(n_panels * kchunks, t, [&](size_t task) {
         const size_t q = task / kchunks, kc = task % kchunks;
         const size_t k0 = kc * K / kchunks, k1 = (kc + 1) * K / kchunks;
-        const size_t n0 = q * cfg.nr, cols = std::min(cfg.nr, N - n0);
+        const size_t n0 = (q % ppi) * cfg.nr, cols = std::min(cfg.nr, N - n0);
         if (k1 > k0)
-          ctx.fn(ctx.geom, ctx.x, k0, k1 - k0, n0, cols, cfg.nr, bshared + q * K * cfg.nr + k0 * cfg.nr);
+          ctx.fn(ctx.geom, ctx.x + (q / ppi) * ctx.item_stride, k0, k1 - k0, n0, cols, cfg.nr,
+                 bshared + q * K * cfg.nr + k0 * cfg.nr);
       });
       p.b_packed = bshared;
       p.b_panel_stride = K * cfg.nr;
-      parallel_for(mchunks, t, [&](size_t i) {
+      parallel_for(split.mc, t, [&](size_t i) {
         size_t m0, m1;
-        chunk_range(i, mchunks, m_panels, cfg.mr, M, &m0, &m1);
-        gemm_block(p, m0, m1, 0, N);
+        chunk_range(i, split.mc, m_panels, cfg.mr, M, &m0, &m1);
+        gemm_block(p, m0, m1, 0, n_panels);
       });
     }
     return;
   }
 
-  parallel_for(units * mc * nc, t, [&](size_t task) {
-    const size_t unit = task / (mc * nc), r = task % (mc * nc);
+  const size_t mc = split.mc, nc = split.nc;
+  parallel_for(problems * mc * nc, t, [&](size_t task) {
+    const size_t problem = task / (mc * nc), r = task % (mc * nc);
     const size_t mi = r / nc, ni = r % nc;
     Im2colCtx ctx;
     GemmProblem p;
-    setup(unit / size_t(s.groups), unit % size_t(s.groups), &ctx, &p);
-    size_t m0, m1, n0, n1;
+    setup(problem, &ctx, &p);
+    size_t m0, m1, q0, q1;
     chunk_range(mi, mc, m_panels, cfg.mr, M, &m0, &m1);
-    chunk_range(ni, nc, n_panels, cfg.nr, N, &n0, &n1);
-    gemm_block(p, m0, m1, n0, n1);
+    chunk_range(ni, nc, n_panels, 1, n_panels, &q0, &q1);
+    gemm_block(p, m0, m1, q0, q1);
   });
 }
 

@@ -41,10 +41,10 @@ void gemm(const PackedGemm& w, const float* x, int64_t m, bool relu, float* y, i
   const size_t tasks_n = std::min(n_panels, size_t(t) * 2);
   const size_t tasks_m = std::min(m_panels, std::max<size_t>(1, size_t(t) * 2 / tasks_n));
   parallel_for(tasks_m * tasks_n, t, [&](size_t task) {
-    size_t m0, m1, n0, n1;
+    size_t m0, m1, q0, q1;
     chunk_range(task / tasks_n, tasks_m, m_panels, cfg.mr, M, &m0, &m1);
-    chunk_range(task % tasks_n, tasks_n, n_panels, cfg.nr, N, &n0, &n1);
-    gemm_block(p, m0, m1, n0, n1);
+    chunk_range(task % tasks_n, tasks_n, n_panels, 1, n_panels, &q0, &q1);
+    gemm_block(p, m0, m1, q0, q1);
   });
 }
 

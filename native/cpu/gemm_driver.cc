@@ -7,42 +7,46 @@
 
 namespace resnode::cpu {
 
-void gemm_block(const GemmProblem& p, size_t m0, size_t m1, size_t n0, size_t n1) {
+void gemm_block(const GemmProblem& p, size_t m0, size_t m1, size_t q0, size_t q1) {
   const GemmConfig& cfg = *p.cfg;
   const size_t MR = cfg.mr, NR = cfg.nr;
-  RN_CHECK(m0 % MR == 0 && n0 % NR == 0 && m1 <= p.m && n1 <= p.n);
-  if (m0 >= m1 || n0 >= n1 || p.k == 0) return;
+  const size_t ppi = panels_per_item(p);
+  RN_CHECK(m0 % MR == 0 && m1 <= p.m && q1 <= p.batch * ppi);
+  if (m0 >= m1 || q0 >= q1 || p.k == 0) return;
   const size_t nk = div_up(p.k, cfg.kc);
   const size_t kcs = div_up(p.k, nk);
-  const size_t ncb = cfg.nc;
+  const size_t qb = std::max<size_t>(1, cfg.nc / NR);  // panels per N block
   float* bbuf = p.b_packed ? nullptr : thread_scratch(0, kcs * NR);
   const f32_gemm_ukernel_fn uk = cfg.ukernel;
   // residual == C (y += conv(x)): accumulate onto C from the first K block
   // instead of reading the residual in the epilogue (C is overwritten early).
-  const bool in_place = p.residual && p.residual == p.c && p.ld_residual == p.ldc;
-  const float* residual = in_place ? nullptr : p.residual;
+  const bool in_place = p.residual && p.residual == p.c && p.ld_residual == p.ldc &&
+                        p.residual_batch_stride == p.c_batch_stride;
 
   // Loops: n block (nc columns) > k block (kc) > n panel (nr) > m panel (mr).
   // The A panels of one k block (m x kc) are reused by every n panel of the
   // block from L2; each B panel (kc x nr, packed just before use) stays in L1
-  // while every m panel runs over it.
-  for (size_t nb = n0; nb < n1; nb += ncb) {
-    const size_t ncols = std::min(ncb, n1 - nb);
+  // while every m panel runs over it. An n block may span several batch items.
+  for (size_t qs = q0; qs < q1; qs += qb) {
+    const size_t qe = std::min(q1, qs + qb);
     for (size_t kb = 0; kb < nk; ++kb) {
       const size_t k0 = kb * kcs, kl = std::min(kcs, p.k - k0);
       const bool last = kb + 1 == nk;
       GemmEpilogue ep;
       ep.relu = p.relu;
       ep.ld_residual = p.ld_residual;
-      for (size_t j = 0; j < ncols; j += NR) {
-        const size_t cols = std::min(NR, ncols - j);
-        const size_t col = nb + j;
+      for (size_t q = qs; q < qe; ++q) {
+        const size_t item = q / ppi, col = (q % ppi) * NR;
+        const size_t cols = std::min(NR, p.n - col);
+        float* citem = p.c + item * p.c_batch_stride;
+        const float* residual =
+            p.residual && !in_place ? p.residual + item * p.residual_batch_stride : nullptr;
         const float* b;
         const size_t ldb = NR;
         if (p.b_packed) {
-          b = p.b_packed + (col / NR) * p.b_panel_stride + k0 * NR;
+          b = p.b_packed + q * p.b_panel_stride + k0 * NR;
         } else {
-          p.pack_b(p.pack_b_ctx, k0, kl, col, cols, bbuf);
+          p.pack_b(p.pack_b_ctx, item, k0, kl, col, cols, bbuf);
           b = bbuf;
         }
         ep.bias_n = p.bias_n ? p.bias_n + col : nullptr;
@@ -62,7 +66,7 @@ void gemm_block(const GemmProblem& p, size_t m0, size_t m1, size_t n0, size_t n1
         for (size_t m = m0; m < m1; m += MR) {
           const size_t rows = std::min(MR, m1 - m);
           const float* a = p.a + (m / MR) * p.a_panel_stride + k0 * MR;
-          float* c = p.c + m * p.ldc + col;
+          float* c = citem + m * p.ldc + col;
           ep.bias_m = p.bias_m ? p.bias_m + m : nullptr;
           ep.residual = residual ? residual + m * p.ld_residual + col : nullptr;
           const bool acc = kb > 0 || in_place;
@@ -79,24 +83,32 @@ void gemm_block(const GemmProblem& p, size_t m0, size_t m1, size_t n0, size_t n1
   }
 }
 
-void plan_split(size_t units, size_t m_panels, size_t n_panels, int threads, size_t* mc,
-                size_t* nc) {
-  *mc = *nc = 1;
+SplitPlan plan_split(size_t problems, size_t m_panels, size_t n_panels, double a_floats,
+                     double b_floats, bool b_fits_shared, int threads) {
+  SplitPlan best;
   const size_t t = size_t(std::max(threads, 1));
-  if (t == 1 || units >= 4 * t) return;  // enough units to balance dynamically
+  if (t == 1 || problems >= 4 * t) return best;  // enough problems to balance dynamically
   // Aim at ~4 tasks per thread: threads pull tasks from a shared counter, so a
   // thread that is slow (or preempted on a busy machine) does not hold up the
-  // others. Split columns first (each chunk packs only its own B panels) while
-  // chunks keep >= 4 panels; split rows (chunks of >= 2 panels) when the
-  // columns are too few, e.g. 7x7 and 14x14 outputs.
-  const size_t want = div_up(4 * t, units);
-  const size_t n_split = std::min(want, std::max<size_t>(1, n_panels / 4));
-  const size_t m_max = std::max<size_t>(1, m_panels / 2);
-  size_t m_split = 1;
-  if (n_split == 1) m_split = std::min(want, m_max);
-  else if (n_split < 2 * t && units * n_split < 4 * t) m_split = std::min(div_up(want, n_split), m_max);
-  *nc = n_split;
-  *mc = m_split;
+  // others. Column chunks keep >= 4 panels and row chunks >= 2.
+  const size_t want = div_up(4 * t, problems);
+  const size_t n_max = std::max<size_t>(1, n_panels / 4), m_max = std::max<size_t>(1, m_panels / 2);
+  double best_cost = -1;
+  for (size_t mc = 1; mc <= std::min(want, m_max); ++mc) {
+    const size_t nc = std::min(div_up(want, mc), n_max);
+    // Fewer tasks than threads leaves a thread idle: only as a last resort.
+    const bool idle = problems * mc * nc < t;
+    const double cost = double(nc) * a_floats + double(mc) * b_floats + (idle ? 1e30 : 0.0);
+    if (best_cost < 0 || cost < best_cost) {
+      best_cost = cost;
+      best.mc = mc;
+      best.nc = nc;
+    }
+  }
+  // Rows split but not columns: every row chunk would im2col the same
+  // columns, so B is packed once into a buffer that the row chunks share.
+  best.shared_b = b_fits_shared && best.nc == 1 && best.mc > 1;
+  return best;
 }
 
 }  // namespace resnode::cpu

@@ -7,19 +7,26 @@
 
 namespace resnode::cpu {
 
-// Packs B rows [k0, k0 + kl) x columns [n0, n0 + ncols) into NR-wide panels of
-// kl x nr floats (k-major), zero-padding columns >= ncols.
-using pack_b_fn = void (*)(const void* ctx, size_t k0, size_t kl, size_t n0, size_t ncols,
-                           float* dst);
+// Packs B rows [k0, k0 + kl) x columns [n0, n0 + ncols) of batch item `item`
+// into NR-wide panels of kl x nr floats (k-major), zero-padding columns >= ncols.
+using pack_b_fn = void (*)(const void* ctx, size_t item, size_t k0, size_t kl, size_t n0,
+                           size_t ncols, float* dst);
 
+// `batch` GEMMs that share A (the weights of a convolution over a batch of
+// images): item b has its own B, C (c + b * c_batch_stride) and residual
+// (residual + b * residual_batch_stride). Sharing A lets one K block of it
+// stay in L2 across every image instead of being re-read per image.
 struct GemmProblem {
   const GemmConfig* cfg = nullptr;
   size_t m = 0, n = 0, k = 0;
+  size_t batch = 1;
+  size_t c_batch_stride = 0, residual_batch_stride = 0;
   // A: prepacked mr-row panels; panel p at a + p * a_panel_stride, k-major.
   const float* a = nullptr;
   size_t a_panel_stride = 0;
-  // B: prepacked nr-column panels (b_packed, panel q at + q * b_panel_stride),
-  // or packed on the fly, one panel just before its use, by pack_b(pack_b_ctx, ...).
+  // B: prepacked nr-column panels (b_packed, panel q of the batch at
+  // + q * b_panel_stride), or packed on the fly, one panel just before its
+  // use, by pack_b(pack_b_ctx, ...).
   const float* b_packed = nullptr;
   size_t b_panel_stride = 0;
   pack_b_fn pack_b = nullptr;
@@ -35,15 +42,28 @@ struct GemmProblem {
   bool relu = false;
 };
 
-// Computes rows [m0, m1) and columns [n0, n1) of C. m0 must be a multiple of
-// mr and n0 a multiple of nr (so prepacked panels line up).
-void gemm_block(const GemmProblem& p, size_t m0, size_t m1, size_t n0, size_t n1);
+// The nr-column panels of C over the whole batch: panel q is panel
+// q % panels_per_item(p) of item q / panels_per_item(p).
+inline size_t panels_per_item(const GemmProblem& p) { return (p.n + p.cfg->nr - 1) / p.cfg->nr; }
 
-// Splits one GEMM (repeated `units` times: images x groups) into chunks for
-// `threads` threads: *mc row chunks x *nc column chunks per unit (about four
-// tasks per thread, chunks of >= 4 column or >= 2 row panels).
-void plan_split(size_t units, size_t m_panels, size_t n_panels, int threads, size_t* mc,
-                size_t* nc);
+// Computes rows [m0, m1) of column panels [q0, q1) of C. m0 must be a
+// multiple of mr (so prepacked panels line up).
+void gemm_block(const GemmProblem& p, size_t m0, size_t m1, size_t q0, size_t q1);
+
+// How `threads` threads share `problems` independent GEMMs (images x groups,
+// or one batched GEMM): each problem is cut into mc row chunks x nc column
+// chunks. With shared_b (nc == 1), B is packed once into a buffer that the
+// row chunks share.
+struct SplitPlan {
+  size_t mc = 1, nc = 1;
+  bool shared_b = false;
+};
+
+// a_floats / b_floats: the size of one problem's A and packed B. Every column
+// chunk re-reads all of A and every row chunk re-packs all of B, so the plan
+// with about four tasks per thread that moves the fewest floats wins.
+SplitPlan plan_split(size_t problems, size_t m_panels, size_t n_panels, double a_floats,
+                     double b_floats, bool b_fits_shared, int threads);
 
 // Bounds of chunk i of c over `total` panels of size `panel` (clamped to `limit`).
 inline void chunk_range(size_t i, size_t c, size_t total_panels, size_t panel, size_t limit,

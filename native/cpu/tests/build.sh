@@ -6,13 +6,13 @@ OUT=${1:-/tmp/conv_test}
 OBJ=$(mktemp -d)
 CXX=${CXX:-g++}
 FLAGS="-std=c++17 -O3 -DNDEBUG -fPIC -pthread"
-for f in native/cpu/*.cc native/cpu/gemm/*.cc; do
+for f in native/cpu/*.cc native/cpu/gemm/*.cc native/cpu/winograd/*.cc; do
   case "$f" in
     *__avx512f.cc) ISA="-mavx512f -mavx512bw -mavx512vl -mavx512dq -mfma" ;;
     *__avx2.cc) ISA="-mavx2 -mfma" ;;
     *) ISA="" ;;
   esac
-  $CXX $FLAGS $ISA -c "$f" -o "$OBJ/$(basename "$f").o" &
+  $CXX $FLAGS $ISA -c "$f" -o "$OBJ/$(echo "$f" | tr / _).o" &
   # at most two compiles at a time (shared 2-core machine)
   [ "$(jobs -p | wc -l)" -ge 2 ] && wait -n 2>/dev/null || true
 done

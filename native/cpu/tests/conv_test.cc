@@ -349,18 +349,20 @@ void run_bench(int threads, const char* only_isa, const char* only_shape) {
   std::uniform_real_distribution<float> d(-1.0f, 1.0f);
   const char* bs = std::getenv("RESNODE_BENCH_SECONDS");
   const double bench_seconds = bs ? std::atof(bs) : 0.25;
+  const char* bb = std::getenv("RESNODE_BENCH_BATCH");
+  const int64_t batch = bb ? std::max(1, std::atoi(bb)) : 1;
   for (Isa isa : {Isa::avx512, Isa::avx2, Isa::scalar}) {
     if (isa > detected_isa()) continue;
     if (only_isa && std::strcmp(only_isa, isa_name(isa)) != 0) continue;
     set_active_isa(isa);
-    std::printf("\n[%s] batch 1, %d threads, bias+relu (+residual on 1x1 expand)\n", isa_name(isa),
-                threads);
+    std::printf("\n[%s] batch %ld, %d threads, bias+relu (+residual on 1x1 expand)\n", isa_name(isa),
+                long(batch), threads);
     std::printf("%-26s %9s %9s %7s\n", "shape", "ms", "GFLOP/s", "%peak");
     double total_ms = 0, total_flop = 0;
     for (const BenchShape& b : kResNet50) {
       if (only_shape && !std::strstr(b.name, only_shape)) continue;
       Conv2dShape s{};
-      s.n = 1;
+      s.n = batch;
       s.c_in = b.cin;
       s.h = s.w = b.hw;
       s.c_out = b.cout;
@@ -371,15 +373,15 @@ void run_bench(int threads, const char* only_isa, const char* only_shape) {
       s.pad_top = s.pad_left = s.pad_bottom = s.pad_right = b.k / 2;
       s.out_h = out_dim(s.h, s.kh, s.stride_h, 1, s.pad_top, s.pad_bottom);
       s.out_w = s.out_h;
-      std::vector<float> x(size_t(s.c_in * s.h * s.w)), w(size_t(s.c_out * s.c_in * s.kh * s.kw)),
-          bias(size_t(s.c_out)), y(size_t(s.c_out * s.out_h * s.out_w)), res(y.size());
+      std::vector<float> x(size_t(s.n * s.c_in * s.h * s.w)), w(size_t(s.c_out * s.c_in * s.kh * s.kw)),
+          bias(size_t(s.c_out)), y(size_t(s.n * s.c_out * s.out_h * s.out_w)), res(y.size());
       for (auto& v : x) v = d(rng);
       for (auto& v : w) v = d(rng) * 0.05f;
       for (auto& v : bias) v = d(rng);
       for (auto& v : res) v = d(rng);
       auto p = pack_conv2d(w.data(), bias.data(), s.c_out, s.c_in, s.kh, s.kw, 1);
       const bool use_res = b.k == 1 && b.cout > b.cin;
-      const double flop = 2.0 * double(s.c_out * s.out_h * s.out_w) * double(s.c_in * s.kh * s.kw);
+      const double flop = 2.0 * double(s.n * s.c_out * s.out_h * s.out_w) * double(s.c_in * s.kh * s.kw);
       // Repeat for ~0.25 s (RESNODE_BENCH_SECONDS; at least 5 runs), take the best time.
       double best = 1e30;
       auto start = std::chrono::steady_clock::now();
