@@ -47,3 +47,18 @@ test('fast mode is refused for a weight packed without it, and validated', async
   await t.throwsAsync(ops.conv2d(Tensor.zeros([1, 4, 8, 8]), w, { mode: 'fast' }), { instanceOf: TypeError, message: /mode was chosen when the weight was packed/ });
   t.throws(() => ops.packConv2d(Tensor.zeros([4, 4, 3, 3]), { mode: 'quick' as 'fast' }), { instanceOf: TypeError, message: /options\.mode/ });
 });
+
+(hasWinograd ? test : test.skip)('fast mode: a packed weight used by many concurrent calls transforms its Winograd weights once, for all of them', async (t) => {
+  // The Winograd weights are made on first use; eight calls race to be first.
+  const r = rng(99);
+  const x = new Tensor('float32', randomF32(r, 2 * 48 * 20 * 20), [2, 48, 20, 20]);
+  const wt = new Tensor('float32', randomF32(r, 40 * 48 * 9, -0.05, 0.05), [40, 48, 3, 3]);
+  const bias = new Tensor('float32', randomF32(r, 40), [40]);
+  const packed = ops.packConv2d(wt, { bias, mode: 'fast' });
+  const outs = await Promise.all(Array.from({ length: 8 }, () => ops.conv2d(x, packed, { pads: [1, 1, 1, 1], relu: true })));
+  const ref = conv2dRef(x.data, x.dims, wt.data, wt.dims, bias.data, null, true, { stride: [1, 1], pads: [1, 1, 1, 1], dilation: [1, 1], groups: 1 });
+  for (const o of outs) t.deepEqual(o.data, outs[0]!.data);
+  assertClose(t, outs[0]!.data, ref.data, 'winograd', { dims: outs[0]!.dims });
+  const exact = await ops.conv2d(x, wt, { bias, pads: [1, 1, 1, 1], relu: true });
+  t.true(outs[0]!.data.some((v, i) => v !== exact.data[i]), 'the fast path ran');
+});

@@ -88,8 +88,8 @@ void conv2d(const Conv2dShape& s, const PackedConv& w, const float* x, const flo
   RN_CHECK(s.pad_top >= 0 && s.pad_left >= 0 && s.pad_bottom >= 0 && s.pad_right >= 0);
   if (threads <= 0) threads = global_threads();
   if (w.direct) return conv_direct(s, w, x, residual, relu, y, threads);
-  if (w.winograd && winograd_applicable(s) && winograd_profitable(s))
-    return winograd3x3(s, *w.winograd, x, residual, relu, y, threads);
+  if (w.winograd_enabled && winograd_applicable(s) && winograd_profitable(s))
+    return winograd3x3(s, w.winograd(), x, residual, relu, y, threads);
 
   const GemmConfig& cfg = *w.cfg;
   const size_t M = size_t(w.m_per_group), K = size_t(w.k_per_group);

@@ -33,9 +33,9 @@ struct Conv2dShape {
 // Weights packed once for the ISA active at packing time (it remembers its
 // micro-kernel config, so later ISA changes do not invalidate it).
 class PackedConv;
-// With winograd (the `fast` mode), 3x3 groups-1 weights are also transformed
-// for Winograd F(4x4,3x3), which conv2d then uses where it is applicable and
-// profitable (see winograd/winograd.h).
+// With winograd (the `fast` mode), 3x3 groups-1 convolutions use Winograd
+// F(4x4,3x3) where it is applicable and profitable (see winograd/winograd.h);
+// its weights are transformed on the first call that uses them.
 std::shared_ptr<PackedConv> pack_conv2d(const float* weight, const float* bias /*nullable*/,
                                         int64_t c_out, int64_t c_in_per_group, int64_t kh,
                                         int64_t kw, int64_t groups, bool winograd = false);

@@ -61,9 +61,33 @@ std::shared_ptr<PackedConv> pack_conv2d(const float* weight, const float* bias, 
       p->cfg->pack_a(weight + size_t(g) * m * k, k, m, k, mr,
                      p->weights.get() + size_t(g) * p->group_stride);
   }
-  if (winograd && kh == 3 && kw == 3 && groups == 1)
-    p->winograd = pack_winograd3x3(weight, bias, c_out, c_in_per_group);
+  p->winograd_enabled = winograd && kh == 3 && kw == 3 && groups == 1 && !p->direct;
   return p;
+}
+
+const PackedWinograd& PackedConv::winograd() const {
+  RN_CHECK(winograd_enabled);
+  std::call_once(winograd_once_, [this] {
+    // Recover the [c_out, c_in, 3, 3] weights from the A panels (a[k * mr + i]
+    // is row p * mr + i), then transform them.
+    const size_t mr = cfg->mr, m = size_t(m_per_group), k = size_t(k_per_group);
+    std::vector<float> raw(m * k);
+    const float* panels = weights.get();
+    for (size_t r = 0; r < m; ++r) {
+      const float* a = panels + (r / mr) * k * mr + r % mr;
+      for (size_t kk = 0; kk < k; ++kk) raw[r * k + kk] = a[kk * mr];
+    }
+    winograd_ = pack_winograd3x3(raw.data(), bias_or_null(), c_out, c_in_per_group);
+    winograd_ready_.store(true, std::memory_order_release);
+  });
+  return *winograd_;
+}
+
+size_t PackedConv::bytes() const {
+  size_t b = (group_stride * size_t(groups) + bias.size()) * sizeof(float);
+  if (winograd_ready_.load(std::memory_order_acquire))
+    b += size_t(winograd_->panels) * winograd_->panel_stride() * sizeof(float);
+  return b;
 }
 
 std::shared_ptr<PackedGemm> pack_gemm(const float* weight, const float* bias, int64_t n_out,

@@ -1,8 +1,10 @@
 // Weight packing, done once at model load. The packed handles remember the
 // GemmConfig (micro-kernel, mr, nr) they were packed for.
 #pragma once
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <mutex>
 #include <vector>
 
 #include "common.h"
@@ -27,15 +29,22 @@ class PackedConv {
   size_t group_stride = 0;  // floats between groups in `weights`
   AlignedBuffer weights;
   std::vector<float> bias;  // c_out entries, or empty
-  // The fast mode's Winograd F(4x4,3x3) weights (3x3, groups 1), or null.
-  std::shared_ptr<PackedWinograd> winograd;
+  // The fast mode (3x3, groups 1): the Winograd F(4x4,3x3) weights may be used.
+  bool winograd_enabled = false;
 
   const float* group_panels(int64_t g) const { return weights.get() + size_t(g) * group_stride; }
-  size_t bytes() const {
-    return (group_stride * size_t(groups) + bias.size()) * sizeof(float) +
-           (winograd ? size_t(winograd->panels) * winograd->panel_stride() * sizeof(float) : 0);
-  }
+  // The Winograd weights, transformed from the GEMM panels on first use (safe
+  // to call from several threads at once). Lazily, because they are 4x the
+  // raw weights and some shapes never use them (512@7x7 at batch 1 is not
+  // profitable): a fast-mode model holds only the ones its inputs need.
+  const PackedWinograd& winograd() const;
+  size_t bytes() const;
   const float* bias_or_null() const { return bias.empty() ? nullptr : bias.data(); }
+
+ private:
+  mutable std::once_flag winograd_once_;
+  mutable std::shared_ptr<PackedWinograd> winograd_;
+  mutable std::atomic<bool> winograd_ready_{false};
 };
 
 class PackedGemm {
