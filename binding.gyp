@@ -24,6 +24,7 @@
         "native/cpu/gemm/f32_gemm_14x1__avx512f.cc",
         "native/cpu/gemm/f32_gemm_8x1__avx512f.cc",
         "native/cpu/im2col__avx512f.cc",
+        "native/cpu/pool__avx512f.cc",
         "native/cpu/peak__avx512f.cc",
         "native/cpu/winograd/f32_winograd_4x4_3x3__avx512f.cc"
       ],

@@ -4,7 +4,9 @@
 #include <vector>
 
 #include "common.h"
+#include "isa.h"
 #include "ops.h"
+#include "pool_rows.h"
 #include "threadpool.h"
 
 namespace resnode::cpu {
@@ -39,9 +41,42 @@ inline void tap_range(int64_t start, int64_t dil, int64_t k, int64_t n, int64_t*
   *k1 = std::max(*k0, std::min(hi, k));
 }
 
+void max_pool_vmax(const float* const* rows, size_t nrows, size_t w, float* t) {
+  for (size_t i = 0; i < w; ++i) t[i] = -FLT_MAX;
+  for (size_t r = 0; r < nrows; ++r)
+    for (size_t i = 0; i < w; ++i) {
+      const float v = rows[r][i];
+      t[i] = v > t[i] ? v : t[i];
+    }
+}
+
+void max_pool_hmax(const float* t, int64_t ix0, int64_t kw, int64_t dw, int64_t sw, size_t count,
+                   float* out) {
+  for (size_t j = 0; j < count; ++j) {
+    const float* p = t + ix0 + int64_t(j) * sw;
+    float m = -FLT_MAX;
+    for (int64_t kx = 0; kx < kw; ++kx) {
+      const float v = p[kx * dw];
+      m = v > m ? v : m;
+    }
+    out[j] = m;
+  }
+}
+
+namespace {
+
+const MaxPoolRowKernels& max_pool_kernels() {
+  static const MaxPoolRowKernels portable{max_pool_vmax, max_pool_hmax};
+  static const MaxPoolRowKernels avx512{max_pool_vmax__avx512f, max_pool_hmax__avx512f};
+  return active_isa() == Isa::avx512 ? avx512 : portable;
+}
+
+}  // namespace
+
 void max_pool2d(const Pool2dShape& s, const float* x, float* y, int threads) {
   check_pool(s);
   const size_t in_plane = size_t(s.h * s.w), out_plane = size_t(s.out_h * s.out_w);
+  const MaxPoolRowKernels& k = max_pool_kernels();
   // Per output column: the valid kx range (computed once, not per tap).
   std::vector<int64_t> kx0(size_t(s.out_w)), kx1(size_t(s.out_w));
   for (int64_t ox = 0; ox < s.out_w; ++ox)
@@ -56,45 +91,28 @@ void max_pool2d(const Pool2dShape& s, const float* x, float* y, int threads) {
   for_planes(size_t(s.n * s.c), double(out_plane * s.kh * s.kw), threads, [&](size_t p) {
     const float* xp = x + p * in_plane;
     float* yp = y + p * out_plane;
+    // The vertical max of one output row's window rows: w floats.
+    float* t = thread_scratch(0, size_t(s.w));
+    std::vector<const float*> rows(size_t(s.kh));
     for (int64_t oy = 0; oy < s.out_h; ++oy) {
       const int64_t iy0 = oy * s.stride_h - s.pad_top;
       int64_t ky0, ky1;
       tap_range(iy0, s.dil_h, s.kh, s.h, &ky0, &ky1);
+      for (int64_t ky = ky0; ky < ky1; ++ky) rows[size_t(ky - ky0)] = xp + (iy0 + ky * s.dil_h) * s.w;
+      k.vmax(rows.data(), size_t(ky1 - ky0), size_t(s.w), t);
       float* yrow = yp + oy * s.out_w;
-      auto one = [&](int64_t ox) {
-        const int64_t ix0 = ox * s.stride_w - s.pad_left;
+      // Border columns: only their valid taps (a window with none: -FLT_MAX,
+      // ONNX Runtime's value).
+      auto border = [&](int64_t ox) {
         const int64_t a = kx0[size_t(ox)], b = kx1[size_t(ox)];
-        float m = -FLT_MAX;  // ONNX Runtime's value for a window with no input
-        for (int64_t ky = ky0; ky < ky1; ++ky) {
-          const float* row = xp + (iy0 + ky * s.dil_h) * s.w + ix0;
-          for (int64_t kx = a; kx < b; ++kx) {
-            const float v = row[kx * s.dil_w];
-            m = v > m ? v : m;
-          }
-        }
-        yrow[ox] = m;
+        max_pool_hmax(t, ox * s.stride_w - s.pad_left + a * s.dil_w, b - a, s.dil_w, s.stride_w, 1,
+                      yrow + ox);
       };
-      int64_t ox = 0;
-      for (; ox < s.out_w && ox < ox_in0; ++ox) one(ox);
-      // Interior columns (every kx tap in bounds), 8 outputs at a time: eight
-      // independent max chains instead of one latency-bound chain.
-      for (; ox + 8 <= ox_in1; ox += 8) {
-        float m[8];
-        for (int j = 0; j < 8; ++j) m[j] = -FLT_MAX;
-        const int64_t ix0 = ox * s.stride_w - s.pad_left;
-        for (int64_t ky = ky0; ky < ky1; ++ky) {
-          const float* row = xp + (iy0 + ky * s.dil_h) * s.w + ix0;
-          for (int64_t kx = 0; kx < s.kw; ++kx) {
-            const float* r = row + kx * s.dil_w;
-            for (int j = 0; j < 8; ++j) {
-              const float v = r[j * s.stride_w];
-              m[j] = v > m[j] ? v : m[j];
-            }
-          }
-        }
-        for (int j = 0; j < 8; ++j) yrow[ox + j] = m[j];
-      }
-      for (; ox < s.out_w; ++ox) one(ox);
+      for (int64_t ox = 0; ox < ox_in0; ++ox) border(ox);
+      if (ox_in1 > ox_in0)
+        k.hmax(t, ox_in0 * s.stride_w - s.pad_left, s.kw, s.dil_w, s.stride_w,
+               size_t(ox_in1 - ox_in0), yrow + ox_in0);
+      for (int64_t ox = ox_in1; ox < s.out_w; ++ox) border(ox);
     }
   });
 }
