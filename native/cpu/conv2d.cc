@@ -29,9 +29,6 @@ void pack_b_im2col(const void* ctx, size_t item, size_t k0, size_t kl, size_t n0
   c->fn(c->geom, c->x + item * c->item_stride, k0, kl, n0, ncols, c->nr, dst);
 }
 
-// Packed B shared by all threads is worth it when the rows are split between
-// threads (else each would im2col the same columns) and it stays this small.
-constexpr size_t kSharedBMaxFloats = size_t(2) << 20;  // 8 MB
 
 // Direct convolution for groups with very few output channels. One task per
 // (image, output channel) plane; the epilogue is applied per output value.
@@ -103,10 +100,8 @@ void conv2d(const Conv2dShape& s, const PackedConv& w, const float* x, const flo
   const double flops = 2.0 * double(s.n * s.groups) * double(M) * double(K) * double(N);
   const int t = threads_for_work(flops, threads);
   const size_t m_panels = div_up(M, cfg.mr), n_panels = batch * div_up(N, cfg.nr);
-  const size_t b_floats = K * n_panels * cfg.nr;  // one problem's packed B
-  const bool b_fits_shared = b_floats <= kSharedBMaxFloats;
-  const SplitPlan split = plan_split(problems, m_panels, n_panels, double(M) * double(K),
-                                     double(b_floats), b_fits_shared, t);
+  const double b_floats = double(K) * double(n_panels * cfg.nr);  // one problem's packed B
+  const SplitPlan split = plan_split(problems, m_panels, n_panels, double(M) * double(K), b_floats, t);
   const float* bias = w.bias_or_null();
   const size_t in_plane = size_t(s.h * s.w);
   const size_t cin_g = size_t(w.c_in_per_group);
@@ -147,35 +142,6 @@ void conv2d(const Conv2dShape& s, const PackedConv& w, const float* x, const flo
     p->ld_residual = N;
     p->relu = relu;
   };
-
-  if (split.shared_b) {
-    // Few columns, rows split between threads: im2col each problem once into
-    // a shared buffer (in parallel), then split the GEMM by row panels.
-    float* bshared = thread_scratch(1, b_floats);
-    const size_t kchunks = std::max<size_t>(1, std::min(K, div_up(size_t(t) * 4, n_panels)));
-    const size_t ppi = div_up(N, cfg.nr);
-    for (size_t problem = 0; problem < problems; ++problem) {
-      Im2colCtx ctx;
-      GemmProblem p;
-      setup(problem, &ctx, &p);
-      parallel_for(n_panels * kchunks, t, [&](size_t task) {
-        const size_t q = task / kchunks, kc = task % kchunks;
-        const size_t k0 = kc * K / kchunks, k1 = (kc + 1) * K / kchunks;
-        const size_t n0 = (q % ppi) * cfg.nr, cols = std::min(cfg.nr, N - n0);
-        if (k1 > k0)
-          ctx.fn(ctx.geom, ctx.x + (q / ppi) * ctx.item_stride, k0, k1 - k0, n0, cols, cfg.nr,
-                 bshared + q * K * cfg.nr + k0 * cfg.nr);
-      });
-      p.b_packed = bshared;
-      p.b_panel_stride = K * cfg.nr;
-      parallel_for(split.mc, t, [&](size_t i) {
-        size_t m0, m1;
-        chunk_range(i, split.mc, m_panels, cfg.mr, M, &m0, &m1);
-        gemm_block(p, m0, m1, 0, n_panels);
-      });
-    }
-    return;
-  }
 
   const size_t mc = split.mc, nc = split.nc;
   parallel_for(problems * mc * nc, t, [&](size_t task) {

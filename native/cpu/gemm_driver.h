@@ -52,18 +52,16 @@ void gemm_block(const GemmProblem& p, size_t m0, size_t m1, size_t q0, size_t q1
 
 // How `threads` threads share `problems` independent GEMMs (images x groups,
 // or one batched GEMM): each problem is cut into mc row chunks x nc column
-// chunks. With shared_b (nc == 1), B is packed once into a buffer that the
-// row chunks share.
+// chunks.
 struct SplitPlan {
   size_t mc = 1, nc = 1;
-  bool shared_b = false;
 };
 
 // a_floats / b_floats: the size of one problem's A and packed B. Every column
 // chunk re-reads all of A and every row chunk re-packs all of B, so the plan
-// with about four tasks per thread that moves the fewest floats wins.
+// with a task per thread that moves the fewest floats wins.
 SplitPlan plan_split(size_t problems, size_t m_panels, size_t n_panels, double a_floats,
-                     double b_floats, bool b_fits_shared, int threads);
+                     double b_floats, int threads);
 
 // Bounds of chunk i of c over `total` panels of size `panel` (clamped to `limit`).
 inline void chunk_range(size_t i, size_t c, size_t total_panels, size_t panel, size_t limit,
