@@ -53,7 +53,41 @@ inline __attribute__((always_inline)) void gemm_avx512f(size_t mr, size_t nc, si
     }
   }
 
-  for (size_t k = 0; k < kc; ++k) {
+  size_t k = 0;
+  if constexpr (MR * NV <= 8) {
+    // Eight accumulators or fewer cannot cover the FMA latency on two ports:
+    // odd k steps go to a second set, added in after the loop.
+    __m512 odd[MR][NV];
+#pragma GCC unroll 16
+    for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; ++v) odd[i][v] = _mm512_setzero_ps();
+    for (; k + 2 <= kc; k += 2) {
+      _mm_prefetch(reinterpret_cast<const char*>(a + kPrefetchA), _MM_HINT_T0);
+      __m512 b0[NV], b1[NV];
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; ++v) {
+        b0[v] = _mm512_loadu_ps(b + 16 * v);
+        b1[v] = _mm512_loadu_ps(b + ldb + 16 * v);
+      }
+#pragma GCC unroll 16
+      for (int i = 0; i < MR; ++i) {
+        const __m512 a0 = _mm512_set1_ps(a[i]), a1 = _mm512_set1_ps(a[MR + i]);
+#pragma GCC unroll 4
+        for (int v = 0; v < NV; ++v) {
+          acc[i][v] = _mm512_fmadd_ps(a0, b0[v], acc[i][v]);
+          odd[i][v] = _mm512_fmadd_ps(a1, b1[v], odd[i][v]);
+        }
+      }
+      a += 2 * MR;
+      b += 2 * ldb;
+    }
+#pragma GCC unroll 16
+    for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; ++v) acc[i][v] = _mm512_add_ps(acc[i][v], odd[i][v]);
+  }
+  for (; k < kc; ++k) {
     // A (the weights) streams from L2 or memory: fetch it ahead.
     _mm_prefetch(reinterpret_cast<const char*>(a + kPrefetchA), _MM_HINT_T0);
     __m512 bv[NV];
