@@ -29,7 +29,6 @@ void pack_b_im2col(const void* ctx, size_t item, size_t k0, size_t kl, size_t n0
   c->fn(c->geom, c->x + item * c->item_stride, k0, kl, n0, ncols, c->nr, dst);
 }
 
-
 // Direct convolution for groups with very few output channels. One task per
 // (image, output channel) plane; the epilogue is applied per output value.
 void conv_direct(const Conv2dShape& s, const PackedConv& w, const float* x,
