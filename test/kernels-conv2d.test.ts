@@ -178,4 +178,36 @@ for (const v of variants()) {
       assertClose(t, y.data, ref.data, 'exact', { dims: ref.dims, message: `${cIn}→${cOut} ${k}×${k}/${s}` });
     }
   });
+
+  test.serial(`conv2d · ${v.label}: a batch gives each image exactly its own single-image result`, async (t) => {
+    // The native kernels run an ungrouped batch as one GEMM whose images share
+    // the weights; each image must still land in its own slice, with its own
+    // residual, bit for bit as when it runs alone.
+    v.activate();
+    t.teardown(() => v.restore());
+    const r = rng(51);
+    const shapes: [number, number, number, number, number, number, boolean][] = [
+      [24, 9, 40, 3, 1, 1, true], // 81 columns per image: panels end mid-image
+      [16, 7, 70, 1, 1, 0, true],
+      [12, 15, 20, 3, 2, 1, false],
+      [5, 4, 8, 3, 1, 1, true], // 16 columns per image: less than one panel
+    ];
+    for (const [cIn, h, cOut, k, s, p, withResidual] of shapes) {
+      const n = 3;
+      const oh = Math.floor((h + 2 * p - k) / s) + 1;
+      const x = new Tensor('float32', randomF32(r, n * cIn * h * h), [n, cIn, h, h]);
+      const w = new Tensor('float32', randomF32(r, cOut * cIn * k * k), [cOut, cIn, k, k]);
+      const bias = new Tensor('float32', randomF32(r, cOut), [cOut]);
+      const residual = withResidual ? new Tensor('float32', randomF32(r, n * cOut * oh * oh), [n, cOut, oh, oh]) : undefined;
+      const opts = { bias, stride: s, pads: p, relu: true, backend: v.backend, threads: 2 };
+      const batched = await ops.conv2d(x, w, { ...opts, residual });
+      const per = cOut * oh * oh, inPer = cIn * h * h;
+      for (let b = 0; b < n; b++) {
+        const xb = new Tensor('float32', x.data.slice(b * inPer, (b + 1) * inPer), [1, cIn, h, h]);
+        const rb = residual ? new Tensor('float32', residual.data.slice(b * per, (b + 1) * per), [1, cOut, oh, oh]) : undefined;
+        const single = await ops.conv2d(xb, w, { ...opts, residual: rb });
+        t.deepEqual(batched.data.subarray(b * per, (b + 1) * per), single.data, `${cIn}→${cOut} ${k}×${k}/${s}, image ${b}`);
+      }
+    }
+  });
 }
