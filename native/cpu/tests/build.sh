@@ -1,8 +1,10 @@
 #!/bin/sh
-# Builds the CPU kernel harness with the same per-file ISA flags as binding.gyp.
-# Usage (from the repository root): sh native/cpu/tests/build.sh [output=/tmp/conv_test]
+# Builds a CPU kernel harness with the same per-file ISA flags as binding.gyp.
+# Usage (from the repository root):
+#   sh native/cpu/tests/build.sh [output=/tmp/conv_test] [main=native/cpu/tests/conv_test.cc]
 set -e
 OUT=${1:-/tmp/conv_test}
+MAIN=${2:-native/cpu/tests/conv_test.cc}
 OBJ=$(mktemp -d)
 CXX=${CXX:-g++}
 FLAGS="-std=c++17 -O3 -DNDEBUG -fPIC -pthread"
@@ -17,6 +19,6 @@ for f in native/cpu/*.cc native/cpu/gemm/*.cc native/cpu/winograd/*.cc; do
   [ "$(jobs -p | wc -l)" -ge 2 ] && wait -n 2>/dev/null || true
 done
 wait
-$CXX $FLAGS -Inative/cpu native/cpu/tests/conv_test.cc "$OBJ"/*.o -o "$OUT"
+$CXX $FLAGS -Inative/cpu "$MAIN" "$OBJ"/*.o -o "$OUT"
 rm -rf "$OBJ"
 echo "built $OUT"

@@ -1,20 +1,4 @@
 #!/bin/sh
-# Builds the Winograd harness with the same per-file ISA flags as binding.gyp.
+# Builds the Winograd harness (the kernel harness build with its own main).
 # Usage (from the repository root): sh native/cpu/winograd/tests/build.sh [output=/tmp/winograd_test]
-set -e
-OUT=${1:-/tmp/winograd_test}
-OBJ=$(mktemp -d)
-CXX=${CXX:-g++}
-FLAGS="-std=c++17 -O3 -DNDEBUG -fPIC -pthread"
-for f in native/cpu/*.cc native/cpu/gemm/*.cc native/cpu/winograd/*.cc; do
-  case "$f" in
-    *__avx512f.cc) ISA="-mavx512f -mavx512bw -mavx512vl -mavx512dq -mfma" ;;
-    *__avx2.cc) ISA="-mavx2 -mfma" ;;
-    *) ISA="" ;;
-  esac
-  $CXX $FLAGS $ISA -c "$f" -o "$OBJ/$(echo "$f" | tr / _).o" &
-  [ "$(jobs -p | wc -l)" -ge 2 ] && wait -n 2>/dev/null || true
-done
-wait
-$CXX $FLAGS native/cpu/winograd/tests/winograd_test.cc "$OBJ"/*.o -o "$OUT"
-rm -rf "$OBJ"
+exec sh native/cpu/tests/build.sh "${1:-/tmp/winograd_test}" native/cpu/winograd/tests/winograd_test.cc
