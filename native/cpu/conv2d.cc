@@ -1,10 +1,13 @@
 // conv2d: im2col (or the input itself for pointwise convolutions) times the
 // packed weights, with bias + residual + ReLU fused into the tile stores.
-// Groups whose output-channel count is tiny (depthwise) use a direct loop.
+// Groups whose output-channel count is tiny (depthwise) use a direct loop;
+// ungrouped kernels bigger than 1x1 on AVX-512 use the channels-in-lanes
+// direct kernel (conv_dconv.h), and 3x3 ones in the fast mode may use Winograd.
 #include <algorithm>
 #include <cmath>
 
 #include "common.h"
+#include "conv_dconv.h"
 #include "gemm_driver.h"
 #include "im2col.h"
 #include "ops.h"
@@ -86,6 +89,7 @@ void conv2d(const Conv2dShape& s, const PackedConv& w, const float* x, const flo
   if (w.direct) return conv_direct(s, w, x, residual, relu, y, threads);
   if (w.winograd_enabled && winograd_applicable(s) && winograd_profitable(s))
     return winograd3x3(s, w.winograd(), x, residual, relu, y, threads);
+  if (w.dconv) return conv2d_dconv(s, w, x, residual, relu, y, threads);
 
   const GemmConfig& cfg = *w.cfg;
   const size_t M = size_t(w.m_per_group), K = size_t(w.k_per_group);

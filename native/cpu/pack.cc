@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "conv_dconv.h"
+
 namespace resnode::cpu {
 
 void pack_a_panels(const float* src, size_t ld, size_t m, size_t k, size_t mr, float* dst) {
@@ -54,7 +56,9 @@ std::shared_ptr<PackedConv> pack_conv2d(const float* weight, const float* bias, 
     p->weights = aligned_floats(size_t(c_out) * k);
     std::memcpy(p->weights.get(), weight, size_t(c_out) * k * sizeof(float));
   } else {
-    const size_t mr = p->cfg->mr;
+    p->dconv = dconv_packable(p->cfg->isa, c_out, kh, kw, groups);
+    const size_t mr = p->dconv ? PackedConv::kDconvPanel : p->cfg->mr;
+    p->panel_rows = mr;
     p->group_stride = round_up(m, mr) * k;
     p->weights = aligned_floats(p->group_stride * size_t(groups));
     for (int64_t g = 0; g < groups; ++g)
@@ -70,7 +74,7 @@ const PackedWinograd& PackedConv::winograd() const {
   std::call_once(winograd_once_, [this] {
     // Recover the [c_out, c_in, 3, 3] weights from the A panels (a[k * mr + i]
     // is row p * mr + i), then transform them.
-    const size_t mr = cfg->mr, m = size_t(m_per_group), k = size_t(k_per_group);
+    const size_t mr = panel_rows, m = size_t(m_per_group), k = size_t(k_per_group);
     std::vector<float> raw(m * k);
     const float* panels = weights.get();
     for (size_t r = 0; r < m; ++r) {

@@ -26,6 +26,11 @@ class PackedConv {
   // GEMM path: per group, ceil(m_per_group / mr) A panels of k_per_group x mr.
   // Direct path (depthwise and other tiny groups): the raw [c_out, cin/g, kh, kw] weights.
   bool direct = false;
+  // Ungrouped kernels bigger than 1x1 on AVX-512: kDconvPanel-channel panels
+  // for the direct-convolution kernel (conv_dconv.h) instead of GEMM panels.
+  static constexpr size_t kDconvPanel = 32;
+  bool dconv = false;
+  size_t panel_rows = 0;    // rows per weight panel: cfg->mr, or kDconvPanel
   size_t group_stride = 0;  // floats between groups in `weights`
   AlignedBuffer weights;
   std::vector<float> bias;  // c_out entries, or empty

@@ -23,6 +23,7 @@
 #include <thread>
 #include <vector>
 
+#include "../conv_dconv.h"
 #include "../ops.h"
 #include "../threadpool.h"
 
@@ -351,6 +352,9 @@ void run_bench(int threads, const char* only_isa, const char* only_shape) {
   const double bench_seconds = bs ? std::atof(bs) : 0.25;
   const char* bb = std::getenv("RESNODE_BENCH_BATCH");
   const int64_t batch = bb ? std::max(1, std::atoi(bb)) : 1;
+  const bool ab = std::getenv("RESNODE_BENCH_AB") != nullptr;
+  const char* bc = std::getenv("RESNODE_BENCH_COLD");
+  const int cold = bc ? std::max(1, std::atoi(bc)) : 1;
   for (Isa isa : {Isa::avx512, Isa::avx2, Isa::scalar}) {
     if (isa > detected_isa()) continue;
     if (only_isa && std::strcmp(only_isa, isa_name(isa)) != 0) continue;
@@ -379,17 +383,35 @@ void run_bench(int threads, const char* only_isa, const char* only_shape) {
       for (auto& v : w) v = d(rng) * 0.05f;
       for (auto& v : bias) v = d(rng);
       for (auto& v : res) v = d(rng);
-      auto p = pack_conv2d(w.data(), bias.data(), s.c_out, s.c_in, s.kh, s.kw, 1);
+      // RESNODE_BENCH_COLD=n: rotate through n packings of the weights, so that
+      // (as in a model) they come from L3 or memory rather than L2.
+      std::vector<std::shared_ptr<PackedConv>> packs(static_cast<size_t>(cold));
+      for (auto& q : packs) q = pack_conv2d(w.data(), bias.data(), s.c_out, s.c_in, s.kh, s.kw, 1);
+      auto p = packs[0];
+      // RESNODE_BENCH_AB=1: alternate runs with the GEMM-panel packing (no direct kernel).
+      dconv_enable_for_tests(false);
+      std::vector<std::shared_ptr<PackedConv>> packs_off(ab ? size_t(cold) : 0);
+      for (auto& q : packs_off) q = pack_conv2d(w.data(), bias.data(), s.c_out, s.c_in, s.kh, s.kw, 1);
+      dconv_enable_for_tests(true);
       const bool use_res = b.k == 1 && b.cout > b.cin;
       const double flop = 2.0 * double(s.n * s.c_out * s.out_h * s.out_w) * double(s.c_in * s.kh * s.kw);
       // Repeat for ~0.25 s (RESNODE_BENCH_SECONDS; at least 5 runs), take the best time.
-      double best = 1e30;
+      double best = 1e30, best_off = 1e30;
       auto start = std::chrono::steady_clock::now();
       for (int r = 0;; ++r) {
+        if (ab) {
+          const double c0 = threads == 1 ? thread_seconds() : 0.0;
+          auto t0 = std::chrono::steady_clock::now();
+          conv2d(s, *packs_off[size_t(r % cold)], x.data(), use_res ? res.data() : nullptr, true, y.data(), threads);
+          auto t1 = std::chrono::steady_clock::now();
+          best_off = std::min(best_off, threads == 1 ? thread_seconds() - c0
+                                                     : std::chrono::duration<double>(t1 - t0).count());
+        }
         // One thread: this thread's CPU time (robust to other processes on a
         // shared machine); several threads: wall time.
         const double c0 = threads == 1 ? thread_seconds() : 0.0;
         auto t0 = std::chrono::steady_clock::now();
+        p = packs[size_t(r % cold)];
         conv2d(s, *p, x.data(), use_res ? res.data() : nullptr, true, y.data(), threads);
         auto t1 = std::chrono::steady_clock::now();
         const double dt = threads == 1 ? thread_seconds() - c0
@@ -400,7 +422,9 @@ void run_bench(int threads, const char* only_isa, const char* only_shape) {
       const double gf = flop / best / 1e9;
       total_ms += best * 1e3 * double(b.count);
       total_flop += flop * double(b.count);
-      std::printf("%-26s %9.3f %9.1f %6.1f%%\n", b.name, best * 1e3, gf, 100.0 * gf / peakT);
+      std::printf("%-26s %9.3f %9.1f %6.1f%%", b.name, best * 1e3, gf, 100.0 * gf / peakT);
+      if (ab) std::printf("   gemm-panels %.3f ms (%.2fx)", best_off * 1e3, best_off / best);
+      std::printf("\n");
     }
     std::printf("%-26s %9.3f %9.1f %6.1f%%   (all ResNet-50 convs, weighted by count)\n",
                 "TOTAL", total_ms, total_flop / (total_ms * 1e-3) / 1e9,

@@ -2,7 +2,7 @@
 // fast path (not built by npm).
 //
 // Build (from the repository root):
-//   sh native/cpu/winograd/tests/build.sh /tmp/winograd_test
+//   sh native/cpu/tests/build.sh /tmp/winograd_test native/cpu/winograd/tests/winograd_test.cc
 // i.e. g++ -std=c++17 -O3 -DNDEBUG -pthread, each of native/cpu/*.cc,
 // native/cpu/gemm/*.cc and native/cpu/winograd/*.cc compiled on its own
 // (*__avx512f.cc with -mavx512f -mavx512bw -mavx512vl -mavx512dq -mfma,

@@ -1,0 +1,159 @@
+// The direct-convolution driver: pad the input once, then run 14-pixel x
+// 32-channel micro-kernel tiles over (channel panels) x (pixel tiles).
+#include "conv_dconv.h"
+
+#include <algorithm>
+#include <atomic>
+#include <cstring>
+#include <vector>
+
+#include "common.h"
+#include "gemm/dconv.h"
+#include "gemm_driver.h"
+#include "threadpool.h"
+
+namespace resnode::cpu {
+namespace {
+
+constexpr size_t kPanel = PackedConv::kDconvPanel;
+constexpr int64_t kPixels = 14;                       // pixels per one-row tile
+constexpr int64_t kHalf = 7;                          // pixels per row of a two-row tile
+constexpr size_t kBlockFloats = size_t(256) << 10;    // padded input kept in L2 per block (1 MB)
+
+f32_dconv_ukernel_fn pick_kernel(bool two_rows, int64_t stride_w) {
+  if (two_rows)
+    return stride_w == 1 ? f32_dconv_7x2x32s1__avx512f
+           : stride_w == 2 ? f32_dconv_7x2x32s2__avx512f
+                           : f32_dconv_7x2x32__avx512f;
+  return stride_w == 1 ? f32_dconv_14x32s1__avx512f
+         : stride_w == 2 ? f32_dconv_14x32s2__avx512f
+                         : f32_dconv_14x32__avx512f;
+}
+
+}  // namespace
+
+static std::atomic<bool> g_dconv_enabled{true};  // tests and benchmarks only
+
+void dconv_enable_for_tests(bool on) { g_dconv_enabled.store(on); }
+
+bool dconv_packable(Isa isa, int64_t c_out, int64_t kh, int64_t kw, int64_t groups) {
+  // Panels of 32 channels: at most a quarter of the lanes idle (c_out 32, 52+, 64, ...).
+  const bool fills_panels = c_out >= 32 && round_up(size_t(c_out), kPanel) * 4 <= size_t(c_out) * 5;
+  return g_dconv_enabled.load(std::memory_order_relaxed) && isa == Isa::avx512 && groups == 1 &&
+         kh * kw > 1 && fills_panels;
+}
+
+void conv2d_dconv(const Conv2dShape& s, const PackedConv& w, const float* x,
+                  const float* residual, bool relu, float* y, int threads) {
+  RN_CHECK(w.dconv && s.groups == 1);
+  const size_t hp = size_t(s.h + s.pad_top + s.pad_bottom), wp = size_t(s.w + s.pad_left + s.pad_right);
+  const size_t out_plane = size_t(s.out_h * s.out_w);
+  // Rows of at most 7 pixels pair up into two-row tiles.
+  const bool two_rows = s.out_w <= kHalf;
+  const int64_t tiles_x = two_rows ? 1 : (s.out_w + kPixels - 1) / kPixels;
+  const int64_t tiles_y = two_rows ? (s.out_h + 1) / 2 : s.out_h;
+  const size_t tiles_per_item = size_t(tiles_x * tiles_y);
+  const int64_t rows_per_tile = two_rows ? 2 : 1;
+  const size_t M = size_t(s.c_out), K = size_t(w.k_per_group), taps = size_t(s.kh * s.kw);
+  // Dropped pixels (a partial tile's tail) read up to this column: past the
+  // end of a padded row, into the next one or, for the block's last row, the slack.
+  const int64_t last_col = ((two_rows ? kHalf : tiles_x * kPixels) - 1) * s.stride_w + (s.kw - 1) * s.dil_w;
+  const size_t slack = round_up(size_t(std::max<int64_t>(0, last_col + 1 - int64_t(wp))) + 16, size_t(16));
+  // Tile rows per block: about kBlockFloats of padded input.
+  const int64_t in_rows_per_tile_row = rows_per_tile * s.stride_h;
+  const int64_t tyb = std::max<int64_t>(
+      1, int64_t(kBlockFloats / (size_t(s.c_in) * wp * size_t(in_rows_per_tile_row))));
+  const int64_t max_rows = (tyb * rows_per_tile - 1) * s.stride_h + (s.kh - 1) * s.dil_h + 1;
+  const size_t block_floats = size_t(s.c_in) * size_t(max_rows) * wp + slack;
+  RN_CHECK(block_floats < size_t(INT32_MAX) && wp * size_t(max_rows) < size_t(INT32_MAX));
+
+  int32_t tap_offset[64];
+  std::vector<int32_t> tap_heap;
+  int32_t* offs = tap_offset;
+  if (taps > 64) {
+    tap_heap.resize(taps);
+    offs = tap_heap.data();
+  }
+  for (int64_t ky = 0; ky < s.kh; ++ky)
+    for (int64_t kx = 0; kx < s.kw; ++kx)
+      offs[ky * s.kw + kx] = int32_t(size_t(ky * s.dil_h) * wp + size_t(kx * s.dil_w));
+
+  const double flops = 2.0 * double(s.n) * double(M) * double(K) * double(out_plane);
+  const int t = threads_for_work(flops, threads);
+  const size_t panels = div_up(M, kPanel), q_total = size_t(s.n) * tiles_per_item;
+  const SplitPlan split = plan_split(1, panels, q_total, double(M) * double(K),
+                                     double(size_t(s.n) * size_t(s.c_in) * hp * wp), t);
+  const float* bias = w.bias_or_null();
+  const float* wts = w.group_panels(0);
+  const f32_dconv_ukernel_fn uk = pick_kernel(two_rows, s.stride_w);
+  const size_t row_in = size_t(s.stride_h) * wp;
+  // Each task pads the input rows of its own blocks into its thread's scratch:
+  // a shared padded copy, written half by each core, was measured 15% slower
+  // on stride-2 shapes (half of every read crossed cores).
+  parallel_for(split.mc * split.nc, t, [&](size_t task) {
+    size_t m0, m1, q0, q1;
+    chunk_range(task / split.nc, split.mc, panels, kPanel, M, &m0, &m1);
+    chunk_range(task % split.nc, split.nc, q_total, 1, q_total, &q0, &q1);
+    float* xp = thread_scratch(0, block_floats);
+    DconvTile tile;
+    tile.stride_w = size_t(s.stride_w);
+    tile.tap_offset = offs;
+    tile.ld = out_plane;
+    tile.relu = relu;
+    for (size_t qs = q0; qs < q1;) {
+      // The block holding tile qs: image b, tile rows [ty0, ty1).
+      const size_t b = qs / tiles_per_item;
+      const int64_t ty_first = int64_t(qs % tiles_per_item) / tiles_x;
+      const int64_t ty0 = ty_first / tyb * tyb, ty1 = std::min(tiles_y, ty0 + tyb);
+      const size_t qe = std::min(q1, b * tiles_per_item + size_t(ty1 * tiles_x));
+      const int64_t ty_last = int64_t((qe - 1) % tiles_per_item) / tiles_x;
+      // Padded-input rows [r0, r0 + rows) cover tile rows [ty_first, ty_last].
+      const int64_t r0 = ty_first * rows_per_tile * s.stride_h;
+      const int64_t rows = ((ty_last + 1) * rows_per_tile - 1) * s.stride_h + (s.kh - 1) * s.dil_h + 1 - r0;
+      const size_t cs = size_t(rows) * wp;
+      const float* xb = x + b * size_t(s.c_in * s.h * s.w);
+      for (int64_t c = 0; c < s.c_in; ++c) {
+        float* dst = xp + size_t(c) * cs;
+        for (int64_t r = 0; r < rows; ++r, dst += wp) {
+          const int64_t iy = r0 + r - s.pad_top;
+          if (iy < 0 || iy >= s.h) {
+            std::memset(dst, 0, wp * sizeof(float));
+            continue;
+          }
+          std::memset(dst, 0, size_t(s.pad_left) * sizeof(float));
+          std::memcpy(dst + s.pad_left, xb + (c * s.h + iy) * s.w, size_t(s.w) * sizeof(float));
+          std::memset(dst + s.pad_left + s.w, 0, size_t(s.pad_right) * sizeof(float));
+        }
+      }
+      std::memset(xp + size_t(s.c_in) * cs, 0, slack * sizeof(float));
+      tile.channel_stride = cs;
+      // Each tile fetches its share of the next panel into L2.
+      const size_t ppc = round_up(div_up(taps * kPanel, qe - qs), size_t(16));
+      for (size_t m = m0; m < m1; m += kPanel) {
+        const float* wm = wts + (m / kPanel) * K * kPanel;
+        tile.rows = int(std::min(kPanel, m1 - m));
+        tile.bias = bias ? bias + m : nullptr;
+        tile.prefetch_per_channel = ppc;
+        for (size_t q = qs; q < qe; ++q) {
+          const size_t pf = (q - qs) * size_t(s.c_in) * ppc;
+          tile.prefetch = m + kPanel < m1 && pf < K * kPanel ? wm + K * kPanel + pf : nullptr;
+          const int64_t r = int64_t(q % tiles_per_item), ty = r / tiles_x, tx = r % tiles_x;
+          const int64_t oy = ty * rows_per_tile, ox = tx * kPixels;
+          tile.na = int(std::min<int64_t>(two_rows ? kHalf : kPixels, s.out_w - ox));
+          tile.nb = two_rows && oy + 1 < s.out_h ? int(s.out_w) : 0;
+          tile.xa = xp + size_t(oy * s.stride_h - r0) * wp + size_t(ox * s.stride_w);
+          tile.xb = tile.xa + row_in;
+          const size_t out_off = (b * M + m) * out_plane + size_t(oy * s.out_w + ox);
+          tile.ya = y + out_off;
+          tile.yb = tile.ya + s.out_w;
+          tile.residual_a = residual ? residual + out_off : nullptr;
+          tile.residual_b = residual ? tile.residual_a + s.out_w : nullptr;
+          uk(size_t(s.c_in), taps, wm, tile);
+        }
+      }
+      qs = qe;
+    }
+  });
+}
+
+}  // namespace resnode::cpu

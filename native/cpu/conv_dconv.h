@@ -1,0 +1,20 @@
+// Direct convolution with output channels in the vector lanes (AVX-512), for
+// ungrouped convolutions with a kernel bigger than 1x1: no im2col, no column
+// tails (see gemm/dconv.h). The weights are packed in 32-channel panels
+// (PackedConv::dconv) when such a kernel exists for the active ISA.
+#pragma once
+#include "ops.h"
+#include "pack.h"
+
+namespace resnode::cpu {
+
+// Whether pack_conv2d packs these weights for the direct kernel.
+bool dconv_packable(Isa isa, int64_t c_out, int64_t kh, int64_t kw, int64_t groups);
+// Tests and benchmarks: false makes later packings use the GEMM panels.
+void dconv_enable_for_tests(bool on);
+
+// Same contract as conv2d() in ops.h, for weights packed with w.dconv.
+void conv2d_dconv(const Conv2dShape& s, const PackedConv& w, const float* x,
+                  const float* residual, bool relu, float* y, int threads);
+
+}  // namespace resnode::cpu

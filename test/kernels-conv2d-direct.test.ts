@@ -1,0 +1,78 @@
+// The native direct-convolution kernel (output channels in the vector lanes,
+// AVX-512; see native/cpu/gemm/dconv.h) against the float64 reference. Its
+// cases: 32-channel weight panels (full and partial), one-row tiles of 14
+// pixels (with partial tails) and two-row tiles for outputs at most 7 wide
+// (with and without the second row), pixel strides 1, 2 and 3, dilation,
+// asymmetric pads, batches, and the fused bias / residual / ReLU. On the other
+// ISA paths the same cases run the im2col + GEMM kernels.
+import test from 'ava';
+import fc from 'fast-check';
+import { ops, Tensor } from '../src/index.js';
+import { conv2dRef, outSize } from './helpers/reference.js';
+import { rng, randomF32 } from './helpers/rng.js';
+import { nativeVariants, registerNativePresence } from './helpers/backends.js';
+import { dataSeed, expectClose, expectDims, SEED } from './helpers/property.js';
+
+const RUNS = Number(process.env.RESNODE_FC_RUNS ?? 300);
+
+const pad = fc.integer({ min: 0, max: 3 });
+const directCase = fc
+  .record({
+    n: fc.integer({ min: 1, max: 3 }),
+    cIn: fc.integer({ min: 1, max: 12 }),
+    // 32 and 64: full panels; 52 and 96: a partial last panel; 40: below the
+    // direct kernel's fill threshold (the GEMM runs), as a control.
+    cOut: fc.constantFrom(32, 64, 52, 96, 40),
+    kh: fc.integer({ min: 1, max: 7 }),
+    kw: fc.integer({ min: 2, max: 7 }),
+    sh: fc.integer({ min: 1, max: 3 }),
+    sw: fc.integer({ min: 1, max: 3 }),
+    dh: fc.integer({ min: 1, max: 2 }),
+    dw: fc.integer({ min: 1, max: 2 }),
+    pads: fc.tuple(pad, pad, pad, pad),
+    // Output widths 1-7 (two-row tiles), 8-14 (one tile) and up to 31 (tails).
+    ow: fc.integer({ min: 1, max: 31 }),
+    oh: fc.integer({ min: 1, max: 6 }),
+    bias: fc.boolean(),
+    residual: fc.boolean(),
+    relu: fc.boolean(),
+    threads: fc.integer({ min: 1, max: 3 }),
+    seed: dataSeed,
+  })
+  .map((r) => {
+    // The input extent that gives exactly oh x ow outputs (or the nearest above 0).
+    const size = (o: number, k: number, s: number, d: number, p: number) => Math.max(1, (o - 1) * s + (k - 1) * d + 1 - p);
+    const h = size(r.oh, r.kh, r.sh, r.dh, r.pads[0] + r.pads[2]);
+    const w = size(r.ow, r.kw, r.sw, r.dw, r.pads[1] + r.pads[3]);
+    return { ...r, h, w };
+  });
+
+registerNativePresence(test);
+
+for (const v of nativeVariants()) {
+  test.serial(`conv2d · ${v.label}: ${RUNS} random direct-kernel configurations against the float64 reference`, async (t) => {
+    v.activate();
+    t.teardown(() => v.restore());
+    await fc.assert(
+      fc.asyncProperty(directCase, async (c) => {
+        const r = rng(c.seed);
+        const x = new Tensor('float32', randomF32(r, c.n * c.cIn * c.h * c.w), [c.n, c.cIn, c.h, c.w]);
+        const w = new Tensor('float32', randomF32(r, c.cOut * c.cIn * c.kh * c.kw), [c.cOut, c.cIn, c.kh, c.kw]);
+        const bias = c.bias ? new Tensor('float32', randomF32(r, c.cOut), [c.cOut]) : undefined;
+        const stride: [number, number] = [c.sh, c.sw];
+        const dilation: [number, number] = [c.dh, c.dw];
+        const pads = c.pads as [number, number, number, number];
+        const oh = outSize(c.h, c.kh, c.sh, pads[0], pads[2], c.dh);
+        const ow = outSize(c.w, c.kw, c.sw, pads[1], pads[3], c.dw);
+        const residual = c.residual ? new Tensor('float32', randomF32(r, c.n * c.cOut * oh * ow), [c.n, c.cOut, oh, ow]) : undefined;
+        const ref = conv2dRef(x.data, x.dims, w.data, w.dims, bias?.data ?? null, residual?.data ?? null, c.relu,
+          { stride, pads, dilation, groups: 1 });
+        const y = await ops.conv2d(x, w, { bias, residual, stride, pads, dilation, relu: c.relu, backend: 'native', threads: c.threads });
+        expectDims(y.dims, ref.dims, v.label);
+        expectClose(y.data, ref.data, v.label, ref.dims);
+      }),
+      { numRuns: RUNS, seed: SEED },
+    );
+    t.pass();
+  });
+}
