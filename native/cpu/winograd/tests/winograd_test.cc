@@ -271,7 +271,7 @@ void time_pair(F&& f, G&& g, Timing* tf, Timing* tg, double budget_s) {
 
 void run_bench(const char* only, double budget) {
   std::mt19937 rng(3);
-  std::printf("| shape | batch | threads | gemm ms | wino ms | gemm GF/s | wino eff GF/s | speedup |\n|---|---|---|---|---|---|---|---|\n");
+  std::printf("| shape | batch | threads | conv2d ms | wino ms | conv2d GF/s | wino eff GF/s | speedup |\n|---|---|---|---|---|---|---|---|\n");
   for (const Layer& L : kLayers) {
     if (only && !std::strstr(L.name, only)) continue;
     std::vector<int64_t> batches = {1, 8};
