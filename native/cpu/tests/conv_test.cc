@@ -8,6 +8,10 @@
 //   /tmp/conv_test            # correctness (random shapes, every ISA) + ResNet-50 bench
 //   /tmp/conv_test check 500  # only correctness, 500 random convs per ISA
 //   /tmp/conv_test bench [threads=2] [isa] [shape substring]   # only the benchmark
+// Benchmark environment: RESNODE_BENCH_SECONDS (per shape), RESNODE_BENCH_BATCH,
+// RESNODE_BENCH_COLD=n (rotate n copies of weights and activations, so they
+// come from L3 or memory as in a model), RESNODE_BENCH_AB=1 (alternate with
+// the GEMM-panel packing of the same weights, in one process).
 // Tolerance: |a - e| <= 1e-5 + 1e-4 * |e| against a double-precision loop.
 #include <immintrin.h>
 
@@ -384,16 +388,17 @@ void run_bench(int threads, const char* only_isa, const char* only_shape) {
       for (auto& v : bias) v = d(rng);
       for (auto& v : res) v = d(rng);
       // RESNODE_BENCH_COLD=n: rotate through n packings of the weights, so that
-      // (as in a model) they come from L3 or memory rather than L2.
+      // (as in a model) they come from L3 or memory rather than L2...
       std::vector<std::shared_ptr<PackedConv>> packs(static_cast<size_t>(cold));
       for (auto& q : packs) q = pack_conv2d(w.data(), bias.data(), s.c_out, s.c_in, s.kh, s.kw, 1);
-      auto p = packs[0];
       // RESNODE_BENCH_AB=1: alternate runs with the GEMM-panel packing (no direct kernel).
       dconv_enable_for_tests(false);
       std::vector<std::shared_ptr<PackedConv>> packs_off(ab ? size_t(cold) : 0);
       for (auto& q : packs_off) q = pack_conv2d(w.data(), bias.data(), s.c_out, s.c_in, s.kh, s.kw, 1);
       dconv_enable_for_tests(true);
       const bool use_res = b.k == 1 && b.cout > b.cin;
+      // ...and through n copies of the activations (input, residual, output).
+      std::vector<std::vector<float>> xs(size_t(cold), x), rs(size_t(cold), res), ys(size_t(cold), y);
       const double flop = 2.0 * double(s.n * s.c_out * s.out_h * s.out_w) * double(s.c_in * s.kh * s.kw);
       // Repeat for ~0.25 s (RESNODE_BENCH_SECONDS; at least 5 runs), take the best time.
       double best = 1e30, best_off = 1e30;
@@ -402,7 +407,8 @@ void run_bench(int threads, const char* only_isa, const char* only_shape) {
         if (ab) {
           const double c0 = threads == 1 ? thread_seconds() : 0.0;
           auto t0 = std::chrono::steady_clock::now();
-          conv2d(s, *packs_off[size_t(r % cold)], x.data(), use_res ? res.data() : nullptr, true, y.data(), threads);
+          const size_t c = size_t((2 * r) % cold);  // its own copies: neither run warms the other's
+          conv2d(s, *packs_off[c], xs[c].data(), use_res ? rs[c].data() : nullptr, true, ys[c].data(), threads);
           auto t1 = std::chrono::steady_clock::now();
           best_off = std::min(best_off, threads == 1 ? thread_seconds() - c0
                                                      : std::chrono::duration<double>(t1 - t0).count());
@@ -411,8 +417,8 @@ void run_bench(int threads, const char* only_isa, const char* only_shape) {
         // shared machine); several threads: wall time.
         const double c0 = threads == 1 ? thread_seconds() : 0.0;
         auto t0 = std::chrono::steady_clock::now();
-        p = packs[size_t(r % cold)];
-        conv2d(s, *p, x.data(), use_res ? res.data() : nullptr, true, y.data(), threads);
+        const size_t c = size_t((ab ? 2 * r + 1 : r) % cold);
+        conv2d(s, *packs[c], xs[c].data(), use_res ? rs[c].data() : nullptr, true, ys[c].data(), threads);
         auto t1 = std::chrono::steady_clock::now();
         const double dt = threads == 1 ? thread_seconds() - c0
                                        : std::chrono::duration<double>(t1 - t0).count();
