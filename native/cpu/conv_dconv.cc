@@ -90,10 +90,25 @@ void conv2d_dconv(const Conv2dShape& s, const PackedConv& w, const float* x,
   // Each task pads the input rows of its own blocks into its thread's scratch:
   // a shared padded copy, written half by each core, was measured 15% slower
   // on stride-2 shapes (half of every read crossed cores).
-  parallel_for(split.mc * split.nc, t, [&](size_t task) {
-    size_t m0, m1, q0, q1;
-    chunk_range(task / split.nc, split.mc, panels, kPanel, M, &m0, &m1);
-    chunk_range(task % split.nc, split.nc, q_total, 1, q_total, &q0, &q1);
+  // A row split over one image in one block: a task per weight panel, pulled
+  // by whichever thread is free, instead of one fixed chunk per thread (on a
+  // shared machine a stalled core then costs a panel, not half the layer).
+  // Each thread pads the block once per call and keeps it for its next tasks.
+  const bool per_panel = split.mc > 1 && split.nc == 1 && s.n == 1 && tyb >= tiles_y;
+  static std::atomic<uint64_t> calls{0};
+  const uint64_t call = calls.fetch_add(1, std::memory_order_relaxed) + 1;
+  parallel_for(per_panel ? panels : split.mc * split.nc, t, [&](size_t task) {
+    size_t m0, m1, q0 = 0, q1 = q_total;
+    if (per_panel) {
+      m0 = task * kPanel;
+      m1 = std::min(M, m0 + kPanel);
+    } else {
+      chunk_range(task / split.nc, split.mc, panels, kPanel, M, &m0, &m1);
+      chunk_range(task % split.nc, split.nc, q_total, 1, q_total, &q0, &q1);
+    }
+    thread_local uint64_t padded_call = 0;  // the call whose block this thread's scratch holds
+    const bool have_block = per_panel && padded_call == call;
+    padded_call = per_panel ? call : 0;
     float* xp = thread_scratch(0, block_floats);
     DconvTile tile;
     tile.stride_w = size_t(s.stride_w);
@@ -112,7 +127,7 @@ void conv2d_dconv(const Conv2dShape& s, const PackedConv& w, const float* x,
       const int64_t rows = ((ty_last + 1) * rows_per_tile - 1) * s.stride_h + (s.kh - 1) * s.dil_h + 1 - r0;
       const size_t cs = size_t(rows) * wp;
       const float* xb = x + b * size_t(s.c_in * s.h * s.w);
-      for (int64_t c = 0; c < s.c_in; ++c) {
+      for (int64_t c = 0; c < (have_block ? 0 : s.c_in); ++c) {
         float* dst = xp + size_t(c) * cs;
         for (int64_t r = 0; r < rows; ++r, dst += wp) {
           const int64_t iy = r0 + r - s.pad_top;
