@@ -76,3 +76,26 @@ for (const v of nativeVariants()) {
     t.pass();
   });
 }
+
+for (const v of nativeVariants()) {
+  test.serial(`conv2d · ${v.label}: a shape whose padded rows would dwarf the input runs the GEMM panels, with the same result`, async (t) => {
+    // 32 output channels are packed for the direct kernel on AVX-512, but a
+    // padded row of 2,000,001 floats (pads of a million, stride of a million)
+    // is not copied: conv2d repacks the weights for the GEMM on first use.
+    v.activate();
+    t.teardown(() => v.restore());
+    const r = rng(77);
+    const x = new Tensor('float32', randomF32(r, 2 * 3 * 5), [1, 2, 3, 5]);
+    const w = new Tensor('float32', randomF32(r, 32 * 2 * 9), [32, 2, 3, 3]);
+    const bias = new Tensor('float32', randomF32(r, 32), [32]);
+    const pads: [number, number, number, number] = [1, 1_000_000, 1, 1_000_000];
+    const stride: [number, number] = [1, 1_000_000];
+    const ref = conv2dRef(x.data, x.dims, w.data, w.dims, bias.data, null, true, { stride, pads, dilation: [1, 1], groups: 1 });
+    t.deepEqual(ref.dims, [1, 32, 3, 3]);
+    for (let i = 0; i < 2; i++) {
+      const y = await ops.conv2d(x, w, { bias, stride, pads, relu: true, backend: 'native', threads: 2 });
+      expectDims(y.dims, ref.dims, v.label);
+      expectClose(y.data, ref.data, v.label, ref.dims);
+    }
+  });
+}

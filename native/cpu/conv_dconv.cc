@@ -43,29 +43,62 @@ bool dconv_packable(Isa isa, int64_t c_out, int64_t kh, int64_t kw, int64_t grou
          kh * kw > 1 && fills_panels;
 }
 
+namespace {
+
+// Tiling and padded-block sizes of one convolution (see conv2d_dconv).
+struct DconvGeom {
+  size_t hp, wp, out_plane;
+  bool two_rows;  // rows of at most 7 pixels pair up into two-row tiles
+  int64_t tiles_x, tiles_y, rows_per_tile;
+  size_t tiles_per_item;
+  size_t slack;         // floats past a block's last channel that dropped pixels may read
+  int64_t tyb;          // tile rows per block
+  size_t block_floats;  // the largest padded block
+  double max_offset;    // the largest tap offset, in floats
+
+  explicit DconvGeom(const Conv2dShape& s) {
+    hp = size_t(s.h + s.pad_top + s.pad_bottom);
+    wp = size_t(s.w + s.pad_left + s.pad_right);
+    out_plane = size_t(s.out_h * s.out_w);
+    two_rows = s.out_w <= kHalf;
+    tiles_x = two_rows ? 1 : (s.out_w + kPixels - 1) / kPixels;
+    tiles_y = two_rows ? (s.out_h + 1) / 2 : s.out_h;
+    tiles_per_item = size_t(tiles_x * tiles_y);
+    rows_per_tile = two_rows ? 2 : 1;
+    // Dropped pixels (a partial tile's tail) read up to this column: past the
+    // end of a padded row, into the next one or, for the block's last row, the slack.
+    const int64_t last_col = ((two_rows ? kHalf : tiles_x * kPixels) - 1) * s.stride_w + (s.kw - 1) * s.dil_w;
+    slack = round_up(size_t(std::max<int64_t>(0, last_col + 1 - int64_t(wp))) + 16, size_t(16));
+    // Tile rows per block: about kBlockFloats of padded input.
+    const double row_floats = double(s.c_in) * double(wp) * double(rows_per_tile * s.stride_h);
+    tyb = std::max<int64_t>(1, int64_t(std::min(double(kBlockFloats) / row_floats, 1e9)));
+    const int64_t max_rows = (tyb * rows_per_tile - 1) * s.stride_h + (s.kh - 1) * s.dil_h + 1;
+    block_floats = size_t(s.c_in) * size_t(max_rows) * wp + slack;
+    max_offset = double((s.kh - 1) * s.dil_h) * double(wp) + double((s.kw - 1) * s.dil_w) +
+                 double(max_rows) * double(wp);
+  }
+};
+
+}  // namespace
+
+bool dconv_fits(const Conv2dShape& s) {
+  // Offsets are int32, and a padded block should not dwarf the input (huge
+  // pads with huge strides): such shapes run the GEMM path instead.
+  const DconvGeom g(s);
+  const double input = double(s.c_in) * double(s.h) * double(s.w);
+  return g.max_offset < double(INT32_MAX) && double(g.block_floats) < double(INT32_MAX) &&
+         double(g.block_floats) <= 4.0 * input + double(1 << 20);
+}
+
 void conv2d_dconv(const Conv2dShape& s, const PackedConv& w, const float* x,
                   const float* residual, bool relu, float* y, int threads) {
-  RN_CHECK(w.dconv && s.groups == 1);
-  const size_t hp = size_t(s.h + s.pad_top + s.pad_bottom), wp = size_t(s.w + s.pad_left + s.pad_right);
-  const size_t out_plane = size_t(s.out_h * s.out_w);
-  // Rows of at most 7 pixels pair up into two-row tiles.
-  const bool two_rows = s.out_w <= kHalf;
-  const int64_t tiles_x = two_rows ? 1 : (s.out_w + kPixels - 1) / kPixels;
-  const int64_t tiles_y = two_rows ? (s.out_h + 1) / 2 : s.out_h;
-  const size_t tiles_per_item = size_t(tiles_x * tiles_y);
-  const int64_t rows_per_tile = two_rows ? 2 : 1;
+  RN_CHECK(w.dconv && s.groups == 1 && dconv_fits(s));
+  const DconvGeom g(s);
+  const size_t hp = g.hp, wp = g.wp, out_plane = g.out_plane, tiles_per_item = g.tiles_per_item;
+  const bool two_rows = g.two_rows;
+  const int64_t tiles_x = g.tiles_x, tiles_y = g.tiles_y, rows_per_tile = g.rows_per_tile, tyb = g.tyb;
+  const size_t slack = g.slack, block_floats = g.block_floats;
   const size_t M = size_t(s.c_out), K = size_t(w.k_per_group), taps = size_t(s.kh * s.kw);
-  // Dropped pixels (a partial tile's tail) read up to this column: past the
-  // end of a padded row, into the next one or, for the block's last row, the slack.
-  const int64_t last_col = ((two_rows ? kHalf : tiles_x * kPixels) - 1) * s.stride_w + (s.kw - 1) * s.dil_w;
-  const size_t slack = round_up(size_t(std::max<int64_t>(0, last_col + 1 - int64_t(wp))) + 16, size_t(16));
-  // Tile rows per block: about kBlockFloats of padded input.
-  const int64_t in_rows_per_tile_row = rows_per_tile * s.stride_h;
-  const int64_t tyb = std::max<int64_t>(
-      1, int64_t(kBlockFloats / (size_t(s.c_in) * wp * size_t(in_rows_per_tile_row))));
-  const int64_t max_rows = (tyb * rows_per_tile - 1) * s.stride_h + (s.kh - 1) * s.dil_h + 1;
-  const size_t block_floats = size_t(s.c_in) * size_t(max_rows) * wp + slack;
-  RN_CHECK(block_floats < size_t(INT32_MAX) && wp * size_t(max_rows) < size_t(INT32_MAX));
 
   int32_t tap_offset[64];
   std::vector<int32_t> tap_heap;

@@ -37,6 +37,13 @@ static constexpr int64_t kDirectMaxM = 2;
 std::shared_ptr<PackedConv> pack_conv2d(const float* weight, const float* bias, int64_t c_out,
                                         int64_t c_in_per_group, int64_t kh, int64_t kw,
                                         int64_t groups, bool winograd) {
+  return pack_conv2d_panels(weight, bias, c_out, c_in_per_group, kh, kw, groups, winograd, true);
+}
+
+std::shared_ptr<PackedConv> pack_conv2d_panels(const float* weight, const float* bias,
+                                               int64_t c_out, int64_t c_in_per_group, int64_t kh,
+                                               int64_t kw, int64_t groups, bool winograd,
+                                               bool allow_dconv) {
   RN_CHECK(weight && c_out > 0 && c_in_per_group > 0 && kh > 0 && kw > 0 && groups > 0);
   RN_CHECK(c_out % groups == 0);
   auto p = std::make_shared<PackedConv>();
@@ -56,7 +63,7 @@ std::shared_ptr<PackedConv> pack_conv2d(const float* weight, const float* bias, 
     p->weights = aligned_floats(size_t(c_out) * k);
     std::memcpy(p->weights.get(), weight, size_t(c_out) * k * sizeof(float));
   } else {
-    p->dconv = dconv_packable(p->cfg->isa, c_out, kh, kw, groups);
+    p->dconv = allow_dconv && dconv_packable(p->cfg->isa, c_out, kh, kw, groups);
     const size_t mr = p->dconv ? PackedConv::kDconvPanel : p->cfg->mr;
     p->panel_rows = mr;
     p->group_stride = round_up(m, mr) * k;
@@ -69,28 +76,52 @@ std::shared_ptr<PackedConv> pack_conv2d(const float* weight, const float* bias, 
   return p;
 }
 
+std::vector<float> PackedConv::raw_weights() const {
+  const size_t m = size_t(m_per_group), k = size_t(k_per_group);
+  std::vector<float> raw(size_t(c_out) * k);
+  if (direct) {
+    std::copy(weights.get(), weights.get() + raw.size(), raw.begin());
+    return raw;
+  }
+  // a[kk * mr + i] of group g's panel p is row p * mr + i of the group.
+  const size_t mr = panel_rows;
+  for (int64_t g = 0; g < groups; ++g) {
+    const float* panels = group_panels(g);
+    for (size_t r = 0; r < m; ++r) {
+      const float* a = panels + (r / mr) * k * mr + r % mr;
+      float* dst = raw.data() + (size_t(g) * m + r) * k;
+      for (size_t kk = 0; kk < k; ++kk) dst[kk] = a[kk * mr];
+    }
+  }
+  return raw;
+}
+
 const PackedWinograd& PackedConv::winograd() const {
   RN_CHECK(winograd_enabled);
   std::call_once(winograd_once_, [this] {
-    // Recover the [c_out, c_in, 3, 3] weights from the A panels (a[k * mr + i]
-    // is row p * mr + i), then transform them.
-    const size_t mr = panel_rows, m = size_t(m_per_group), k = size_t(k_per_group);
-    std::vector<float> raw(m * k);
-    const float* panels = weights.get();
-    for (size_t r = 0; r < m; ++r) {
-      const float* a = panels + (r / mr) * k * mr + r % mr;
-      for (size_t kk = 0; kk < k; ++kk) raw[r * k + kk] = a[kk * mr];
-    }
+    const std::vector<float> raw = raw_weights();
     winograd_ = pack_winograd3x3(raw.data(), bias_or_null(), c_out, c_in_per_group);
     winograd_ready_.store(true, std::memory_order_release);
   });
   return *winograd_;
 }
 
+const PackedConv& PackedConv::gemm_fallback() const {
+  RN_CHECK(dconv);
+  std::call_once(fallback_once_, [this] {
+    const std::vector<float> raw = raw_weights();
+    fallback_ = pack_conv2d_panels(raw.data(), bias_or_null(), c_out, c_in_per_group, kh, kw,
+                                   groups, false, /*allow_dconv=*/false);
+    fallback_ready_.store(true, std::memory_order_release);
+  });
+  return *fallback_;
+}
+
 size_t PackedConv::bytes() const {
   size_t b = (group_stride * size_t(groups) + bias.size()) * sizeof(float);
   if (winograd_ready_.load(std::memory_order_acquire))
     b += size_t(winograd_->panels) * winograd_->panel_stride() * sizeof(float);
+  if (fallback_ready_.load(std::memory_order_acquire)) b += fallback_->bytes();
   return b;
 }
 

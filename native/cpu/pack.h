@@ -43,6 +43,11 @@ class PackedConv {
   // raw weights and some shapes never use them (512@7x7 at batch 1 is not
   // profitable): a fast-mode model holds only the ones its inputs need.
   const PackedWinograd& winograd() const;
+  // The same weights in GEMM panels, made on first use (thread-safe), for
+  // shapes the direct kernel does not take (dconv && !dconv_fits).
+  const PackedConv& gemm_fallback() const;
+  // The [c_out, c_in/groups, kh, kw] weights, recovered from the panels.
+  std::vector<float> raw_weights() const;
   size_t bytes() const;
   const float* bias_or_null() const { return bias.empty() ? nullptr : bias.data(); }
 
@@ -50,7 +55,16 @@ class PackedConv {
   mutable std::once_flag winograd_once_;
   mutable std::shared_ptr<PackedWinograd> winograd_;
   mutable std::atomic<bool> winograd_ready_{false};
+  mutable std::once_flag fallback_once_;
+  mutable std::shared_ptr<PackedConv> fallback_;
+  mutable std::atomic<bool> fallback_ready_{false};
 };
+
+// pack_conv2d (ops.h), with the direct kernel's panels allowed or not.
+std::shared_ptr<PackedConv> pack_conv2d_panels(const float* weight, const float* bias,
+                                               int64_t c_out, int64_t c_in_per_group, int64_t kh,
+                                               int64_t kw, int64_t groups, bool winograd,
+                                               bool allow_dconv);
 
 class PackedGemm {
  public:
