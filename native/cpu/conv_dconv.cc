@@ -175,7 +175,10 @@ void conv2d_dconv(const Conv2dShape& s, const PackedConv& w, const float* x,
       }
       std::memset(xp + size_t(s.c_in) * cs, 0, slack * sizeof(float));
       tile.channel_stride = cs;
-      // Each tile fetches its share of the next panel into L2.
+      // Each tile fetches its share of the next panel into L2 (and L3): the
+      // task's next one, or with a task per panel, the one after this (run by
+      // whichever thread is free; L3 is shared).
+      const size_t m_end = per_panel ? M : m1;
       const size_t ppc = round_up(div_up(taps * kPanel, qe - qs), size_t(16));
       for (size_t m = m0; m < m1; m += kPanel) {
         const float* wm = wts + (m / kPanel) * K * kPanel;
@@ -184,7 +187,7 @@ void conv2d_dconv(const Conv2dShape& s, const PackedConv& w, const float* x,
         tile.prefetch_per_channel = ppc;
         for (size_t q = qs; q < qe; ++q) {
           const size_t pf = (q - qs) * size_t(s.c_in) * ppc;
-          tile.prefetch = m + kPanel < m1 && pf < K * kPanel ? wm + K * kPanel + pf : nullptr;
+          tile.prefetch = m + kPanel < m_end && pf < K * kPanel ? wm + K * kPanel + pf : nullptr;
           const int64_t r = int64_t(q % tiles_per_item), ty = r / tiles_x, tx = r % tiles_x;
           const int64_t oy = ty * rows_per_tile, ox = tx * kPixels;
           tile.na = int(std::min<int64_t>(two_rows ? kHalf : kPixels, s.out_w - ox));
