@@ -99,3 +99,23 @@ for (const v of nativeVariants()) {
     }
   });
 }
+
+for (const v of nativeVariants()) {
+  test.serial(`conv2d · ${v.label}: a 9×9 kernel (81 taps, more than the direct kernel's on-stack offset table) and a 1×11 kernel`, async (t) => {
+    v.activate();
+    t.teardown(() => v.restore());
+    const r = rng(81);
+    for (const [kh, kw, stride] of [[9, 9, 1], [9, 9, 2], [1, 11, 1]] as const) {
+      const x = new Tensor('float32', randomF32(r, 2 * 3 * 20 * 24), [2, 3, 20, 24]);
+      const w = new Tensor('float32', randomF32(r, 64 * 3 * kh * kw), [64, 3, kh, kw]);
+      const residualDims = [2, 64, Math.floor((20 + 4 - kh) / stride) + 1, Math.floor((24 + 2 - kw) / stride) + 1];
+      const residual = new Tensor('float32', randomF32(r, residualDims.reduce((a, b) => a * b, 1)), residualDims);
+      const pads: [number, number, number, number] = [2, 1, 2, 1];
+      const ref = conv2dRef(x.data, x.dims, w.data, w.dims, null, residual.data, true, { stride: [stride, stride], pads, dilation: [1, 1], groups: 1 });
+      t.deepEqual(ref.dims, residualDims);
+      const y = await ops.conv2d(x, w, { stride, pads, residual, relu: true, backend: 'native', threads: 2 });
+      expectDims(y.dims, ref.dims, `${v.label} ${kh}×${kw}/${stride}`);
+      expectClose(y.data, ref.data, `${v.label} ${kh}×${kw}/${stride}`, ref.dims);
+    }
+  });
+}
