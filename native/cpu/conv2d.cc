@@ -85,6 +85,11 @@ void conv2d(const Conv2dShape& s, const PackedConv& w, const float* x, const flo
   RN_CHECK(s.c_in == w.c_in_per_group * w.groups);
   RN_CHECK(s.stride_h > 0 && s.stride_w > 0 && s.dil_h > 0 && s.dil_w > 0);
   RN_CHECK(s.pad_top >= 0 && s.pad_left >= 0 && s.pad_bottom >= 0 && s.pad_right >= 0);
+  // The kernel fits the padded input, and the output dims are ONNX's (floor mode).
+  const int64_t span_h = s.h + s.pad_top + s.pad_bottom - s.dil_h * (s.kh - 1) - 1;
+  const int64_t span_w = s.w + s.pad_left + s.pad_right - s.dil_w * (s.kw - 1) - 1;
+  RN_CHECK(span_h >= 0 && span_w >= 0);
+  RN_CHECK(s.out_h == span_h / s.stride_h + 1 && s.out_w == span_w / s.stride_w + 1);
   if (threads <= 0) threads = global_threads();
   if (w.direct) return conv_direct(s, w, x, residual, relu, y, threads);
   if (w.winograd_enabled && winograd_applicable(s) && winograd_profitable(s))

@@ -1,5 +1,6 @@
-// The direct-convolution driver: pad the input once, then run 14-pixel x
-// 32-channel micro-kernel tiles over (channel panels) x (pixel tiles).
+// The direct-convolution driver: pad the input rows once per thread, then run
+// micro-kernel tiles (14 pixels x 32 channels, or 7 x 64 for rows of at most
+// 7 pixels) over (channel steps) x (pixel tiles).
 #include "conv_dconv.h"
 
 #include <algorithm>
@@ -16,15 +17,15 @@ namespace resnode::cpu {
 namespace {
 
 constexpr size_t kPanel = PackedConv::kDconvPanel;
-constexpr int64_t kPixels = 14;                       // pixels per one-row tile
-constexpr int64_t kHalf = 7;                          // pixels per row of a two-row tile
+constexpr int64_t kPixels = 14;  // pixels per tile of 32 channels
+constexpr int64_t kNarrow = 7;   // pixels per tile of 64 channels (rows of at most 7)
 constexpr size_t kBlockFloats = size_t(256) << 10;    // padded input kept in L2 per block (1 MB)
 
-f32_dconv_ukernel_fn pick_kernel(bool two_rows, int64_t stride_w) {
-  if (two_rows)
-    return stride_w == 1 ? f32_dconv_7x2x32s1__avx512f
-           : stride_w == 2 ? f32_dconv_7x2x32s2__avx512f
-                           : f32_dconv_7x2x32__avx512f;
+f32_dconv_ukernel_fn pick_kernel(bool narrow, int64_t stride_w) {
+  if (narrow)
+    return stride_w == 1 ? f32_dconv_7x64s1__avx512f
+           : stride_w == 2 ? f32_dconv_7x64s2__avx512f
+                           : f32_dconv_7x64__avx512f;
   return stride_w == 1 ? f32_dconv_14x32s1__avx512f
          : stride_w == 2 ? f32_dconv_14x32s2__avx512f
                          : f32_dconv_14x32__avx512f;
@@ -48,8 +49,8 @@ namespace {
 // Tiling and padded-block sizes of one convolution (see conv2d_dconv).
 struct DconvGeom {
   size_t hp, wp, out_plane;
-  bool two_rows;  // rows of at most 7 pixels pair up into two-row tiles
-  int64_t tiles_x, tiles_y, rows_per_tile;
+  bool narrow;  // rows of at most 7 pixels: 7-pixel x 64-channel tiles
+  int64_t tile_pixels, tiles_x, tiles_y;
   size_t tiles_per_item;
   size_t slack;         // floats past a block's last channel that dropped pixels may read
   int64_t tyb;          // tile rows per block
@@ -60,19 +61,19 @@ struct DconvGeom {
     hp = size_t(s.h + s.pad_top + s.pad_bottom);
     wp = size_t(s.w + s.pad_left + s.pad_right);
     out_plane = size_t(s.out_h * s.out_w);
-    two_rows = s.out_w <= kHalf;
-    tiles_x = two_rows ? 1 : (s.out_w + kPixels - 1) / kPixels;
-    tiles_y = two_rows ? (s.out_h + 1) / 2 : s.out_h;
+    narrow = s.out_w <= kNarrow;
+    tile_pixels = narrow ? kNarrow : kPixels;
+    tiles_x = (s.out_w + tile_pixels - 1) / tile_pixels;
+    tiles_y = s.out_h;
     tiles_per_item = size_t(tiles_x * tiles_y);
-    rows_per_tile = two_rows ? 2 : 1;
     // Dropped pixels (a partial tile's tail) read up to this column: past the
     // end of a padded row, into the next one or, for the block's last row, the slack.
-    const int64_t last_col = ((two_rows ? kHalf : tiles_x * kPixels) - 1) * s.stride_w + (s.kw - 1) * s.dil_w;
+    const int64_t last_col = (tiles_x * tile_pixels - 1) * s.stride_w + (s.kw - 1) * s.dil_w;
     slack = round_up(size_t(std::max<int64_t>(0, last_col + 1 - int64_t(wp))) + 16, size_t(16));
     // Tile rows per block: about kBlockFloats of padded input.
-    const double row_floats = double(s.c_in) * double(wp) * double(rows_per_tile * s.stride_h);
+    const double row_floats = double(s.c_in) * double(wp) * double(s.stride_h);
     tyb = std::max<int64_t>(1, int64_t(std::min(double(kBlockFloats) / row_floats, 1e9)));
-    const int64_t max_rows = (tyb * rows_per_tile - 1) * s.stride_h + (s.kh - 1) * s.dil_h + 1;
+    const int64_t max_rows = (tyb - 1) * s.stride_h + (s.kh - 1) * s.dil_h + 1;
     block_floats = size_t(s.c_in) * size_t(max_rows) * wp + slack;
     max_offset = double((s.kh - 1) * s.dil_h) * double(wp) + double((s.kw - 1) * s.dil_w) +
                  double(max_rows) * double(wp);
@@ -95,8 +96,9 @@ void conv2d_dconv(const Conv2dShape& s, const PackedConv& w, const float* x,
   RN_CHECK(w.dconv && s.groups == 1 && dconv_fits(s));
   const DconvGeom g(s);
   const size_t hp = g.hp, wp = g.wp, out_plane = g.out_plane, tiles_per_item = g.tiles_per_item;
-  const bool two_rows = g.two_rows;
-  const int64_t tiles_x = g.tiles_x, tiles_y = g.tiles_y, rows_per_tile = g.rows_per_tile, tyb = g.tyb;
+  const bool narrow = g.narrow;
+  const size_t step = narrow ? 2 * kPanel : kPanel;  // output channels per tile
+  const int64_t tiles_x = g.tiles_x, tiles_y = g.tiles_y, tyb = g.tyb;
   const size_t slack = g.slack, block_floats = g.block_floats;
   const size_t M = size_t(s.c_out), K = size_t(w.k_per_group), taps = size_t(s.kh * s.kw);
 
@@ -118,23 +120,23 @@ void conv2d_dconv(const Conv2dShape& s, const PackedConv& w, const float* x,
                                      double(size_t(s.n) * size_t(s.c_in) * hp * wp), t);
   const float* bias = w.bias_or_null();
   const float* wts = w.group_panels(0);
-  const f32_dconv_ukernel_fn uk = pick_kernel(two_rows, s.stride_w);
-  const size_t row_in = size_t(s.stride_h) * wp;
+  const f32_dconv_ukernel_fn uk = pick_kernel(narrow, s.stride_w);
   // Each task pads the input rows of its own blocks into its thread's scratch:
   // a shared padded copy, written half by each core, was measured 15% slower
   // on stride-2 shapes (half of every read crossed cores).
-  // A row split over one image in one block: a task per weight panel, pulled
-  // by whichever thread is free, instead of one fixed chunk per thread (on a
-  // shared machine a stalled core then costs a panel, not half the layer).
+  // A row split over one image in one block: a task per tile's channel step
+  // (32 or 64), pulled by whichever thread is free, instead of one fixed chunk
+  // per thread (on a shared machine a stalled core then costs one step, not
+  // half the layer).
   // Each thread pads the block once per call and keeps it for its next tasks.
   const bool per_panel = split.mc > 1 && split.nc == 1 && s.n == 1 && tyb >= tiles_y;
   static std::atomic<uint64_t> calls{0};
   const uint64_t call = calls.fetch_add(1, std::memory_order_relaxed) + 1;
-  parallel_for(per_panel ? panels : split.mc * split.nc, t, [&](size_t task) {
+  parallel_for(per_panel ? div_up(M, step) : split.mc * split.nc, t, [&](size_t task) {
     size_t m0, m1, q0 = 0, q1 = q_total;
     if (per_panel) {
-      m0 = task * kPanel;
-      m1 = std::min(M, m0 + kPanel);
+      m0 = task * step;
+      m1 = std::min(M, m0 + step);
     } else {
       chunk_range(task / split.nc, split.mc, panels, kPanel, M, &m0, &m1);
       chunk_range(task % split.nc, split.nc, q_total, 1, q_total, &q0, &q1);
@@ -156,8 +158,8 @@ void conv2d_dconv(const Conv2dShape& s, const PackedConv& w, const float* x,
       const size_t qe = std::min(q1, b * tiles_per_item + size_t(ty1 * tiles_x));
       const int64_t ty_last = int64_t((qe - 1) % tiles_per_item) / tiles_x;
       // Padded-input rows [r0, r0 + rows) cover tile rows [ty_first, ty_last].
-      const int64_t r0 = ty_first * rows_per_tile * s.stride_h;
-      const int64_t rows = ((ty_last + 1) * rows_per_tile - 1) * s.stride_h + (s.kh - 1) * s.dil_h + 1 - r0;
+      const int64_t r0 = ty_first * s.stride_h;
+      const int64_t rows = ty_last * s.stride_h + (s.kh - 1) * s.dil_h + 1 - r0;
       const size_t cs = size_t(rows) * wp;
       const float* xb = x + b * size_t(s.c_in * s.h * s.w);
       for (int64_t c = 0; c < (have_block ? 0 : s.c_in); ++c) {
@@ -179,26 +181,23 @@ void conv2d_dconv(const Conv2dShape& s, const PackedConv& w, const float* x,
       // task's next one, or with a task per panel, the one after this (run by
       // whichever thread is free; L3 is shared).
       const size_t m_end = per_panel ? M : m1;
-      const size_t ppc = round_up(div_up(taps * kPanel, qe - qs), size_t(16));
-      for (size_t m = m0; m < m1; m += kPanel) {
+      const size_t ppc = round_up(div_up(taps * step, qe - qs), size_t(16));
+      for (size_t m = m0; m < m1; m += step) {
         const float* wm = wts + (m / kPanel) * K * kPanel;
-        tile.rows = int(std::min(kPanel, m1 - m));
+        tile.rows = int(std::min(step, m1 - m));
+        tile.panel_stride = narrow && m + kPanel < m1 ? K * kPanel : 0;
         tile.bias = bias ? bias + m : nullptr;
         tile.prefetch_per_channel = ppc;
         for (size_t q = qs; q < qe; ++q) {
           const size_t pf = (q - qs) * size_t(s.c_in) * ppc;
-          tile.prefetch = m + kPanel < m_end && pf < K * kPanel ? wm + K * kPanel + pf : nullptr;
+          tile.prefetch = m + step < m_end && pf < K * step ? wm + K * step + pf : nullptr;
           const int64_t r = int64_t(q % tiles_per_item), ty = r / tiles_x, tx = r % tiles_x;
-          const int64_t oy = ty * rows_per_tile, ox = tx * kPixels;
-          tile.na = int(std::min<int64_t>(two_rows ? kHalf : kPixels, s.out_w - ox));
-          tile.nb = two_rows && oy + 1 < s.out_h ? int(s.out_w) : 0;
-          tile.xa = xp + size_t(oy * s.stride_h - r0) * wp + size_t(ox * s.stride_w);
-          tile.xb = tile.xa + row_in;
+          const int64_t oy = ty, ox = tx * g.tile_pixels;
+          tile.pixels = int(std::min<int64_t>(g.tile_pixels, s.out_w - ox));
+          tile.x = xp + size_t(oy * s.stride_h - r0) * wp + size_t(ox * s.stride_w);
           const size_t out_off = (b * M + m) * out_plane + size_t(oy * s.out_w + ox);
-          tile.ya = y + out_off;
-          tile.yb = tile.ya + s.out_w;
-          tile.residual_a = residual ? residual + out_off : nullptr;
-          tile.residual_b = residual ? tile.residual_a + s.out_w : nullptr;
+          tile.y = y + out_off;
+          tile.residual = residual ? residual + out_off : nullptr;
           uk(size_t(s.c_in), taps, wm, tile);
         }
       }

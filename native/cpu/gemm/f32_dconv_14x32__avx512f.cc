@@ -5,7 +5,7 @@
 namespace resnode::cpu {
 
 void f32_dconv_14x32__avx512f(size_t channels, size_t taps, const float* w, const DconvTile& t) {
-  dconv_avx512f<14, 0>(channels, taps, w, t);
+  dconv_avx512f<14, 2, 0>(channels, taps, w, t);
 }
 
 }  // namespace resnode::cpu

@@ -44,8 +44,10 @@ struct Cfg {
   int threads;
 };
 
+// Floor mode, as ONNX and the ops API: 0 when the kernel does not fit the padded input.
 int64_t out_dim(int64_t in, int64_t k, int64_t s, int64_t d, int64_t p0, int64_t p1) {
-  return (in + p0 + p1 - d * (k - 1) - 1) / s + 1;
+  const int64_t span = in + p0 + p1 - d * (k - 1) - 1;
+  return span < 0 ? 0 : span / s + 1;
 }
 
 void ref_conv(const Conv2dShape& s, const std::vector<float>& x, const std::vector<float>& w,
