@@ -94,10 +94,7 @@ void conv2d(const Conv2dShape& s, const PackedConv& w, const float* x, const flo
   if (w.direct) return conv_direct(s, w, x, residual, relu, y, threads);
   if (w.winograd_enabled && winograd_applicable(s) && winograd_profitable(s))
     return winograd3x3(s, w.winograd(), x, residual, relu, y, threads);
-  if (w.dconv) {
-    if (dconv_fits(s)) return conv2d_dconv(s, w, x, residual, relu, y, threads);
-    return conv2d(s, w.gemm_fallback(), x, residual, relu, y, threads);
-  }
+  if (w.dconv) return conv2d_dconv(s, w, x, residual, relu, y, threads);
 
   const GemmConfig& cfg = *w.cfg;
   const size_t M = size_t(w.m_per_group), K = size_t(w.k_per_group);

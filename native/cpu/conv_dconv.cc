@@ -31,20 +31,7 @@ f32_dconv_ukernel_fn pick_kernel(bool narrow, int64_t stride_w) {
                          : f32_dconv_14x32__avx512f;
 }
 
-}  // namespace
-
-static std::atomic<bool> g_dconv_enabled{true};  // tests and benchmarks only
-
-void dconv_enable_for_tests(bool on) { g_dconv_enabled.store(on); }
-
-bool dconv_packable(Isa isa, int64_t c_out, int64_t kh, int64_t kw, int64_t groups) {
-  // Panels of 32 channels: at most a quarter of the lanes idle (c_out 32, 52+, 64, ...).
-  const bool fills_panels = c_out >= 32 && round_up(size_t(c_out), kPanel) * 4 <= size_t(c_out) * 5;
-  return g_dconv_enabled.load(std::memory_order_relaxed) && isa == Isa::avx512 && groups == 1 &&
-         kh * kw > 1 && fills_panels;
-}
-
-namespace {
+std::atomic<bool> g_dconv_enabled{true};  // tests and benchmarks only
 
 // Tiling and padded-block sizes of one convolution (see conv2d_dconv).
 struct DconvGeom {
@@ -56,6 +43,7 @@ struct DconvGeom {
   int64_t tyb;          // tile rows per block
   size_t block_floats;  // the largest padded block
   double max_offset;    // the largest tap offset, in floats
+  bool fits;            // the direct kernel takes this shape
 
   explicit DconvGeom(const Conv2dShape& s) {
     hp = size_t(s.h + s.pad_top + s.pad_bottom);
@@ -77,24 +65,30 @@ struct DconvGeom {
     block_floats = size_t(s.c_in) * size_t(max_rows) * wp + slack;
     max_offset = double((s.kh - 1) * s.dil_h) * double(wp) + double((s.kw - 1) * s.dil_w) +
                  double(max_rows) * double(wp);
+    // Offsets are int32, and a padded block should not dwarf the input (huge
+    // pads with huge strides): such shapes run the GEMM panels instead.
+    const double input = double(s.c_in) * double(s.h) * double(s.w);
+    fits = max_offset < double(INT32_MAX) && double(block_floats) < double(INT32_MAX) &&
+           double(block_floats) <= 4.0 * input + double(1 << 20);
   }
 };
 
 }  // namespace
 
-bool dconv_fits(const Conv2dShape& s) {
-  // Offsets are int32, and a padded block should not dwarf the input (huge
-  // pads with huge strides): such shapes run the GEMM path instead.
-  const DconvGeom g(s);
-  const double input = double(s.c_in) * double(s.h) * double(s.w);
-  return g.max_offset < double(INT32_MAX) && double(g.block_floats) < double(INT32_MAX) &&
-         double(g.block_floats) <= 4.0 * input + double(1 << 20);
+void dconv_enable_for_tests(bool on) { g_dconv_enabled.store(on); }
+
+bool dconv_packable(Isa isa, int64_t c_out, int64_t kh, int64_t kw, int64_t groups) {
+  // Panels of 32 channels: at most a quarter of the lanes idle (c_out 32, 52+, 64, ...).
+  const bool fills_panels = c_out >= 32 && round_up(size_t(c_out), kPanel) * 4 <= size_t(c_out) * 5;
+  return g_dconv_enabled.load(std::memory_order_relaxed) && isa == Isa::avx512 && groups == 1 &&
+         kh * kw > 1 && fills_panels;
 }
 
 void conv2d_dconv(const Conv2dShape& s, const PackedConv& w, const float* x,
                   const float* residual, bool relu, float* y, int threads) {
-  RN_CHECK(w.dconv && s.groups == 1 && dconv_fits(s));
+  RN_CHECK(w.dconv && s.groups == 1);
   const DconvGeom g(s);
+  if (!g.fits) return conv2d(s, w.gemm_fallback(), x, residual, relu, y, threads);
   const size_t hp = g.hp, wp = g.wp, out_plane = g.out_plane, tiles_per_item = g.tiles_per_item;
   const bool narrow = g.narrow;
   const size_t step = narrow ? 2 * kPanel : kPanel;  // output channels per tile

@@ -13,12 +13,9 @@ bool dconv_packable(Isa isa, int64_t c_out, int64_t kh, int64_t kw, int64_t grou
 // Tests and benchmarks: false makes later packings use the GEMM panels.
 void dconv_enable_for_tests(bool on);
 
-// Whether the direct kernel takes this shape (int32 offsets, a padded block
-// not far larger than the input); otherwise conv2d runs w.gemm_fallback().
-bool dconv_fits(const Conv2dShape& s);
-
-// Same contract as conv2d() in ops.h, for weights packed with w.dconv and
-// shapes where dconv_fits().
+// Same contract as conv2d() in ops.h, for weights packed with w.dconv. Shapes
+// the direct kernel does not take (int32 offsets, a padded block far larger
+// than the input) run w.gemm_fallback() through conv2d().
 void conv2d_dconv(const Conv2dShape& s, const PackedConv& w, const float* x,
                   const float* residual, bool relu, float* y, int threads);
 

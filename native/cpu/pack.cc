@@ -64,8 +64,7 @@ std::shared_ptr<PackedConv> pack_conv2d_panels(const float* weight, const float*
     std::memcpy(p->weights.get(), weight, size_t(c_out) * k * sizeof(float));
   } else {
     p->dconv = allow_dconv && dconv_packable(p->cfg->isa, c_out, kh, kw, groups);
-    const size_t mr = p->dconv ? PackedConv::kDconvPanel : p->cfg->mr;
-    p->panel_rows = mr;
+    const size_t mr = p->panel_rows();
     p->group_stride = round_up(m, mr) * k;
     p->weights = aligned_floats(p->group_stride * size_t(groups));
     for (int64_t g = 0; g < groups; ++g)
@@ -84,7 +83,7 @@ std::vector<float> PackedConv::raw_weights() const {
     return raw;
   }
   // a[kk * mr + i] of group g's panel p is row p * mr + i of the group.
-  const size_t mr = panel_rows;
+  const size_t mr = panel_rows();
   for (int64_t g = 0; g < groups; ++g) {
     const float* panels = group_panels(g);
     for (size_t r = 0; r < m; ++r) {

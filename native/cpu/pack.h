@@ -30,13 +30,13 @@ class PackedConv {
   // for the direct-convolution kernel (conv_dconv.h) instead of GEMM panels.
   static constexpr size_t kDconvPanel = 32;
   bool dconv = false;
-  size_t panel_rows = 0;    // rows per weight panel: cfg->mr, or kDconvPanel
   size_t group_stride = 0;  // floats between groups in `weights`
   AlignedBuffer weights;
   std::vector<float> bias;  // c_out entries, or empty
   // The fast mode (3x3, groups 1): the Winograd F(4x4,3x3) weights may be used.
   bool winograd_enabled = false;
 
+  size_t panel_rows() const { return dconv ? kDconvPanel : cfg->mr; }  // rows per weight panel
   const float* group_panels(int64_t g) const { return weights.get() + size_t(g) * group_stride; }
   // The Winograd weights, transformed from the GEMM panels on first use (safe
   // to call from several threads at once). Lazily, because they are 4x the
@@ -44,7 +44,7 @@ class PackedConv {
   // profitable): a fast-mode model holds only the ones its inputs need.
   const PackedWinograd& winograd() const;
   // The same weights in GEMM panels, made on first use (thread-safe), for
-  // shapes the direct kernel does not take (dconv && !dconv_fits).
+  // shapes the direct kernel does not take (see conv2d_dconv).
   const PackedConv& gemm_fallback() const;
   // The [c_out, c_in/groups, kh, kw] weights, recovered from the panels.
   std::vector<float> raw_weights() const;
