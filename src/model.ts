@@ -6,7 +6,7 @@ import { CudaModelRunner, createCudaBackend, type CudaMode } from './backend/cud
 import type { BackendPlan, ConvParams, KernelBackend, PackedWeights, PlanStep, PoolParams } from './backend/types.js';
 import { ModelError } from './errors.js';
 import { Graph, inferShapes, numel, type Node } from './graph/graph.js';
-import { optimize, type MemoryPlan } from './graph/passes.js';
+import { optimize, planMemory, type MemoryPlan } from './graph/passes.js';
 import { importOnnx } from './onnx/import.js';
 import { bool, describe, invalid, oneOf, plainObject, positiveInt } from './is.js';
 import { checkTensor, Tensor } from './tensor.js';
@@ -144,7 +144,8 @@ export class Model {
     const key = JSON.stringify(inputDims);
     let plan = this.plans.get(key);
     if (!plan) {
-      const memory = checkMemory('run', this.graph, inputDims, this.maxMemoryBytes).plan;
+      const planned = planMemory(this.graph, inputDims, { residualInPlace: this.backend.residualInPlace ?? false });
+      const memory = checkMemory('run', this.graph, inputDims, this.maxMemoryBytes, planned).plan;
       const shapes = memory.shapes;
       const where = reader(memory, new Set(feeds.keys()), this.graph);
       plan = { shapes, memory, free: [], steps: memory.order.map((node) => ({ node, run: this.compileStep(node, shapes, memory, where) })) };

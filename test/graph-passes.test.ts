@@ -125,27 +125,37 @@ function buildDag(spec: DagSpec): Graph {
 
 test('planMemory: no two simultaneously live values share a slot; slots are large enough (property)', (t) => {
   fc.assert(fc.property(dagArb, (spec) => {
-    for (const fuse of [false, true]) {
+    for (const [fuse, residualInPlace] of [[false, false], [true, false], [true, true]] as const) {
       const g0 = buildDag(spec);
       const g = fuse ? optimize(g0) : g0;
-      const plan = planMemory(g, { x: [spec.batch, 2, 8, 8] });
+      const plan = planMemory(g, { x: [spec.batch, 2, 8, 8] }, { residualInPlace });
       const vals = [...plan.slotOf.keys()];
+      // Values whose slot a Conv took over as their last reader: residual → output.
+      const handedTo = new Map<string, string>();
       // Every node output has a slot of sufficient size.
-      for (const n of plan.order) {
+      for (const [idx, n] of plan.order.entries()) {
         const slot = plan.slotOf.get(n.outputs[0]!);
         if (slot === undefined) return false;
         const need = plan.shapes.get(n.outputs[0]!)!.reduce((p, q) => p * q, 1);
         if (plan.slotSizes[slot]! < need) return false;
-        // A node never writes the slot of one of its inputs.
-        for (const i of n.inputs) if (plan.slotOf.get(i) === slot) return false;
+        // A node never writes the slot of one of its inputs, except (in place)
+        // a Conv over its fused residual, read last by this node and not its x.
+        for (const i of n.inputs) {
+          if (plan.slotOf.get(i) !== slot) continue;
+          const ok = residualInPlace && n.op === 'Conv' && n.attrs.residual === i && n.inputs[0] !== i && plan.live.get(i)![1] === idx;
+          if (!ok) return false;
+          handedTo.set(i, n.outputs[0]!);
+        }
       }
-      // Liveness intervals [def, lastUse] of values in one slot are disjoint.
+      // Liveness intervals [def, lastUse] of values in one slot are disjoint
+      // (a residual's ends where its overwriting Conv's output begins).
       for (let i = 0; i < vals.length; i++) {
         for (let j = i + 1; j < vals.length; j++) {
           if (plan.slotOf.get(vals[i]!) !== plan.slotOf.get(vals[j]!)) continue;
           const [a0, a1] = plan.live.get(vals[i]!)!;
           const [b0, b1] = plan.live.get(vals[j]!)!;
-          if (!(a1 < b0 || b1 < a0)) return false;
+          const handover = handedTo.get(vals[i]!) === vals[j] || handedTo.get(vals[j]!) === vals[i];
+          if (!(a1 < b0 || b1 < a0 || (handover && (a1 === b0 || b1 === a0)))) return false;
         }
       }
       // Liveness is computed independently here: last reader index.
@@ -159,6 +169,37 @@ test('planMemory: no two simultaneously live values share a slot; slots are larg
     return true;
   }), { numRuns: 300, seed: 20261129 });
   t.pass();
+});
+
+test('planMemory with residualInPlace: each ResNet-50 block\'s last conv writes over its residual, and no more memory is planned', (t) => {
+  const g = optimize(resnet({ depth: 50 }));
+  const plain = planMemory(g, { input: [1, 3, 224, 224] });
+  const plan = planMemory(g, { input: [1, 3, 224, 224] }, { residualInPlace: true });
+  const fused = plan.order.filter((n): n is ConvNode => n.op === 'Conv' && n.attrs.residual !== undefined);
+  const inPlace = fused.filter((n) => plan.slotOf.get(n.attrs.residual!) === plan.slotOf.get(n.outputs[0]!));
+  t.is(fused.length, 16);
+  t.is(inPlace.length, 16, inPlace.map((n) => n.name).join(', '));
+  t.true(plan.totalFloats <= plain.totalFloats, `${plan.totalFloats} vs ${plain.totalFloats}`);
+  t.is(fused.filter((n) => plain.slotOf.get(n.attrs.residual!) === plain.slotOf.get(n.outputs[0]!)).length, 0);
+});
+
+test('planMemory with residualInPlace keeps a residual that is read later, or is a graph output, in its own slot', (t) => {
+  const b = new GraphBuilder({ seed: 3 });
+  const x = b.input('x', [1, 4, 6, 6]);
+  const a = b.conv(x, { outChannels: 4, kernel: 1 });
+  const c1 = b.conv(a, { outChannels: 4, kernel: 3, pad: 1 });
+  const y1 = b.relu(b.add(c1, a)); // a is read again below: not overwritten here
+  const c2 = b.conv(y1, { outChannels: 4, kernel: 1 });
+  const y2 = b.add(c2, a);
+  const c3 = b.conv(y2, { outChannels: 4, kernel: 1 });
+  b.output(b.add(c3, y2));
+  b.output(y2); // a graph output: never overwritten
+  const g = optimize(b.build());
+  const plan = planMemory(g, { x: [1, 4, 6, 6] }, { residualInPlace: true });
+  const convs = plan.order.filter((n): n is ConvNode => n.op === 'Conv' && n.attrs.residual !== undefined);
+  t.is(convs.length, 3);
+  const shares = convs.map((n) => plan.slotOf.get(n.attrs.residual!) === plan.slotOf.get(n.outputs[0]!));
+  t.deepEqual(shares, [false, true, false]);
 });
 
 test('planMemory on resnet50 reuses buffers: far fewer slots than values', (t) => {

@@ -20,6 +20,7 @@ export function createNativeBackend(): KernelBackend {
   const b = nativeBinding();
   return {
     name: 'native',
+    residualInPlace: true,
     packConv2d: (weight, bias, cOut, cInPerGroup, kh, kw, groups, mode = 'exact') =>
       ({ backend: 'native', handle: b.packConv2d(weight, bias, cOut, cInPerGroup, kh, kw, groups, mode) }) as NativePackedWeights,
     conv2dSync: (packed, x, residual, y, p) => b.conv2dSync(handle(packed), x, residual, y, p),

@@ -31,6 +31,11 @@ export interface KernelBackend {
    * lets a backend also prepare a faster, less exact algorithm (see src/modes.ts).
    */
   packConv2d(weight: Float32Array, bias: Float32Array | null, cOut: number, cInPerGroup: number, kh: number, kw: number, groups: number, mode?: Mode): PackedWeights;
+  /**
+   * Whether conv2d accepts y === residual (y += conv(x)): the memory plan then
+   * lets a Conv that is its residual's last reader write over it.
+   */
+  readonly residualInPlace?: boolean;
   /** y = act(conv(x) + bias + residual); residual has y's shape or is null. */
   conv2dSync(packed: PackedWeights, x: Float32Array, residual: Float32Array | null, y: Float32Array, p: ConvParams): void;
   conv2d(packed: PackedWeights, x: Float32Array, residual: Float32Array | null, y: Float32Array, p: ConvParams): Promise<void>;

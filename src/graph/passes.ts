@@ -224,14 +224,25 @@ export interface MemoryPlan {
   totalFloats: number;
 }
 
+export interface PlanOptions {
+  /**
+   * A Conv with a fused residual writes its output over the residual when this
+   * Conv is the residual's last reader (y += conv(x): the residual is read once,
+   * where it is written, instead of read from one buffer and written to
+   * another). Only for backends whose conv2d accepts y === residual.
+   */
+  residualInPlace?: boolean;
+}
+
 /**
  * Assign every activation to a reusable buffer slot by liveness: a slot is
  * handed to a new value only after every reader of its previous value has run,
- * and a node's output never shares a slot with any of its inputs. Graph outputs
- * keep their slot to the end. Best-fit reuse; a too-small free slot is grown.
- * `inputDims` must fix any dynamic batch.
+ * and a node's output never shares a slot with any of its inputs (except a
+ * fused residual, with `residualInPlace`). Graph outputs keep their slot to the
+ * end. Best-fit reuse; a too-small free slot is grown. `inputDims` must fix any
+ * dynamic batch.
  */
-export function planMemory(graph: Graph, inputDims: Record<string, number[]> = {}): MemoryPlan {
+export function planMemory(graph: Graph, inputDims: Record<string, number[]> = {}, options: PlanOptions = {}): MemoryPlan {
   const order = topoSort(graph);
   const shapes = inferShapes(new Graph({ ...graph, nodes: order }), inputDims);
   const outNames = new Set(graph.outputs.map((o) => o.name));
@@ -244,18 +255,34 @@ export function planMemory(graph: Graph, inputDims: Record<string, number[]> = {
   const slotSizes: number[] = [];
   const slotOf = new Map<string, number>();
   const free = new Set<number>();
+  // The residual a Conv overwrites, by node index (its slot passes to the output).
+  const overwritten = new Map<number, string>();
+  if (options.residualInPlace) {
+    order.forEach((n, i) => {
+      const r = n.op === 'Conv' ? n.attrs.residual : undefined;
+      const l = r === undefined ? undefined : live.get(r);
+      if (r === undefined || !l || l[1] !== i || n.inputs[0] === r || n.outputs.length !== 1) return;
+      if (numel(shapes.get(r)!) !== numel(shapes.get(n.outputs[0]!)!)) return;
+      overwritten.set(i, r);
+    });
+  }
   order.forEach((n, i) => {
     for (const o of n.outputs) {
       const d = shapes.get(o)!;
       if (d.some((x) => x < 0)) throw new GraphError(`planMemory: value "${o}" has a dynamic dim ${JSON.stringify(d)}; pass inputDims with a concrete batch`);
       const need = numel(d);
+      const r = overwritten.get(i);
+      if (r !== undefined) {
+        slotOf.set(o, slotOf.get(r)!);
+        continue;
+      }
       let best = -1;
       for (const s of free) if (slotSizes[s]! >= need && (best < 0 || slotSizes[s]! < slotSizes[best]!)) best = s;
       if (best < 0) for (const s of free) if (best < 0 || slotSizes[s]! > slotSizes[best]!) best = s;
       if (best < 0) { best = slotSizes.length; slotSizes.push(need); } else { free.delete(best); if (slotSizes[best]! < need) slotSizes[best] = need; }
       slotOf.set(o, best);
     }
-    for (const v of frees[i]!) free.add(slotOf.get(v)!);
+    for (const v of frees[i]!) if (v !== overwritten.get(i)) free.add(slotOf.get(v)!);
   });
   return { order, shapes, slotSizes, slotOf, live, totalFloats: slotSizes.reduce((a, b) => a + b, 0) };
 }
