@@ -197,8 +197,12 @@ bool winograd_profitable(const Conv2dShape& s) {
   if (!winograd_applicable(s) || active_isa() != Isa::avx512) return false;
   const int64_t tiles = s.n * int64_t(div_up(size_t(s.out_h), 4)) * int64_t(div_up(size_t(s.out_w), 4));
   const double u_bytes = 36.0 * 4.0 * double(s.c_in) * double(round_up(size_t(s.c_out), size_t(kP)));
-  // Measured (1 thread): 512@7 n=1 (4 tiles) 0.6x, n=2 1.1x, n=3 1.4x; 256@14 n=1 (16 tiles) 1.9x.
-  return tiles >= 12 || u_bytes <= double(2 << 20);
+  // U is 4x the raw weights and each of its bytes serves tiles / 2 FLOPs, so
+  // with few tiles the call streams U from memory: in a model (U not in cache)
+  // 256@14 at batch 1 (16 tiles, 9.4 MB of U) measured 0.89-0.93x of the
+  // direct kernel, though 1.5x with U warm in the kernel harness; 128@28 (49
+  // tiles) 1.5-1.7x and 64@56 (196) 2.3-2.5x.
+  return tiles >= 32 || u_bytes <= double(2 << 20);
 }
 
 // ---- driver ---------------------------------------------------------------------

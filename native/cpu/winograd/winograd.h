@@ -53,9 +53,9 @@ void winograd3x3(const Conv2dShape& s, const PackedWinograd& w, const float* x,
 // kh = kw = 3, strides 1, dilations 1, groups 1 (pads free).
 bool winograd_applicable(const Conv2dShape& s);
 
-// Applicable and expected to beat im2col+GEMM on this machine class: the
+// Applicable and expected to beat the exact path on this machine class: the
 // transformed weights are 4x the raw ones (36 vs 9 floats per (c_out, c_in)),
-// so with few tiles (e.g. 512@7x7 at batch 1-2) streaming U costs more than the
+// so with few tiles (256@14 and 512@7 at batch 1) streaming U costs more than the
 // saved FLOPs. Also false unless the AVX-512 kernels are active (the scalar
 // fallback is correct but slow).
 bool winograd_profitable(const Conv2dShape& s);
