@@ -4,6 +4,9 @@ import * as ort from 'onnxruntime-node';
 import { load, type Model } from '../model.js';
 import type { Tensor } from '../tensor.js';
 
+/** One profiled run: each layer's time, in graph order. */
+export type LayerTimes = { name: string; op: string; output: string; ms: number }[];
+
 export type ContenderKind = 'native' | 'js' | 'cuda' | 'ort';
 
 export interface Contender {
@@ -12,7 +15,7 @@ export interface Contender {
   kind: ContenderKind;
   loadMs: number;
   run(): Promise<void>;
-  layers?(): Promise<{ name: string; op: string; output: string; ms: number }[]>;
+  layers?(): Promise<LayerTimes>;
   dispose(): Promise<void>;
 }
 

@@ -27,7 +27,7 @@ export function toMarkdown(r: BenchReport): string {
   if (r.layers) {
     const total = r.layers.rows.reduce((a, b) => a + b.oursMs, 0);
     const rows = [...r.layers.rows].sort((a, b) => b.oursMs - a.oursMs).slice(0, 25).map((l) => [l.name, l.op, l.oursMs.toFixed(2), f2(l.ortMs), ((100 * l.oursMs) / total).toFixed(1)]);
-    lines.push('', `## Where the time goes (batch ${r.layers.batch}, the 25 slowest layers; ours from a profiled synchronous run, ORT from its profiler)`, '', md(['layer', 'op', 'ours ms', 'ORT ms', '% of ours'], rows));
+    lines.push('', `## Where the time goes (batch ${r.layers.batch}, the 25 slowest layers; ours from our profiler, ORT from its own, medians of 9 profiled runs each, the two alternating)`, '', md(['layer', 'op', 'ours ms', 'ORT ms', '% of ours'], rows));
   }
   return `${lines.join('\n')}\n`;
 }

@@ -13,12 +13,14 @@ import { seededTensor } from '../validate.js';
 import { measurePeakGflops } from './peak.js';
 import { graphFlops } from './flops.js';
 import { summarize, type Summary } from './stats.js';
-import { onnxRuntime, ours, type Contender, type ContenderKind } from './contenders.js';
+import { onnxRuntime, ours, type Contender, type ContenderKind, type LayerTimes } from './contenders.js';
 import { ortLayerTimes, ortTimeFor } from './ort-profile.js';
 import { ModelProto, type ModelProtoLike } from '../onnx/proto.js';
 
 const exec = promisify(execFile);
 const SETTLE_MS = 30;
+/** Profiled runs per side for --layers (ours and ORT's alternating). */
+const LAYER_RUNS = 9;
 
 export interface BenchOptions {
   /** A path to an .onnx file, or resnet18|34|50|101|152. */
@@ -136,18 +138,24 @@ export async function runBench(o: BenchOptions, isa: string): Promise<BenchRepor
         const native = contenders.find((c) => c.kind !== 'ort' && c.layers);
         const prefix = join(dir, 'ort-profile');
         const profiled = o.backends.includes('ort') ? await onnxRuntime(bytes, x, o.threads, prefix) : undefined;
+        // Profiled runs of ours and ORT's alternate (as the timed rounds do), and
+        // each layer's figure is the median of its runs on both sides, so that a
+        // disturbed moment of a shared machine lands on both or on neither.
+        const runs: LayerTimes[] = [];
+        for (let i = 0; i < LAYER_RUNS; i++) {
+          if (profiled) await profiled.run();
+          if (native?.layers) runs.push(await native.layers());
+        }
         let ortTimes = new Map<string, number>();
         if (profiled) {
-          for (let i = 0; i < 7; i++) await profiled.run();
           profiled.session.endProfiling();
           const file = (await readdir(dir)).find((f) => f.startsWith('ort-profile'));
           if (file) ortTimes = ortLayerTimes(JSON.parse(await readFile(join(dir, file), 'utf8')));
           await profiled.dispose();
         }
-        if (native?.layers) {
-          const runs = await Promise.all([0, 1, 2].map(() => native.layers!()));
+        if (runs.length) {
           const ortFor = ortTimeFor(ModelProto.decode(bytes) as unknown as ModelProtoLike, ortTimes);
-          const rows = runs[0]!.map((row, i) => ({ name: row.name, op: row.op, oursMs: Math.min(...runs.map((r) => r[i]!.ms)), ortMs: ortFor(row.output) }));
+          const rows = runs[0]!.map((row, i) => ({ name: row.name, op: row.op, oursMs: summarize(runs.map((r) => r[i]!.ms)).median, ortMs: ortFor(row.output) }));
           layers = { batch, rows };
         }
       }
