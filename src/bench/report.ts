@@ -27,7 +27,12 @@ export function toMarkdown(r: BenchReport): string {
   if (r.layers) {
     const total = r.layers.rows.reduce((a, b) => a + b.oursMs, 0);
     const rows = [...r.layers.rows].sort((a, b) => b.oursMs - a.oursMs).slice(0, 25).map((l) => [l.name, l.op, l.oursMs.toFixed(2), f2(l.ortMs), ((100 * l.oursMs) / total).toFixed(1)]);
-    lines.push('', `## Where the time goes (batch ${r.layers.batch}, the 25 slowest layers; ours from our profiler, ORT from its own, medians of 9 profiled runs each, the two alternating)`, '', md(['layer', 'op', 'ours ms', 'ORT ms', '% of ours'], rows));
+    const ortTotal = r.layers.rows.reduce((a, b) => a + (b.ortMs ?? 0), 0);
+    const runOf = (kind: string) => r.results.find((c) => c.kind === kind && c.batch === r.layers!.batch)?.latency.median;
+    lines.push('', `## Where the time goes (batch ${r.layers.batch}, the 25 slowest layers; ours from our profiler, ORT from its own, medians of 9 profiled runs each, the two alternating)`, '',
+      `Summed over all layers: ours ${total.toFixed(1)} ms (run median ${f1(runOf('native'))}), ORT ${ortTotal.toFixed(1)} ms (run median ${f1(runOf('ort'))}). `
+      + 'Ours times each step\'s whole call; ORT\'s profiler times its kernels only, without its layout reorders, thread wake-ups and session overhead, so its layers add up to less than its runs.',
+      '', md(['layer', 'op', 'ours ms', 'ORT ms', '% of ours'], rows));
   }
   return `${lines.join('\n')}\n`;
 }
