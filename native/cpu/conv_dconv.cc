@@ -199,9 +199,9 @@ void conv2d_dconv(const Conv2dShape& s, const PackedConv& w, const float* x,
       // Each tile fetches its share of a later weight step into this core's L2:
       // the task's next step or, with a task per step, the one t steps on, which
       // this thread most likely runs next as the tasks alternate between the
-      // threads (fetching the very next step, which the other core usually runs,
-      // measured 0.99-1.09x, mostly 1.02-1.03x, slower with weights from memory: 3x3 512@7, 256@14
-      // and 3x3/2 512@14 at batch 1).
+      // threads (fetching the very next step, which the other core usually
+      // runs, measured 0.99-1.09x, mostly 1.02-1.03x, slower with weights from
+      // memory: 3x3 512@7, 256@14 and 3x3/2 512@14 at batch 1).
       const size_t m_end = per_panel ? M : m1;
       const size_t ahead = per_panel ? size_t(t) : 1;
       const size_t ppc = round_up(div_up(taps * step, qe - qs), size_t(16));
@@ -213,12 +213,14 @@ void conv2d_dconv(const Conv2dShape& s, const PackedConv& w, const float* x,
         tile.prefetch_per_channel = ppc;
         for (size_t q = qs; q < qe; ++q) {
           const size_t pf = (q - qs) * size_t(s.c_in) * ppc;
-          tile.prefetch = m + ahead * step < m_end && pf < K * step ? wm + ahead * K * step + pf : nullptr;
+          const bool fetch = m + ahead * step < m_end && pf < K * step;
+          tile.prefetch = fetch ? wm + ahead * K * step + pf : nullptr;
           const size_t j = q / tiles_per_item;
           const int64_t r = int64_t(q % tiles_per_item), ty = r / tiles_x, tx = r % tiles_x;
           const int64_t oy = ty, ox = tx * g.tile_pixels;
           tile.pixels = int(std::min<int64_t>(g.tile_pixels, s.out_w - ox));
-          tile.x = xp + (j - b) * per_image + size_t(oy * s.stride_h - r0) * wp + size_t(ox * s.stride_w);
+          tile.x = xp + (j - b) * per_image + size_t(oy * s.stride_h - r0) * wp +
+                   size_t(ox * s.stride_w);
           const size_t out_off = (j * M + m) * out_plane + size_t(oy * s.out_w + ox);
           tile.y = y + out_off;
           tile.residual = residual ? residual + out_off : nullptr;
