@@ -34,6 +34,24 @@ f32_dconv_ukernel_fn pick_kernel(bool narrow, int64_t stride_w) {
 
 std::atomic<bool> g_dconv_enabled{true};  // tests and benchmarks only
 
+// Padded rows [r0, r0 + rows) of every channel of one image xb, channel after
+// channel, wp floats per row, zeros where the rows and columns are padding.
+void pad_rows(const Conv2dShape& s, const float* xb, int64_t r0, int64_t rows, size_t wp,
+              float* dst) {
+  for (int64_t c = 0; c < s.c_in; ++c) {
+    for (int64_t r = 0; r < rows; ++r, dst += wp) {
+      const int64_t iy = r0 + r - s.pad_top;
+      if (iy < 0 || iy >= s.h) {
+        std::memset(dst, 0, wp * sizeof(float));
+        continue;
+      }
+      std::memset(dst, 0, size_t(s.pad_left) * sizeof(float));
+      std::memcpy(dst + s.pad_left, xb + (c * s.h + iy) * s.w, size_t(s.w) * sizeof(float));
+      std::memset(dst + s.pad_left + s.w, 0, size_t(s.pad_right) * sizeof(float));
+    }
+  }
+}
+
 // Tiling and padded-block sizes of one convolution (see conv2d_dconv).
 struct DconvGeom {
   size_t hp, wp, out_plane;
@@ -178,22 +196,9 @@ void conv2d_dconv(const Conv2dShape& s, const PackedConv& w, const float* x,
       }
       const size_t cs = size_t(rows) * wp, per_image = size_t(s.c_in) * cs;
       const size_t b_last = (qe - 1) / tiles_per_item;
-      for (size_t j = b; j <= b_last && !have_block; ++j) {
-        const float* xb = x + j * size_t(s.c_in * s.h * s.w);
-        float* dst = xp + (j - b) * per_image;
-        for (int64_t c = 0; c < s.c_in; ++c) {
-          for (int64_t r = 0; r < rows; ++r, dst += wp) {
-            const int64_t iy = r0 + r - s.pad_top;
-            if (iy < 0 || iy >= s.h) {
-              std::memset(dst, 0, wp * sizeof(float));
-              continue;
-            }
-            std::memset(dst, 0, size_t(s.pad_left) * sizeof(float));
-            std::memcpy(dst + s.pad_left, xb + (c * s.h + iy) * s.w, size_t(s.w) * sizeof(float));
-            std::memset(dst + s.pad_left + s.w, 0, size_t(s.pad_right) * sizeof(float));
-          }
-        }
-      }
+      if (!have_block)
+        for (size_t j = b; j <= b_last; ++j)
+          pad_rows(s, x + j * size_t(s.c_in * s.h * s.w), r0, rows, wp, xp + (j - b) * per_image);
       std::memset(xp + (b_last + 1 - b) * per_image, 0, slack * sizeof(float));
       tile.channel_stride = cs;
       // Each tile fetches its share of a later weight step into this core's L2:

@@ -39,6 +39,19 @@ inline __attribute__((always_inline)) void gemm_avx512f(size_t mr, size_t nc, si
     for (int v = 0; v < NV; ++v) acc[i][v] = _mm512_setzero_ps();
   // The tile of C (and of the residual) is read or written only after the K
   // loop: start fetching it now.
+  if (accumulate || ep) {
+#pragma GCC unroll 16
+    for (int i = 0; i < MR; ++i) {
+      if (size_t(i) < mr) {
+        _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc), _MM_HINT_T0);
+        if (NV > 1) _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc + 16 * (NV - 1)), _MM_HINT_T0);
+        if (ep && ep->residual) {
+          _mm_prefetch(reinterpret_cast<const char*>(ep->residual + i * ep->ld_residual), _MM_HINT_T0);
+          if (NV > 1) _mm_prefetch(reinterpret_cast<const char*>(ep->residual + i * ep->ld_residual + 16 * (NV - 1)), _MM_HINT_T0);
+        }
+      }
+    }
+  }
   if (ep && kc <= 128) {
     // A short K loop (ResNet's 64->256 expand) cannot hide this tile's misses
     // on C and the residual; the driver's next visit to these rows (the next
@@ -52,19 +65,6 @@ inline __attribute__((always_inline)) void gemm_avx512f(size_t mr, size_t nc, si
           _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc + 16 * (NV + v)), _MM_HINT_T0);
           if (ep->residual)
             _mm_prefetch(reinterpret_cast<const char*>(ep->residual + i * ep->ld_residual + 16 * (NV + v)), _MM_HINT_T0);
-        }
-      }
-    }
-  }
-  if (accumulate || ep) {
-#pragma GCC unroll 16
-    for (int i = 0; i < MR; ++i) {
-      if (size_t(i) < mr) {
-        _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc), _MM_HINT_T0);
-        if (NV > 1) _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc + 16 * (NV - 1)), _MM_HINT_T0);
-        if (ep && ep->residual) {
-          _mm_prefetch(reinterpret_cast<const char*>(ep->residual + i * ep->ld_residual), _MM_HINT_T0);
-          if (NV > 1) _mm_prefetch(reinterpret_cast<const char*>(ep->residual + i * ep->ld_residual + 16 * (NV - 1)), _MM_HINT_T0);
         }
       }
     }
