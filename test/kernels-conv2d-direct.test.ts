@@ -1,8 +1,9 @@
 // The native direct-convolution kernel (output channels in the vector lanes,
 // AVX-512; see native/cpu/gemm/dconv.h) against the float64 reference. Its
 // cases: 32-channel weight panels (full and partial), one-row tiles of 14
-// pixels (with partial tails) and two-row tiles for outputs at most 7 wide
-// (with and without the second row), pixel strides 1, 2 and 3, dilation,
+// pixels (with partial tails), 7-pixel x 64-channel tiles for outputs at most
+// 7 wide and, for outputs exactly 7 wide, two-row 2 x 7 x 32 tiles (an odd
+// last row on a 7 x 64 tile), pixel strides 1, 2 and 3, dilation,
 // asymmetric pads, batches, and the fused bias / residual / ReLU. On the other
 // ISA paths the same cases run the im2col + GEMM kernels.
 import test from 'ava';
@@ -30,8 +31,8 @@ const directCase = fc
     dh: fc.integer({ min: 1, max: 2 }),
     dw: fc.integer({ min: 1, max: 2 }),
     pads: fc.tuple(pad, pad, pad, pad),
-    // Output widths 1-7 (two-row tiles), 8-14 (one tile) and up to 31 (tails).
-    ow: fc.integer({ min: 1, max: 31 }),
+    // Output widths 1-7 (7 x 64 tiles; 7: two-row tiles), 8-14 (one tile) and up to 31 (tails).
+    ow: fc.oneof(fc.constant(7), fc.integer({ min: 1, max: 31 })),
     oh: fc.integer({ min: 1, max: 6 }),
     bias: fc.boolean(),
     residual: fc.boolean(),
@@ -116,6 +117,53 @@ for (const v of nativeVariants()) {
       const y = await ops.conv2d(x, w, { stride, pads, residual, relu: true, backend: 'native', threads: 2 });
       expectDims(y.dims, ref.dims, `${v.label} ${kh}×${kw}/${stride}`);
       expectClose(y.data, ref.data, `${v.label} ${kh}×${kw}/${stride}`, ref.dims);
+    }
+  });
+}
+
+// Outputs 7 wide over several padded blocks (each about 1 MB of input rows):
+// two-row tiles whose rows straddle no block edge, odd last rows, a partial
+// last panel, and batches (the row split, not a task per channel step).
+const blockCases = [
+  { n: 1, cIn: 1024, h: 40, w: 7, cOut: 32, k: 3, stride: 1, dilation: 1, pad: 1 }, // blocks of 28 output rows
+  { n: 1, cIn: 600, h: 59, w: 14, cOut: 52, k: 3, stride: 2, dilation: 1, pad: 1 }, // blocks of 12 rows, 30 in all
+  { n: 2, cIn: 700, h: 27, w: 7, cOut: 32, k: 3, stride: 1, dilation: 2, pad: 2 }, // 27 rows: an odd last row
+];
+const blockRefs = new Map<number, { x: Tensor; w: Tensor; bias: Tensor; residual: Tensor; ref: ReturnType<typeof conv2dRef> }>();
+function blockCase(i: number) {
+  let c = blockRefs.get(i);
+  if (!c) {
+    const b = blockCases[i]!;
+    const r = rng(700 + i);
+    const x = new Tensor('float32', randomF32(r, b.n * b.cIn * b.h * b.w), [b.n, b.cIn, b.h, b.w]);
+    // Weights of variance 1/K, as in a trained network, keep the float32 sums
+    // over K = 6,000-9,000 terms within the tests' tolerance (with weights of
+    // ±1 their cancellation alone exceeds it, on every ISA path).
+    const scale = Math.sqrt(3 / (b.cIn * b.k * b.k));
+    const w = new Tensor('float32', randomF32(r, b.cOut * b.cIn * b.k * b.k, -scale, scale), [b.cOut, b.cIn, b.k, b.k]);
+    const bias = new Tensor('float32', randomF32(r, b.cOut), [b.cOut]);
+    const oh = outSize(b.h, b.k, b.stride, b.pad, b.pad, b.dilation);
+    const ow = outSize(b.w, b.k, b.stride, b.pad, b.pad, b.dilation);
+    const residual = new Tensor('float32', randomF32(r, b.n * b.cOut * oh * ow), [b.n, b.cOut, oh, ow]);
+    const opts = { stride: [b.stride, b.stride] as [number, number], pads: [b.pad, b.pad, b.pad, b.pad] as [number, number, number, number], dilation: [b.dilation, b.dilation] as [number, number], groups: 1 };
+    c = { x, w, bias, residual, ref: conv2dRef(x.data, x.dims, w.data, w.dims, bias.data, residual.data, true, opts) };
+    blockRefs.set(i, c);
+  }
+  return c;
+}
+
+for (const v of nativeVariants()) {
+  test.serial(`conv2d · ${v.label}: outputs 7 wide over several padded blocks, odd heights and batches`, async (t) => {
+    v.activate();
+    t.teardown(() => v.restore());
+    for (let i = 0; i < blockCases.length; i++) {
+      const b = blockCases[i]!;
+      const { x, w, bias, residual, ref } = blockCase(i);
+      t.is(ref.dims[3], 7);
+      const label = `${v.label} ${JSON.stringify(b)}`;
+      const y = await ops.conv2d(x, w, { bias, residual, stride: b.stride, pads: b.pad, dilation: b.dilation, relu: true, backend: 'native', threads: 2 });
+      expectDims(y.dims, ref.dims, label);
+      expectClose(y.data, ref.data, label, ref.dims);
     }
   });
 }

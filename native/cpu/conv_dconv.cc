@@ -21,6 +21,13 @@ constexpr size_t kPanel = PackedConv::kDconvPanel;
 constexpr int64_t kPixels = 14;  // pixels per tile of 32 channels
 constexpr int64_t kNarrow = 7;   // pixels per tile of 64 channels (rows of at most 7)
 constexpr size_t kBlockFloats = size_t(256) << 10;    // padded input kept in L2 per block (1 MB)
+constexpr double kFetchAheadBytes = 1.5 * (1 << 20);  // 3/4 of this machine's 2 MB L2
+
+f32_dconv_ukernel_fn pick_two_row_kernel(int64_t stride_w) {
+  return stride_w == 1 ? f32_dconv_2x7x32s1__avx512f
+         : stride_w == 2 ? f32_dconv_2x7x32s2__avx512f
+                         : f32_dconv_2x7x32__avx512f;
+}
 
 f32_dconv_ukernel_fn pick_kernel(bool narrow, int64_t stride_w) {
   if (narrow)
@@ -33,6 +40,7 @@ f32_dconv_ukernel_fn pick_kernel(bool narrow, int64_t stride_w) {
 }
 
 std::atomic<bool> g_dconv_enabled{true};  // tests and benchmarks only
+std::atomic<bool> g_two_row{true};  // benchmarks only (A/B)
 
 // Padded rows [r0, r0 + rows) of every channel of one image xb, channel after
 // channel, wp floats per row, zeros where the rows and columns are padding.
@@ -56,6 +64,9 @@ void pad_rows(const Conv2dShape& s, const float* xb, int64_t r0, int64_t rows, s
 struct DconvGeom {
   size_t hp, wp, out_plane;
   bool narrow;  // rows of at most 7 pixels: 7-pixel x 64-channel tiles
+  // Output rows per tile row: 2 for rows of exactly 7 pixels, whose tiles
+  // are two 2 x 7 x 32 kernel calls (or, for a last odd row, one 7 x 64).
+  int64_t tile_rows;
   int64_t tile_pixels, tiles_x, tiles_y;
   size_t tiles_per_item;
   size_t slack;         // floats past a block's last channel that dropped pixels may read
@@ -71,17 +82,18 @@ struct DconvGeom {
     out_plane = size_t(s.out_h * s.out_w);
     narrow = s.out_w <= kNarrow;
     tile_pixels = narrow ? kNarrow : kPixels;
+    tile_rows = s.out_w == kNarrow && s.out_h > 1 && g_two_row.load(std::memory_order_relaxed) ? 2 : 1;
     tiles_x = (s.out_w + tile_pixels - 1) / tile_pixels;
-    tiles_y = s.out_h;
+    tiles_y = (s.out_h + tile_rows - 1) / tile_rows;
     tiles_per_item = size_t(tiles_x * tiles_y);
     // Dropped pixels (a partial tile's tail) read up to this column: past the
     // end of a padded row, into the next one or, for the block's last row, the slack.
     const int64_t last_col = (tiles_x * tile_pixels - 1) * s.stride_w + (s.kw - 1) * s.dil_w;
     slack = round_up(size_t(std::max<int64_t>(0, last_col + 1 - int64_t(wp))) + 16, size_t(16));
     // Tile rows per block: about kBlockFloats of padded input.
-    const double row_floats = double(s.c_in) * double(wp) * double(s.stride_h);
+    const double row_floats = double(s.c_in) * double(wp) * double(s.stride_h * tile_rows);
     tyb = std::max<int64_t>(1, int64_t(std::min(double(kBlockFloats) / row_floats, 1e9)));
-    const int64_t max_rows = (tyb - 1) * s.stride_h + (s.kh - 1) * s.dil_h + 1;
+    const int64_t max_rows = (tyb * tile_rows - 1) * s.stride_h + (s.kh - 1) * s.dil_h + 1;
     block_floats = size_t(s.c_in) * size_t(max_rows) * wp + slack;
     // Small images of a batch share a block, so that each step of weights
     // (one or two 32-channel panels) is reused over all of the block's images
@@ -107,6 +119,7 @@ struct DconvGeom {
 }  // namespace
 
 void dconv_enable_for_tests(bool on) { g_dconv_enabled.store(on); }
+void dconv_two_row_for_tests(bool on) { g_two_row.store(on); }
 
 bool dconv_packable(Isa isa, int64_t c_out, int64_t kh, int64_t kw, int64_t groups) {
   // Panels of 32 channels: at most a quarter of the lanes idle (c_out 32, 52+, 64, ...).
@@ -146,6 +159,8 @@ void conv2d_dconv(const Conv2dShape& s, const PackedConv& w, const float* x,
   const float* bias = w.bias_or_null();
   const float* wts = w.group_panels(0);
   const f32_dconv_ukernel_fn uk = pick_kernel(narrow, s.stride_w);
+  const f32_dconv_ukernel_fn uk_two_row = pick_two_row_kernel(s.stride_w);
+  const int64_t tile_rows = g.tile_rows;
   // Each task pads the input rows of its own blocks into its thread's scratch:
   // a shared padded copy, written half by each core, was measured 15% slower
   // on stride-2 shapes (half of every read crossed cores).
@@ -191,8 +206,9 @@ void conv2d_dconv(const Conv2dShape& s, const PackedConv& w, const float* x,
         qe = std::min(q1, b * tiles_per_item + size_t(ty1 * tiles_x));
         const int64_t ty_last = int64_t((qe - 1) % tiles_per_item) / tiles_x;
         // Padded-input rows [r0, r0 + rows) cover tile rows [ty_first, ty_last].
-        r0 = ty_first * s.stride_h;
-        rows = ty_last * s.stride_h + (s.kh - 1) * s.dil_h + 1 - r0;
+        const int64_t oy_last = std::min(s.out_h - 1, ty_last * tile_rows + tile_rows - 1);
+        r0 = ty_first * tile_rows * s.stride_h;
+        rows = oy_last * s.stride_h + (s.kh - 1) * s.dil_h + 1 - r0;
       }
       const size_t cs = size_t(rows) * wp, per_image = size_t(s.c_in) * cs;
       const size_t b_last = (qe - 1) / tiles_per_item;
@@ -201,12 +217,18 @@ void conv2d_dconv(const Conv2dShape& s, const PackedConv& w, const float* x,
           pad_rows(s, x + j * size_t(s.c_in * s.h * s.w), r0, rows, wp, xp + (j - b) * per_image);
       std::memset(xp + (b_last + 1 - b) * per_image, 0, slack * sizeof(float));
       tile.channel_stride = cs;
+      tile.row_stride = size_t(s.stride_h) * wp;
       // Each tile fetches its share of a later weight step into this core's L2:
       // the task's next step or, with a task per step, the one t steps on, which
       // this thread most likely runs next as the tasks alternate between the
       // threads (fetching the very next step, which the other core usually
       // runs, measured 0.99-1.09x, mostly 1.02-1.03x, slower with weights from
-      // memory: 3x3 512@7, 256@14 and 3x3/2 512@14 at batch 1).
+      // memory: 3x3 512@7, 256@14 and 3x3/2 512@14 at batch 1). Only while
+      // two steps and the block fit in L2 with room to spare: otherwise the
+      // fetched step evicts the current one, which every tile re-reads
+      // (3x3/2 512@14, 2.9 MB: 1.04-1.09x faster without; 512@7, 2.5 MB: even;
+      // 256@14, 0.9 MB: 1.04-1.05x faster with).
+      const bool fetch_ahead = 4.0 * (2.0 * double(K * step) + double(block_floats)) <= kFetchAheadBytes;
       const size_t m_end = per_panel ? M : m1;
       const size_t ahead = per_panel ? size_t(t) : 1;
       const size_t ppc = round_up(div_up(taps * step, qe - qs), size_t(16));
@@ -218,18 +240,34 @@ void conv2d_dconv(const Conv2dShape& s, const PackedConv& w, const float* x,
         tile.prefetch_per_channel = ppc;
         for (size_t q = qs; q < qe; ++q) {
           const size_t pf = (q - qs) * size_t(s.c_in) * ppc;
-          const bool fetch = m + ahead * step < m_end && pf < K * step;
+          const bool fetch = fetch_ahead && m + ahead * step < m_end && pf < K * step;
           tile.prefetch = fetch ? wm + ahead * K * step + pf : nullptr;
           const size_t j = q / tiles_per_item;
           const int64_t r = int64_t(q % tiles_per_item), ty = r / tiles_x, tx = r % tiles_x;
-          const int64_t oy = ty, ox = tx * g.tile_pixels;
+          const int64_t oy = ty * tile_rows, ox = tx * g.tile_pixels;
           tile.pixels = int(std::min<int64_t>(g.tile_pixels, s.out_w - ox));
           tile.x = xp + (j - b) * per_image + size_t(oy * s.stride_h - r0) * wp +
                    size_t(ox * s.stride_w);
           const size_t out_off = (j * M + m) * out_plane + size_t(oy * s.out_w + ox);
           tile.y = y + out_off;
           tile.residual = residual ? residual + out_off : nullptr;
-          uk(size_t(s.c_in), taps, wm, tile);
+          if (tile_rows == 1 || oy + 1 == s.out_h) {
+            uk(size_t(s.c_in), taps, wm, tile);
+            continue;
+          }
+          // Two rows of 7: each weight vector serves 14 pixels, not 7, so a
+          // step's weights are read from L2 half as often.
+          DconvTile half = tile;
+          half.pixels = 2 * kNarrow;
+          half.panel_stride = 0;
+          for (size_t h = 0; h < step && m + h < m1; h += kPanel) {
+            half.rows = int(std::min(kPanel, m1 - m - h));
+            half.bias = tile.bias ? tile.bias + h : nullptr;
+            half.y = tile.y + h * out_plane;
+            half.residual = tile.residual ? tile.residual + h * out_plane : nullptr;
+            half.prefetch = h == 0 ? tile.prefetch : nullptr;
+            uk_two_row(size_t(s.c_in), taps, wm + h * K, half);
+          }
         }
       }
       qs = qe;

@@ -7,7 +7,9 @@
 // per (channel, tap) two 16-channel weight vectors and 14 broadcast input
 // pixels, so no im2col buffer and no column tails. Rows of at most 7 pixels
 // use 7-pixel x 64-channel tiles instead (four weight vectors, seven
-// broadcasts). The input is zero-padded by the caller.
+// broadcasts), and rows of exactly 7 pixels two-row tiles of 2 x 7 pixels x
+// 32 channels (the two rows are adjacent in the output). The input is
+// zero-padded by the caller.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -21,6 +23,9 @@ struct DconvTile {
   size_t stride_w = 1;
   size_t channel_stride = 0;
   const int32_t* tap_offset = nullptr;
+  // Two-row kernels: floats from the input of the tile's first output row to
+  // that of its second (stride_h x the padded row width).
+  size_t row_stride = 0;
   // Output: the tile's first pixel of channel oc0 at y, channel i at + i * ld;
   // pixels valid pixels, rows valid output channels (<= 32, or 64).
   float* y = nullptr;
@@ -51,5 +56,9 @@ void f32_dconv_14x32__avx512f(size_t channels, size_t taps, const float* w, cons
 void f32_dconv_7x64s1__avx512f(size_t channels, size_t taps, const float* w, const DconvTile& t);
 void f32_dconv_7x64s2__avx512f(size_t channels, size_t taps, const float* w, const DconvTile& t);
 void f32_dconv_7x64__avx512f(size_t channels, size_t taps, const float* w, const DconvTile& t);
+// Two output rows of 7 pixels (14 adjacent outputs) x 32 channels.
+void f32_dconv_2x7x32s1__avx512f(size_t channels, size_t taps, const float* w, const DconvTile& t);
+void f32_dconv_2x7x32s2__avx512f(size_t channels, size_t taps, const float* w, const DconvTile& t);
+void f32_dconv_2x7x32__avx512f(size_t channels, size_t taps, const float* w, const DconvTile& t);
 
 }  // namespace resnode::cpu

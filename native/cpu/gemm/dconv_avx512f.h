@@ -89,7 +89,9 @@ inline __attribute__((always_inline)) void dconv_store(__m512 (&acc)[NP][NV], co
 // NP pixels of one output row x 16 * NV channels: NV / 2 weight panels of 32
 // channels, the second t.panel_stride floats after the first (0 when there is
 // none: its rows are computed and dropped). S: the pixel stride (0: t.stride_w).
-template <int NP, int NV, int S>
+// WRAP > 0: the pixels from WRAP on are the next output row's (its input
+// t.row_stride floats on), so a 7-pixel-wide output fills 14-pixel tiles.
+template <int NP, int NV, int S, int WRAP = 0>
 inline __attribute__((always_inline)) void dconv_avx512f(size_t channels, size_t taps,
                                                          const float* w, const DconvTile& t) {
   static_assert(NP * NV <= 28 && NP <= 16 && (NV == 2 || NV == 4), "28 accumulators, 32-channel panels");
@@ -120,9 +122,10 @@ inline __attribute__((always_inline)) void dconv_avx512f(size_t channels, size_t
         wv[3] = _mm512_load_ps(w2 + 16);
       }
       const float* px = x + t.tap_offset[k];
+      const float* px_next_row = WRAP ? px + t.row_stride - size_t(WRAP) * sw : px;
 #pragma GCC unroll 16
       for (int p = 0; p < NP; ++p) {
-        const __m512 xv = _mm512_set1_ps(px[size_t(p) * sw]);
+        const __m512 xv = _mm512_set1_ps((WRAP && p >= WRAP ? px_next_row : px)[size_t(p) * sw]);
 #pragma GCC unroll 4
         for (int v = 0; v < NV; ++v) acc[p][v] = _mm512_fmadd_ps(xv, wv[v], acc[p][v]);
       }
