@@ -11,14 +11,16 @@
 namespace resnode::cpu {
 
 // Packs rows [0, m) x cols [0, k) of a row-major matrix (row stride ld) into
-// ceil(m / mr) micro-panels, k-major, zero-padding rows >= m. Panel p starts at
-// dst + p * k * mr.
+// ceil(m / mr) micro-panels, k-major, zero-padding rows >= m, one K block of
+// k_block columns after another (see a_panel()): all panels' slices of a
+// block are contiguous, so a K block streams from memory in one sequence.
 using pack_a_fn = void (*)(const float* src, size_t ld, size_t m, size_t k, size_t mr,
-                           float* dst);
+                           size_t k_block, float* dst);
 // Packs B = src^T, where src is row-major [n, k] (row stride ld): ceil(n / nr)
-// panels of k x nr, k-major, zero-padding cols >= n. Panel q starts at dst + q * k * nr.
+// panels of k x nr, k-major, zero-padding cols >= n, in K blocks of k_block
+// as pack_a_fn does (a_panel() finds panel q's slice with nr for mr).
 using pack_bt_fn = void (*)(const float* src, size_t ld, size_t n, size_t k, size_t nr,
-                            float* dst);
+                            size_t k_block, float* dst);
 
 struct GemmConfig {
   Isa isa;
@@ -41,5 +43,21 @@ struct GemmConfig {
 // The micro-kernel for `isa` that wastes the fewest padded rows on an M of m
 // rows (m == 0: the ISA's default kernel).
 const GemmConfig& gemm_config(Isa isa, size_t m = 0);
+
+// The K block the GEMM driver uses for a K of k (at most cfg.kc, equal sizes).
+inline size_t gemm_k_block(const GemmConfig& cfg, size_t k) {
+  const size_t nk = (k + cfg.kc - 1) / cfg.kc;
+  return nk ? (k + nk - 1) / nk : 0;
+}
+
+// Where A panel p's slice of K block [k0, ...) starts in a packing of m_pad
+// rows (m rounded up to mr) and K k, packed in blocks of k_block (k0 is a
+// multiple of k_block, or k_block == k). Also B panels, with n_pad and nr.
+inline const float* a_panel(const float* a, size_t m_pad, size_t k, size_t mr, size_t k_block,
+                            size_t k0, size_t p) {
+  const size_t b0 = k_block ? k0 / k_block * k_block : 0;
+  const size_t len = k - b0 < k_block ? k - b0 : k_block;
+  return a + b0 * m_pad + p * len * mr + (k0 - b0) * mr;
+}
 
 }  // namespace resnode::cpu

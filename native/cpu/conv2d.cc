@@ -140,7 +140,8 @@ void conv2d(const Conv2dShape& s, const PackedConv& w, const float* x, const flo
     p->batch = batch;
     p->c_batch_stride = p->residual_batch_stride = size_t(s.c_out) * N;
     p->a = w.group_panels(int64_t(g));
-    p->a_panel_stride = K * cfg.mr;
+    p->a_rows = round_up(M, cfg.mr);
+    p->a_k_block = w.k_block;
     p->pack_b = pack_b_im2col;
     p->pack_b_ctx = ctx;
     p->c = y + out_off;

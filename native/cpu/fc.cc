@@ -15,23 +15,25 @@ void gemm(const PackedGemm& w, const float* x, int64_t m, bool relu, float* y, i
   // B (= W^T) was packed for w.cfg's nr; any kernel of that ISA shares nr, so
   // pick the one with the fewest padded rows for this m.
   const GemmConfig& cfg = gemm_config(w.cfg->isa, size_t(m));
-  RN_CHECK(cfg.nr == w.cfg->nr);
+  RN_CHECK(cfg.nr == w.cfg->nr && cfg.kc == w.cfg->kc);
   const size_t M = size_t(m), N = size_t(w.n_out), K = size_t(w.k);
   if (threads <= 0) threads = global_threads();
   const int t = threads_for_work(2.0 * double(M) * double(N) * double(K), threads);
   // x packed into mr-row panels in this thread's scratch (read by the pool
   // workers too; this thread waits for them), so a run allocates nothing.
   float* apack = thread_scratch(1, round_up(M, cfg.mr) * K);
-  cfg.pack_a(x, K, M, K, cfg.mr, apack);
+  cfg.pack_a(x, K, M, K, cfg.mr, gemm_k_block(cfg, K), apack);
   GemmProblem p;
   p.cfg = &cfg;
   p.m = M;
   p.n = N;
   p.k = K;
   p.a = apack;
-  p.a_panel_stride = K * cfg.mr;
+  p.a_rows = round_up(M, cfg.mr);
+  p.a_k_block = gemm_k_block(cfg, K);
   p.b_packed = w.weights.get();
-  p.b_panel_stride = K * cfg.nr;
+  p.b_cols = round_up(N, cfg.nr);
+  p.b_k_block = w.k_block;
   p.c = y;
   p.ldc = N;
   p.bias_n = w.bias_or_null();

@@ -15,6 +15,8 @@ void gemm_block(const GemmProblem& p, size_t m0, size_t m1, size_t q0, size_t q1
   if (m0 >= m1 || q0 >= q1 || p.k == 0) return;
   const size_t nk = div_up(p.k, cfg.kc);
   const size_t kcs = div_up(p.k, nk);
+  RN_CHECK(p.a_k_block == kcs || p.a_k_block == p.k);
+  RN_CHECK(!p.b_packed || (p.batch == 1 && (p.b_k_block == kcs || p.b_k_block == p.k)));
   const size_t qb = std::max<size_t>(1, cfg.nc / NR);  // panels per N block
   float* bbuf = p.b_packed ? nullptr : thread_scratch(0, kcs * NR);
   const f32_gemm_ukernel_fn uk = cfg.ukernel;
@@ -44,7 +46,7 @@ void gemm_block(const GemmProblem& p, size_t m0, size_t m1, size_t q0, size_t q1
         const float* b;
         const size_t ldb = NR;
         if (p.b_packed) {
-          b = p.b_packed + q * p.b_panel_stride + k0 * NR;
+          b = a_panel(p.b_packed, p.b_cols, p.k, NR, p.b_k_block, k0, q);
         } else {
           p.pack_b(p.pack_b_ctx, item, k0, kl, col, cols, bbuf);
           b = bbuf;
@@ -65,7 +67,7 @@ void gemm_block(const GemmProblem& p, size_t m0, size_t m1, size_t q0, size_t q1
         }
         for (size_t m = m0; m < m1; m += MR) {
           const size_t rows = std::min(MR, m1 - m);
-          const float* a = p.a + (m / MR) * p.a_panel_stride + k0 * MR;
+          const float* a = a_panel(p.a, p.a_rows, p.k, MR, p.a_k_block, k0, m / MR);
           float* c = citem + m * p.ldc + col;
           ep.bias_m = p.bias_m ? p.bias_m + m : nullptr;
           ep.residual = residual ? residual + m * p.ld_residual + col : nullptr;

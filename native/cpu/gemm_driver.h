@@ -21,14 +21,16 @@ struct GemmProblem {
   size_t m = 0, n = 0, k = 0;
   size_t batch = 1;
   size_t c_batch_stride = 0, residual_batch_stride = 0;
-  // A: prepacked mr-row panels; panel p at a + p * a_panel_stride, k-major.
+  // A: prepacked mr-row panels of a_rows rows (m rounded up to mr), in K
+  // blocks of a_k_block (config.h's a_panel); a_k_block must be the driver's
+  // K block (gemm_k_block) or the whole K.
   const float* a = nullptr;
-  size_t a_panel_stride = 0;
-  // B: prepacked nr-column panels (b_packed, panel q of the batch at
-  // + q * b_panel_stride), or packed on the fly, one panel just before its
-  // use, by pack_b(pack_b_ctx, ...).
+  size_t a_rows = 0, a_k_block = 0;
+  // B: prepacked nr-column panels of one item (b_packed: b_cols columns, n
+  // rounded up to nr, in K blocks of b_k_block, as A), or packed on the fly,
+  // one panel just before its use, by pack_b(pack_b_ctx, ...).
   const float* b_packed = nullptr;
-  size_t b_panel_stride = 0;
+  size_t b_cols = 0, b_k_block = 0;
   pack_b_fn pack_b = nullptr;
   const void* pack_b_ctx = nullptr;
   float* c = nullptr;

@@ -14,8 +14,10 @@
 
 namespace resnode::cpu {
 
-void pack_a_panels(const float* src, size_t ld, size_t m, size_t k, size_t mr, float* dst);
-void pack_bt_panels(const float* src, size_t ld, size_t n, size_t k, size_t nr, float* dst);
+void pack_a_panels(const float* src, size_t ld, size_t m, size_t k, size_t mr, size_t k_block,
+                   float* dst);
+void pack_bt_panels(const float* src, size_t ld, size_t n, size_t k, size_t nr, size_t k_block,
+                    float* dst);
 
 class PackedConv {
  public:
@@ -31,6 +33,9 @@ class PackedConv {
   static constexpr size_t kDconvPanel = 32;
   bool dconv = false;
   size_t group_stride = 0;  // floats between groups in `weights`
+  // K block of the GEMM panels (config.h's a_panel); the whole K for the
+  // direct kernel's panels.
+  size_t k_block = 0;
   AlignedBuffer weights;
   std::vector<float> bias;  // c_out entries, or empty
   // The fast mode (3x3, groups 1): the Winograd F(4x4,3x3) weights may be used.
@@ -70,7 +75,8 @@ class PackedGemm {
  public:
   const GemmConfig* cfg = nullptr;
   int64_t n_out = 0, k = 0;
-  AlignedBuffer weights;  // W^T as ceil(n_out / nr) B panels of k x nr
+  AlignedBuffer weights;  // W^T as ceil(n_out / nr) B panels of k x nr, in K blocks of k_block
+  size_t k_block = 0;
   std::vector<float> bias;
   const float* bias_or_null() const { return bias.empty() ? nullptr : bias.data(); }
   size_t bytes() const {
