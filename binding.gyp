@@ -19,6 +19,7 @@
       "sources": [
         "native/cpu/gemm/f32_gemm_14x32__avx512f.cc",
         "native/cpu/gemm/f32_gemm_8x32__avx512f.cc",
+        "native/cpu/gemm/f32_gemm_1x32__avx512f.cc",
         "native/cpu/gemm/f32_gemm_14x16__avx512f.cc",
         "native/cpu/gemm/f32_gemm_8x16__avx512f.cc",
         "native/cpu/gemm/f32_gemm_14x1__avx512f.cc",

@@ -23,6 +23,11 @@ const GemmConfig kAvx512[] = {
     {Isa::avx512, 8, 32, f32_gemm_8x32__avx512f, f32_gemm_8x16__avx512f, f32_gemm_8x1__avx512f,
      pack_a_panels, pack_bt_panels,
      im2col_pack__avx512f, "f32_gemm_8x32__avx512f", 256, 512},
+    // A single row (a fully connected layer at batch 1) streams B, the
+    // weights, through a 1-row tile instead of an 8-row one that is 7/8 zeros.
+    {Isa::avx512, 1, 32, f32_gemm_1x32__avx512f, nullptr, nullptr,
+     pack_a_panels, pack_bt_panels,
+     im2col_pack__avx512f, "f32_gemm_1x32__avx512f", 256, 512, /*max_m=*/1},
 };
 
 template <size_t N>
@@ -30,7 +35,7 @@ const GemmConfig& pick(const GemmConfig (&table)[N], size_t m) {
   // Fewest padded rows; ties go to the earlier (larger mr) kernel.
   const GemmConfig* best = &table[0];
   for (const GemmConfig& c : table)
-    if (m && round_up(m, c.mr) < round_up(m, best->mr)) best = &c;
+    if (m && (!c.max_m || m <= c.max_m) && round_up(m, c.mr) < round_up(m, best->mr)) best = &c;
   return *best;
 }
 

@@ -38,6 +38,8 @@ struct GemmConfig {
   // Cache blocking: K block (rows of a B panel kept hot) and N block (columns
   // of packed B kept in L2).
   size_t kc, nc;
+  // Only for M of at most this many rows (0: any M).
+  size_t max_m = 0;
 };
 
 // The micro-kernel for `isa` that wastes the fewest padded rows on an M of m

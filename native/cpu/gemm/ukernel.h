@@ -32,6 +32,8 @@ void f32_gemm_14x32__avx512f(size_t mr, size_t nc, size_t kc, const float* a, co
                              float* c, size_t ldc, bool accumulate, const GemmEpilogue* ep);
 void f32_gemm_8x32__avx512f(size_t mr, size_t nc, size_t kc, const float* a, const float* b, size_t ldb,
                             float* c, size_t ldc, bool accumulate, const GemmEpilogue* ep);
+void f32_gemm_1x32__avx512f(size_t mr, size_t nc, size_t kc, const float* a, const float* b, size_t ldb,
+                            float* c, size_t ldc, bool accumulate, const GemmEpilogue* ep);
 void f32_gemm_14x16__avx512f(size_t mr, size_t nc, size_t kc, const float* a, const float* b, size_t ldb,
                              float* c, size_t ldc, bool accumulate, const GemmEpilogue* ep);
 void f32_gemm_8x16__avx512f(size_t mr, size_t nc, size_t kc, const float* a, const float* b, size_t ldb,
