@@ -422,7 +422,8 @@ export async function load(source: string | Uint8Array | Graph, options: LoadOpt
   // Each CUDA model gets its own context (stream + arena); 'fast' lets it use the tensor cores (TF32).
   const backend = backendName === 'cuda' ? createCudaBackend(where, mode === 'fast' ? 'tf32' : 'fp32') : getBackend(where, backendName);
   checkBeforeOptimize(where, graph, maxMemoryBytes); // the passes copy weights and may expand 2-D BatchNorms
-  const optimized = optimize(graph, { fuseResidual: fuse, fuseRelu: fuse });
+  // A graph imported here is ours alone: its weights may be folded in place.
+  const optimized = optimize(graph, { fuseResidual: fuse, fuseRelu: fuse, inPlace: !(source instanceof Graph) });
   checkMemory(where, optimized, inputDimsAt(optimized, 1), maxMemoryBytes); // before packing or any buffer
   return new Model(optimized, backend, threads, maxMemoryBytes, mode);
 }

@@ -8,6 +8,8 @@ import { Graph, checkGraph } from '../src/graph/graph.js';
 import type { ConvNode } from '../src/graph/graph.js';
 import { foldBatchNorm, fuseConvAddRelu, fuseRelu, optimize, planMemory, prune } from '../src/graph/passes.js';
 import { relativeToMax } from './helpers/ort.js';
+import { load } from '../src/model.js';
+import { Tensor } from '../src/tensor.js';
 import { rng, randomF32 } from './helpers/rng.js';
 
 async function run(g: Graph, feeds: Record<string, [Float32Array, number[]]>): Promise<Record<string, Float32Array>> {
@@ -91,6 +93,54 @@ test('individual passes: foldBatchNorm, fuseConvAddRelu, fuseRelu (Conv, Add, Ge
   const res = fuseConvAddRelu(fuseRelu(fuseConvAddRelu(folded)));
   t.deepEqual(res.nodes.map((n) => n.op), ['Conv', 'Add', 'GlobalAveragePool', 'Flatten', 'Gemm']);
   t.is(prune(new Graph({ ...g, outputs: [{ name: 'relu_0', dims: [2, 3, 5, 5] }] })).nodes.length, 3);
+});
+
+test('foldBatchNorm in place scales a conv\'s own weights where they are, copies a weight two convs share, and computes the same graph', async (t) => {
+  const b = new GraphBuilder({ seed: 5 });
+  const x = b.input('x', [1, 3, 6, 6]);
+  const a = b.relu(b.batchNorm(b.conv(x, { outChannels: 4, kernel: 3, pad: 1 })));
+  const c = b.relu(b.batchNorm(b.conv(x, { outChannels: 4, kernel: 3, pad: 1 })));
+  b.output(b.add(a, c), 'y');
+  const g = b.build();
+  const convs = g.nodes.filter((n) => n.op === 'Conv');
+  // The two convs read one weight: folding it in place for one would change the other.
+  convs[1]!.inputs[1] = convs[0]!.inputs[1]!;
+  const shared = g.initializers.get(convs[0]!.inputs[1]!)!.data;
+  const before = Float32Array.from(shared);
+  const copied = foldBatchNorm(g);
+  t.deepEqual(shared, before);
+  // A graph of its own, whose weights are not shared: folded in place.
+  const b2 = new GraphBuilder({ seed: 6 });
+  const x2 = b2.input('x', [1, 3, 6, 6]);
+  b2.output(b2.relu(b2.batchNorm(b2.conv(x2, { outChannels: 4, kernel: 3, pad: 1 }))), 'y');
+  const own = b2.build();
+  const ownWeight = own.initializers.get(own.nodes.find((n) => n.op === 'Conv')!.inputs[1]!)!.data;
+  const reference = await run(foldBatchNorm(own), { x: [randomF32(rng(8), 108), [1, 3, 6, 6]] });
+  const inPlace = foldBatchNorm(own, { inPlace: true });
+  const folded = inPlace.initializers.get(inPlace.nodes.find((n) => n.op === 'Conv')!.inputs[1]!)!.data;
+  t.is(folded, ownWeight, 'the folded weight is the original array, rescaled');
+  const got = await run(inPlace, { x: [randomF32(rng(8), 108), [1, 3, 6, 6]] });
+  t.true(relativeToMax(got.y!, reference.y!) < 1e-6);
+  // With the shared weight, in place falls back to copies: same results, source untouched.
+  const sharedInPlace = foldBatchNorm(g, { inPlace: true });
+  t.deepEqual(shared, before);
+  const xv = randomF32(rng(9), 108);
+  const want = await run(copied, { x: [xv, [1, 3, 6, 6]] });
+  const have = await run(sharedInPlace, { x: [xv, [1, 3, 6, 6]] });
+  t.true(relativeToMax(have.y!, want.y!) < 1e-6);
+});
+
+test('load() folds the weights of a graph it imported in place, but never those of a Graph it was given', async (t) => {
+  const g = resnet({ depth: 18, width: 8, numClasses: 10, inputSize: 32, seed: 7 });
+  const snapshot = new Map([...g.initializers].map(([k, v]) => [k, Float32Array.from(v.data)]));
+  const x = new Tensor('float32', randomF32(rng(10), 3 * 32 * 32), [1, 3, 32, 32]);
+  const fromGraph = await load(g, { backend: 'js' });
+  for (const [k, v] of g.initializers) t.deepEqual(v.data, snapshot.get(k), k);
+  const fromBytes = await load(g.toOnnx(), { backend: 'js' });
+  const name = fromGraph.inputs[0]!.name;
+  const [a, b] = [(await fromGraph.run({ [name]: x })), (await fromBytes.run({ [name]: x }))];
+  const out = fromGraph.outputs[0]!.name;
+  t.true(relativeToMax(b[out]!.data, a[out]!.data) < 1e-6);
 });
 
 // ---- memory plan -----------------------------------------------------------
