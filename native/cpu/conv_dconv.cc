@@ -12,6 +12,7 @@
 #include "common.h"
 #include "gemm/dconv.h"
 #include "gemm_driver.h"
+#include "isa.h"
 #include "threadpool.h"
 
 namespace resnode::cpu {
@@ -21,7 +22,6 @@ constexpr size_t kPanel = PackedConv::kDconvPanel;
 constexpr int64_t kPixels = 14;  // pixels per tile of 32 channels
 constexpr int64_t kNarrow = 7;   // pixels per tile of 64 channels (rows of at most 7)
 constexpr size_t kBlockFloats = size_t(256) << 10;    // padded input kept in L2 per block (1 MB)
-constexpr double kFetchAheadBytes = 1.5 * (1 << 20);  // 3/4 of this machine's 2 MB L2
 
 f32_dconv_ukernel_fn pick_two_row_kernel(int64_t stride_w) {
   return stride_w == 1 ? f32_dconv_2x7x32s1__avx512f
@@ -40,7 +40,13 @@ f32_dconv_ukernel_fn pick_kernel(bool narrow, int64_t stride_w) {
 }
 
 std::atomic<bool> g_dconv_enabled{true};  // tests and benchmarks only
-std::atomic<bool> g_two_row{true};  // benchmarks only (A/B)
+
+// What a thread's weight steps and padded block may fill of its core's L2
+// before a tile stops fetching the next step ahead (3/4; 2 MB if unknown).
+double fetch_ahead_budget_bytes() {
+  const size_t l2 = cpu_features().l2_bytes;
+  return 0.75 * double(l2 ? l2 : size_t(2) << 20);
+}
 
 // Padded rows [r0, r0 + rows) of every channel of one image xb, channel after
 // channel, wp floats per row, zeros where the rows and columns are padding.
@@ -82,7 +88,7 @@ struct DconvGeom {
     out_plane = size_t(s.out_h * s.out_w);
     narrow = s.out_w <= kNarrow;
     tile_pixels = narrow ? kNarrow : kPixels;
-    tile_rows = s.out_w == kNarrow && s.out_h > 1 && g_two_row.load(std::memory_order_relaxed) ? 2 : 1;
+    tile_rows = s.out_w == kNarrow && s.out_h > 1 ? 2 : 1;
     tiles_x = (s.out_w + tile_pixels - 1) / tile_pixels;
     tiles_y = (s.out_h + tile_rows - 1) / tile_rows;
     tiles_per_item = size_t(tiles_x * tiles_y);
@@ -119,7 +125,6 @@ struct DconvGeom {
 }  // namespace
 
 void dconv_enable_for_tests(bool on) { g_dconv_enabled.store(on); }
-void dconv_two_row_for_tests(bool on) { g_two_row.store(on); }
 
 bool dconv_packable(Isa isa, int64_t c_out, int64_t kh, int64_t kw, int64_t groups) {
   // Panels of 32 channels: at most a quarter of the lanes idle (c_out 32, 52+, 64, ...).
@@ -228,7 +233,8 @@ void conv2d_dconv(const Conv2dShape& s, const PackedConv& w, const float* x,
       // fetched step evicts the current one, which every tile re-reads
       // (3x3/2 512@14, 2.9 MB: 1.04-1.09x faster without; 512@7, 2.5 MB: even;
       // 256@14, 0.9 MB: 1.04-1.05x faster with).
-      const bool fetch_ahead = 4.0 * (2.0 * double(K * step) + double(block_floats)) <= kFetchAheadBytes;
+      const bool fetch_ahead =
+          4.0 * (2.0 * double(K * step) + double(block_floats)) <= fetch_ahead_budget_bytes();
       const size_t m_end = per_panel ? M : m1;
       const size_t ahead = per_panel ? size_t(t) : 1;
       const size_t ppc = round_up(div_up(taps * step, qe - qs), size_t(16));

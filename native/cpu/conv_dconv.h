@@ -12,8 +12,6 @@ namespace resnode::cpu {
 bool dconv_packable(Isa isa, int64_t c_out, int64_t kh, int64_t kw, int64_t groups);
 // Tests and benchmarks: false makes later packings use the GEMM panels.
 void dconv_enable_for_tests(bool on);
-// Benchmarks: false runs 7-pixel-wide outputs on 7 x 64 tiles only (A/B).
-void dconv_two_row_for_tests(bool on);
 
 // Same contract as conv2d() in ops.h, for weights packed with w.dconv. Shapes
 // the direct kernel does not take (int32 offsets, a padded block far larger

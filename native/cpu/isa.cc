@@ -1,5 +1,7 @@
 #include "isa.h"
 
+#include <unistd.h>
+
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
@@ -23,6 +25,10 @@ uint64_t xgetbv0() {
 
 CpuFeatures detect() {
   CpuFeatures f;
+#ifdef _SC_LEVEL2_CACHE_SIZE
+  const long l2 = sysconf(_SC_LEVEL2_CACHE_SIZE);
+  if (l2 > 0) f.l2_bytes = size_t(l2);
+#endif
 #ifdef RN_X86
   unsigned a, b, c, d;
   if (!__get_cpuid(1, &a, &b, &c, &d)) return f;

@@ -7,6 +7,7 @@ namespace resnode::cpu {
 struct CpuFeatures {
   bool avx2_fma = false;  // AVX2 + FMA3 and the OS saves ymm state
   bool avx512 = false;    // AVX-512 F/BW/VL/DQ and the OS saves zmm state
+  size_t l2_bytes = 0;    // one core's L2 cache (sysconf), 0 if unknown
 };
 
 // Raw hardware features (not capped by RESNODE_ISA).
