@@ -1,6 +1,6 @@
 #include "config.h"
 
-#include "pack.h"
+#include "common.h"
 
 namespace resnode::cpu {
 namespace {
@@ -9,24 +9,21 @@ namespace {
 // (so B packings are interchangeable) and differ in mr.
 // kc x nr B panels (~32 KB) stay in L1; kc x nc packed B stays in L2.
 const GemmConfig kScalar[] = {
-    {Isa::scalar, 4, 8, f32_gemm_4x8__scalar, nullptr, nullptr, pack_a_panels, pack_bt_panels, im2col_pack,
+    {Isa::scalar, 4, 8, f32_gemm_4x8__scalar, nullptr, nullptr, im2col_pack,
      "f32_gemm_4x8__scalar", 256, 512},
 };
 const GemmConfig kAvx2[] = {
-    {Isa::avx2, 6, 16, f32_gemm_6x16__avx2, nullptr, nullptr, pack_a_panels, pack_bt_panels, im2col_pack,
+    {Isa::avx2, 6, 16, f32_gemm_6x16__avx2, nullptr, nullptr, im2col_pack,
      "f32_gemm_6x16__avx2", 256, 768},
 };
 const GemmConfig kAvx512[] = {
     {Isa::avx512, 14, 32, f32_gemm_14x32__avx512f, f32_gemm_14x16__avx512f, f32_gemm_14x1__avx512f,
-     pack_a_panels, pack_bt_panels,
      im2col_pack__avx512f, "f32_gemm_14x32__avx512f", 256, 512},
     {Isa::avx512, 8, 32, f32_gemm_8x32__avx512f, f32_gemm_8x16__avx512f, f32_gemm_8x1__avx512f,
-     pack_a_panels, pack_bt_panels,
      im2col_pack__avx512f, "f32_gemm_8x32__avx512f", 256, 512},
     // A single row (a fully connected layer at batch 1) streams B, the
     // weights, through a 1-row tile instead of an 8-row one that is 7/8 zeros.
     {Isa::avx512, 1, 32, f32_gemm_1x32__avx512f, nullptr, nullptr,
-     pack_a_panels, pack_bt_panels,
      im2col_pack__avx512f, "f32_gemm_1x32__avx512f", 256, 512, /*max_m=*/1},
 };
 

@@ -10,18 +10,6 @@
 
 namespace resnode::cpu {
 
-// Packs rows [0, m) x cols [0, k) of a row-major matrix (row stride ld) into
-// ceil(m / mr) micro-panels, k-major, zero-padding rows >= m, one K block of
-// k_block columns after another (see a_panel()): all panels' slices of a
-// block are contiguous, so a K block streams from memory in one sequence.
-using pack_a_fn = void (*)(const float* src, size_t ld, size_t m, size_t k, size_t mr,
-                           size_t k_block, float* dst);
-// Packs B = src^T, where src is row-major [n, k] (row stride ld): ceil(n / nr)
-// panels of k x nr, k-major, zero-padding cols >= n, in K blocks of k_block
-// as pack_a_fn does (a_panel() finds panel q's slice with nr for mr).
-using pack_bt_fn = void (*)(const float* src, size_t ld, size_t n, size_t k, size_t nr,
-                            size_t k_block, float* dst);
-
 struct GemmConfig {
   Isa isa;
   size_t mr, nr;
@@ -31,8 +19,6 @@ struct GemmConfig {
   f32_gemm_ukernel_fn ukernel_half;
   // Optional: one column (nc == 1) with the same mr, for column tails of 1-2, or null.
   f32_gemm_ukernel_fn ukernel_col;
-  pack_a_fn pack_a;
-  pack_bt_fn pack_bt;
   im2col_pack_fn im2col;  // activations -> nr-wide B panels (conv2d)
   const char* ukernel_name;
   // Cache blocking: K block (rows of a B panel kept hot) and N block (columns
@@ -52,14 +38,15 @@ inline size_t gemm_k_block(const GemmConfig& cfg, size_t k) {
   return nk ? (k + nk - 1) / nk : 0;
 }
 
-// Where A panel p's slice of K block [k0, ...) starts in a packing of m_pad
-// rows (m rounded up to mr) and K k, packed in blocks of k_block (k0 is a
-// multiple of k_block, or k_block == k). Also B panels, with n_pad and nr.
-inline const float* a_panel(const float* a, size_t m_pad, size_t k, size_t mr, size_t k_block,
-                            size_t k0, size_t p) {
+// Where panel p's slice of K block [k0, ...) starts in a pack_panels()
+// packing of `padded` rows (a multiple of `width`) and K k, in blocks of
+// k_block (k0 is a multiple of k_block, or k_block == k): A panels (width mr)
+// or B panels (width nr).
+inline const float* packed_panel(const float* packed, size_t padded, size_t k, size_t width,
+                                 size_t k_block, size_t k0, size_t p) {
   const size_t b0 = k_block ? k0 / k_block * k_block : 0;
   const size_t len = k - b0 < k_block ? k - b0 : k_block;
-  return a + b0 * m_pad + p * len * mr + (k0 - b0) * mr;
+  return packed + b0 * padded + p * len * width + (k0 - b0) * width;
 }
 
 }  // namespace resnode::cpu

@@ -175,6 +175,9 @@ void conv2d_dconv(const Conv2dShape& s, const PackedConv& w, const float* x,
   // half the layer).
   // Each thread pads the block once per call and keeps it for its next tasks.
   const bool per_panel = split.mc > 1 && split.nc == 1 && s.n == 1 && tyb >= tiles_y;
+  // Whether tiles fetch a later weight step ahead (see the loop below).
+  const bool fetch_ahead =
+      4.0 * (2.0 * double(K * step) + double(block_floats)) <= fetch_ahead_budget_bytes();
   static std::atomic<uint64_t> calls{0};
   const uint64_t call = calls.fetch_add(1, std::memory_order_relaxed) + 1;
   parallel_for(per_panel ? div_up(M, step) : split.mc * split.nc, t, [&](size_t task) {
@@ -229,12 +232,10 @@ void conv2d_dconv(const Conv2dShape& s, const PackedConv& w, const float* x,
       // threads (fetching the very next step, which the other core usually
       // runs, measured 0.99-1.09x, mostly 1.02-1.03x, slower with weights from
       // memory: 3x3 512@7, 256@14 and 3x3/2 512@14 at batch 1). Only while
-      // two steps and the block fit in L2 with room to spare: otherwise the
-      // fetched step evicts the current one, which every tile re-reads
+      // two steps and the block fit in L2 with room to spare (fetch_ahead):
+      // otherwise the fetched step evicts the current one, which every tile re-reads
       // (3x3/2 512@14, 2.9 MB: 1.04-1.09x faster without; 512@7, 2.5 MB: even;
       // 256@14, 0.9 MB: 1.04-1.05x faster with).
-      const bool fetch_ahead =
-          4.0 * (2.0 * double(K * step) + double(block_floats)) <= fetch_ahead_budget_bytes();
       const size_t m_end = per_panel ? M : m1;
       const size_t ahead = per_panel ? size_t(t) : 1;
       const size_t ppc = round_up(div_up(taps * step, qe - qs), size_t(16));

@@ -22,7 +22,7 @@ void gemm(const PackedGemm& w, const float* x, int64_t m, bool relu, float* y, i
   // x packed into mr-row panels in this thread's scratch (read by the pool
   // workers too; this thread waits for them), so a run allocates nothing.
   float* apack = thread_scratch(1, round_up(M, cfg.mr) * K);
-  cfg.pack_a(x, K, M, K, cfg.mr, gemm_k_block(cfg, K), apack);
+  pack_panels(x, K, M, K, cfg.mr, gemm_k_block(cfg, K), apack);
   GemmProblem p;
   p.cfg = &cfg;
   p.m = M;

@@ -46,7 +46,7 @@ void gemm_block(const GemmProblem& p, size_t m0, size_t m1, size_t q0, size_t q1
         const float* b;
         const size_t ldb = NR;
         if (p.b_packed) {
-          b = a_panel(p.b_packed, p.b_cols, p.k, NR, p.b_k_block, k0, q);
+          b = packed_panel(p.b_packed, p.b_cols, p.k, NR, p.b_k_block, k0, q);
         } else {
           p.pack_b(p.pack_b_ctx, item, k0, kl, col, cols, bbuf);
           b = bbuf;
@@ -67,7 +67,7 @@ void gemm_block(const GemmProblem& p, size_t m0, size_t m1, size_t q0, size_t q1
         }
         for (size_t m = m0; m < m1; m += MR) {
           const size_t rows = std::min(MR, m1 - m);
-          const float* a = a_panel(p.a, p.a_rows, p.k, MR, p.a_k_block, k0, m / MR);
+          const float* a = packed_panel(p.a, p.a_rows, p.k, MR, p.a_k_block, k0, m / MR);
           float* c = citem + m * p.ldc + col;
           ep.bias_m = p.bias_m ? p.bias_m + m : nullptr;
           ep.residual = residual ? residual + m * p.ld_residual + col : nullptr;

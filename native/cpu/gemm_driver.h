@@ -22,7 +22,7 @@ struct GemmProblem {
   size_t batch = 1;
   size_t c_batch_stride = 0, residual_batch_stride = 0;
   // A: prepacked mr-row panels of a_rows rows (m rounded up to mr), in K
-  // blocks of a_k_block (config.h's a_panel); a_k_block must be the driver's
+  // blocks of a_k_block (config.h's packed_panel); a_k_block must be the driver's
   // K block (gemm_k_block) or the whole K.
   const float* a = nullptr;
   size_t a_rows = 0, a_k_block = 0;

@@ -6,36 +6,19 @@
 
 namespace resnode::cpu {
 
-void pack_a_panels(const float* src, size_t ld, size_t m, size_t k, size_t mr, size_t k_block,
-                   float* dst) {
+void pack_panels(const float* src, size_t ld, size_t rows, size_t k, size_t width,
+                 size_t k_block, float* dst) {
   RN_CHECK(k_block > 0 || k == 0);
   for (size_t k0 = 0; k0 < k; k0 += k_block) {
     const size_t kl = std::min(k_block, k - k0);
-    for (size_t p0 = 0; p0 < m; p0 += mr) {
-      const size_t rows = std::min(mr, m - p0);
+    for (size_t p0 = 0; p0 < rows; p0 += width) {
+      const size_t n = std::min(width, rows - p0);
       for (size_t kk = 0; kk < kl; ++kk) {
         size_t i = 0;
-        for (; i < rows; ++i) dst[kk * mr + i] = src[(p0 + i) * ld + k0 + kk];
-        for (; i < mr; ++i) dst[kk * mr + i] = 0.0f;
+        for (; i < n; ++i) dst[kk * width + i] = src[(p0 + i) * ld + k0 + kk];
+        for (; i < width; ++i) dst[kk * width + i] = 0.0f;
       }
-      dst += kl * mr;
-    }
-  }
-}
-
-void pack_bt_panels(const float* src, size_t ld, size_t n, size_t k, size_t nr, size_t k_block,
-                    float* dst) {
-  RN_CHECK(k_block > 0 || k == 0);
-  for (size_t k0 = 0; k0 < k; k0 += k_block) {
-    const size_t kl = std::min(k_block, k - k0);
-    for (size_t q0 = 0; q0 < n; q0 += nr) {
-      const size_t cols = std::min(nr, n - q0);
-      for (size_t kk = 0; kk < kl; ++kk) {
-        size_t j = 0;
-        for (; j < cols; ++j) dst[kk * nr + j] = src[(q0 + j) * ld + k0 + kk];
-        for (; j < nr; ++j) dst[kk * nr + j] = 0.0f;
-      }
-      dst += kl * nr;
+      dst += kl * width;
     }
   }
 }
@@ -79,8 +62,8 @@ std::shared_ptr<PackedConv> pack_conv2d_panels(const float* weight, const float*
     p->group_stride = round_up(m, mr) * k;
     p->weights = aligned_floats(p->group_stride * size_t(groups));
     for (int64_t g = 0; g < groups; ++g)
-      p->cfg->pack_a(weight + size_t(g) * m * k, k, m, k, mr, p->k_block,
-                     p->weights.get() + size_t(g) * p->group_stride);
+      pack_panels(weight + size_t(g) * m * k, k, m, k, mr, p->k_block,
+                  p->weights.get() + size_t(g) * p->group_stride);
   }
   p->winograd_enabled = winograd && kh == 3 && kw == 3 && groups == 1 && !p->direct;
   return p;
@@ -100,7 +83,7 @@ std::vector<float> PackedConv::raw_weights() const {
     for (size_t r = 0; r < m; ++r) {
       float* dst = raw.data() + (size_t(g) * m + r) * k;
       for (size_t k0 = 0; k0 < k; k0 += k_block) {
-        const float* a = a_panel(panels, m_pad, k, mr, k_block, k0, r / mr) + r % mr;
+        const float* a = packed_panel(panels, m_pad, k, mr, k_block, k0, r / mr) + r % mr;
         for (size_t kk = 0; kk < std::min(k_block, k - k0); ++kk) dst[k0 + kk] = a[kk * mr];
       }
     }
@@ -148,7 +131,7 @@ std::shared_ptr<PackedGemm> pack_gemm(const float* weight, const float* bias, in
   const size_t nr = p->cfg->nr;
   p->weights = aligned_floats(round_up(size_t(n_out), nr) * size_t(k));
   p->k_block = gemm_k_block(*p->cfg, size_t(k));
-  p->cfg->pack_bt(weight, size_t(k), size_t(n_out), size_t(k), nr, p->k_block, p->weights.get());
+  pack_panels(weight, size_t(k), size_t(n_out), size_t(k), nr, p->k_block, p->weights.get());
   return p;
 }
 

@@ -14,10 +14,14 @@
 
 namespace resnode::cpu {
 
-void pack_a_panels(const float* src, size_t ld, size_t m, size_t k, size_t mr, size_t k_block,
-                   float* dst);
-void pack_bt_panels(const float* src, size_t ld, size_t n, size_t k, size_t nr, size_t k_block,
-                    float* dst);
+// Packs rows [0, rows) x cols [0, k) of a row-major matrix (row stride ld)
+// into ceil(rows / width) panels, k-major, zero-padding rows past the end,
+// one K block of k_block columns after another (see packed_panel()): all
+// panels' slices of a block are contiguous, so a block streams from memory in
+// one sequence. A GEMM's A (the weights, width mr) and a fully connected
+// layer's B = W^T (W row-major [n, k], width nr) are both packed this way.
+void pack_panels(const float* src, size_t ld, size_t rows, size_t k, size_t width,
+                 size_t k_block, float* dst);
 
 class PackedConv {
  public:
@@ -33,7 +37,7 @@ class PackedConv {
   static constexpr size_t kDconvPanel = 32;
   bool dconv = false;
   size_t group_stride = 0;  // floats between groups in `weights`
-  // K block of the GEMM panels (config.h's a_panel); the whole K for the
+  // K block of the GEMM panels (config.h's packed_panel); the whole K for the
   // direct kernel's panels.
   size_t k_block = 0;
   AlignedBuffer weights;
