@@ -23,9 +23,11 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   fn("packConv2d", rn::PackConv2d);
   fn("conv2dSync", rn::Conv2dSync);
   fn("conv2d", rn::Conv2dAsync);
+  fn("convKernel", rn::ConvKernel);
   fn("packGemm", rn::PackGemm);
   fn("gemmSync", rn::GemmSync);
   fn("gemm", rn::GemmAsync);
+  fn("gemmKernel", rn::GemmKernel);
   fn("maxPoolSync", rn::MaxPoolSync);
   fn("maxPool", rn::MaxPoolAsync);
   fn("averagePoolSync", rn::AveragePoolSync);

@@ -5,7 +5,7 @@ import { getBackend } from './backend/index.js';
 import { CudaModelRunner, createCudaBackend, type CudaMode } from './backend/cuda.js';
 import type { BackendPlan, ConvParams, KernelBackend, PackedWeights, PlanStep, PoolParams } from './backend/types.js';
 import { ModelError } from './errors.js';
-import { Graph, inferShapes, numel, type Node } from './graph/graph.js';
+import { Graph, inferShapes, numel, type ConvNode, type Node } from './graph/graph.js';
 import { optimize, planMemory, type MemoryPlan } from './graph/passes.js';
 import { importOnnx } from './onnx/import.js';
 import { bool, describe, invalid, oneOf, plainObject, positiveInt } from './is.js';
@@ -50,7 +50,8 @@ type Step = (buffers: Buffers, inputs: Map<string, Float32Array>, sync: boolean)
 interface Plan {
   shapes: Map<string, number[]>;
   memory: MemoryPlan;
-  steps: { node: Node; run: Step }[];
+  /** kernel: the backend's micro-kernel for the node (profiles only), where it names one. */
+  steps: { node: Node; run: Step; kernel?: () => string }[];
   /** Arenas not in use by a run; a run takes one and gives it back. */
   free: Buffers[];
   /**
@@ -148,11 +149,39 @@ export class Model {
       const memory = checkMemory('run', this.graph, inputDims, this.maxMemoryBytes, planned).plan;
       const shapes = memory.shapes;
       const where = reader(memory, new Set(feeds.keys()), this.graph);
-      plan = { shapes, memory, free: [], steps: memory.order.map((node) => ({ node, run: this.compileStep(node, shapes, memory, where) })) };
+      const steps = memory.order.map((node) => ({ node, run: this.compileStep(node, shapes, memory, where), kernel: this.kernelOf(node, shapes) }));
+      plan = { shapes, memory, free: [], steps };
       if (this.backend.createPlan && !this.cuda) plan.whole = this.compileWhole(shapes, memory);
       this.plans.set(key, plan);
     }
     return plan;
+  }
+
+  /** The params of a Conv node's kernel call, for its step and the whole-model plan. */
+  private convParams(node: ConvNode, shapes: Map<string, number[]>): ConvParams {
+    const a = node.attrs;
+    const xDims = shapes.get(node.inputs[0]!)!;
+    const yDims = shapes.get(node.outputs[0]!)!;
+    const w = this.graph.initializers.get(node.inputs[1]!)!;
+    return {
+      inputDims: xDims, cOut: w.dims[0]!, kh: a.kernelShape[0], kw: a.kernelShape[1], groups: a.groups,
+      strides: a.strides, pads: a.pads, dilations: a.dilations, outDims: [yDims[2]!, yDims[3]!], relu: a.relu ?? false, threads: this.threads,
+    };
+  }
+
+  private kernelOf(node: Node, shapes: Map<string, number[]>): (() => string) | undefined {
+    const be = this.backend;
+    const packed = this.packed.get(node.name);
+    if (!packed) return undefined;
+    if (node.op === 'Conv' && be.convKernel) {
+      const p = this.convParams(node, shapes);
+      return () => be.convKernel!(packed, p);
+    }
+    if (node.op === 'Gemm' && be.gemmKernel) {
+      const m = shapes.get(node.inputs[0]!)![0]!;
+      return () => be.gemmKernel!(packed, m);
+    }
+    return undefined;
   }
 
   private compileStep(node: Node, shapes: Map<string, number[]>, memory: MemoryPlan, where: ReturnType<typeof reader>): Step {
@@ -165,13 +194,8 @@ export class Model {
     switch (node.op) {
       case 'Conv': {
         const packed = this.packed.get(node.name)!;
-        const a = node.attrs;
-        const w = this.graph.initializers.get(node.inputs[1]!)!;
-        const residual = a.residual ? where(a.residual) : null;
-        const p: ConvParams = {
-          inputDims: xDims, cOut: w.dims[0]!, kh: a.kernelShape[0], kw: a.kernelShape[1], groups: a.groups,
-          strides: a.strides, pads: a.pads, dilations: a.dilations, outDims: [yDims[2]!, yDims[3]!], relu: a.relu ?? false, threads,
-        };
+        const residual = node.attrs.residual ? where(node.attrs.residual) : null;
+        const p = this.convParams(node, shapes);
         return (b, i, sync) => {
           const r = residual ? residual(b, i) : null;
           return sync ? be.conv2dSync(packed, x(b, i), r, b[out]!, p) : be.conv2d(packed, x(b, i), r, b[out]!, p);
@@ -251,14 +275,8 @@ export class Model {
       const io = { inputs: [buffer(node.inputs[0]!)], output: buffer(node.outputs[0]!) };
       switch (node.op) {
         case 'Conv': {
-          const a = node.attrs;
-          const w = this.graph.initializers.get(node.inputs[1]!)!;
-          if (a.residual) io.inputs.push(buffer(a.residual));
-          const p: ConvParams = {
-            inputDims: xDims, cOut: w.dims[0]!, kh: a.kernelShape[0], kw: a.kernelShape[1], groups: a.groups,
-            strides: a.strides, pads: a.pads, dilations: a.dilations, outDims: [yDims[2]!, yDims[3]!], relu: a.relu ?? false, threads,
-          };
-          return { op: 'conv', ...io, packed: this.packed.get(node.name)!, p };
+          if (node.attrs.residual) io.inputs.push(buffer(node.attrs.residual));
+          return { op: 'conv', ...io, packed: this.packed.get(node.name)!, p: this.convParams(node, shapes) };
         }
         case 'Gemm':
           return { op: 'gemm', ...io, packed: this.packed.get(node.name)!, m: xDims[0]!, relu: node.attrs.relu ?? false, threads };
@@ -374,8 +392,11 @@ export class Model {
     }
   }
 
-  /** Wall time of each node in one synchronous run, in execution order (for `resnode bench --layers`). */
-  profile(feeds: Feeds): { name: string; op: string; output: string; ms: number }[] {
+  /**
+   * Wall time of each node in one synchronous run, in execution order (for `resnode bench --layers`),
+   * with the micro-kernel that ran it where the backend names one.
+   */
+  profile(feeds: Feeds): { name: string; op: string; output: string; ms: number; kernel?: string }[] {
     const inputs = this.checkFeeds('profile', feeds);
     const plan = this.planFor(inputs, (n) => feeds[n]!.dims);
     const buffers = this.acquire(plan);
@@ -383,7 +404,9 @@ export class Model {
       return plan.steps.map((step) => {
         const start = performance.now();
         step.run(buffers, inputs, true);
-        return { name: step.node.name, op: step.node.op, output: step.node.outputs[0]!, ms: performance.now() - start };
+        const ms = performance.now() - start;
+        const kernel = step.kernel?.();
+        return { name: step.node.name, op: step.node.op, output: step.node.outputs[0]!, ms, ...(kernel ? { kernel } : {}) };
       });
     } finally {
       plan.free.push(buffers);

@@ -87,11 +87,15 @@ export interface NativeBinding {
   measurePeak(threads: number): number;
   conv2dSync(packed: NativePacked, x: Float32Array, residual: Float32Array | null, y: Float32Array, p: NativeConvParams): void;
   conv2d(packed: NativePacked, x: Float32Array, residual: Float32Array | null, y: Float32Array, p: NativeConvParams): Promise<void>;
+  /** The micro-kernel conv2d runs for these params (that of its main tiles). */
+  convKernel(packed: NativePacked, p: NativeConvParams): string;
 
   /** weight: [nOut, k] (y = x·Wᵀ + b); bias: [nOut] or null. */
   packGemm(weight: Float32Array, bias: Float32Array | null, nOut: number, k: number): NativePacked;
   gemmSync(packed: NativePacked, x: Float32Array, m: number, relu: boolean, y: Float32Array, threads: number): void;
   gemm(packed: NativePacked, x: Float32Array, m: number, relu: boolean, y: Float32Array, threads: number): Promise<void>;
+  /** The micro-kernel gemm runs for m rows. */
+  gemmKernel(packed: NativePacked, m: number): string;
 
   maxPoolSync(x: Float32Array, y: Float32Array, p: NativePoolParams): void;
   maxPool(x: Float32Array, y: Float32Array, p: NativePoolParams): Promise<void>;

@@ -75,7 +75,26 @@ void conv_direct(const Conv2dShape& s, const PackedConv& w, const float* x,
   });
 }
 
+enum class ConvPath { direct, winograd, dconv, gemm };
+
+ConvPath conv_path(const Conv2dShape& s, const PackedConv& w) {
+  if (w.direct) return ConvPath::direct;
+  if (w.winograd_enabled && winograd_applicable(s) && winograd_profitable(s)) return ConvPath::winograd;
+  if (w.dconv) return ConvPath::dconv;
+  return ConvPath::gemm;
+}
+
 }  // namespace
+
+const char* conv2d_kernel(const Conv2dShape& s, const PackedConv& w) {
+  switch (conv_path(s, w)) {
+    case ConvPath::direct: return "f32_conv_direct__scalar";
+    case ConvPath::winograd: return winograd3x3_kernel();
+    case ConvPath::dconv: return conv2d_dconv_kernel(s, w);
+    case ConvPath::gemm: break;
+  }
+  return w.cfg->ukernel_name;
+}
 
 void conv2d(const Conv2dShape& s, const PackedConv& w, const float* x, const float* residual,
             bool relu, float* y, int threads) {
@@ -91,10 +110,12 @@ void conv2d(const Conv2dShape& s, const PackedConv& w, const float* x, const flo
   RN_CHECK(span_h >= 0 && span_w >= 0);
   RN_CHECK(s.out_h == span_h / s.stride_h + 1 && s.out_w == span_w / s.stride_w + 1);
   if (threads <= 0) threads = global_threads();
-  if (w.direct) return conv_direct(s, w, x, residual, relu, y, threads);
-  if (w.winograd_enabled && winograd_applicable(s) && winograd_profitable(s))
-    return winograd3x3(s, w.winograd(), x, residual, relu, y, threads);
-  if (w.dconv) return conv2d_dconv(s, w, x, residual, relu, y, threads);
+  switch (conv_path(s, w)) {
+    case ConvPath::direct: return conv_direct(s, w, x, residual, relu, y, threads);
+    case ConvPath::winograd: return winograd3x3(s, w.winograd(), x, residual, relu, y, threads);
+    case ConvPath::dconv: return conv2d_dconv(s, w, x, residual, relu, y, threads);
+    case ConvPath::gemm: break;
+  }
 
   const GemmConfig& cfg = *w.cfg;
   const size_t M = size_t(w.m_per_group), K = size_t(w.k_per_group);

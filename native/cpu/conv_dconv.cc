@@ -23,20 +23,26 @@ constexpr int64_t kPixels = 14;  // pixels per tile of 32 channels
 constexpr int64_t kNarrow = 7;   // pixels per tile of 64 channels (rows of at most 7)
 constexpr size_t kBlockFloats = size_t(256) << 10;    // padded input kept in L2 per block (1 MB)
 
-f32_dconv_ukernel_fn pick_two_row_kernel(int64_t stride_w) {
-  return stride_w == 1 ? f32_dconv_2x7x32s1__avx512f
-         : stride_w == 2 ? f32_dconv_2x7x32s2__avx512f
-                         : f32_dconv_2x7x32__avx512f;
+struct DconvKernel {
+  f32_dconv_ukernel_fn fn;
+  const char* name;
+};
+#define RN_DCONV_KERNEL(k) DconvKernel{k, #k}
+
+DconvKernel pick_two_row_kernel(int64_t stride_w) {
+  return stride_w == 1 ? RN_DCONV_KERNEL(f32_dconv_2x7x32s1__avx512f)
+         : stride_w == 2 ? RN_DCONV_KERNEL(f32_dconv_2x7x32s2__avx512f)
+                         : RN_DCONV_KERNEL(f32_dconv_2x7x32__avx512f);
 }
 
-f32_dconv_ukernel_fn pick_kernel(bool narrow, int64_t stride_w) {
+DconvKernel pick_kernel(bool narrow, int64_t stride_w) {
   if (narrow)
-    return stride_w == 1 ? f32_dconv_7x64s1__avx512f
-           : stride_w == 2 ? f32_dconv_7x64s2__avx512f
-                           : f32_dconv_7x64__avx512f;
-  return stride_w == 1 ? f32_dconv_14x32s1__avx512f
-         : stride_w == 2 ? f32_dconv_14x32s2__avx512f
-                         : f32_dconv_14x32__avx512f;
+    return stride_w == 1 ? RN_DCONV_KERNEL(f32_dconv_7x64s1__avx512f)
+           : stride_w == 2 ? RN_DCONV_KERNEL(f32_dconv_7x64s2__avx512f)
+                           : RN_DCONV_KERNEL(f32_dconv_7x64__avx512f);
+  return stride_w == 1 ? RN_DCONV_KERNEL(f32_dconv_14x32s1__avx512f)
+         : stride_w == 2 ? RN_DCONV_KERNEL(f32_dconv_14x32s2__avx512f)
+                         : RN_DCONV_KERNEL(f32_dconv_14x32__avx512f);
 }
 
 std::atomic<bool> g_dconv_enabled{true};  // tests and benchmarks only
@@ -133,6 +139,12 @@ bool dconv_packable(Isa isa, int64_t c_out, int64_t kh, int64_t kw, int64_t grou
          kh * kw > 1 && fills_panels;
 }
 
+const char* conv2d_dconv_kernel(const Conv2dShape& s, const PackedConv& w) {
+  const DconvGeom g(s);
+  if (!g.fits) return conv2d_kernel(s, w.gemm_fallback());
+  return (g.tile_rows == 2 ? pick_two_row_kernel(s.stride_w) : pick_kernel(g.narrow, s.stride_w)).name;
+}
+
 void conv2d_dconv(const Conv2dShape& s, const PackedConv& w, const float* x,
                   const float* residual, bool relu, float* y, int threads) {
   RN_CHECK(w.dconv && s.groups == 1);
@@ -163,8 +175,8 @@ void conv2d_dconv(const Conv2dShape& s, const PackedConv& w, const float* x,
                                      double(size_t(s.n) * size_t(s.c_in) * hp * wp), t);
   const float* bias = w.bias_or_null();
   const float* wts = w.group_panels(0);
-  const f32_dconv_ukernel_fn uk = pick_kernel(narrow, s.stride_w);
-  const f32_dconv_ukernel_fn uk_two_row = pick_two_row_kernel(s.stride_w);
+  const f32_dconv_ukernel_fn uk = pick_kernel(narrow, s.stride_w).fn;
+  const f32_dconv_ukernel_fn uk_two_row = pick_two_row_kernel(s.stride_w).fn;
   const int64_t tile_rows = g.tile_rows;
   // Each task pads the input rows of its own blocks into its thread's scratch:
   // a shared padded copy, written half by each core, was measured 15% slower

@@ -18,5 +18,7 @@ void dconv_enable_for_tests(bool on);
 // than the input) run w.gemm_fallback() through conv2d().
 void conv2d_dconv(const Conv2dShape& s, const PackedConv& w, const float* x,
                   const float* residual, bool relu, float* y, int threads);
+// The micro-kernel of conv2d_dconv's main tiles for this shape (conv2d_kernel).
+const char* conv2d_dconv_kernel(const Conv2dShape& s, const PackedConv& w);
 
 }  // namespace resnode::cpu

@@ -10,12 +10,23 @@
 
 namespace resnode::cpu {
 
-void gemm(const PackedGemm& w, const float* x, int64_t m, bool relu, float* y, int threads) {
-  RN_CHECK(x && y && m > 0 && w.weights);
-  // B (= W^T) was packed for w.cfg's nr; any kernel of that ISA shares nr, so
-  // pick the one with the fewest padded rows for this m.
+namespace {
+
+// B (= W^T) was packed for w.cfg's nr; any kernel of that ISA shares nr, so
+// pick the one with the fewest padded rows for this m.
+const GemmConfig& config_for(const PackedGemm& w, int64_t m) {
   const GemmConfig& cfg = gemm_config(w.cfg->isa, size_t(m));
   RN_CHECK(cfg.nr == w.cfg->nr && cfg.kc == w.cfg->kc);
+  return cfg;
+}
+
+}  // namespace
+
+const char* gemm_kernel(const PackedGemm& w, int64_t m) { return config_for(w, m).ukernel_name; }
+
+void gemm(const PackedGemm& w, const float* x, int64_t m, bool relu, float* y, int threads) {
+  RN_CHECK(x && y && m > 0 && w.weights);
+  const GemmConfig& cfg = config_for(w, m);
   const size_t M = size_t(m), N = size_t(w.n_out), K = size_t(w.k);
   if (threads <= 0) threads = global_threads();
   const int t = threads_for_work(2.0 * double(M) * double(N) * double(K), threads);

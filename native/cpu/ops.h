@@ -48,12 +48,17 @@ double measure_fma_peak_gflops(int threads);
 // The bias, residual add and ReLU are applied as each GEMM tile is stored.
 void conv2d(const Conv2dShape& s, const PackedConv& w, const float* x, const float* residual,
             bool relu, float* y, int threads);
+// The micro-kernel that conv2d runs for this shape and packing (the one of its
+// main tiles), e.g. "f32_dconv_14x32s1__avx512f", for per-layer profiles.
+const char* conv2d_kernel(const Conv2dShape& s, const PackedConv& w);
 
 // Fully connected: y[m, n] = sum_k x[m, k] * W[n, k] + bias[n]; W is [n_out, k].
 class PackedGemm;
 std::shared_ptr<PackedGemm> pack_gemm(const float* weight, const float* bias, int64_t n_out,
                                       int64_t k);
 void gemm(const PackedGemm& w, const float* x, int64_t m, bool relu, float* y, int threads);
+// The micro-kernel that gemm runs for m rows.
+const char* gemm_kernel(const PackedGemm& w, int64_t m);
 
 struct Pool2dShape {
   int64_t n, c, h, w;

@@ -17,11 +17,13 @@ Napi::Object CudaInfo(Napi::Env env);
 Napi::Value PackConv2d(const Napi::CallbackInfo& info);
 Napi::Value Conv2dSync(const Napi::CallbackInfo& info);
 Napi::Value Conv2dAsync(const Napi::CallbackInfo& info);
+Napi::Value ConvKernel(const Napi::CallbackInfo& info);
 
 // gemm.cc
 Napi::Value PackGemm(const Napi::CallbackInfo& info);
 Napi::Value GemmSync(const Napi::CallbackInfo& info);
 Napi::Value GemmAsync(const Napi::CallbackInfo& info);
+Napi::Value GemmKernel(const Napi::CallbackInfo& info);
 
 // pool.cc
 Napi::Value MaxPoolSync(const Napi::CallbackInfo& info);

@@ -186,4 +186,15 @@ Napi::Value Conv2dAsync(const Napi::CallbackInfo& info) {
   return QueueBaton(info.Env(), std::move(b), {info[0], info[1], info[2], info[3]});
 }
 
+// [sync] convKernel(packed, p): string
+// The micro-kernel conv2d would run for these params (that of its main tiles),
+// e.g. 'f32_dconv_14x32s1__avx512f', for per-layer profiles.
+// Throws: as conv2dSync, for packed and p.
+Napi::Value ConvKernel(const Napi::CallbackInfo& info) {
+  const char* where = "convKernel";
+  UnwrapPackedConv(info, 0, where);
+  const ConvBaton b = ParseConvParams(info.Env(), info[0], info[1], where);
+  return Napi::String::New(info.Env(), cpu::conv2d_kernel(b.s, *b.w));
+}
+
 }  // namespace resnode::napi

@@ -90,4 +90,15 @@ Napi::Value GemmAsync(const Napi::CallbackInfo& info) {
   return QueueBaton(info.Env(), std::move(b), {info[0], info[1], info[4]});
 }
 
+// [sync] gemmKernel(packed, m): string
+// The micro-kernel gemm would run for m rows, e.g. 'f32_gemm_1x32__avx512f'.
+// Throws: TypeError / RangeError for a bad handle or m.
+Napi::Value GemmKernel(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const char* where = "gemmKernel";
+  const std::shared_ptr<cpu::PackedGemm> w = UnwrapPackedGemm(info, 0, where);
+  const int64_t m = ToInt(env, info[1], where, "m", 1, kMaxDim);
+  return Napi::String::New(env, cpu::gemm_kernel(*w, m));
+}
+
 }  // namespace resnode::napi

@@ -39,11 +39,15 @@ export interface KernelBackend {
   /** y = act(conv(x) + bias + residual); residual has y's shape or is null. */
   conv2dSync(packed: PackedWeights, x: Float32Array, residual: Float32Array | null, y: Float32Array, p: ConvParams): void;
   conv2d(packed: PackedWeights, x: Float32Array, residual: Float32Array | null, y: Float32Array, p: ConvParams): Promise<void>;
+  /** The micro-kernel conv2d runs for these params, e.g. 'f32_dconv_14x32s1__avx512f' (for profiles). */
+  convKernel?(packed: PackedWeights, p: ConvParams): string;
 
   /** weight: [nOut, k]; y[m, n] = sum_k x[m, k]·W[n, k] + bias[n]. */
   packGemm(weight: Float32Array, bias: Float32Array | null, nOut: number, k: number): PackedWeights;
   gemmSync(packed: PackedWeights, x: Float32Array, m: number, relu: boolean, y: Float32Array, threads: number): void;
   gemm(packed: PackedWeights, x: Float32Array, m: number, relu: boolean, y: Float32Array, threads: number): Promise<void>;
+  /** The micro-kernel gemm runs for m rows. */
+  gemmKernel?(packed: PackedWeights, m: number): string;
 
   maxPoolSync(x: Float32Array, y: Float32Array, p: PoolParams): void;
   maxPool(x: Float32Array, y: Float32Array, p: PoolParams): Promise<void>;

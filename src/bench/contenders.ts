@@ -5,7 +5,8 @@ import { load, type Model } from '../model.js';
 import type { Tensor } from '../tensor.js';
 
 /** One profiled run: each layer's time, in graph order. */
-export type LayerTimes = { name: string; op: string; output: string; ms: number }[];
+/** kernel: our micro-kernel for the layer, where the backend names one. */
+export type LayerTimes = { name: string; op: string; output: string; ms: number; kernel?: string }[];
 
 export type ContenderKind = 'native' | 'js' | 'cuda' | 'ort';
 

@@ -1,5 +1,5 @@
 // Markdown and SVG renderings of a benchmark report, for bench/results/.
-import type { BenchReport } from './run.js';
+import type { BenchReport, LayerRow } from './run.js';
 import { formatTable } from '../table.js';
 
 const f1 = (x: number | undefined) => (x === undefined || Number.isNaN(x) ? '–' : x.toFixed(1));
@@ -14,6 +14,42 @@ export function resultRows(r: BenchReport): string[][] {
 
 export const RESULT_HEADER = ['backend', 'batch', 'median ms', 'spread', 'images/s', 'GFLOP/s', '% peak', 'latency ÷ ORT', 'throughput × ORT', 'load ms', 'peak RSS MB'];
 
+/**
+ * What each of our kernel families does per call that ORT's NCHWc kernels (the
+ * ones its profiler times) do not: the reasons behind the per-kernel ratios.
+ */
+const KERNEL_COSTS: { prefix: string; op: string; why: string }[] = [
+  { prefix: 'f32_dconv_', op: 'Conv', why: 'direct convolution with output channels in the lanes: each call first copies a zero-padded block of its NCHW input into scratch; ORT keeps activations in 16-channel blocks (NCHWc) and handles padding in the kernel, so it reads its input in place' },
+  { prefix: 'f32_gemm_', op: 'Conv', why: 'GEMM over the NCHW input: each call packs B panels of 32 pixels, every panel from K rows that lie H×W floats apart (a memory stream per input channel, more than the hardware prefetchers follow); ORT\'s NCHWc 1×1 kernel reads 16-channel blocks contiguously' },
+  { prefix: 'f32_gemm_', op: 'Gemm', why: 'fully connected layer: streams its weights once per run, as ORT does' },
+  { prefix: 'f32_winograd_', op: 'Conv', why: 'Winograd F(4×4,3×3) (fast mode): input and output transforms on every call, and transformed weights 4× the size of the direct ones' },
+  { prefix: 'f32_conv_direct_', op: 'Conv', why: 'a plain loop, for grouped convolutions with very few channels per group' },
+];
+
+/**
+ * Every layer grouped by the micro-kernel that ran it (by op where the backend
+ * names none), the groups that lose the most to ORT first, and the reasons
+ * that apply to the kernels present.
+ */
+function byKernel(rows: LayerRow[]): { table: string[][]; why: string[] } {
+  const groups = new Map<string, LayerRow[]>();
+  for (const l of rows) {
+    const key = `${l.op} ${l.kernel ?? ''}`;
+    (groups.get(key) ?? groups.set(key, []).get(key)!).push(l);
+  }
+  const sums = [...groups.values()].map((ls) => {
+    const ours = ls.reduce((a, l) => a + l.oursMs, 0);
+    const ort = ls.every((l) => l.ortMs !== undefined) ? ls.reduce((a, l) => a + l.ortMs!, 0) : undefined;
+    return { ...ls[0]!, count: ls.length, ours, ort, loss: ort === undefined ? 0 : ours - ort };
+  });
+  sums.sort((a, b) => b.loss - a.loss);
+  const costs = KERNEL_COSTS.filter((k) => sums.some((g) => g.op === k.op && g.kernel?.startsWith(k.prefix)));
+  return {
+    table: sums.map((g) => [g.kernel ?? '–', g.op, String(g.count), g.ours.toFixed(2), f2(g.ort), g.ort ? (g.ours / g.ort).toFixed(2) : '–', g.ort !== undefined ? g.loss.toFixed(2) : '–']),
+    why: costs.map((k) => `- \`${k.prefix}*\` (${k.op}): ${k.why}.`),
+  };
+}
+
 export function toMarkdown(r: BenchReport): string {
   const md = (header: string[], rows: string[][]) => [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((row) => `| ${row.join(' | ')} |`)].join('\n');
   const lines = [
@@ -24,15 +60,22 @@ export function toMarkdown(r: BenchReport): string {
     '',
     md(RESULT_HEADER, resultRows(r)),
   ];
-  if (r.layers) {
-    const total = r.layers.rows.reduce((a, b) => a + b.oursMs, 0);
-    const rows = [...r.layers.rows].sort((a, b) => b.oursMs - a.oursMs).slice(0, 25).map((l) => [l.name, l.op, l.oursMs.toFixed(2), f2(l.ortMs), ((100 * l.oursMs) / total).toFixed(1)]);
-    const ortTotal = r.layers.rows.reduce((a, b) => a + (b.ortMs ?? 0), 0);
-    const runOf = (kind: string) => r.results.find((c) => c.kind === kind && c.batch === r.layers!.batch)?.latency.median;
-    lines.push('', `## Where the time goes (batch ${r.layers.batch}, the 25 slowest layers; ours from our profiler, ORT from its own, medians of 9 profiled runs each, the two alternating)`, '',
-      `Summed over all layers: ours ${total.toFixed(1)} ms (run median ${f1(runOf('native'))}), ORT ${ortTotal.toFixed(1)} ms (run median ${f1(runOf('ort'))}). `
+  for (const layers of r.layers ?? []) {
+    const total = layers.rows.reduce((a, b) => a + b.oursMs, 0);
+    const rows = [...layers.rows].sort((a, b) => b.oursMs - a.oursMs).slice(0, 25)
+      .map((l) => [l.name, l.op, l.kernel ?? '–', l.oursMs.toFixed(2), f2(l.ortMs), l.ortMs !== undefined ? (l.oursMs - l.ortMs).toFixed(2) : '–', ((100 * l.oursMs) / total).toFixed(1)]);
+    const ortTotal = layers.rows.reduce((a, b) => a + (b.ortMs ?? 0), 0);
+    const kernels = byKernel(layers.rows);
+    const runOf = (label: string) => r.results.find((c) => c.label === label && c.batch === layers.batch)?.latency.median;
+    lines.push('', `## Where the time goes: ${layers.label}, batch ${layers.batch} (ours from our profiler, ORT from its own, medians of 9 profiled runs each, the two alternating)`, '',
+      `Summed over all layers: ours ${total.toFixed(1)} ms (run median ${f1(runOf(layers.label))}), ORT ${ortTotal.toFixed(1)} ms (run median ${f1(runOf('onnxruntime-node'))}). `
       + 'Ours times each step\'s whole call; ORT\'s profiler times its kernels only, without its layout reorders, thread wake-ups and session overhead, so its layers add up to less than its runs.',
-      '', md(['layer', 'op', 'ours ms', 'ORT ms', '% of ours'], rows));
+      '', '### By kernel: which layers lose the time, and why', '',
+      'Every layer, grouped by the micro-kernel that ran it (by op where none is named), the groups that lose the most to ORT first.', '',
+      md(['our kernel', 'op', 'layers', 'ours ms', 'ORT ms', 'ours ÷ ORT', 'ours − ORT ms'], kernels.table),
+      '', 'What each kernel does per call that ORT\'s kernels do not:', '', ...kernels.why,
+      '', '### The 25 slowest layers', '',
+      md(['layer', 'op', 'our kernel', 'ours ms', 'ORT ms', 'ours − ORT ms', '% of ours'], rows));
   }
   return `${lines.join('\n')}\n`;
 }

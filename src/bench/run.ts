@@ -56,6 +56,8 @@ export interface ContenderResult {
 export interface LayerRow {
   name: string;
   op: string;
+  /** Our micro-kernel for the layer, where the backend names one. */
+  kernel?: string;
   oursMs: number;
   ortMs?: number;
 }
@@ -69,7 +71,8 @@ export interface BenchReport {
   peakGflops: number;
   flopsPerImage: number;
   results: ContenderResult[];
-  layers?: { batch: number; rows: LayerRow[] };
+  /** One per profiled contender of ours (each mode), label naming it. */
+  layers?: { batch: number; label: string; rows: LayerRow[] }[];
 }
 
 export async function resolveModel(model: string): Promise<{ name: string; bytes: Uint8Array }> {
@@ -135,16 +138,19 @@ export async function runBench(o: BenchOptions, isa: string): Promise<BenchRepor
         });
       }
       if (o.layers && batch === o.batches[0]) {
-        const native = contenders.find((c) => c.kind !== 'ort' && c.layers);
+        // Every native contender (one per mode); the JS kernels are too slow to profile 9 times.
+        const natives = contenders.filter((c) => c.kind === 'native' && c.layers);
         const prefix = join(dir, 'ort-profile');
         const profiled = o.backends.includes('ort') ? await onnxRuntime(bytes, x, o.threads, prefix) : undefined;
         // Profiled runs of ours and ORT's alternate (as the timed rounds do), and
         // each layer's figure is the median of its runs on both sides, so that a
         // disturbed moment of a shared machine lands on both or on neither.
-        const runs: LayerTimes[] = [];
+        const runs: LayerTimes[][] = natives.map(() => []);
         for (let i = 0; i < LAYER_RUNS; i++) {
-          if (profiled) await profiled.run();
-          if (native?.layers) runs.push(await native.layers());
+          for (const [k, c] of natives.entries()) {
+            if (profiled) await profiled.run();
+            runs[k]!.push(await c.layers!());
+          }
         }
         let ortTimes = new Map<string, number>();
         if (profiled) {
@@ -153,11 +159,12 @@ export async function runBench(o: BenchOptions, isa: string): Promise<BenchRepor
           if (file) ortTimes = ortLayerTimes(JSON.parse(await readFile(join(dir, file), 'utf8')));
           await profiled.dispose();
         }
-        if (runs.length) {
-          const ortFor = ortTimeFor(ModelProto.decode(bytes) as unknown as ModelProtoLike, ortTimes);
-          const rows = runs[0]!.map((row, i) => ({ name: row.name, op: row.op, oursMs: summarize(runs.map((r) => r[i]!.ms)).median, ortMs: ortFor(row.output) }));
-          layers = { batch, rows };
-        }
+        const ortFor = ortTimeFor(ModelProto.decode(bytes) as unknown as ModelProtoLike, ortTimes);
+        layers = natives.map((c, k) => {
+          const mine = runs[k]!;
+          const rows = mine[0]!.map((row, i) => ({ name: row.name, op: row.op, kernel: row.kernel, oursMs: summarize(mine.map((r) => r[i]!.ms)).median, ortMs: ortFor(row.output) }));
+          return { batch, label: c.label, rows };
+        });
       }
       for (const c of contenders) await c.dispose();
       if (o.memory) {

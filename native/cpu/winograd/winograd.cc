@@ -48,10 +48,10 @@ float* wino_scratch(int slot, size_t count) {
 const WinoKernels& kernels_for(Isa isa) {
   static const WinoKernels scalar{f32_winograd_input_4x4_3x3__scalar,
                                   f32_winograd_gemm_32__scalar,
-                                  f32_winograd_output_4x4_3x3__scalar, "scalar"};
+                                  f32_winograd_output_4x4_3x3__scalar, "f32_winograd_4x4_3x3__scalar"};
   static const WinoKernels avx512{f32_winograd_input_4x4_3x3__avx512f,
                                   f32_winograd_gemm_14x32__avx512f,
-                                  f32_winograd_output_4x4_3x3__avx512f, "avx512f"};
+                                  f32_winograd_output_4x4_3x3__avx512f, "f32_winograd_4x4_3x3__avx512f"};
   return isa == Isa::avx512 ? avx512 : scalar;
 }
 
@@ -185,6 +185,8 @@ std::shared_ptr<PackedWinograd> pack_winograd3x3(const float* weight, const floa
   }
   return p;
 }
+
+const char* winograd3x3_kernel() { return kernels_for(active_isa()).name; }
 
 void winograd_force_strategy_for_tests(int strategy) { g_strategy.store(strategy); }
 

@@ -49,6 +49,8 @@ std::shared_ptr<PackedWinograd> pack_winograd3x3(const float* weight, const floa
 //   threads <= 0 means global_threads(). Throws std::bad_alloc (scratch).
 void winograd3x3(const Conv2dShape& s, const PackedWinograd& w, const float* x,
                  const float* residual, bool relu, float* y, int threads);
+// The kernels winograd3x3 runs on the active ISA (for per-layer profiles).
+const char* winograd3x3_kernel();
 
 // kh = kw = 3, strides 1, dilations 1, groups 1 (pads free).
 bool winograd_applicable(const Conv2dShape& s);

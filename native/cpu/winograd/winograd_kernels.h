@@ -48,7 +48,7 @@ struct WinoKernels {
   wino_input_fn input;
   wino_gemm_fn gemm;
   wino_output_fn output;
-  const char* name;
+  const char* name;  // for per-layer profiles
 };
 
 // Tests/benchmarks only: 0 = automatic, 1 = shared V (phase-split), 2 = per-thread blocks.
