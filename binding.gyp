@@ -36,7 +36,9 @@
         "native/cpu/im2col__avx512f.cc",
         "native/cpu/pool__avx512f.cc",
         "native/cpu/peak__avx512f.cc",
-        "native/cpu/winograd/f32_winograd_4x4_3x3__avx512f.cc"
+        "native/cpu/winograd/f32_winograd_4x4_3x3__avx512f.cc",
+        "native/cpu/winograd/f32_winograd_2x2_3x3__avx512f.cc",
+        "native/cpu/winograd/f32_winograd_gemm_14x32__avx512f.cc"
       ],
       "cflags": [ "-mavx512f", "-mavx512bw", "-mavx512vl", "-mavx512dq", "-mfma" ]
     },

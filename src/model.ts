@@ -20,7 +20,7 @@ export interface LoadOptions {
   threads?: number;
   /**
    * 'exact' (default) computes every conv directly; 'fast' also uses Winograd
-   * F(4×4,3×3) for 3×3 stride-1 convolutions (error bounds in src/modes.ts).
+   * F(4×4,3×3) or F(2×2,3×3) for 3×3 stride-1 convolutions (error bounds in src/modes.ts).
    */
   mode?: Mode;
   /** Keep BatchNormalization and activations as separate nodes (for layer-by-layer debugging). */

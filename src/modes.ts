@@ -12,6 +12,6 @@ export const MODE_ERROR_BOUNDS: Record<Mode, { relToMax: number; what: string }>
   },
   fast: {
     relToMax: 1e-3,
-    what: 'as exact, plus Winograd F(4×4,3×3) for 3×3 stride-1 convolutions where it is faster (native AVX-512 only; about 1e-5 of max|y| per layer)',
+    what: 'as exact, plus Winograd F(4×4,3×3) or F(2×2,3×3) for 3×3 stride-1 convolutions where one is faster (native AVX-512 only; about 1e-5 of max|y| per layer for F(4×4), 1e-6 for F(2×2))',
   },
 };

@@ -81,7 +81,7 @@ export interface NativeBinding {
   setThreads(n: number): void;
 
   /** weight: [cOut, cIn/groups, kh, kw] flattened; bias: [cOut] or null. */
-  /** mode 'fast' also packs Winograd F(4×4,3×3) weights for 3×3 groups-1 convs (AVX-512 only). */
+  /** mode 'fast' lets 3×3 groups-1 convs use Winograd F(4×4,3×3) or F(2×2,3×3) (AVX-512 only; weights transformed on first use). */
   packConv2d(weight: Float32Array, bias: Float32Array | null, cOut: number, cInPerGroup: number, kh: number, kw: number, groups: number, mode?: 'exact' | 'fast'): NativePacked;
   /** The fp32 FMA peak (GFLOP/s) of `threads` threads, measured now on the active ISA. */
   measurePeak(threads: number): number;

@@ -23,7 +23,7 @@ export interface Conv2dOptions {
   relu?: boolean;
   backend?: 'native' | 'js' | 'cuda';
   threads?: number;
-  /** 'fast' allows Winograd F(4×4,3×3) for 3×3 stride-1 convs (native AVX-512); see src/modes.ts. */
+  /** 'fast' allows Winograd F(4×4,3×3) or F(2×2,3×3) for 3×3 stride-1 convs (native AVX-512); see src/modes.ts. */
   mode?: Mode;
 }
 

@@ -79,7 +79,7 @@ enum class ConvPath { direct, winograd, dconv, gemm };
 
 ConvPath conv_path(const Conv2dShape& s, const PackedConv& w) {
   if (w.direct) return ConvPath::direct;
-  if (w.winograd_enabled && winograd_applicable(s) && winograd_profitable(s)) return ConvPath::winograd;
+  if (w.winograd_enabled && winograd_applicable(s) && winograd_tile(s)) return ConvPath::winograd;
   if (w.dconv) return ConvPath::dconv;
   return ConvPath::gemm;
 }
@@ -89,7 +89,7 @@ ConvPath conv_path(const Conv2dShape& s, const PackedConv& w) {
 const char* conv2d_kernel(const Conv2dShape& s, const PackedConv& w) {
   switch (conv_path(s, w)) {
     case ConvPath::direct: return "f32_conv_direct__scalar";
-    case ConvPath::winograd: return winograd3x3_kernel();
+    case ConvPath::winograd: return winograd3x3_kernel(winograd_tile(s));
     case ConvPath::dconv: return conv2d_dconv_kernel(s, w);
     case ConvPath::gemm: break;
   }
@@ -112,7 +112,7 @@ void conv2d(const Conv2dShape& s, const PackedConv& w, const float* x, const flo
   if (threads <= 0) threads = global_threads();
   switch (conv_path(s, w)) {
     case ConvPath::direct: return conv_direct(s, w, x, residual, relu, y, threads);
-    case ConvPath::winograd: return winograd3x3(s, w.winograd(), x, residual, relu, y, threads);
+    case ConvPath::winograd: return winograd3x3(s, w.winograd(winograd_tile(s)), x, residual, relu, y, threads);
     case ConvPath::dconv: return conv2d_dconv(s, w, x, residual, relu, y, threads);
     case ConvPath::gemm: break;
   }

@@ -34,8 +34,8 @@ struct Conv2dShape {
 // micro-kernel config, so later ISA changes do not invalidate it).
 class PackedConv;
 // With winograd (the `fast` mode), 3x3 groups-1 convolutions use Winograd
-// F(4x4,3x3) where it is applicable and profitable (see winograd/winograd.h);
-// its weights are transformed on the first call that uses them.
+// F(4x4,3x3) or F(2x2,3x3) where one is applicable and profitable (see
+// winograd/winograd.h); its weights are transformed on the first call that uses them.
 std::shared_ptr<PackedConv> pack_conv2d(const float* weight, const float* bias /*nullable*/,
                                         int64_t c_out, int64_t c_in_per_group, int64_t kh,
                                         int64_t kw, int64_t groups, bool winograd = false);

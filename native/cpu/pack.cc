@@ -91,14 +91,15 @@ std::vector<float> PackedConv::raw_weights() const {
   return raw;
 }
 
-const PackedWinograd& PackedConv::winograd() const {
-  RN_CHECK(winograd_enabled);
-  std::call_once(winograd_once_, [this] {
+const PackedWinograd& PackedConv::winograd(int64_t tile) const {
+  RN_CHECK(winograd_enabled && (tile == 4 || tile == 2));
+  const int i = tile == 4 ? 0 : 1;
+  std::call_once(winograd_once_[i], [this, i, tile] {
     const std::vector<float> raw = raw_weights();
-    winograd_ = pack_winograd3x3(raw.data(), bias_or_null(), c_out, c_in_per_group);
-    winograd_ready_.store(true, std::memory_order_release);
+    winograd_[i] = pack_winograd3x3(raw.data(), bias_or_null(), c_out, c_in_per_group, tile);
+    winograd_ready_[i].store(true, std::memory_order_release);
   });
-  return *winograd_;
+  return *winograd_[i];
 }
 
 const PackedConv& PackedConv::gemm_fallback() const {
@@ -114,8 +115,9 @@ const PackedConv& PackedConv::gemm_fallback() const {
 
 size_t PackedConv::bytes() const {
   size_t b = (group_stride * size_t(groups) + bias.size()) * sizeof(float);
-  if (winograd_ready_.load(std::memory_order_acquire))
-    b += size_t(winograd_->panels) * winograd_->panel_stride() * sizeof(float);
+  for (int i = 0; i < 2; ++i)
+    if (winograd_ready_[i].load(std::memory_order_acquire))
+      b += size_t(winograd_[i]->panels) * winograd_[i]->panel_stride() * sizeof(float);
   if (fallback_ready_.load(std::memory_order_acquire)) b += fallback_->bytes();
   return b;
 }

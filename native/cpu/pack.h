@@ -42,16 +42,17 @@ class PackedConv {
   size_t k_block = 0;
   AlignedBuffer weights;
   std::vector<float> bias;  // c_out entries, or empty
-  // The fast mode (3x3, groups 1): the Winograd F(4x4,3x3) weights may be used.
+  // The fast mode (3x3, groups 1): Winograd F(4x4,3x3) or F(2x2,3x3) may be used.
   bool winograd_enabled = false;
 
   size_t panel_rows() const { return dconv ? kDconvPanel : cfg->mr; }  // rows per weight panel
   const float* group_panels(int64_t g) const { return weights.get() + size_t(g) * group_stride; }
-  // The Winograd weights, transformed from the GEMM panels on first use (safe
-  // to call from several threads at once). Lazily, because they are 4x the
-  // raw weights and some shapes never use them (512@7x7 at batch 1 is not
-  // profitable): a fast-mode model holds only the ones its inputs need.
-  const PackedWinograd& winograd() const;
+  // The Winograd weights for output tiles of `tile` (4 or 2), transformed from
+  // the GEMM panels on first use (safe to call from several threads at once).
+  // Lazily, because they are 4x (1.8x) the raw weights and some shapes never
+  // use them (512@7x7 at batch 1 is not profitable): a fast-mode model holds
+  // only the ones its inputs need.
+  const PackedWinograd& winograd(int64_t tile) const;
   // The same weights in GEMM panels, made on first use (thread-safe), for
   // shapes the direct kernel does not take (see conv2d_dconv).
   const PackedConv& gemm_fallback() const;
@@ -61,9 +62,10 @@ class PackedConv {
   const float* bias_or_null() const { return bias.empty() ? nullptr : bias.data(); }
 
  private:
-  mutable std::once_flag winograd_once_;
-  mutable std::shared_ptr<PackedWinograd> winograd_;
-  mutable std::atomic<bool> winograd_ready_{false};
+  // [0]: F(4x4,3x3), [1]: F(2x2,3x3)
+  mutable std::once_flag winograd_once_[2];
+  mutable std::shared_ptr<PackedWinograd> winograd_[2];
+  mutable std::atomic<bool> winograd_ready_[2] = {false, false};
   mutable std::once_flag fallback_once_;
   mutable std::shared_ptr<PackedConv> fallback_;
   mutable std::atomic<bool> fallback_ready_{false};

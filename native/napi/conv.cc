@@ -123,7 +123,7 @@ ConvBaton ParseConv(const Napi::CallbackInfo& info, const char* where) {
 // [sync] packConv2d(weight, bias, cOut, cInPerGroup, kh, kw, groups, mode = 'exact')
 // Packs conv weights once for the ISA active now (the handle keeps that
 // micro-kernel even if setIsa() changes later). mode 'fast' also transforms
-// 3x3 groups-1 weights for Winograd F(4x4,3x3).
+// 3x3 groups-1 weights for Winograd F(4x4,3x3) or F(2x2,3x3) (on first use).
 // Params: weight: Float32Array [cOut, cInPerGroup, kh, kw]; bias: Float32Array [cOut]
 //   or null; cOut, cInPerGroup, kh, kw, groups: positive integers, groups | cOut;
 //   mode: 'exact' | 'fast' | undefined.

@@ -22,7 +22,7 @@ const KERNEL_COSTS: { prefix: string; op: string; why: string }[] = [
   { prefix: 'f32_dconv_', op: 'Conv', why: 'direct convolution with output channels in the lanes: each call first copies a zero-padded block of its NCHW input into scratch; ORT keeps activations in 16-channel blocks (NCHWc) and handles padding in the kernel, so it reads its input in place' },
   { prefix: 'f32_gemm_', op: 'Conv', why: 'GEMM over the NCHW input: each call packs B panels of 32 pixels, every panel from K rows that lie H×W floats apart (a memory stream per input channel, more than the hardware prefetchers follow); ORT\'s NCHWc 1×1 kernel reads 16-channel blocks contiguously' },
   { prefix: 'f32_gemm_', op: 'Gemm', why: 'fully connected layer: streams its weights once per run, as ORT does' },
-  { prefix: 'f32_winograd_', op: 'Conv', why: 'Winograd F(4×4,3×3) (fast mode): input and output transforms on every call, and transformed weights 4× the size of the direct ones' },
+  { prefix: 'f32_winograd_', op: 'Conv', why: 'Winograd F(4×4,3×3) or F(2×2,3×3) (fast mode): input and output transforms on every call, and transformed weights 4× (1.8×) the size of the direct ones' },
   { prefix: 'f32_conv_direct_', op: 'Conv', why: 'a plain loop, for grouped convolutions with very few channels per group' },
 ];
 

@@ -1,20 +1,11 @@
-// AVX-512 Winograd F(4x4,3x3) kernels: input transform (16 tiles of a tile row
-// per vector), the 36 batched tile GEMMs (14 tiles x 32 output channels in 28
-// zmm accumulators) and the output transform with bias + residual + ReLU fused.
+// AVX-512 Winograd F(4x4,3x3) transforms: input (16 tiles of a tile row per
+// vector) and output with bias + residual + ReLU fused. The tile GEMMs are
+// f32_winograd_gemm_14x32__avx512f.cc.
 // Compiled with -mavx512f -mavx512bw -mavx512vl -mavx512dq -mfma (by file name).
-#include <immintrin.h>
-
-#include <algorithm>
-
-#include "winograd_kernels.h"
-
-// GCC 12 flags _mm512_*'s internal _mm512_undefined_ps() as uninitialized.
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#include "winograd_avx512f.h"
 
 namespace resnode::cpu {
 namespace {
-
-#define RN_INLINE inline __attribute__((always_inline))
 
 // 1-D B^T transform of six vectors.
 RN_INLINE void bt6(const __m512 d[6], __m512 o[6]) {
@@ -38,50 +29,6 @@ RN_INLINE void at6(__m512 m0, __m512 m1, __m512 m2, __m512 m3, __m512 m4, __m512
   o[3] = _mm512_add_ps(_mm512_fmadd_ps(_mm512_set1_ps(8.0f), d, b), m5);
 }
 
-inline __mmask16 lane_mask(int64_t lo, int64_t hi) {  // lanes l with lo <= l < hi, clipped to [0,16)
-  lo = std::max<int64_t>(lo, 0);
-  hi = std::min<int64_t>(hi, 16);
-  if (hi <= lo) return 0;
-  return __mmask16(((1u << (hi - lo)) - 1u) << lo);
-}
-
-template <int MR>
-RN_INLINE void gemm_tile(size_t k, const float* v, size_t ld_c, const float* u, float* m) {
-  __m512 c0[MR], c1[MR];
-#pragma GCC unroll 14
-  for (int i = 0; i < MR; ++i) {
-    c0[i] = _mm512_setzero_ps();
-    c1[i] = _mm512_setzero_ps();
-  }
-  for (size_t c = 0; c < k; ++c) {
-    const __m512 b0 = _mm512_load_ps(u);
-    const __m512 b1 = _mm512_load_ps(u + 16);
-#pragma GCC unroll 14
-    for (int i = 0; i < MR; ++i) {
-      const __m512 a = _mm512_set1_ps(v[i]);
-      c0[i] = _mm512_fmadd_ps(a, b0, c0[i]);
-      c1[i] = _mm512_fmadd_ps(a, b1, c1[i]);
-    }
-    v += ld_c;
-    u += 32;
-  }
-#pragma GCC unroll 14
-  for (int i = 0; i < MR; ++i) {
-    _mm512_store_ps(m + i * 32, c0[i]);
-    _mm512_store_ps(m + i * 32 + 16, c1[i]);
-  }
-}
-
-using gemm_tile_fn = void (*)(size_t, const float*, size_t, const float*, float*);
-template <int MR>
-void gemm_tile_fn_impl(size_t k, const float* v, size_t ld_c, const float* u, float* m) {
-  gemm_tile<MR>(k, v, ld_c, u, m);
-}
-constexpr gemm_tile_fn kGemm[15] = {
-    nullptr,               gemm_tile_fn_impl<1>,  gemm_tile_fn_impl<2>,  gemm_tile_fn_impl<3>,
-    gemm_tile_fn_impl<4>,  gemm_tile_fn_impl<5>,  gemm_tile_fn_impl<6>,  gemm_tile_fn_impl<7>,
-    gemm_tile_fn_impl<8>,  gemm_tile_fn_impl<9>,  gemm_tile_fn_impl<10>, gemm_tile_fn_impl<11>,
-    gemm_tile_fn_impl<12>, gemm_tile_fn_impl<13>, gemm_tile_fn_impl<14>};
 
 // Stores one tile for nc (<= 16) output channels from the transposed buffer
 // tb[row][l][k * 4 + col] (channel 4k + l), with the residual add and ReLU.
@@ -110,12 +57,10 @@ RN_INLINE void store_tile(const float* tb, int64_t nc, float* y, const float* re
 
 void f32_winograd_input_4x4_3x3__avx512f(const WinoInputArgs& a) {
   const int64_t y0 = a.ty * 4 - a.pad_top;
-  // Permutation indices: even / odd elements of two vectors; shift by one lane
-  // taking lane 0 (or 1) of the tail.
-  const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-  const __m512i odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
-  const __m512i sh0 = _mm512_setr_epi32(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16);
-  const __m512i sh1 = _mm512_setr_epi32(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 17);
+  // De-interleave by 4 (element 4t + phase) in two even/odd rounds; shift by
+  // one lane, taking lane 0 (or 1) of the tail.
+  const Deinterleave perm;
+  const __m512i even = perm.even, odd = perm.odd, sh0 = perm.sh0, sh1 = perm.sh1;
   bool row_ok[6];
   for (int r = 0; r < 6; ++r) row_ok[r] = y0 + r >= 0 && y0 + r < a.h;
   {
@@ -175,28 +120,13 @@ void f32_winograd_input_4x4_3x3__avx512f(const WinoInputArgs& a) {
   }
 }
 
-void f32_winograd_gemm_14x32__avx512f(size_t k, size_t nq, const uint8_t* mr, const float* v,
-                                      size_t ld_e, size_t ld_q, const float* u, size_t ldu_e,
-                                      float* m, size_t ldm_e) {
-  // e outer: the U panel of one e (k x 32) stays in L1/L2 across the groups.
-  for (size_t e = 0; e < 36; ++e) {
-    float* me = m + e * ldm_e;
-    for (size_t q = 0; q < nq; ++q) {
-      kGemm[mr[q]](k, v + e * ld_e + q * ld_q, kGroupLd, u + e * ldu_e, me);
-      me += size_t(mr[q]) * 32;
-    }
-  }
-}
-
 void f32_winograd_output_4x4_3x3__avx512f(const WinoOutputArgs& a) {
   const int64_t nco = std::min<int64_t>(32, a.c_out - a.co0);
   const int64_t per_img = a.tiles_h * a.tiles_w;
   const size_t plane = size_t(a.out_h * a.out_w);
   for (int64_t t = 0; t < a.ntiles; ++t) {
     const int64_t g = a.tile0 + t;
-    const int64_t n = g / per_img, r = g % per_img;
-    const int64_t oy0 = (r / a.tiles_w) * 4, ox0 = (r % a.tiles_w) * 4;
-    const int64_t rows = std::min<int64_t>(4, a.out_h - oy0), cols = std::min<int64_t>(4, a.out_w - ox0);
+    const auto [n, oy0, ox0, rows, cols] = out_tile(a, g, 4);
     const __mmask8 cmask = __mmask8((1u << cols) - 1u);
     const bool full = rows == 4 && cols == 4;
     if (t + 1 < a.ntiles) {  // the next tile's lines when it starts a new one

@@ -1,4 +1,5 @@
-// Winograd F(4x4,3x3) driver: weight transform, work split, scalar fallback.
+// Winograd F(4x4,3x3) / F(2x2,3x3) driver: weight transforms, the choice of
+// variant, work split, scalar fallback.
 // ISA-independent (compiled with no ISA flags); the AVX-512 kernels are picked
 // at run time from active_isa().
 #include "winograd.h"
@@ -14,17 +15,31 @@
 namespace resnode::cpu {
 namespace {
 
-// F(4x4, 3x3) with interpolation points 0, +-1, +-2, inf (Lavin & Gray).
-constexpr double kG[6][3] = {{1.0 / 4, 0, 0},
-                             {-1.0 / 6, -1.0 / 6, -1.0 / 6},
-                             {-1.0 / 6, 1.0 / 6, -1.0 / 6},
-                             {1.0 / 24, 1.0 / 12, 1.0 / 6},
-                             {1.0 / 24, -1.0 / 12, 1.0 / 6},
-                             {0, 0, 1}};
-constexpr float kBT[6][6] = {{4, 0, -5, 0, 1, 0},  {0, -4, -4, 1, 1, 0}, {0, 4, -4, -1, 1, 0},
-                             {0, -2, -1, 2, 1, 0}, {0, 2, -1, -2, 1, 0}, {0, 4, 0, -5, 0, 1}};
-constexpr float kAT[4][6] = {
-    {1, 1, 1, 1, 1, 0}, {0, 1, -1, 2, -2, 0}, {0, 1, 1, 4, 4, 0}, {0, 1, -1, 8, -8, 1}};
+// The transform matrices of F(T x T, 3x3), A = T + 2 (Lavin & Gray): for
+// T = 4 the interpolation points 0, +-1, +-2, inf; for T = 2 0, +-1, inf.
+template <int T>
+struct WinoMath;
+template <>
+struct WinoMath<4> {
+  static constexpr int A = 6;
+  static constexpr double G[6][3] = {{1.0 / 4, 0, 0},
+                                     {-1.0 / 6, -1.0 / 6, -1.0 / 6},
+                                     {-1.0 / 6, 1.0 / 6, -1.0 / 6},
+                                     {1.0 / 24, 1.0 / 12, 1.0 / 6},
+                                     {1.0 / 24, -1.0 / 12, 1.0 / 6},
+                                     {0, 0, 1}};
+  static constexpr float BT[6][6] = {{4, 0, -5, 0, 1, 0},  {0, -4, -4, 1, 1, 0}, {0, 4, -4, -1, 1, 0},
+                                     {0, -2, -1, 2, 1, 0}, {0, 2, -1, -2, 1, 0}, {0, 4, 0, -5, 0, 1}};
+  static constexpr float AT[4][6] = {
+      {1, 1, 1, 1, 1, 0}, {0, 1, -1, 2, -2, 0}, {0, 1, 1, 4, 4, 0}, {0, 1, -1, 8, -8, 1}};
+};
+template <>
+struct WinoMath<2> {
+  static constexpr int A = 4;
+  static constexpr double G[4][3] = {{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}};
+  static constexpr float BT[4][4] = {{1, 0, -1, 0}, {0, 1, 1, 0}, {0, -1, 1, 0}, {0, 1, 0, -1}};
+  static constexpr float AT[2][4] = {{1, 1, 1, 0}, {0, 1, -1, -1}};
+};
 
 constexpr int64_t kP = PackedWinograd::kPanel;
 
@@ -45,14 +60,18 @@ float* wino_scratch(int slot, size_t count) {
   return s.buf.get();
 }
 
-const WinoKernels& kernels_for(Isa isa) {
-  static const WinoKernels scalar{f32_winograd_input_4x4_3x3__scalar,
-                                  f32_winograd_gemm_32__scalar,
-                                  f32_winograd_output_4x4_3x3__scalar, "f32_winograd_4x4_3x3__scalar"};
-  static const WinoKernels avx512{f32_winograd_input_4x4_3x3__avx512f,
-                                  f32_winograd_gemm_14x32__avx512f,
-                                  f32_winograd_output_4x4_3x3__avx512f, "f32_winograd_4x4_3x3__avx512f"};
-  return isa == Isa::avx512 ? avx512 : scalar;
+const WinoKernels& kernels_for(Isa isa, int64_t tile) {
+  static const WinoKernels scalar4{f32_winograd_input_4x4_3x3__scalar, f32_winograd_gemm_32__scalar,
+                                   f32_winograd_output_4x4_3x3__scalar, "f32_winograd_4x4_3x3__scalar"};
+  static const WinoKernels avx512_4{f32_winograd_input_4x4_3x3__avx512f, f32_winograd_gemm_14x32__avx512f,
+                                    f32_winograd_output_4x4_3x3__avx512f, "f32_winograd_4x4_3x3__avx512f"};
+  static const WinoKernels scalar2{f32_winograd_input_2x2_3x3__scalar, f32_winograd_gemm_32__scalar,
+                                   f32_winograd_output_2x2_3x3__scalar, "f32_winograd_2x2_3x3__scalar"};
+  static const WinoKernels avx512_2{f32_winograd_input_2x2_3x3__avx512f, f32_winograd_gemm_14x32__avx512f,
+                                    f32_winograd_output_2x2_3x3__avx512f, "f32_winograd_2x2_3x3__avx512f"};
+  RN_CHECK(tile == 4 || tile == 2);
+  if (isa == Isa::avx512) return tile == 4 ? avx512_4 : avx512_2;
+  return tile == 4 ? scalar4 : scalar2;
 }
 
 // Tuning (floats). A per-thread V block stays in L2 (2 MB here) next to the
@@ -65,43 +84,113 @@ constexpr size_t kL2Floats = size_t(384) << 10;      // half of a 2 MB L2, for t
 
 std::atomic<int> g_strategy{0};  // tests only: 0 auto, 1 shared, 2 blocked
 
+// The fewest tiles for which F(2x2) beats the direct kernel (see winograd_tile).
+constexpr int64_t kMinTiles2 = 48;
+
 
 }  // namespace
 
 // ---- scalar fallback kernels ------------------------------------------------
 
-void f32_winograd_input_4x4_3x3__scalar(const WinoInputArgs& a) {
-  const int64_t y0 = a.ty * 4 - a.pad_top;
+namespace {
+
+template <int T>
+void input_scalar(const WinoInputArgs& a) {
+  using W = WinoMath<T>;
+  constexpr int A = W::A;
+  const int64_t y0 = a.ty * T - a.pad_top;
   for (int64_t c = a.c0; c < a.c1; ++c) {
     const float* plane = a.x + c * a.h * a.w;
     for (int64_t l = 0; l < a.nt; ++l) {
-      const int64_t x0 = (a.tx0 + l) * 4 - a.pad_left;
-      float d[6][6], t[6][6];
-      for (int i = 0; i < 6; ++i)
-        for (int j = 0; j < 6; ++j) {
+      const int64_t x0 = (a.tx0 + l) * T - a.pad_left;
+      float d[A][A], t[A][A];
+      for (int i = 0; i < A; ++i)
+        for (int j = 0; j < A; ++j) {
           const int64_t iy = y0 + i, ix = x0 + j;
           d[i][j] = (iy >= 0 && iy < a.h && ix >= 0 && ix < a.w) ? plane[iy * a.w + ix] : 0.0f;
         }
-      for (int i = 0; i < 6; ++i)
-        for (int j = 0; j < 6; ++j) {
+      for (int i = 0; i < A; ++i)
+        for (int j = 0; j < A; ++j) {
           float s = 0;
-          for (int k = 0; k < 6; ++k) s += kBT[i][k] * d[k][j];
+          for (int k = 0; k < A; ++k) s += W::BT[i][k] * d[k][j];
           t[i][j] = s;
         }
-      for (int i = 0; i < 6; ++i)
-        for (int j = 0; j < 6; ++j) {
+      for (int i = 0; i < A; ++i)
+        for (int j = 0; j < A; ++j) {
           float s = 0;
-          for (int k = 0; k < 6; ++k) s += t[i][k] * kBT[j][k];
-          a.v[size_t(i * 6 + j) * a.ld_e + size_t(c) * a.ld_c + size_t(l)] = s;
+          for (int k = 0; k < A; ++k) s += t[i][k] * W::BT[j][k];
+          a.v[size_t(i * A + j) * a.ld_e + size_t(c) * a.ld_c + size_t(l)] = s;
         }
     }
   }
 }
 
-void f32_winograd_gemm_32__scalar(size_t k, size_t nq, const uint8_t* mr, const float* v,
-                                  size_t ld_e, size_t ld_q, const float* u, size_t ldu_e, float* m,
-                                  size_t ldm_e) {
-  for (size_t e = 0; e < 36; ++e) {
+template <int T>
+void output_scalar(const WinoOutputArgs& a) {
+  using W = WinoMath<T>;
+  constexpr int A = W::A;
+  const int64_t nco = std::min<int64_t>(kP, a.c_out - a.co0);
+  for (int64_t t = 0; t < a.ntiles; ++t) {
+    const int64_t g = a.tile0 + t;
+    const int64_t n = g / (a.tiles_h * a.tiles_w), r = g % (a.tiles_h * a.tiles_w);
+    const int64_t oy0 = (r / a.tiles_w) * T, ox0 = (r % a.tiles_w) * T;
+    const int64_t rows = std::min<int64_t>(T, a.out_h - oy0), cols = std::min<int64_t>(T, a.out_w - ox0);
+    for (int64_t o = 0; o < nco; ++o) {
+      float mm[A][A], t1[T][A];
+      for (int e = 0; e < A * A; ++e) mm[e / A][e % A] = a.m[size_t(e) * a.ldm_e + size_t(t) * 32 + size_t(o)];
+      for (int i = 0; i < T; ++i)
+        for (int j = 0; j < A; ++j) {
+          float s = 0;
+          for (int k = 0; k < A; ++k) s += W::AT[i][k] * mm[k][j];
+          t1[i][j] = s;
+        }
+      const int64_t plane = (n * a.c_out + a.co0 + o) * a.out_h * a.out_w;
+      for (int64_t i = 0; i < rows; ++i)
+        for (int64_t j = 0; j < cols; ++j) {
+          float s = 0;
+          for (int k = 0; k < A; ++k) s += t1[i][k] * W::AT[j][k];
+          s += a.bias[o];
+          const int64_t idx = plane + (oy0 + i) * a.out_w + ox0 + j;
+          if (a.residual) s += a.residual[idx];
+          if (a.relu && s < 0.0f) s = 0.0f;
+          a.y[idx] = s;
+        }
+    }
+  }
+}
+
+template <int T>
+void pack_u(const float* weight, int64_t c_out, int64_t c_in, PackedWinograd& p) {
+  using W = WinoMath<T>;
+  constexpr int A = W::A;
+  for (int64_t co = 0; co < c_out; ++co) {
+    float* up = p.u.get() + size_t(co / kP) * p.panel_stride() + size_t(co % kP);
+    for (int64_t ci = 0; ci < c_in; ++ci) {
+      const float* g = weight + (co * c_in + ci) * 9;
+      double t[A][3];  // G g
+      for (int i = 0; i < A; ++i)
+        for (int j = 0; j < 3; ++j)
+          t[i][j] = W::G[i][0] * g[0 * 3 + j] + W::G[i][1] * g[1 * 3 + j] + W::G[i][2] * g[2 * 3 + j];
+      for (int i = 0; i < A; ++i)
+        for (int j = 0; j < A; ++j) {
+          const double v = t[i][0] * W::G[j][0] + t[i][1] * W::G[j][1] + t[i][2] * W::G[j][2];
+          up[size_t(i * A + j) * p.e_stride() + size_t(ci) * kP] = float(v);
+        }
+    }
+  }
+}
+
+}  // namespace
+
+void f32_winograd_input_4x4_3x3__scalar(const WinoInputArgs& a) { input_scalar<4>(a); }
+void f32_winograd_input_2x2_3x3__scalar(const WinoInputArgs& a) { input_scalar<2>(a); }
+void f32_winograd_output_4x4_3x3__scalar(const WinoOutputArgs& a) { output_scalar<4>(a); }
+void f32_winograd_output_2x2_3x3__scalar(const WinoOutputArgs& a) { output_scalar<2>(a); }
+
+void f32_winograd_gemm_32__scalar(size_t elems, size_t k, size_t nq, const uint8_t* mr,
+                                  const float* v, size_t ld_e, size_t ld_q, const float* u,
+                                  size_t ldu_e, float* m, size_t ldm_e) {
+  for (size_t e = 0; e < elems; ++e) {
     const float* ue = u + e * ldu_e;
     float* me = m + e * ldm_e;
     for (size_t q = 0; q < nq; ++q) {
@@ -120,64 +209,23 @@ void f32_winograd_gemm_32__scalar(size_t k, size_t nq, const uint8_t* mr, const 
   }
 }
 
-void f32_winograd_output_4x4_3x3__scalar(const WinoOutputArgs& a) {
-  const int64_t nco = std::min<int64_t>(kP, a.c_out - a.co0);
-  for (int64_t t = 0; t < a.ntiles; ++t) {
-    const int64_t g = a.tile0 + t;
-    const int64_t n = g / (a.tiles_h * a.tiles_w), r = g % (a.tiles_h * a.tiles_w);
-    const int64_t oy0 = (r / a.tiles_w) * 4, ox0 = (r % a.tiles_w) * 4;
-    const int64_t rows = std::min<int64_t>(4, a.out_h - oy0), cols = std::min<int64_t>(4, a.out_w - ox0);
-    for (int64_t o = 0; o < nco; ++o) {
-      float mm[6][6], t1[4][6];
-      for (int e = 0; e < 36; ++e) mm[e / 6][e % 6] = a.m[size_t(e) * a.ldm_e + size_t(t) * 32 + size_t(o)];
-      for (int i = 0; i < 4; ++i)
-        for (int j = 0; j < 6; ++j) {
-          float s = 0;
-          for (int k = 0; k < 6; ++k) s += kAT[i][k] * mm[k][j];
-          t1[i][j] = s;
-        }
-      const int64_t plane = (n * a.c_out + a.co0 + o) * a.out_h * a.out_w;
-      for (int64_t i = 0; i < rows; ++i)
-        for (int64_t j = 0; j < cols; ++j) {
-          float s = 0;
-          for (int k = 0; k < 6; ++k) s += t1[i][k] * kAT[j][k];
-          s += a.bias[o];
-          const int64_t idx = plane + (oy0 + i) * a.out_w + ox0 + j;
-          if (a.residual) s += a.residual[idx];
-          if (a.relu && s < 0.0f) s = 0.0f;
-          a.y[idx] = s;
-        }
-    }
-  }
-}
-
 // ---- packing ------------------------------------------------------------------
 
 std::shared_ptr<PackedWinograd> pack_winograd3x3(const float* weight, const float* bias,
-                                                 int64_t c_out, int64_t c_in) {
-  RN_CHECK(weight && c_out > 0 && c_in > 0);
+                                                 int64_t c_out, int64_t c_in, int64_t tile) {
+  RN_CHECK(weight && c_out > 0 && c_in > 0 && (tile == 4 || tile == 2));
   auto p = std::make_shared<PackedWinograd>();
+  p->tile = tile;
   p->c_out = c_out;
   p->c_in = c_in;
   p->panels = int64_t(div_up(size_t(c_out), size_t(kP)));
   const size_t total = size_t(p->panels) * p->panel_stride();
   p->u = aligned_floats(total);
   std::memset(p->u.get(), 0, total * sizeof(float));
-  for (int64_t co = 0; co < c_out; ++co) {
-    float* up = p->u.get() + size_t(co / kP) * p->panel_stride() + size_t(co % kP);
-    for (int64_t ci = 0; ci < c_in; ++ci) {
-      const float* g = weight + (co * c_in + ci) * 9;
-      double t[6][3];  // G g
-      for (int i = 0; i < 6; ++i)
-        for (int j = 0; j < 3; ++j)
-          t[i][j] = kG[i][0] * g[0 * 3 + j] + kG[i][1] * g[1 * 3 + j] + kG[i][2] * g[2 * 3 + j];
-      for (int i = 0; i < 6; ++i)
-        for (int j = 0; j < 6; ++j) {
-          const double v = t[i][0] * kG[j][0] + t[i][1] * kG[j][1] + t[i][2] * kG[j][2];
-          up[size_t(i * 6 + j) * p->e_stride() + size_t(ci) * kP] = float(v);
-        }
-    }
-  }
+  if (tile == 4)
+    pack_u<4>(weight, c_out, c_in, *p);
+  else
+    pack_u<2>(weight, c_out, c_in, *p);
   p->bias.assign(size_t(p->panels * kP), 0.0f);
   if (bias) {
     p->has_bias = true;
@@ -186,7 +234,7 @@ std::shared_ptr<PackedWinograd> pack_winograd3x3(const float* weight, const floa
   return p;
 }
 
-const char* winograd3x3_kernel() { return kernels_for(active_isa()).name; }
+const char* winograd3x3_kernel(int64_t tile) { return kernels_for(active_isa(), tile).name; }
 
 void winograd_force_strategy_for_tests(int strategy) { g_strategy.store(strategy); }
 
@@ -195,16 +243,31 @@ bool winograd_applicable(const Conv2dShape& s) {
          s.dil_w == 1 && s.groups == 1;
 }
 
-bool winograd_profitable(const Conv2dShape& s) {
-  if (!winograd_applicable(s) || active_isa() != Isa::avx512) return false;
-  const int64_t tiles = s.n * int64_t(div_up(size_t(s.out_h), 4)) * int64_t(div_up(size_t(s.out_w), 4));
-  const double u_bytes = 36.0 * 4.0 * double(s.c_in) * double(round_up(size_t(s.c_out), size_t(kP)));
+int64_t winograd_tile(const Conv2dShape& s) {
+  if (!winograd_applicable(s) || active_isa() != Isa::avx512) return 0;
+  auto tiles = [&](int64_t t) {
+    return s.n * int64_t(div_up(size_t(s.out_h), size_t(t))) * int64_t(div_up(size_t(s.out_w), size_t(t)));
+  };
+  const double u4_bytes = 36.0 * 4.0 * double(s.c_in) * double(round_up(size_t(s.c_out), size_t(kP)));
   // U is 4x the raw weights and each of its bytes serves tiles / 2 FLOPs, so
   // with few tiles the call streams U from memory: in a model (U not in cache)
   // 256@14 at batch 1 (16 tiles, 9.4 MB of U) measured 0.89-0.93x of the
   // direct kernel, though 1.5x with U warm in the kernel harness; 128@28 (49
   // tiles) 1.5-1.7x and 64@56 (196) 2.3-2.5x.
-  return tiles >= 32 || u_bytes <= double(2 << 20);
+  const bool f4 = tiles(4) >= 32 || u4_bytes <= double(2 << 20);
+  // F(2x2) streams 16/36 of that U for more tiles: with U from L3 (8 rotating
+  // copies), 256@14 at batch 1 took 0.69-0.76 ms against the direct kernel's
+  // 0.80-0.93 and F(4x4)'s 0.98; 512@7 at batch 4 3.7 against 4.1 and 4.2.
+  const bool f2 = tiles(2) >= kMinTiles2;
+  // Where F(4x4) pads its tiles far more (14x14 is 3.5 tiles of 4 a side, 7
+  // of 2), F(2x2) does at most 1.5x its multiplies and wins while U is big:
+  // 256@14 at batch 2/4/8 1.15/1.21/1.08x F(4x4). Where both pad alike
+  // (28x28, 7x7) F(4x4) does 1.78x fewer and wins: 512@7 at batch 8 1.22x,
+  // 128@28 1.13-1.46x.
+  const double work2 = 16.0 * double(tiles(2)), work4 = 36.0 * double(tiles(4));
+  if (f2 && u4_bytes > double(2 << 20) && work2 <= 1.5 * work4) return 2;
+  if (f4) return 4;
+  return f2 ? 2 : 0;
 }
 
 // ---- driver ---------------------------------------------------------------------
@@ -219,10 +282,12 @@ void winograd3x3(const Conv2dShape& s, const PackedWinograd& w, const float* x,
   RN_CHECK(s.out_h == s.h + s.pad_top + s.pad_bottom - 2 && s.out_w == s.w + s.pad_left + s.pad_right - 2);
   if (threads <= 0) threads = global_threads();
 
-  const WinoKernels& k = kernels_for(active_isa());
-  const int64_t th = int64_t(div_up(size_t(s.out_h), 4)), tw = int64_t(div_up(size_t(s.out_w), 4));
+  const WinoKernels& k = kernels_for(active_isa(), w.tile);
+  const size_t E = w.elems();
+  const int64_t th = int64_t(div_up(size_t(s.out_h), size_t(w.tile)));
+  const int64_t tw = int64_t(div_up(size_t(s.out_w), size_t(w.tile)));
   const int64_t R = s.n * th, T = R * tw;  // tile rows and tiles over the batch
-  const size_t per_tile = size_t(36 * s.c_in);
+  const size_t per_tile = E * size_t(s.c_in);
   const double flops = 2.0 * double(s.n * s.c_out * s.out_h * s.out_w) * double(s.c_in * 9);
   const int t = threads_for_work(flops, threads);
   const size_t img = size_t(s.c_in * s.h * s.w);
@@ -275,8 +340,8 @@ void winograd3x3(const Conv2dShape& s, const PackedWinograd& w, const float* x,
       mr[q - q0] = uint8_t(nq);
       nt += nq;
     }
-    float* m = wino_scratch(1, size_t(36 * nt * kP));
-    k.gemm(size_t(s.c_in), size_t(q1 - q0), mr, v + size_t(q0) * ld_q, ld_e, ld_q, w.panel(p),
+    float* m = wino_scratch(1, E * size_t(nt * kP));
+    k.gemm(E, size_t(s.c_in), size_t(q1 - q0), mr, v + size_t(q0) * ld_q, ld_e, ld_q, w.panel(p),
            w.e_stride(), m, size_t(nt * kP));
     WinoOutputArgs o{m, size_t(nt * kP), g0 + t0, nt, th, tw, s.c_out, s.out_h, s.out_w,
                      p * kP, bias + p * kP, residual, relu, y};
@@ -299,7 +364,7 @@ void winograd3x3(const Conv2dShape& s, const PackedWinograd& w, const float* x,
     // Phase 1: transform every tile into one V (rows x channel chunks in parallel).
     const int64_t nq = ngroups(R);
     const size_t ld_e = ld_e_for(R);
-    float* v = wino_scratch(0, 36 * ld_e);
+    float* v = wino_scratch(0, E * ld_e);
     const int64_t cchunks = std::min<int64_t>(s.c_in, std::max<int64_t>(1, div_up(size_t(4 * t), size_t(R))));
     parallel_for(size_t(R * cchunks), t, [&](size_t task) {
       const int64_t rr = int64_t(task) / cchunks, ci = int64_t(task) % cchunks;
@@ -321,7 +386,7 @@ void winograd3x3(const Conv2dShape& s, const PackedWinograd& w, const float* x,
     const int64_t r0 = int64_t(b) * R / nb, r1 = (int64_t(b) + 1) * R / nb, rows = r1 - r0;
     const int64_t nq = ngroups(rows);
     const size_t ld_e = ld_e_for(rows);
-    float* v = wino_scratch(0, 36 * ld_e);
+    float* v = wino_scratch(0, E * ld_e);
     for (int64_t rr = r0; rr < r1; ++rr) input_row(v, ld_e, rr, rr - r0, 0, s.c_in);
     for (int64_t p = 0; p < w.panels; ++p)
       for (int64_t q0 = 0; q0 < nq; q0 += kGroupsPerCall)

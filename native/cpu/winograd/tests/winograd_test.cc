@@ -1,5 +1,5 @@
 // Standalone correctness, error and speed harness for the Winograd F(4x4,3x3)
-// fast path (not built by npm).
+// and F(2x2,3x3) fast paths (not built by npm).
 //
 // Build (from the repository root):
 //   sh native/cpu/tests/build.sh /tmp/winograd_test native/cpu/winograd/tests/winograd_test.cc
@@ -10,7 +10,8 @@
 // Run:
 //   /tmp/winograd_test check [count=300]    # random shapes vs float64, every ISA + strategy
 //   /tmp/winograd_test error                # max error on ResNet 3x3 shapes vs float64
-//   /tmp/winograd_test bench [shape substr] [seconds per row=1.5] # winograd vs im2col/GEMM conv2d, batch 1/8, 1/2 threads
+//   /tmp/winograd_test bench [shape substr] [seconds per row=1.5] # winograd vs the exact conv2d, batch 1/8, 1/2 threads
+//                                          (WINO_TILE=2: F(2x2,3x3); WINO_BATCHES=1,2: the batches)
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -126,7 +127,8 @@ int run_check(int count) {
     std::vector<double> ref;
     ref_conv(s, d.x.data(), d.w.data(), has_bias ? d.b.data() : nullptr,
              has_res ? d.r.data() : nullptr, relu, ref);
-    auto pw = pack_winograd3x3(d.w.data(), has_bias ? d.b.data() : nullptr, s.c_out, s.c_in);
+    for (int64_t tile : {4, 2}) {
+    auto pw = pack_winograd3x3(d.w.data(), has_bias ? d.b.data() : nullptr, s.c_out, s.c_in, tile);
     for (Isa isa : isas)
       for (int strat = 1; strat <= 2; ++strat)
         for (int threads : {1, 2, 3}) {
@@ -142,15 +144,16 @@ int run_check(int count) {
           worst = std::max(worst, e.max_abs / (e.max_ref + 1.0));
           if (bad) {
             if (++fails < 20)
-              std::printf("FAIL isa=%s strat=%d t=%d n=%ld cin=%ld cout=%ld %ldx%ld pads=%ld,%ld,%ld,%ld bias=%d res=%d relu=%d err=%g ref=%g\n",
-                          isa_name(isa), strat, threads, long(s.n), long(s.c_in), long(s.c_out), long(s.h), long(s.w),
+              std::printf("FAIL tile=%ld isa=%s strat=%d t=%d n=%ld cin=%ld cout=%ld %ldx%ld pads=%ld,%ld,%ld,%ld bias=%d res=%d relu=%d err=%g ref=%g\n",
+                          long(tile), isa_name(isa), strat, threads, long(s.n), long(s.c_in), long(s.c_out), long(s.h), long(s.w),
                           long(pt), long(pl), long(pb), long(pr), has_bias, has_res, relu, e.max_abs, e.max_ref);
           }
         }
+    }
   }
   winograd_force_strategy_for_tests(0);
   set_active_isa(detected_isa());
-  std::printf("check: %d random convs x %zu ISA x 2 strategies x 3 thread counts, %d failures, worst err/(max|ref|+1) = %.3g\n",
+  std::printf("check: %d random convs x 2 tiles x %zu ISA x 2 strategies x 3 thread counts, %d failures, worst err/(max|ref|+1) = %.3g\n",
               count, isas.size(), fails, worst);
   return fails ? 1 : 0;
 }
@@ -161,58 +164,6 @@ struct Layer {
 };
 const Layer kLayers[] = {{"64@56", 64, 56}, {"128@28", 128, 28}, {"256@14", 256, 14}, {"512@7", 512, 7}};
 
-// F(2x2, 3x3) in float (scalar, pads 1 only): for the error comparison with F(4x4).
-void f2x2_conv(const Conv2dShape& s, const float* x, const float* w, const float* bias, float* y) {
-  const float BT[4][4] = {{1, 0, -1, 0}, {0, 1, 1, 0}, {0, -1, 1, 0}, {0, 1, 0, -1}};
-  const float G[4][3] = {{1, 0, 0}, {0.5f, 0.5f, 0.5f}, {0.5f, -0.5f, 0.5f}, {0, 0, 1}};
-  const float AT[2][4] = {{1, 1, 1, 0}, {0, 1, -1, -1}};
-  std::vector<float> U(size_t(s.c_out * s.c_in * 16));
-  for (int64_t o = 0; o < s.c_out; ++o)
-    for (int64_t c = 0; c < s.c_in; ++c) {
-      const float* g = w + (o * s.c_in + c) * 9;
-      float t[4][3];
-      for (int i = 0; i < 4; ++i)
-        for (int j = 0; j < 3; ++j) t[i][j] = G[i][0] * g[j] + G[i][1] * g[3 + j] + G[i][2] * g[6 + j];
-      for (int i = 0; i < 4; ++i)
-        for (int j = 0; j < 4; ++j)
-          U[size_t((o * s.c_in + c) * 16 + i * 4 + j)] = t[i][0] * G[j][0] + t[i][1] * G[j][1] + t[i][2] * G[j][2];
-    }
-  const int64_t th = (s.out_h + 1) / 2, tw = (s.out_w + 1) / 2;
-  std::vector<float> V(size_t(s.c_in * 16));
-  for (int64_t b = 0; b < s.n; ++b)
-    for (int64_t ty = 0; ty < th; ++ty)
-      for (int64_t tx = 0; tx < tw; ++tx) {
-        for (int64_t c = 0; c < s.c_in; ++c) {
-          float d[4][4], t[4][4];
-          for (int i = 0; i < 4; ++i)
-            for (int j = 0; j < 4; ++j) {
-              const int64_t iy = ty * 2 - s.pad_top + i, ix = tx * 2 - s.pad_left + j;
-              d[i][j] = (iy >= 0 && iy < s.h && ix >= 0 && ix < s.w) ? x[((b * s.c_in + c) * s.h + iy) * s.w + ix] : 0.0f;
-            }
-          for (int i = 0; i < 4; ++i)
-            for (int j = 0; j < 4; ++j) t[i][j] = BT[i][0] * d[0][j] + BT[i][1] * d[1][j] + BT[i][2] * d[2][j] + BT[i][3] * d[3][j];
-          for (int i = 0; i < 4; ++i)
-            for (int j = 0; j < 4; ++j)
-              V[size_t(c * 16 + i * 4 + j)] = t[i][0] * BT[j][0] + t[i][1] * BT[j][1] + t[i][2] * BT[j][2] + t[i][3] * BT[j][3];
-        }
-        for (int64_t o = 0; o < s.c_out; ++o) {
-          float m[16] = {};
-          for (int64_t c = 0; c < s.c_in; ++c)
-            for (int e = 0; e < 16; ++e) m[e] += U[size_t((o * s.c_in + c) * 16 + e)] * V[size_t(c * 16 + e)];
-          float t[2][4];
-          for (int i = 0; i < 2; ++i)
-            for (int j = 0; j < 4; ++j) t[i][j] = AT[i][0] * m[j] + AT[i][1] * m[4 + j] + AT[i][2] * m[8 + j] + AT[i][3] * m[12 + j];
-          for (int i = 0; i < 2; ++i)
-            for (int j = 0; j < 2; ++j) {
-              const int64_t oy = ty * 2 + i, ox = tx * 2 + j;
-              if (oy < s.out_h && ox < s.out_w)
-                y[((b * s.c_out + o) * s.out_h + oy) * s.out_w + ox] =
-                    t[i][0] * AT[j][0] + t[i][1] * AT[j][1] + t[i][2] * AT[j][2] + t[i][3] * AT[j][3] + bias[o];
-            }
-        }
-      }
-}
-
 void run_error() {
   std::mt19937 rng(7);
   std::printf("| shape | F(4x4) max abs err | F(4x4) max rel-to-max | F(2x2) max abs | F(2x2) rel-to-max | GEMM path rel-to-max | max abs ref |\n|---|---|---|---|---|---|---|\n");
@@ -221,18 +172,19 @@ void run_error() {
     Data d = make_data(s, rng);
     std::vector<double> ref;
     ref_conv(s, d.x.data(), d.w.data(), d.b.data(), nullptr, false, ref);
-    auto pw = pack_winograd3x3(d.w.data(), d.b.data(), s.c_out, s.c_in);
+    auto pw = pack_winograd3x3(d.w.data(), d.b.data(), s.c_out, s.c_in, 4);
     std::vector<float> y(ref.size());
     winograd3x3(s, *pw, d.x.data(), nullptr, false, y.data(), 2);
     const Err e = compare(y, ref);
+    auto pw2 = pack_winograd3x3(d.w.data(), d.b.data(), s.c_out, s.c_in, 2);
+    std::vector<float> y2(ref.size());
+    winograd3x3(s, *pw2, d.x.data(), nullptr, false, y2.data(), 2);
+    const Err e2 = compare(y2, ref);
     // The exact path, for scale.
     auto pc = pack_conv2d(d.w.data(), d.b.data(), s.c_out, s.c_in, 3, 3, 1);
     std::vector<float> yc(ref.size());
     conv2d(s, *pc, d.x.data(), nullptr, false, yc.data(), 2);
     const Err ec = compare(yc, ref);
-    std::vector<float> y2(ref.size());
-    f2x2_conv(s, d.x.data(), d.w.data(), d.b.data(), y2.data());
-    const Err e2 = compare(y2, ref);
     std::printf("| %s | %.3g | %.3g | %.3g | %.3g | %.3g | %.3g |\n", L.name, e.max_abs,
                 e.max_abs / e.max_ref, e2.max_abs, e2.max_abs / e2.max_ref, ec.max_abs / ec.max_ref, e.max_ref);
   }
@@ -283,7 +235,8 @@ void run_bench(const char* only, double budget) {
     for (int64_t n : batches) {
       const Conv2dShape s = make_shape(n, L.c, L.c, L.hw, L.hw, 1, 1, 1, 1);
       Data d = make_data(s, rng);
-      auto pw = pack_winograd3x3(d.w.data(), d.b.data(), s.c_out, s.c_in);
+      static const int64_t tile = std::getenv("WINO_TILE") ? std::atoi(std::getenv("WINO_TILE")) : 4;
+      auto pw = pack_winograd3x3(d.w.data(), d.b.data(), s.c_out, s.c_in, tile);
       auto pc = pack_conv2d(d.w.data(), d.b.data(), s.c_out, s.c_in, 3, 3, 1);
       std::vector<float> y(d.r.size());
       const double flops = 2.0 * double(s.n * s.c_out * s.out_h * s.out_w) * double(s.c_in * 9);
