@@ -77,19 +77,27 @@ void conv_direct(const Conv2dShape& s, const PackedConv& w, const float* x,
 
 enum class ConvPath { direct, winograd, dconv, gemm };
 
-ConvPath conv_path(const Conv2dShape& s, const PackedConv& w) {
-  if (w.direct) return ConvPath::direct;
-  if (w.winograd_enabled && winograd_applicable(s) && winograd_tile(s)) return ConvPath::winograd;
-  if (w.dconv) return ConvPath::dconv;
-  return ConvPath::gemm;
+// Which kernel family runs this call; tile: the Winograd variant's output tile.
+struct ConvChoice {
+  ConvPath path;
+  int64_t tile = 0;
+};
+
+ConvChoice choose_conv(const Conv2dShape& s, const PackedConv& w) {
+  if (w.direct) return {ConvPath::direct};
+  if (w.winograd_enabled)
+    if (const int64_t tile = winograd_tile(s)) return {ConvPath::winograd, tile};
+  if (w.dconv) return {ConvPath::dconv};
+  return {ConvPath::gemm};
 }
 
 }  // namespace
 
 const char* conv2d_kernel(const Conv2dShape& s, const PackedConv& w) {
-  switch (conv_path(s, w)) {
+  const ConvChoice c = choose_conv(s, w);
+  switch (c.path) {
     case ConvPath::direct: return "f32_conv_direct__scalar";
-    case ConvPath::winograd: return winograd3x3_kernel(winograd_tile(s));
+    case ConvPath::winograd: return winograd3x3_kernel(c.tile);
     case ConvPath::dconv: return conv2d_dconv_kernel(s, w);
     case ConvPath::gemm: break;
   }
@@ -110,9 +118,10 @@ void conv2d(const Conv2dShape& s, const PackedConv& w, const float* x, const flo
   RN_CHECK(span_h >= 0 && span_w >= 0);
   RN_CHECK(s.out_h == span_h / s.stride_h + 1 && s.out_w == span_w / s.stride_w + 1);
   if (threads <= 0) threads = global_threads();
-  switch (conv_path(s, w)) {
+  const ConvChoice c = choose_conv(s, w);
+  switch (c.path) {
     case ConvPath::direct: return conv_direct(s, w, x, residual, relu, y, threads);
-    case ConvPath::winograd: return winograd3x3(s, w.winograd(winograd_tile(s)), x, residual, relu, y, threads);
+    case ConvPath::winograd: return winograd3x3(s, w.winograd(c.tile), x, residual, relu, y, threads);
     case ConvPath::dconv: return conv2d_dconv(s, w, x, residual, relu, y, threads);
     case ConvPath::gemm: break;
   }

@@ -33,7 +33,8 @@ void gemm(const PackedGemm& w, const float* x, int64_t m, bool relu, float* y, i
   // x packed into mr-row panels in this thread's scratch (read by the pool
   // workers too; this thread waits for them), so a run allocates nothing.
   float* apack = thread_scratch(1, round_up(M, cfg.mr) * K);
-  pack_panels(x, K, M, K, cfg.mr, gemm_k_block(cfg, K), apack);
+  const size_t a_k_block = gemm_k_block(cfg, K);
+  pack_panels(x, K, M, K, cfg.mr, a_k_block, apack);
   GemmProblem p;
   p.cfg = &cfg;
   p.m = M;
@@ -41,7 +42,7 @@ void gemm(const PackedGemm& w, const float* x, int64_t m, bool relu, float* y, i
   p.k = K;
   p.a = apack;
   p.a_rows = round_up(M, cfg.mr);
-  p.a_k_block = gemm_k_block(cfg, K);
+  p.a_k_block = a_k_block;
   p.b_packed = w.weights.get();
   p.b_cols = round_up(N, cfg.nr);
   p.b_k_block = w.k_block;

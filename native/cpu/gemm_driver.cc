@@ -13,8 +13,8 @@ void gemm_block(const GemmProblem& p, size_t m0, size_t m1, size_t q0, size_t q1
   const size_t ppi = panels_per_item(p);
   RN_CHECK(m0 % MR == 0 && m1 <= p.m && q1 <= p.batch * ppi);
   if (m0 >= m1 || q0 >= q1 || p.k == 0) return;
-  const size_t nk = div_up(p.k, cfg.kc);
-  const size_t kcs = div_up(p.k, nk);
+  const size_t kcs = gemm_k_block(cfg, p.k);
+  const size_t nk = div_up(p.k, kcs);
   RN_CHECK(p.a_k_block == kcs || p.a_k_block == p.k);
   RN_CHECK(!p.b_packed || (p.batch == 1 && (p.b_k_block == kcs || p.b_k_block == p.k)));
   const size_t qb = std::max<size_t>(1, cfg.nc / NR);  // panels per N block

@@ -5,8 +5,8 @@ import { load, type Model } from '../model.js';
 import type { Tensor } from '../tensor.js';
 
 /** One profiled run: each layer's time, in graph order. */
-/** kernel: our micro-kernel for the layer, where the backend names one. */
-export type LayerTimes = { name: string; op: string; output: string; ms: number; kernel?: string }[];
+/** Per-layer times (and kernels) of one profiled run: what Model.profile returns. */
+export type LayerTimes = ReturnType<Model['profile']>;
 
 export type ContenderKind = 'native' | 'js' | 'cuda' | 'ort';
 
