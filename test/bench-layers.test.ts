@@ -4,6 +4,7 @@ import test from 'ava';
 import { GraphBuilder } from '../src/graph/layers.js';
 import { info, load, Tensor } from '../src/index.js';
 import { toMarkdown } from '../src/bench/report.js';
+import { nativeBinding } from '../src/native.js';
 import type { BenchReport, LayerRow } from '../src/bench/run.js';
 
 const isa = info().isa;
@@ -76,4 +77,15 @@ test('the report groups layers by kernel, biggest loss to ORT first, with the re
   t.regex(md, /Summed over all layers: ours 4\.0 ms \(run median 4\.0\), ORT 3\.2 ms \(run median 3\.3\)/);
   const why = md.split('\n').filter((l) => l.startsWith('- `'));
   t.deepEqual(why.map((l) => l.slice(0, l.indexOf(':'))), ['- `f32_dconv_*` (Conv)', '- `f32_gemm_*` (Conv)', '- `f32_gemm_*` (Gemm)']);
+});
+
+(isa ? test : test.skip)('convKernel and gemmKernel reject bad input with errors that name the argument', (t) => {
+  const b = nativeBinding();
+  const conv = b.packConv2d(new Float32Array(4 * 4 * 9), null, 4, 4, 3, 3, 1);
+  const p = { inputDims: [1, 3, 8, 8], cOut: 4, kh: 3, kw: 3, groups: 1, strides: [1, 1] as [number, number], pads: [1, 1, 1, 1] as [number, number, number, number], dilations: [1, 1] as [number, number], outDims: [8, 8] as [number, number], relu: false, threads: 1 };
+  t.throws(() => b.convKernel(conv, p), { instanceOf: RangeError, message: /convKernel: .*p\.inputDims\[1\]/ });
+  t.throws(() => b.convKernel({} as never, { ...p, inputDims: [1, 4, 8, 8] }), { instanceOf: TypeError, message: /convKernel: .*packed/ });
+  const fc = b.packGemm(new Float32Array(10 * 4), null, 10, 4);
+  t.throws(() => b.gemmKernel(fc, 0), { instanceOf: RangeError, message: /gemmKernel: .* m but received 0/ });
+  t.is(typeof b.convKernel(conv, { ...p, inputDims: [1, 4, 8, 8] }), 'string');
 });
