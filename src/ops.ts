@@ -3,7 +3,7 @@
 import { getBackend } from './backend/index.js';
 import type { KernelBackend, PackedWeights } from './backend/types.js';
 import { bool, describe, intTuple, invalid, nonNegativeInt, oneOf, outOfRange, plainObject, positiveInt } from './is.js';
-import type { Mode } from './modes.js';
+import { checkMode, type Mode } from './modes.js';
 import { checkTensor, elementCount, Tensor } from './tensor.js';
 import { convOutputSize, poolOutputSize } from './shapes.js';
 import { currentThreads } from './threads.js';
@@ -63,7 +63,11 @@ function padsOption(where: string, v: unknown): number[] {
 }
 
 export function packConv2d(w: Tensor, options: { bias?: Tensor; groups?: number; backend?: 'native' | 'js' | 'cuda'; mode?: Mode } = {}): PackedConv2d {
-  const where = 'packConv2d';
+  return packConv2dFor('packConv2d', w, options);
+}
+
+/** packConv2d, with errors naming `where` (conv2d packs its weight Tensor through this). */
+function packConv2dFor(where: string, w: Tensor, options: unknown): PackedConv2d {
   const o = plainObject(where, 'options', options);
   checkTensor(where, 'weight', w, 4);
   const groups = o.groups === undefined ? 1 : positiveInt(where, 'options.groups', o.groups);
@@ -77,8 +81,8 @@ export function packConv2d(w: Tensor, options: { bias?: Tensor; groups?: number;
     if (b.size !== cOut) throw new RangeError(`${where}: bias has ${b.size} elements but weight has ${cOut} output channels`);
     bias = b.data;
   }
-  const mode = oneOf(where, 'options.mode', o.mode, ['exact', 'fast'] as const, 'exact');
   const backend = getBackend(where, o.backend);
+  const mode = checkMode(where, o.mode, backend.name);
   return new PackedConv2d(backend, backend.packConv2d(w.data, bias, cOut, cInPerGroup, kh, kw, groups, mode), w.dims, groups, bias !== null);
 }
 
@@ -95,7 +99,7 @@ function prepareConv2d(x: Tensor, w: Tensor | PackedConv2d, options: Conv2dOptio
     packed = w;
   } else {
     checkTensor(where, 'weight', w, 4);
-    packed = packConv2d(w, { bias: o.bias as Tensor | undefined, groups: o.groups as number | undefined, backend: o.backend as Conv2dOptions['backend'], mode: o.mode as Mode | undefined });
+    packed = packConv2dFor(where, w, { bias: o.bias, groups: o.groups, backend: o.backend, mode: o.mode });
   }
   const [n, c, h, wd] = x.dims as number[];
   const [cOut, cInPerGroup, kh, kw] = packed.dims as number[];

@@ -8,9 +8,13 @@ import { ModelProto, type ModelProtoLike } from './onnx/proto.js';
 import { bool, invalid, nonNegativeInt, oneOf, plainObject, positiveInt } from './is.js';
 import { Tensor } from './tensor.js';
 import { ModelError } from './errors.js';
+import { BACKEND_NAMES, type BackendName } from './backend/name.js';
+import { checkMode, MODES, type Mode } from './modes.js';
 
 export interface ValidateOptions {
-  backend?: 'native' | 'js' | 'cuda';
+  backend?: BackendName;
+  /** The numerical mode ours runs in (src/modes.ts); it sets the default rtol and atol. */
+  mode?: Mode;
   /** Inputs to feed; seeded uniform [-1, 1) noise of batch `batch` when absent. */
   inputs?: Feeds;
   batch?: number;
@@ -38,6 +42,7 @@ export interface Comparison {
 export interface ValidationReport {
   ok: boolean;
   backend: string;
+  mode: Mode;
   rtol: number;
   atol: number;
   outputs: Comparison[];
@@ -48,8 +53,6 @@ export interface ValidationReport {
   ortMs: number;
 }
 
-export const DEFAULT_RTOL = 1e-4;
-export const DEFAULT_ATOL = 1e-6;
 
 /** Deterministic uniform [-1, 1) noise (mulberry32). */
 export function seededTensor(dims: number[], seed: number): Tensor {
@@ -112,16 +115,17 @@ function defaultFeeds(model: Model, batch: number, seed: number): Feeds {
 export async function validate(source: string | Uint8Array | Graph, options: ValidateOptions = {}): Promise<ValidationReport> {
   const where = 'validate';
   const o = plainObject(where, 'options', options);
-  const backend = oneOf(where, 'options.backend', o.backend, ['native', 'js', 'cuda'] as const, 'native');
-  const rtol = o.rtol === undefined ? DEFAULT_RTOL : nonNegativeNumber(where, 'options.rtol', o.rtol);
-  const atol = o.atol === undefined ? DEFAULT_ATOL : nonNegativeNumber(where, 'options.atol', o.atol);
+  const backend = oneOf(where, 'options.backend', o.backend, BACKEND_NAMES, 'native');
+  const mode = checkMode(where, o.mode, backend);
+  const rtol = o.rtol === undefined ? MODES[mode].validate.rtol : nonNegativeNumber(where, 'options.rtol', o.rtol);
+  const atol = o.atol === undefined ? MODES[mode].validate.atol : nonNegativeNumber(where, 'options.atol', o.atol);
   const layers = bool(where, 'options.layers', o.layers, false);
   const batch = o.batch === undefined ? 1 : positiveInt(where, 'options.batch', o.batch);
   const seed = o.seed === undefined ? 0 : nonNegativeInt(where, 'options.seed', o.seed);
   const threads = o.threads === undefined ? undefined : positiveInt(where, 'options.threads', o.threads);
 
   const bytes = await modelBytes(source);
-  const model = await load(bytes, { backend, threads });
+  const model = await load(bytes, { backend, mode, threads });
   try {
     const feeds = (o.inputs as Feeds | undefined) ?? defaultFeeds(model, batch, seed);
     let session: ort.InferenceSession;
@@ -145,7 +149,7 @@ export async function validate(source: string | Uint8Array | Graph, options: Val
       if (!e) throw new ModelError(`${where}: ONNX Runtime produced no output named "${meta.name}"`);
       return compare(meta.name, actual[meta.name]!.data, e.data as Float32Array, [...actual[meta.name]!.dims], rtol, atol);
     });
-    const report: ValidationReport = { ok: outputs.every((c) => c.ok), backend, rtol, atol, outputs, oursMs, ortMs };
+    const report: ValidationReport = { ok: outputs.every((c) => c.ok), backend, mode, rtol, atol, outputs, oursMs, ortMs };
     if (layers) {
       report.layers = [];
       for (const node of model.graph.nodes) {

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { load, parseNpy, Tensor } from '../src/index.js';
-import { MODE_ERROR_BOUNDS } from '../src/modes.js';
+import { MODES as MODE_ERROR_BOUNDS } from '../src/modes.js';
 import { ortRun, relativeToMax } from './helpers/ort.js';
 
 const MODELS = join(import.meta.dirname, '..', 'models');

@@ -7,6 +7,7 @@ import { BackendUnavailableError, ModelError, withCallerStack } from '../errors.
 import type { Graph, Node } from '../graph/graph.js';
 import { numel } from '../graph/graph.js';
 import type { ConvParams, KernelBackend, PackedWeights, PoolParams } from './types.js';
+import type { Mode } from '../modes.js';
 
 type Handle = { readonly __cuda: unique symbol };
 type Tensorish = Float32Array | Handle;
@@ -53,7 +54,12 @@ export function cudaBinding(where: string): CudaBinding {
 
 interface CudaPacked extends PackedWeights {
   readonly handle: Handle;
+  /** The conv's precision, chosen at pack time from the mode (src/modes.ts). */
+  readonly cudaMode: CudaMode;
 }
+
+/** What each mode of src/modes.ts means on the device. */
+export const cudaModeOf = (mode: Mode): CudaMode => (mode === 'fast' ? 'tf32' : 'fp32');
 
 export function createCudaBackend(where: string, mode: CudaMode = 'fp32'): KernelBackend & { ctx: Handle; binding: CudaBinding; mode: CudaMode } {
   const b = cudaBinding(where);
@@ -64,9 +70,10 @@ export function createCudaBackend(where: string, mode: CudaMode = 'fp32'): Kerne
     ctx,
     binding: b,
     mode,
-    packConv2d: (w, bias, cOut, cInPerGroup, kh, kw, groups) => ({ backend: 'cuda', handle: b.cudaPackConv2d(ctx, w, bias, cOut, cInPerGroup, kh, kw, groups) }) as CudaPacked,
-    conv2dSync: (p, x, r, y, params) => b.cudaConv2dSync(ctx, h(p), x, r, y, { ...params, mode }),
-    conv2d: (p, x, r, y, params) => withCallerStack(() => b.cudaConv2d(ctx, h(p), x, r, y, { ...params, mode })),
+    packConv2d: (w, bias, cOut, cInPerGroup, kh, kw, groups, convMode = 'exact') =>
+      ({ backend: 'cuda', handle: b.cudaPackConv2d(ctx, w, bias, cOut, cInPerGroup, kh, kw, groups), cudaMode: cudaModeOf(convMode) }) as CudaPacked,
+    conv2dSync: (p, x, r, y, params) => b.cudaConv2dSync(ctx, h(p), x, r, y, { ...params, mode: (p as CudaPacked).cudaMode }),
+    conv2d: (p, x, r, y, params) => withCallerStack(() => b.cudaConv2d(ctx, h(p), x, r, y, { ...params, mode: (p as CudaPacked).cudaMode })),
     packGemm: (w, bias, nOut, k) => ({ backend: 'cuda', handle: b.cudaPackGemm(ctx, w, bias, nOut, k) }) as CudaPacked,
     gemmSync: (p, x, m, relu, y) => b.cudaGemmSync(ctx, h(p), x, m, relu, y, mode),
     gemm: (p, x, m, relu, y) => withCallerStack(() => b.cudaGemm(ctx, h(p), x, m, relu, y, mode)),

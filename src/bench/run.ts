@@ -8,7 +8,8 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import cliProgress from 'cli-progress';
 import { resnet, type ResNetDepth } from '../graph/resnet.js';
-import { importOnnx } from '../onnx/import.js';
+import { fromOnnx } from '../onnx/import.js';
+import { honours, type Mode } from '../modes.js';
 import { seededTensor } from '../validate.js';
 import { measurePeakGflops } from './peak.js';
 import { graphFlops } from './flops.js';
@@ -28,7 +29,7 @@ export interface BenchOptions {
   backends: ContenderKind[];
   batches: number[];
   threads: number;
-  modes: ('exact' | 'fast')[];
+  modes: Mode[];
   repeats: number;
   warmup: number;
   /** Timed runs for the JS backend (it is ~100× slower). */
@@ -90,7 +91,7 @@ async function probe(kind: ContenderKind, path: string, batch: number, threads: 
 
 export async function runBench(o: BenchOptions, isa: string): Promise<BenchReport> {
   const { name, bytes } = await resolveModel(o.model);
-  const graph = importOnnx(bytes);
+  const graph = fromOnnx(bytes);
   const inputName = graph.inputs[0]!.name;
   const inputDims = graph.inputs[0]!.dims;
   let peakGflops = measurePeakGflops(o.threads);
@@ -110,8 +111,8 @@ export async function runBench(o: BenchOptions, isa: string): Promise<BenchRepor
       const contenders: Contender[] = [];
       for (const kind of o.backends) {
         if (kind === 'ort') contenders.push(await onnxRuntime(bytes, x, o.threads));
-        // The JS kernels have no fast path, so they run in exact mode only.
-        else for (const mode of kind === 'js' ? (['exact'] as const) : o.modes) contenders.push(await ours(bytes, kind, x, o.threads, mode));
+        // Each backend runs the modes it honours (src/modes.ts): the JS kernels exact only.
+        else for (const mode of o.modes.filter((m) => honours(m, kind))) contenders.push(await ours(bytes, kind, x, o.threads, mode));
       }
       const times = new Map<Contender, number[]>(contenders.map((c) => [c, []]));
       for (let r = 0; r < o.warmup + o.repeats; r++) {

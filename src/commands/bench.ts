@@ -1,17 +1,14 @@
 // resnode bench <model.onnx | resnet18|34|50|101|152> --backends native,js,ort --batch 1,8 ...
-import { Command, InvalidArgumentError } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { info } from '../info.js';
 import { runBench } from '../bench/run.js';
 import { toMarkdown, toSvg, toText } from '../bench/report.js';
 import { currentThreads } from '../threads.js';
+import { MODE_NAMES, type Mode } from '../modes.js';
+import { listOf } from './args.js';
 
-const list = <T extends string>(allowed: readonly T[]) => (v: string): T[] => {
-  const items = v.split(',').map((s) => s.trim());
-  for (const i of items) if (!allowed.includes(i as T)) throw new InvalidArgumentError(`"${i}" is not one of ${allowed.join(', ')}`);
-  return items as T[];
-};
 const ints = (v: string): number[] => {
   const n = v.split(',').map(Number);
   if (n.some((x) => !Number.isSafeInteger(x) || x < 1)) throw new InvalidArgumentError('expected positive integers, e.g. 1,8');
@@ -23,10 +20,10 @@ export function register(program: Command): void {
   program
     .command('bench <model>')
     .description('race native, JS and ONNX Runtime on a model (a .onnx file or resnet18|34|50|101|152)')
-    .option('--backends <list>', 'native,js,cuda,ort', list(['native', 'js', 'cuda', 'ort'] as const), ['native', 'js', 'ort'])
+    .option('--backends <list>', 'native,js,cuda,ort', listOf(['native', 'js', 'cuda', 'ort'] as const), ['native', 'js', 'ort'])
     .option('--batch <list>', 'batch sizes', ints, [1])
     .option('--threads <n>', 'threads for native and ORT', int)
-    .option('--mode <list>', 'exact,fast', list(['exact', 'fast'] as const), ['exact'])
+    .option('--mode <list>', `${MODE_NAMES.join(',')}: each backend runs the modes it honours (src/modes.ts)`, listOf(MODE_NAMES), ['exact'])
     .option('--repeats <n>', 'timed rounds', int, 20)
     .option('--warmup <n>', 'warm-up rounds', int, 3)
     .option('--js-repeats <n>', 'timed runs of the (slow) JS backend', int, 2)
@@ -34,7 +31,7 @@ export function register(program: Command): void {
     .option('--no-memory', 'skip the child processes that measure load time and peak RSS')
     .option('--out <dir>', 'where the Markdown report and SVG chart go', 'bench/results')
     .option('--json <file>', 'also write the raw report as JSON')
-    .action(async (model: string, o: { backends: ('native' | 'js' | 'cuda' | 'ort')[]; batch: number[]; threads?: number; mode: ('exact' | 'fast')[]; repeats: number; warmup: number; jsRepeats: number; layers?: boolean; memory: boolean; out: string; json?: string }) => {
+    .action(async (model: string, o: { backends: ('native' | 'js' | 'cuda' | 'ort')[]; batch: number[]; threads?: number; mode: Mode[]; repeats: number; warmup: number; jsRepeats: number; layers?: boolean; memory: boolean; out: string; json?: string }) => {
       const report = await runBench(
         { model, backends: o.backends, batches: o.batch, threads: o.threads ?? currentThreads(), modes: o.mode, repeats: o.repeats, warmup: o.warmup, jsRepeats: o.jsRepeats, layers: o.layers ?? false, memory: o.memory, progress: process.stderr.isTTY },
         info().isa ?? 'none',

@@ -1,19 +1,19 @@
 // The one place where comparison tolerances live, and the comparison itself.
 // Rule (the ONNX backend-test runner's): |actual − expected| ≤ atol + rtol·|expected|.
 import type { ExecutionContext } from 'ava';
+import { MODES } from '../../src/modes.js';
 
 export interface Tolerance {
   atol: number;
   rtol: number;
 }
 
+// Per-kernel bounds come from the mode table (src/modes.ts), the one place they are stated.
 export const TOLERANCE = {
   /** Direct float32 kernels (im2col + GEMM, pools, eltwise) against float64. */
-  exact: { atol: 1e-5, rtol: 1e-4 },
-  /** Winograd F(4×4,3×3)/F(2×2,3×3): the transforms cost a few ulps more. */
-  winograd: { atol: 1e-4, rtol: 1e-3 },
-  /** bf16 inputs with float32 accumulation: 8 mantissa bits. */
-  bf16: { atol: 2e-2, rtol: 2e-2 },
+  exact: MODES.exact.kernel,
+  /** Winograd F(4×4,3×3)/F(2×2,3×3), the fast mode's: the transforms cost a few ulps more. */
+  winograd: MODES.fast.kernel,
 } as const satisfies Record<string, Tolerance>;
 
 export type ToleranceMode = keyof typeof TOLERANCE;
