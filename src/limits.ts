@@ -3,7 +3,8 @@
 // given batch) whose estimate exceeds the limit is rejected with the figures.
 import { totalmem } from 'node:os';
 import { ModelError } from './errors.js';
-import { Graph, inferShapes, numel, topoSort } from './graph/graph.js';
+import { Graph, inferShapes, topoSort } from './graph/graph.js';
+import { elementCount } from './shapes.js';
 import { planMemory, type MemoryPlan } from './graph/passes.js';
 
 const GiB = 1024 ** 3;
@@ -45,7 +46,7 @@ export function formatBytes(n: number): string {
 /** Bytes of the float32 initializers (computed from dims, so nothing is touched). */
 export function weightBytes(graph: Graph): number {
   let total = 0;
-  for (const t of graph.initializers.values()) total += 4 * numel(t.dims);
+  for (const t of graph.initializers.values()) total += 4 * elementCount(t.dims);
   return total;
 }
 

@@ -5,9 +5,10 @@ import { getBackend } from './backend/index.js';
 import { CudaModelRunner, createCudaBackend, type CudaMode } from './backend/cuda.js';
 import type { BackendPlan, ConvParams, KernelBackend, PackedWeights, PlanStep, PoolParams } from './backend/types.js';
 import { ModelError } from './errors.js';
-import { Graph, inferShapes, numel, type ConvNode, type Node } from './graph/graph.js';
+import { Graph, inferShapes, type ConvNode, type Node } from './graph/graph.js';
+import { elementCount } from './shapes.js';
 import { optimize, planMemory, type MemoryPlan } from './graph/passes.js';
-import { importOnnx } from './onnx/import.js';
+import { fromOnnx } from './onnx/import.js';
 import { bool, describe, invalid, oneOf, plainObject, positiveInt } from './is.js';
 import { checkTensor, Tensor } from './tensor.js';
 import { currentThreads } from './threads.js';
@@ -226,7 +227,7 @@ export class Model {
       }
       case 'Flatten':
       case 'Reshape':
-        return (b, i) => void b[out]!.set(x(b, i).subarray(0, numel(yDims)));
+        return (b, i) => void b[out]!.set(x(b, i).subarray(0, elementCount(yDims)));
       case 'Transpose': {
         const [rows, cols] = xDims as [number, number];
         return (b, i) => {
@@ -282,7 +283,7 @@ export class Model {
           return { op: 'gemm', ...io, packed: this.packed.get(node.name)!, m: xDims[0]!, relu: node.attrs.relu ?? false, threads };
         case 'Add':
           io.inputs.push(buffer(node.inputs[1]!));
-          return { op: 'add', ...io, count: numel(yDims), relu: node.attrs.relu ?? false, threads };
+          return { op: 'add', ...io, count: elementCount(yDims), relu: node.attrs.relu ?? false, threads };
         case 'MaxPool':
         case 'AveragePool': {
           const a = node.attrs;
@@ -293,11 +294,11 @@ export class Model {
           return { op: 'globalAveragePool', ...io, n: xDims[0]!, c: xDims[1]!, hw: xDims[2]! * xDims[3]!, threads };
         case 'Flatten':
         case 'Reshape':
-          return { op: 'copy', ...io, count: numel(yDims) };
+          return { op: 'copy', ...io, count: elementCount(yDims) };
         case 'Transpose':
           return { op: 'transpose', ...io, rows: xDims[0]!, cols: xDims[1]! };
         case 'Relu':
-          return { op: 'relu', ...io, count: numel(yDims) };
+          return { op: 'relu', ...io, count: elementCount(yDims) };
         case 'BatchNormalization':
           throw new ModelError(`BatchNormalization node "${node.name}" survived optimisation; load with optimize: true`);
       }
@@ -319,7 +320,7 @@ export class Model {
     for (const name of names) {
       const dims = plan.shapes.get(name)!;
       const src = inputs.get(name) ?? buffers[plan.memory.slotOf.get(name)!]!;
-      results[name] = new Tensor('float32', src.slice(0, numel(dims)), dims);
+      results[name] = new Tensor('float32', src.slice(0, elementCount(dims)), dims);
     }
     return results;
   }
@@ -438,8 +439,8 @@ export async function load(source: string | Uint8Array | Graph, options: LoadOpt
   const maxMemoryBytes = maxMemoryOption(where, o.maxMemoryBytes);
   let graph: Graph;
   if (source instanceof Graph) graph = source.clone();
-  else if (source instanceof Uint8Array) graph = importOnnx(source);
-  else if (typeof source === 'string') graph = importOnnx(new Uint8Array(await readFile(source)));
+  else if (source instanceof Uint8Array) graph = fromOnnx(source);
+  else if (typeof source === 'string') graph = fromOnnx(new Uint8Array(await readFile(source)));
   else throw invalid(where, 'source', 'a file path, ONNX bytes (Uint8Array) or a Graph', source);
   const mode = checkMode(where, o.mode, backendName);
   // Each CUDA model gets its own context (stream + arena); 'fast' lets it use the tensor cores (TF32).

@@ -4,6 +4,8 @@
 // Each op has a synchronous form and an async form that runs on the libuv pool
 // and resolves when the output buffer has been written.
 
+import type { ConvParams, PlanStepOf, PoolParams } from './backend/types.js';
+
 export type NativeIsa = 'avx512f' | 'avx2' | 'scalar';
 
 /** Opaque handle to weights packed once for the ISA active at pack time. */
@@ -11,56 +13,17 @@ export interface NativePacked {
   readonly __packed: unique symbol;
 }
 
-export interface NativeConvParams {
-  /** [n, cIn, h, w] */
-  inputDims: number[];
-  /** cOut, kh, kw, groups must match the packed weights */
-  cOut: number;
-  kh: number;
-  kw: number;
-  groups: number;
-  /** [sh, sw] */
-  strides: number[];
-  /** [top, left, bottom, right] */
-  pads: number[];
-  /** [dh, dw] */
-  dilations: number[];
-  /** [outH, outW] */
-  outDims: number[];
-  relu: boolean;
-  threads: number;
-}
-
-export interface NativePoolParams {
-  inputDims: number[]; // [n, c, h, w]
-  kernel: number[]; // [kh, kw]
-  strides: number[];
-  pads: number[]; // [top, left, bottom, right]
-  dilations: number[];
-  outDims: number[]; // [outH, outW]
-  threads: number;
-}
+/** The op interface's params (src/backend/types.ts), as the addon reads them. */
+export type NativeConvParams = ConvParams;
+export type NativePoolParams = PoolParams;
 
 /** Opaque handle to a checked op sequence (createPlan). */
 export interface NativePlan {
   readonly __plan: unique symbol;
 }
 
-/**
- * One step of a plan. `inputs`/`output` index the buffer list given to
- * runPlan/runPlanSync; the other fields are the arguments the per-op sync
- * functions take (conv: inputs [x] or [x, residual]; add: [a, b]; else [x]).
- */
-export type NativePlanStep = { inputs: number[]; output: number } & (
-  | { op: 'conv'; packed: NativePacked; p: NativeConvParams }
-  | { op: 'gemm'; packed: NativePacked; m: number; relu: boolean; threads: number }
-  | { op: 'maxPool'; p: NativePoolParams }
-  | { op: 'averagePool'; p: NativePoolParams; countIncludePad: boolean }
-  | { op: 'globalAveragePool'; n: number; c: number; hw: number; threads: number }
-  | { op: 'add'; count: number; relu: boolean; threads: number }
-  | { op: 'copy' | 'relu'; count: number }
-  | { op: 'transpose'; rows: number; cols: number }
-);
+/** One step of a plan (see PlanStepOf), with the addon's own packed handles. */
+export type NativePlanStep = PlanStepOf<NativePacked>;
 
 /** Process-wide native resource counters (all environments and worker_threads). */
 export interface NativeStats {

@@ -4,8 +4,8 @@ import { getBackend } from './backend/index.js';
 import type { KernelBackend, PackedWeights } from './backend/types.js';
 import { bool, describe, intTuple, invalid, nonNegativeInt, oneOf, outOfRange, plainObject, positiveInt } from './is.js';
 import { checkMode, type Mode } from './modes.js';
-import { checkTensor, elementCount, Tensor } from './tensor.js';
-import { convOutputSize, poolOutputSize } from './shapes.js';
+import { checkTensor, Tensor } from './tensor.js';
+import { convOutputSize, elementCount, poolOutputSize } from './shapes.js';
 import { currentThreads } from './threads.js';
 
 /** Outputs above this many elements (4 GiB of float32) are refused as absurd. */

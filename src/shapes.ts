@@ -1,4 +1,13 @@
-// Output-size arithmetic shared by the ops API, graph shape inference and the kernels' callers.
+// Size arithmetic shared by the ops API, graph shape inference, the planner and
+// the kernels' callers (a leaf module: it imports nothing). The addon checks
+// the same rule once, in native/cpu/shape.h.
+
+/** The number of elements of a tensor with these dims. */
+export function elementCount(dims: readonly number[]): number {
+  let n = 1;
+  for (const d of dims) n *= d;
+  return n;
+}
 
 /** ONNX/PyTorch convolution output extent along one axis (floor mode). */
 export function convOutputSize(input: number, kernel: number, stride: number, padBegin: number, padEnd: number, dilation: number): number {

@@ -1,16 +1,12 @@
 // A dense float32 tensor in ONNX Runtime's shape: new Tensor('float32', data, dims).
 import { describe, invalid, isNonNegativeInt, outOfRange } from './is.js';
+import { elementCount } from './shapes.js';
 
 export type TensorType = 'float32';
 
 /** The most elements one tensor may hold (16 GiB of float32): anything larger is a mistake, not a model. */
 export const MAX_TENSOR_ELEMENTS = 2 ** 32;
 
-export function elementCount(dims: readonly number[]): number {
-  let n = 1;
-  for (const d of dims) n *= d;
-  return n;
-}
 
 export function checkDims(where: string, name: string, dims: unknown): number[] {
   if (!Array.isArray(dims)) throw invalid(where, name, 'an array of non-negative integers', dims);

@@ -5,7 +5,7 @@
 import { nativeAvailable, nativeBinding } from '../native.js';
 import { BackendUnavailableError, ModelError, withCallerStack } from '../errors.js';
 import type { Graph, Node } from '../graph/graph.js';
-import { numel } from '../graph/graph.js';
+import { elementCount } from '../shapes.js';
 import type { ConvParams, KernelBackend, PackedWeights, PoolParams } from './types.js';
 import type { Mode } from '../modes.js';
 
@@ -118,7 +118,7 @@ export class CudaModelRunner {
       let d = dev.get(name);
       if (!d) {
         const init = this.graph.initializers.get(name);
-        d = b.cudaAlloc(ctx, Math.max(1, numel(shapes.get(name) ?? init!.dims)));
+        d = b.cudaAlloc(ctx, Math.max(1, elementCount(shapes.get(name) ?? init!.dims)));
         if (init) b.cudaUpload(d, init.data);
         dev.set(name, d);
       }
@@ -126,7 +126,7 @@ export class CudaModelRunner {
     };
     for (const [name, data] of inputs) b.cudaUpload(buffer(name), data);
     // A standalone Relu runs as y = relu(x + 0).
-    const reluMax = Math.max(0, ...this.order.filter((n) => n.op === 'Relu').map((n) => numel(shapes.get(n.outputs[0]!)!)));
+    const reluMax = Math.max(0, ...this.order.filter((n) => n.op === 'Relu').map((n) => elementCount(shapes.get(n.outputs[0]!)!)));
     const zeros = reluMax > 0 ? b.cudaAlloc(ctx, reluMax) : undefined;
     if (zeros) b.cudaUpload(zeros, new Float32Array(reluMax));
     for (const n of this.order) {
@@ -152,7 +152,7 @@ export class CudaModelRunner {
           b.cudaAddSync(ctx, buffer(x), buffer(n.inputs[1]!), buffer(y), n.attrs.relu ?? false);
           break;
         case 'Relu':
-          b.cudaAddSync(ctx, buffer(x), zeros!, buffer(y), true, numel(yd));
+          b.cudaAddSync(ctx, buffer(x), zeros!, buffer(y), true, elementCount(yd));
           break;
         case 'MaxPool':
         case 'AveragePool': {
@@ -176,7 +176,7 @@ export class CudaModelRunner {
     }
     const results = new Map<string, Float32Array>();
     for (const name of outputs) {
-      const host = new Float32Array(numel(shapes.get(name)!));
+      const host = new Float32Array(elementCount(shapes.get(name)!));
       await b.cudaDownload(buffer(name), host);
       results.set(name, host);
     }

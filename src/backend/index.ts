@@ -3,9 +3,8 @@ import { createCudaBackend } from './cuda.js';
 import { invalid } from '../is.js';
 import { jsBackend } from './js.js';
 import { createNativeBackend } from './native.js';
-import type { BackendName, KernelBackend } from './types.js';
-
-export const BACKENDS: readonly BackendName[] = ['native', 'js', 'cuda'];
+import type { KernelBackend } from './types.js';
+import { BACKEND_NAMES } from './name.js';
 
 let native: KernelBackend | undefined;
 let cuda: KernelBackend | undefined;
@@ -21,6 +20,6 @@ export function getBackend(where: string, name: unknown = 'native'): KernelBacke
       cuda ??= createCudaBackend(where);
       return cuda;
     default:
-      throw invalid(where, 'backend', "one of 'native', 'js', 'cuda'", name);
+      throw invalid(where, 'backend', `one of ${BACKEND_NAMES.map((b) => `'${b}'`).join(', ')}`, name);
   }
 }

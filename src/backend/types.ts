@@ -2,27 +2,68 @@
 // Shapes have been validated by src/ops.ts before these are called, and output
 // buffers are allocated by the caller: a kernel writes y and allocates nothing
 // that outlives the call.
-import type { NativeConvParams, NativePlanStep, NativePoolParams } from '../native-binding.js';
 import type { Mode } from '../modes.js';
 
-export type BackendName = 'native' | 'js' | 'cuda';
+import type { BackendName } from './name.js';
+export type { BackendName };
 
 /** Weights packed once per backend (opaque to callers). */
 export interface PackedWeights {
   readonly backend: BackendName;
 }
 
-export type ConvParams = NativeConvParams;
-export type PoolParams = NativePoolParams;
+export interface ConvParams {
+  /** [n, cIn, h, w] */
+  inputDims: number[];
+  /** cOut, kh, kw, groups must match the packed weights */
+  cOut: number;
+  kh: number;
+  kw: number;
+  groups: number;
+  /** [sh, sw] */
+  strides: number[];
+  /** [top, left, bottom, right] */
+  pads: number[];
+  /** [dh, dw] */
+  dilations: number[];
+  /** [outH, outW] (src/shapes.ts's convOutputSize) */
+  outDims: number[];
+  relu: boolean;
+  threads: number;
+}
+
+export interface PoolParams {
+  inputDims: number[]; // [n, c, h, w]
+  kernel: number[]; // [kh, kw]
+  strides: number[];
+  pads: number[]; // [top, left, bottom, right]
+  dilations: number[];
+  outDims: number[]; // [outH, outW]
+  threads: number;
+}
 
 /** A backend's opaque compiled op sequence (see KernelBackend.createPlan). */
 export interface BackendPlan {
   readonly backend: BackendName;
 }
 
-/** One step of a plan: NativePlanStep with the backend's own packed weights. */
-export type PlanStep = DistributiveReplace<NativePlanStep>;
-type DistributiveReplace<S> = S extends { packed: unknown } ? Omit<S, 'packed'> & { packed: PackedWeights } : S;
+/**
+ * One step of a lowered plan, with `W` the packed-weight handle type. `inputs`
+ * and `output` index the run's buffer list (graph inputs, then the arena's
+ * slots, then constants); the other fields are the resolved arguments of the
+ * op's kernel call (conv: inputs [x] or [x, residual]; add: [a, b]; else [x]).
+ */
+export type PlanStepOf<W> = { inputs: number[]; output: number } & (
+  | { op: 'conv'; packed: W; p: ConvParams }
+  | { op: 'gemm'; packed: W; m: number; relu: boolean; threads: number }
+  | { op: 'maxPool'; p: PoolParams }
+  | { op: 'averagePool'; p: PoolParams; countIncludePad: boolean }
+  | { op: 'globalAveragePool'; n: number; c: number; hw: number; threads: number }
+  | { op: 'add'; count: number; relu: boolean; threads: number }
+  | { op: 'copy' | 'relu'; count: number }
+  | { op: 'transpose'; rows: number; cols: number }
+);
+export type PlanStep = PlanStepOf<PackedWeights>;
 
 export interface KernelBackend {
   readonly name: BackendName;

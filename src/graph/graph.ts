@@ -11,9 +11,8 @@
 //   inputs[2] = '' when there is no bias) and attrs.relu:
 //   y = relu?(conv(x) + bias + residual).
 // - Nodes are kept in topological order by every function that returns a Graph.
-import { convOutputSize, poolOutputSize } from '../shapes.js';
+import { convOutputSize, elementCount, poolOutputSize } from '../shapes.js';
 import { ModelError } from '../errors.js';
-import { toOnnx as exportOnnx } from '../onnx/export.js';
 
 export interface ValueInfo {
   name: string;
@@ -106,6 +105,16 @@ export class GraphError extends ModelError {
   override name = 'GraphError';
 }
 
+/**
+ * Graph → ONNX bytes, installed by src/onnx/export.ts when it loads: the IR does
+ * not import the exporter (nor, through it, the protobuf schema), so that
+ * layers point one way. The builders and the importer load the exporter.
+ */
+let onnxWriter: ((graph: Graph) => Uint8Array) | undefined;
+export function setOnnxWriter(write: (graph: Graph) => Uint8Array): void {
+  onnxWriter = write;
+}
+
 export class Graph {
   name: string;
   inputs: ValueInfo[];
@@ -123,7 +132,8 @@ export class Graph {
 
   /** ONNX bytes (opset 13, IR 8) that ONNX Runtime loads; fused nodes are expanded. */
   toOnnx(): Uint8Array {
-    return exportOnnx(this);
+    if (!onnxWriter) throw new ModelError("Graph.toOnnx: the ONNX exporter is not loaded; import 'resnode' (or src/onnx/export.ts) first");
+    return onnxWriter(this);
   }
 
   /** Copy of the structure; initializer data arrays are shared, not copied. */
@@ -156,17 +166,6 @@ export function cloneNode<N extends Node>(n: N): N {
   const attrs: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(n.attrs)) attrs[k] = Array.isArray(v) ? [...v] : v;
   return { name: n.name, op: n.op, inputs: [...n.inputs], outputs: [...n.outputs], attrs } as N;
-}
-
-export function numel(dims: readonly number[]): number {
-  let p = 1;
-  for (const d of dims) p *= d;
-  return p;
-}
-
-/** Names a node reads that are activations (not initializers), residual included, in order, without ''. */
-export function activationInputs(graph: Graph, node: Node): string[] {
-  return node.inputs.filter((n) => n !== '' && !graph.initializers.has(n));
 }
 
 /**
@@ -244,7 +243,7 @@ export function inferNode(node: Node, get: (name: string) => number[]): number[]
       if (w[0]! % a.groups !== 0) fail(`output channels ${w[0]} not divisible by groups=${a.groups}`);
       if (w[2] !== a.kernelShape[0] || w[3] !== a.kernelShape[1]) fail(`kernel_shape ${dimsStr(a.kernelShape)} does not match weight ${dimsStr(w)}`);
       const b = node.inputs[2];
-      if (b) { const bd = get(b); if (numel(bd) !== w[0]) fail(`bias has ${numel(bd)} elements, expected ${w[0]}`); }
+      if (b) { const bd = get(b); if (elementCount(bd) !== w[0]) fail(`bias has ${elementCount(bd)} elements, expected ${w[0]}`); }
       const oh = convOutputSize(x[2]!, w[2]!, a.strides[0], a.pads[0], a.pads[2], a.dilations[0]);
       const ow = convOutputSize(x[3]!, w[3]!, a.strides[1], a.pads[1], a.pads[3], a.dilations[1]);
       if (oh < 1 || ow < 1) fail(`output would be empty for input ${dimsStr(x)}`);
@@ -259,7 +258,7 @@ export function inferNode(node: Node, get: (name: string) => number[]): number[]
       if (x.length < 2) fail(`expects at least 2-D input, got ${dimsStr(x)}`);
       for (let i = 1; i < 5; i++) {
         const d = get(node.inputs[i]!);
-        if (numel(d) !== x[1]) fail(`parameter "${node.inputs[i]}" has ${numel(d)} elements, expected ${x[1]} (channels)`);
+        if (elementCount(d) !== x[1]) fail(`parameter "${node.inputs[i]}" has ${elementCount(d)} elements, expected ${x[1]} (channels)`);
       }
       return [...x];
     }
@@ -302,7 +301,7 @@ export function inferNode(node: Node, get: (name: string) => number[]): number[]
       if (x.length !== 2) fail(`expects a 2-D input [M, K], got ${dimsStr(x)}`);
       if (w.length !== 2 || w[1] !== x[1]) fail(`weight ${dimsStr(w)} does not match input ${dimsStr(x)} (expected [N, ${x[1]}])`);
       const b = node.inputs[2];
-      if (b) { const bd = get(b); if (numel(bd) !== w[0]) fail(`bias has ${numel(bd)} elements, expected ${w[0]}`); }
+      if (b) { const bd = get(b); if (elementCount(bd) !== w[0]) fail(`bias has ${elementCount(bd)} elements, expected ${w[0]}`); }
       return [x[0]!, w[0]!];
     }
   }
@@ -331,19 +330,19 @@ function reshapeDims(x: number[], shape: number[], fail: (m: string) => never): 
   const dynamic = x[0]! < 0;
   if (dynamic) {
     // Symbolic only while the batch stays in dim 0 (copied with 0, or inferred with -1) and the rest is fixed.
-    const k = numel(x.slice(1));
+    const k = elementCount(x.slice(1));
     const rest = shape.slice(1).map((s, i) => (s === 0 ? x[i + 1]! : s));
     const m = rest.indexOf(-1);
     if (m >= 0 && shape[0] === 0) {
       const other = rest.reduce((a, b, i) => (i === m ? a : a * b), 1);
       if (other > 0 && k % other === 0) rest[m] = k / other;
     }
-    if (!((shape[0] === 0 || shape[0] === -1) && rest.every((d) => d > 0) && numel(rest) === k)) {
+    if (!((shape[0] === 0 || shape[0] === -1) && rest.every((d) => d > 0) && elementCount(rest) === k)) {
       fail(`shape ${target} cannot be applied to input ${dimsStr(x)} with a dynamic batch (the batch must stay in dim 0)`);
     }
     return [-1, ...rest];
   }
-  const total = numel(x);
+  const total = elementCount(x);
   const out = shape.map((s, i) => (s === 0 ? x[i]! : s));
   const m = out.indexOf(-1);
   if (m >= 0) {
@@ -351,7 +350,7 @@ function reshapeDims(x: number[], shape: number[], fail: (m: string) => never): 
     if (other === 0 || total % other !== 0) fail(`cannot reshape ${dimsStr(x)} to ${target}`);
     out[m] = total / other;
   }
-  if (numel(out) !== total) fail(`cannot reshape ${dimsStr(x)} (${total} elements) to ${target}`);
+  if (elementCount(out) !== total) fail(`cannot reshape ${dimsStr(x)} (${total} elements) to ${target}`);
   return out;
 }
 
@@ -409,17 +408,4 @@ export function checkGraph(graph: Graph): Map<string, number[]> {
   }
   const sorted = topoSort(graph);
   return inferShapes(new Graph({ ...graph, nodes: sorted }));
-}
-
-/** Map value name → the nodes that read it (a fused residual included). */
-export function consumersOf(graph: Graph): Map<string, Node[]> {
-  const m = new Map<string, Node[]>();
-  for (const n of graph.nodes) {
-    for (const i of new Set(n.inputs)) {
-      if (i === '') continue;
-      const list = m.get(i);
-      if (list) list.push(n); else m.set(i, [n]);
-    }
-  }
-  return m;
 }

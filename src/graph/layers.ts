@@ -10,6 +10,8 @@
 //   const g = b.build();
 import { Graph, GraphError, inferNode } from './graph.js';
 import type { Initializer, Node, ValueInfo } from './graph.js';
+// The graphs built here are written out with Graph.toOnnx(): load the exporter.
+import '../onnx/export.js';
 
 /** mulberry32: a small, fast, seedable PRNG giving floats in [0, 1). */
 export function mulberry32(seed: number): () => number {

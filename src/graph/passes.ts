@@ -1,7 +1,8 @@
 // Graph passes: BN folding, Conv/Add/Gemm epilogue fusion, pruning and a
 // liveness-based activation memory plan. Every pass returns a new Graph and
 // leaves its argument (and the initializer arrays it shares) untouched.
-import { Graph, GraphError, inferShapes, numel, topoSort, cloneNode } from './graph.js';
+import { Graph, GraphError, inferShapes, topoSort, cloneNode } from './graph.js';
+import { elementCount } from '../shapes.js';
 import type { ConvNode, GemmNode, Initializer, Node } from './graph.js';
 
 function uniqueInitName(g: Graph, base: string): string {
@@ -279,7 +280,7 @@ export function planMemory(graph: Graph, inputDims: Record<string, number[]> = {
       const r = n.op === 'Conv' ? n.attrs.residual : undefined;
       const l = r === undefined ? undefined : live.get(r);
       if (r === undefined || !l || l[1] !== i || n.inputs[0] === r || n.outputs.length !== 1) return;
-      if (numel(shapes.get(r)!) !== numel(shapes.get(n.outputs[0]!)!)) return;
+      if (elementCount(shapes.get(r)!) !== elementCount(shapes.get(n.outputs[0]!)!)) return;
       overwritten.set(i, r);
     });
   }
@@ -287,7 +288,7 @@ export function planMemory(graph: Graph, inputDims: Record<string, number[]> = {
     for (const o of n.outputs) {
       const d = shapes.get(o)!;
       if (d.some((x) => x < 0)) throw new GraphError(`planMemory: value "${o}" has a dynamic dim ${JSON.stringify(d)}; pass inputDims with a concrete batch`);
-      const need = numel(d);
+      const need = elementCount(d);
       const r = overwritten.get(i);
       if (r !== undefined) {
         slotOf.set(o, slotOf.get(r)!);

@@ -1,7 +1,7 @@
 // Graph → ONNX bytes (opset 13, IR version 8). Fused nodes are expanded back to
 // standard ops (Conv+Add+Relu, Add+Relu, Gemm+Relu), so ONNX Runtime runs the result.
 import type { Graph, Node } from '../graph/graph.js';
-import { inferShapes, topoSort } from '../graph/graph.js';
+import { inferShapes, setOnnxWriter, topoSort } from '../graph/graph.js';
 import { AttrType, DataType, ModelProto, float32ToLE } from './proto.js';
 import type { AttributeProtoLike, NodeProtoLike, TensorProtoLike, ValueInfoProtoLike } from './proto.js';
 
@@ -132,3 +132,6 @@ export function toOnnx(graph: Graph, options: ExportOptions = {}): Uint8Array {
   };
   return ModelProto.encode(model as never).finish();
 }
+
+// Graph.toOnnx() writes through this module (see setOnnxWriter in graph.ts).
+setOnnxWriter((graph) => toOnnx(graph));

@@ -2,7 +2,10 @@
 // torchvision's ResNet/ResNeXt/Wide-ResNet exports and hand-built models use.
 // Everything that can't be loaded is collected and reported in ONE error.
 import { readFile } from 'node:fs/promises';
-import { Graph, GraphError, inferNode, numel, topoSort, sameDims } from '../graph/graph.js';
+import { Graph, GraphError, inferNode, topoSort, sameDims } from '../graph/graph.js';
+import { elementCount } from '../shapes.js';
+// Graphs imported here may be written back out (Graph.toOnnx): load the exporter.
+import './export.js';
 import type { ConvNode, Initializer, Node, PoolAttrs, ValueInfo } from '../graph/graph.js';
 import { prune } from '../graph/passes.js';
 import { ModelError } from '../errors.js';
@@ -95,7 +98,7 @@ function alignedCopy(raw: Uint8Array): ArrayBuffer {
 
 function parseTensor(t: TensorProtoLike, what: string): Parsed {
   const dims = (t.dims ?? []).map(toNum);
-  const n = numel(dims);
+  const n = elementCount(dims);
   if (t.dataLocation === 1 || (t.externalData && t.externalData.length > 0)) {
     const loc = t.externalData?.find((e) => e.key === 'location')?.value;
     return { kind: 'error', msg: `${what} uses external data${loc ? ` ("${loc}")` : ''}, which is not supported: save the model with all tensors inside the .onnx file (onnx.save_model(m, path, save_as_external_data=False))` };
@@ -207,7 +210,7 @@ export function fromOnnx(bytes: Uint8Array, options: ImportOptions = {}): Graph 
   }
   for (const [name, c] of Object.entries(options.constants ?? {})) {
     if (!(gp.input ?? []).some((v) => v.name === name)) throw new RangeError(`Expected a graph input name for constants but received "${name}"`);
-    if (c.data.length !== numel(c.dims)) throw new RangeError(`Expected ${numel(c.dims)} values for constant "${name}" but received ${c.data.length}`);
+    if (c.data.length !== elementCount(c.dims)) throw new RangeError(`Expected ${elementCount(c.dims)} values for constant "${name}" but received ${c.data.length}`);
     if (c.data instanceof Float32Array) floats.set(name, { dims: [...c.dims], data: c.data });
     else ints.set(name, { dims: [...c.dims], data: [...c.data] });
   }
@@ -371,7 +374,7 @@ export function fromOnnx(bytes: Uint8Array, options: ImportOptions = {}): Graph 
             const bias = floats.get(operands[ci]!)!;
             if (g && g.op === 'Gemm' && !g.inputs[2] && (rawUses.get(other)?.length ?? 0) === 1 && !graphOutputNames.has(other)) {
               const nOut = floats.get(g.inputs[1]!)!.dims[0]!;
-              if (numel(bias.dims) === nOut) {
+              if (elementCount(bias.dims) === nOut) {
                 const bn = uniqueName(floats, `${g.name}.bias`);
                 floats.set(bn, { dims: [nOut], data: bias.data });
                 g.inputs[2] = bn;
@@ -475,7 +478,7 @@ export function fromOnnx(bytes: Uint8Array, options: ImportOptions = {}): Graph 
         if (op === 'Gemm' && ins[2] && beta !== 0) {
           const C = floats.get(ins[2]);
           if (!C) { bad(`C "${ins[2]}" must be a constant float initializer`); return; }
-          const cn = numel(C.dims);
+          const cn = elementCount(C.dims);
           if (cn !== n && cn !== 1) { bad(`C [${C.dims.join(', ')}] must have ${n} or 1 elements (a per-output bias)`); return; }
           if (cn === n && beta === 1) cName = ins[2];
           else {
@@ -581,8 +584,6 @@ export function fromOnnx(bytes: Uint8Array, options: ImportOptions = {}): Graph 
   return graph;
 }
 
-/** Alias of fromOnnx. */
-export const importOnnx = fromOnnx;
 
 /** Read and parse an .onnx file. */
 export async function loadOnnxFile(path: string): Promise<Graph> {

@@ -6,7 +6,8 @@
 // BN and records what the backward needs; backward() walks the nodes in reverse
 // topological order and returns ∂L/∂p for every parameter and ∂L/∂v for every
 // activation value. Fused Conv (residual, relu) and Add (relu) are supported.
-import { Graph, topoSort, numel, type Node } from '../graph/graph.js';
+import { Graph, topoSort, type Node } from '../graph/graph.js';
+import { elementCount, poolOutputSize } from '../shapes.js';
 import { trainKernels, type TrainBackendName, type TrainKernels } from './backend.js';
 import { convGeom, softmaxCrossEntropy, type Arr, type ConvGeom, type PoolGeom } from './kernels.js';
 
@@ -99,7 +100,7 @@ export class TrainableGraph {
   /** Runs the graph on x ([batch, …input dims]); training=true uses batch statistics and updates the running ones. */
   forward(x: Arr, batch: number, training = true): Tape {
     const inDims = [batch, ...this.graph.inputs[0]!.dims.slice(1)];
-    if (x.length !== numel(inDims)) throw new RangeError(`Expected ${numel(inDims)} input values for shape [${inDims.join(', ')}] but received ${x.length}`);
+    if (x.length !== elementCount(inDims)) throw new RangeError(`Expected ${elementCount(inDims)} input values for shape [${inDims.join(', ')}] but received ${x.length}`);
     const tape: Tape = { batch, values: new Map([[this.inputName, x]]), dims: new Map([[this.inputName, inDims]]), saved: new Map(), training };
     const kx = this.kernels;
     for (const node of this.nodes) {
@@ -112,7 +113,7 @@ export class TrainableGraph {
           const wd = this.paramDims.get(node.inputs[1]!)!;
           const g = convGeom(xd, wd, { strides: node.attrs.strides, pads: node.attrs.pads, dilations: node.attrs.dilations, groups: node.attrs.groups });
           yd = [g.n, g.cOut, g.outH, g.outW];
-          y = this.alloc(numel(yd));
+          y = this.alloc(elementCount(yd));
           kx.conv2dForward(xin, this.params.get(node.inputs[1]!)!, node.inputs[2] ? this.params.get(node.inputs[2])! : null, g, y);
           if (node.attrs.residual !== undefined) { const r = this.get(node.attrs.residual, tape); for (let i = 0; i < y.length; i++) y[i] += r[i]!; }
           if (node.attrs.relu) kx.reluForward(y, y);
@@ -122,7 +123,7 @@ export class TrainableGraph {
         case 'BatchNormalization': {
           yd = [...xd];
           y = this.alloc(xin.length);
-          const c = xd[1]!, hw = numel(xd.slice(2)), n = xd[0]!;
+          const c = xd[1]!, hw = elementCount(xd.slice(2)), n = xd[0]!;
           const [gamma, beta] = [this.params.get(node.inputs[1]!)!, this.params.get(node.inputs[2]!)!];
           const rm = this.buffers.get(node.inputs[3]!)!, rv = this.buffers.get(node.inputs[4]!)!;
           const mean = new Float64Array(c), invStd = new Float64Array(c);
@@ -158,42 +159,37 @@ export class TrainableGraph {
         case 'MaxPool': {
           const a = node.attrs;
           const [n, c, h, w] = xd as [number, number, number, number];
-          const out = (size: number, k: number, s: number, p0: number, p1: number, d: number): number => {
-            const span = size + p0 + p1 - ((k - 1) * d + 1);
-            let o = (a.ceilMode ? Math.ceil(span / s) : Math.floor(span / s)) + 1;
-            if (a.ceilMode && (o - 1) * s >= size + p0) o--;
-            return o;
-          };
+          const out = (size: number, k: number, s: number, p0: number, p1: number, d: number): number => poolOutputSize(size, k, s, p0, p1, d, a.ceilMode);
           const pool: PoolGeom = {
             n, c, h, w, kh: a.kernelShape[0], kw: a.kernelShape[1], sh: a.strides[0], sw: a.strides[1], dh: a.dilations[0], dw: a.dilations[1], pads: [...a.pads],
             outH: out(h, a.kernelShape[0], a.strides[0], a.pads[0], a.pads[2], a.dilations[0]),
             outW: out(w, a.kernelShape[1], a.strides[1], a.pads[1], a.pads[3], a.dilations[1]),
           };
           yd = [n, c, pool.outH, pool.outW];
-          y = this.alloc(numel(yd));
+          y = this.alloc(elementCount(yd));
           const argmax = new Int32Array(y.length);
           kx.maxPoolForward(xin, pool, y, argmax);
           tape.saved.set(node.name, { pool, argmax });
           break;
         }
         case 'GlobalAveragePool': {
-          yd = [xd[0]!, xd[1]!, 1, 1]; y = this.alloc(numel(yd));
-          kx.globalAveragePoolForward(xin, xd[0]! * xd[1]!, numel(xd.slice(2)), y);
+          yd = [xd[0]!, xd[1]!, 1, 1]; y = this.alloc(elementCount(yd));
+          kx.globalAveragePoolForward(xin, xd[0]! * xd[1]!, elementCount(xd.slice(2)), y);
           break;
         }
         case 'Flatten': {
           const axis = node.attrs.axis < 0 ? node.attrs.axis + xd.length : node.attrs.axis;
-          yd = [numel(xd.slice(0, axis)), numel(xd.slice(axis))]; y = xin; break;
+          yd = [elementCount(xd.slice(0, axis)), elementCount(xd.slice(axis))]; y = xin; break;
         }
         case 'Reshape': {
           const shape = node.attrs.shape.map((s, i) => (s === 0 ? xd[i]! : s));
           const m = shape.indexOf(-1);
-          if (m >= 0) shape[m] = xin.length / numel(shape.filter((_, i) => i !== m));
+          if (m >= 0) shape[m] = xin.length / elementCount(shape.filter((_, i) => i !== m));
           yd = shape; y = xin; break;
         }
         case 'Gemm': {
           const wd = this.paramDims.get(node.inputs[1]!)!;
-          yd = [xd[0]!, wd[0]!]; y = this.alloc(numel(yd));
+          yd = [xd[0]!, wd[0]!]; y = this.alloc(elementCount(yd));
           kx.gemmForward(xin, this.params.get(node.inputs[1]!)!, node.inputs[2] ? this.params.get(node.inputs[2])! : null, xd[0]!, wd[1]!, wd[0]!, y);
           if (node.attrs.relu) kx.reluForward(y, y);
           break;
@@ -252,7 +248,7 @@ export class TrainableGraph {
           break;
         }
         case 'BatchNormalization': {
-          const c = xd[1]!, hw = numel(xd.slice(2)), n = xd[0]!;
+          const c = xd[1]!, hw = elementCount(xd.slice(2)), n = xd[0]!;
           const dgamma = this.alloc(c), dbeta = this.alloc(c);
           const dx = needX ? this.alloc(xin.length) : null;
           if (tape.training) {
@@ -293,7 +289,7 @@ export class TrainableGraph {
         }
         case 'GlobalAveragePool': {
           const dx = this.alloc(xin.length);
-          kx.globalAveragePoolBackward(dy, xd[0]! * xd[1]!, numel(xd.slice(2)), dx);
+          kx.globalAveragePoolBackward(dy, xd[0]! * xd[1]!, elementCount(xd.slice(2)), dx);
           addGrad(node.inputs[0]!, dx, true);
           break;
         }
