@@ -1,19 +1,22 @@
 // A compiled, runnable graph: weights packed once at load, activation buffers
 // planned by liveness and reused, runs safe to overlap.
 import { readFile } from 'node:fs/promises';
-import { getBackend } from './backend/index.js';
-import { CudaModelRunner, createCudaBackend, type CudaMode } from './backend/cuda.js';
-import type { BackendPlan, ConvParams, KernelBackend, PackedWeights, PlanStep, PoolParams } from './backend/types.js';
+import { createBackend } from './backend/index.js';
+import { BACKEND_NAMES } from './backend/name.js';
+import type { KernelBackend, PackedWeights, PlanExecutor } from './backend/types.js';
 import { ModelError } from './errors.js';
-import { Graph, inferShapes, type ConvNode, type Node } from './graph/graph.js';
+import { Graph, inferShapes, type Node } from './graph/graph.js';
 import { elementCount } from './shapes.js';
-import { optimize, planMemory, type MemoryPlan } from './graph/passes.js';
+import { optimize, planMemory } from './graph/passes.js';
+import { PlanCache, type CachedPlan } from './plan/cache.js';
+import { hostKernels, interpretPlan, runStep } from './plan/interpret.js';
+import { lower, type LoweredPlan } from './plan/lower.js';
 import { fromOnnx } from './onnx/import.js';
 import { bool, describe, invalid, oneOf, plainObject, positiveInt } from './is.js';
 import { checkTensor, Tensor } from './tensor.js';
 import { currentThreads } from './threads.js';
 import { checkMode, type Mode } from './modes.js';
-import { checkBeforeOptimize, checkMemory, inputDimsAt, maxMemoryOption } from './limits.js';
+import { checkBeforeOptimize, checkMemory, inputDimsAt, maxMemoryOption, weightBytes } from './limits.js';
 
 export interface LoadOptions {
   backend?: 'native' | 'js' | 'cuda';
@@ -42,39 +45,23 @@ export interface ValueMetadata {
   dims: readonly number[];
 }
 
+/** Model.profile's answer: one row per step of the plan, in execution order. */
+export type LayerTimes = { name: string; op: string; output: string; ms: number; kernel?: string }[];
+
 export type Feeds = Record<string, Tensor>;
 export type Results = Record<string, Tensor>;
 
-type Buffers = Float32Array[];
-type Step = (buffers: Buffers, inputs: Map<string, Float32Array>, sync: boolean) => Promise<void> | void;
-
-interface Plan {
-  shapes: Map<string, number[]>;
-  memory: MemoryPlan;
-  /** kernel: the backend's micro-kernel for the node (profiles only), where it names one. */
-  steps: { node: Node; run: Step; kernel?: () => string }[];
+/**
+ * One input shape's lowered plan, its backend executor and its host arenas.
+ * An arena is the complete buffer list of one run: copies of the graph inputs
+ * (so a caller that detaches or mutates its tensors mid-run cannot reach the
+ * addon's memory), one buffer per memory-plan slot, then the constants.
+ */
+interface ShapePlan extends CachedPlan {
+  readonly lowered: LoweredPlan;
+  readonly executor: PlanExecutor;
   /** Arenas not in use by a run; a run takes one and gives it back. */
-  free: Buffers[];
-  /**
-   * The whole graph as one backend call (native): its buffer list is the graph
-   * inputs (in `Model.inputs` order), then the arena slots, then `constants`
-   * (initializers read as activations, not as weights).
-   */
-  whole?: { plan: BackendPlan; constants: Float32Array[] };
-}
-
-type Reader = (buffers: Buffers, inputs: Map<string, Float32Array>) => Float32Array;
-
-/** Where a value lives during a run: a feed, a constant, or a slot of the arena. */
-function reader(plan: MemoryPlan, inputNames: Set<string>, graph: Graph) {
-  return (name: string): Reader => {
-    if (inputNames.has(name)) return (_b, inputs) => inputs.get(name)!;
-    const constant = graph.initializers.get(name);
-    if (constant) return () => constant.data;
-    const slot = plan.slotOf.get(name);
-    if (slot === undefined) throw new ModelError(`value "${name}" has no buffer in the memory plan`);
-    return (b) => b[slot]!;
-  };
+  readonly free: Float32Array[][];
 }
 
 export class Model {
@@ -84,8 +71,7 @@ export class Model {
   readonly inputs: readonly ValueMetadata[];
   readonly outputs: readonly ValueMetadata[];
   private readonly packed = new Map<string, PackedWeights>();
-  private readonly plans = new Map<string, Plan>();
-  private readonly cuda?: { runner: CudaModelRunner; mode: CudaMode };
+  private readonly plans: PlanCache<ShapePlan>;
   private inFlight = 0;
   private disposed = false;
   private idle: (() => void)[] = [];
@@ -98,11 +84,21 @@ export class Model {
     this.inputs = graph.inputs.map((v) => Object.freeze({ name: v.name, type: 'float32' as const, dims: Object.freeze([...v.dims]) }));
     const shapes = inferShapes(graph);
     this.outputs = graph.outputs.map((v) => Object.freeze({ name: v.name, type: 'float32' as const, dims: Object.freeze([...(shapes.get(v.name) ?? v.dims)]) }));
+    this.plans = new PlanCache<ShapePlan>(maxMemoryBytes, 2 * weightBytes(graph), (plan) => {
+      plan.free.length = 0;
+      plan.executor.release?.();
+    });
     for (const node of graph.nodes) this.packNode(node);
-    if (backend.name === 'cuda') {
-      const cb = backend as ReturnType<typeof createCudaBackend>;
-      this.cuda = { runner: new CudaModelRunner(graph, graph.nodes, this.packed, cb), mode: cb.mode };
-    }
+  }
+
+  /** @internal Weights (×2, for the packed copy) plus every cached arena, as counted against maxMemoryBytes. */
+  get memoryBytes(): number {
+    return this.plans.totalBytes;
+  }
+
+  /** @internal How many input shapes have a plan cached now. */
+  get cachedPlans(): number {
+    return this.plans.size;
   }
 
   private packNode(node: Node): void {
@@ -117,14 +113,14 @@ export class Model {
     }
   }
 
-  private checkFeeds(where: string, feeds: unknown): Map<string, Float32Array> {
+  private checkFeeds(where: string, feeds: unknown): Map<string, Tensor> {
     if (this.disposed) throw new ModelError(`${where}: the model has been disposed`);
     const f = plainObject(where, 'feeds', feeds);
     const known = new Set(this.inputs.map((i) => i.name));
     for (const k of Object.keys(f)) {
       if (!known.has(k)) throw new RangeError(`${where}: unknown input "${k}"; the model's inputs are ${[...known].map((n) => `"${n}"`).join(', ')}`);
     }
-    const out = new Map<string, Float32Array>();
+    const out = new Map<string, Tensor>();
     for (const meta of this.inputs) {
       const t = f[meta.name];
       if (t === undefined) throw invalid(where, `feeds["${meta.name}"]`, 'a Tensor', t);
@@ -135,194 +131,54 @@ export class Model {
         const expected = `[${meta.dims.map((d) => (d < 0 ? 'N' : d)).join(', ')}]`;
         throw new RangeError(`${where}: input "${meta.name}" expects dims ${expected} but received ${describe(dims)}`);
       }
-      out.set(meta.name, (t as Tensor).data);
+      out.set(meta.name, t as Tensor);
     }
     return out;
   }
 
-  private planFor(feeds: Map<string, Float32Array>, dimsOf: (name: string) => readonly number[]): Plan {
+  /** The plan for these feeds' dims (lowered and compiled on first use, then cached) and an arena holding copies of the feeds. */
+  private prepare(where: string, feeds: Map<string, Tensor>): { plan: ShapePlan; arena: Float32Array[] } {
     const inputDims: Record<string, number[]> = {};
-    for (const meta of this.inputs) inputDims[meta.name] = [...dimsOf(meta.name)];
+    for (const meta of this.inputs) inputDims[meta.name] = [...feeds.get(meta.name)!.dims];
     const key = JSON.stringify(inputDims);
     let plan = this.plans.get(key);
     if (!plan) {
       const planned = planMemory(this.graph, inputDims, { residualInPlace: this.backend.residualInPlace ?? false });
-      const memory = checkMemory('run', this.graph, inputDims, this.maxMemoryBytes, planned).plan;
-      const shapes = memory.shapes;
-      const where = reader(memory, new Set(feeds.keys()), this.graph);
-      const steps = memory.order.map((node) => ({ node, run: this.compileStep(node, shapes, memory, where), kernel: this.kernelOf(node, shapes) }));
-      plan = { shapes, memory, free: [], steps };
-      if (this.backend.createPlan && !this.cuda) plan.whole = this.compileWhole(shapes, memory);
-      this.plans.set(key, plan);
+      const memory = checkMemory(where, this.graph, inputDims, this.maxMemoryBytes, planned).plan;
+      const lowered = lower({ graph: this.graph, inputNames: this.inputs.map((v) => v.name), packed: this.packed, backend: this.backend, threads: this.threads }, memory);
+      const executor = this.backend.compilePlan?.(lowered) ?? interpretPlan(this.backend, lowered);
+      const inputFloats = this.inputs.reduce((sum, v) => sum + elementCount(inputDims[v.name]!), 0);
+      plan = { lowered, executor, free: [], arenas: 0, inUse: 0, arenaBytes: 4 * (inputFloats + memory.totalFloats) };
+      this.plans.add(key, plan);
     }
-    return plan;
-  }
-
-  /** The params of a Conv node's kernel call, for its step and the whole-model plan. */
-  private convParams(node: ConvNode, shapes: Map<string, number[]>): ConvParams {
-    const a = node.attrs;
-    const xDims = shapes.get(node.inputs[0]!)!;
-    const yDims = shapes.get(node.outputs[0]!)!;
-    const w = this.graph.initializers.get(node.inputs[1]!)!;
-    return {
-      inputDims: xDims, cOut: w.dims[0]!, kh: a.kernelShape[0], kw: a.kernelShape[1], groups: a.groups,
-      strides: a.strides, pads: a.pads, dilations: a.dilations, outDims: [yDims[2]!, yDims[3]!], relu: a.relu ?? false, threads: this.threads,
-    };
-  }
-
-  private kernelOf(node: Node, shapes: Map<string, number[]>): (() => string) | undefined {
-    const be = this.backend;
-    const packed = this.packed.get(node.name);
-    if (!packed) return undefined;
-    if (node.op === 'Conv' && be.convKernel) {
-      const p = this.convParams(node, shapes);
-      return () => be.convKernel!(packed, p);
+    let arena = plan.free.pop();
+    if (!arena) {
+      this.plans.takeArena(where, plan);
+      const l = plan.lowered;
+      arena = [...this.inputs.map((v) => new Float32Array(elementCount(inputDims[v.name]!))), ...l.slotSizes.map((n) => new Float32Array(n)), ...l.constants];
     }
-    if (node.op === 'Gemm' && be.gemmKernel) {
-      const m = shapes.get(node.inputs[0]!)![0]!;
-      return () => be.gemmKernel!(packed, m);
-    }
-    return undefined;
+    plan.inUse++;
+    // Copied now, on the JS thread: the run reads these, never the caller's buffers.
+    this.inputs.forEach((v, i) => arena[i]!.set(feeds.get(v.name)!.data));
+    return { plan, arena };
   }
 
-  private compileStep(node: Node, shapes: Map<string, number[]>, memory: MemoryPlan, where: ReturnType<typeof reader>): Step {
-    const be = this.backend;
-    const threads = this.threads;
-    const x = where(node.inputs[0]!);
-    const out = memory.slotOf.get(node.outputs[0]!)!;
-    const xDims = shapes.get(node.inputs[0]!)!;
-    const yDims = shapes.get(node.outputs[0]!)!;
-    switch (node.op) {
-      case 'Conv': {
-        const packed = this.packed.get(node.name)!;
-        const residual = node.attrs.residual ? where(node.attrs.residual) : null;
-        const p = this.convParams(node, shapes);
-        return (b, i, sync) => {
-          const r = residual ? residual(b, i) : null;
-          return sync ? be.conv2dSync(packed, x(b, i), r, b[out]!, p) : be.conv2d(packed, x(b, i), r, b[out]!, p);
-        };
-      }
-      case 'Gemm': {
-        const packed = this.packed.get(node.name)!;
-        const relu = node.attrs.relu ?? false;
-        const m = xDims[0]!;
-        return (b, i, sync) => (sync ? be.gemmSync(packed, x(b, i), m, relu, b[out]!, threads) : be.gemm(packed, x(b, i), m, relu, b[out]!, threads));
-      }
-      case 'Add': {
-        const y = where(node.inputs[1]!);
-        const relu = node.attrs.relu ?? false;
-        return (b, i, sync) => (sync ? be.addSync(x(b, i), y(b, i), b[out]!, relu, threads) : be.add(x(b, i), y(b, i), b[out]!, relu, threads));
-      }
-      case 'MaxPool':
-      case 'AveragePool': {
-        const a = node.attrs;
-        const p: PoolParams = { inputDims: xDims, kernel: a.kernelShape, strides: a.strides, pads: a.pads, dilations: a.dilations, outDims: [yDims[2]!, yDims[3]!], threads };
-        if (node.op === 'MaxPool') return (b, i, sync) => (sync ? be.maxPoolSync(x(b, i), b[out]!, p) : be.maxPool(x(b, i), b[out]!, p));
-        const cip = node.attrs.countIncludePad;
-        return (b, i, sync) => (sync ? be.averagePoolSync(x(b, i), b[out]!, p, cip) : be.averagePool(x(b, i), b[out]!, p, cip));
-      }
-      case 'GlobalAveragePool': {
-        const [n, c, h, w] = xDims as [number, number, number, number];
-        return (b, i, sync) => (sync ? be.globalAveragePoolSync(x(b, i), b[out]!, n, c, h * w, threads) : be.globalAveragePool(x(b, i), b[out]!, n, c, h * w, threads));
-      }
-      case 'Flatten':
-      case 'Reshape':
-        return (b, i) => void b[out]!.set(x(b, i).subarray(0, elementCount(yDims)));
-      case 'Transpose': {
-        const [rows, cols] = xDims as [number, number];
-        return (b, i) => {
-          const src = x(b, i);
-          const dst = b[out]!;
-          for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) dst[c * rows + r] = src[r * cols + c]!;
-        };
-      }
-      case 'Relu':
-        return (b, i) => {
-          const src = x(b, i);
-          const dst = b[out]!;
-          for (let k = 0; k < dst.length; k++) dst[k] = src[k]! > 0 ? src[k]! : 0;
-        };
-      case 'BatchNormalization':
-        throw new ModelError(`BatchNormalization node "${node.name}" survived optimisation; load with optimize: true`);
-    }
+  private giveBack(plan: ShapePlan, arena: Float32Array[]): void {
+    plan.inUse--;
+    if (plan.arenas > plan.free.length + plan.inUse) plan.free.push(arena); // else the plan was evicted meanwhile
   }
 
-  /** The steps of `memory.order` as one backend plan (see Plan.whole). */
-  private compileWhole(shapes: Map<string, number[]>, memory: MemoryPlan): Plan['whole'] {
-    const nIn = this.inputs.length;
-    const nSlots = memory.slotSizes.length;
-    const inputIndex = new Map(this.inputs.map((v, i) => [v.name, i]));
-    const constants: Float32Array[] = [];
-    const constantIndex = new Map<string, number>();
-    const buffer = (name: string): number => {
-      const i = inputIndex.get(name);
-      if (i !== undefined) return i;
-      const slot = memory.slotOf.get(name);
-      if (slot !== undefined) return nIn + slot;
-      let k = constantIndex.get(name);
-      if (k === undefined) {
-        const t = this.graph.initializers.get(name);
-        if (!t) throw new ModelError(`value "${name}" has no buffer in the memory plan`);
-        k = nIn + nSlots + constants.length;
-        constants.push(t.data);
-        constantIndex.set(name, k);
-      }
-      return k;
-    };
-    const threads = this.threads;
-    const steps: PlanStep[] = memory.order.map((node): PlanStep => {
-      const xDims = shapes.get(node.inputs[0]!)!;
-      const yDims = shapes.get(node.outputs[0]!)!;
-      const io = { inputs: [buffer(node.inputs[0]!)], output: buffer(node.outputs[0]!) };
-      switch (node.op) {
-        case 'Conv': {
-          if (node.attrs.residual) io.inputs.push(buffer(node.attrs.residual));
-          return { op: 'conv', ...io, packed: this.packed.get(node.name)!, p: this.convParams(node, shapes) };
-        }
-        case 'Gemm':
-          return { op: 'gemm', ...io, packed: this.packed.get(node.name)!, m: xDims[0]!, relu: node.attrs.relu ?? false, threads };
-        case 'Add':
-          io.inputs.push(buffer(node.inputs[1]!));
-          return { op: 'add', ...io, count: elementCount(yDims), relu: node.attrs.relu ?? false, threads };
-        case 'MaxPool':
-        case 'AveragePool': {
-          const a = node.attrs;
-          const p: PoolParams = { inputDims: xDims, kernel: a.kernelShape, strides: a.strides, pads: a.pads, dilations: a.dilations, outDims: [yDims[2]!, yDims[3]!], threads };
-          return node.op === 'MaxPool' ? { op: 'maxPool', ...io, p } : { op: 'averagePool', ...io, p, countIncludePad: node.attrs.countIncludePad };
-        }
-        case 'GlobalAveragePool':
-          return { op: 'globalAveragePool', ...io, n: xDims[0]!, c: xDims[1]!, hw: xDims[2]! * xDims[3]!, threads };
-        case 'Flatten':
-        case 'Reshape':
-          return { op: 'copy', ...io, count: elementCount(yDims) };
-        case 'Transpose':
-          return { op: 'transpose', ...io, rows: xDims[0]!, cols: xDims[1]! };
-        case 'Relu':
-          return { op: 'relu', ...io, count: elementCount(yDims) };
-        case 'BatchNormalization':
-          throw new ModelError(`BatchNormalization node "${node.name}" survived optimisation; load with optimize: true`);
-      }
-    });
-    return { plan: this.backend.createPlan!(steps), constants };
-  }
-
-  /** The buffer list of Plan.whole for one run. */
-  private wholeBuffers(plan: Plan, buffers: Buffers, inputs: Map<string, Float32Array>): Float32Array[] {
-    return [...this.inputs.map((v) => inputs.get(v.name)!), ...buffers, ...plan.whole!.constants];
-  }
-
-  private acquire(plan: Plan): Buffers {
-    return plan.free.pop() ?? plan.memory.slotSizes.map((n) => new Float32Array(n));
-  }
-
-  private collect(plan: Plan, buffers: Buffers, inputs: Map<string, Float32Array>, names: Iterable<string>): Results {
+  private collect(plan: ShapePlan, arena: Float32Array[], names: Iterable<string>): Results {
     const results: Results = {};
     for (const name of names) {
-      const dims = plan.shapes.get(name)!;
-      const src = inputs.get(name) ?? buffers[plan.memory.slotOf.get(name)!]!;
-      results[name] = new Tensor('float32', src.slice(0, elementCount(dims)), dims);
+      const dims = plan.lowered.memory.shapes.get(name)!;
+      results[name] = new Tensor('float32', arena[plan.lowered.bufferOf.get(name)!]!.slice(0, elementCount(dims)), dims);
     }
     return results;
+  }
+
+  private outputNames(): string[] {
+    return this.outputs.map((o) => o.name);
   }
 
   private begin(): void {
@@ -333,84 +189,74 @@ export class Model {
     if (--this.inFlight === 0) for (const f of this.idle.splice(0)) f();
   }
 
-  /** Runs the model off the JS thread (native backend); resolves with every graph output. */
+  /** Runs the model off the JS thread; resolves with every graph output. The feeds are copied before it returns. */
   async run(feeds: Feeds, options: RunOptions = {}): Promise<Results> {
     const inputs = this.checkFeeds('run', feeds);
     const fetchAll = bool('run', 'options.fetchIntermediates', plainObject('run', 'options', options).fetchIntermediates, false);
-    const plan = this.planFor(inputs, (n) => feeds[n]!.dims);
-    if (this.cuda) return this.runOnDevice(plan, inputs, fetchAll);
-    const buffers = this.acquire(plan);
+    const { plan, arena } = this.prepare('run', inputs);
     this.begin();
     try {
-      if (plan.whole && !fetchAll) {
-        await this.backend.runPlan!(plan.whole.plan, this.wholeBuffers(plan, buffers, inputs));
-        return this.collect(plan, buffers, inputs, this.outputs.map((o) => o.name));
+      if (!fetchAll) {
+        await plan.executor.run(arena);
+        return this.collect(plan, arena, this.outputNames());
       }
+      // Step by step through the same plan, keeping every value.
+      const kernels = hostKernels(this.backend, false);
       const extra: Results = {};
-      for (const step of plan.steps) {
-        await step.run(buffers, inputs, false);
-        if (fetchAll) Object.assign(extra, this.collect(plan, buffers, inputs, step.node.outputs));
+      for (const [i, step] of plan.lowered.steps.entries()) {
+        await runStep(kernels, step, arena);
+        Object.assign(extra, this.collect(plan, arena, plan.lowered.nodes[i]!.outputs));
       }
-      return { ...extra, ...this.collect(plan, buffers, inputs, this.outputs.map((o) => o.name)) };
+      return { ...extra, ...this.collect(plan, arena, this.outputNames()) };
     } finally {
-      plan.free.push(buffers);
-      this.end();
-    }
-  }
-
-  /** The whole graph on the GPU: one upload, ops enqueued on the model's stream, one download. */
-  private async runOnDevice(plan: Plan, inputs: Map<string, Float32Array>, fetchAll: boolean): Promise<Results> {
-    this.begin();
-    try {
-      const names = [...new Set([...(fetchAll ? plan.steps.flatMap((s) => s.node.outputs) : []), ...this.outputs.map((o) => o.name)])];
-      const out = await this.cuda!.runner.run(plan.shapes, inputs, this.cuda!.mode, names);
-      return Object.fromEntries(names.map((n) => [n, new Tensor('float32', out.get(n)!, plan.shapes.get(n)!)]));
-    } finally {
+      this.giveBack(plan, arena);
       this.end();
     }
   }
 
   /** Runs the model on the calling thread. */
   runSync(feeds: Feeds, options: RunOptions = {}): Results {
-    if (this.cuda) throw new ModelError('runSync: the cuda backend runs asynchronously; use run()');
+    if (this.backend.asyncOnly) throw new ModelError(`runSync: the ${this.backend.name} backend runs asynchronously; use run()`);
     const inputs = this.checkFeeds('runSync', feeds);
     const fetchAll = bool('runSync', 'options.fetchIntermediates', plainObject('runSync', 'options', options).fetchIntermediates, false);
-    const plan = this.planFor(inputs, (n) => feeds[n]!.dims);
-    const buffers = this.acquire(plan);
+    const { plan, arena } = this.prepare('runSync', inputs);
     try {
-      if (plan.whole && !fetchAll) {
-        this.backend.runPlanSync!(plan.whole.plan, this.wholeBuffers(plan, buffers, inputs));
-        return this.collect(plan, buffers, inputs, this.outputs.map((o) => o.name));
+      if (!fetchAll) {
+        plan.executor.runSync!(arena);
+        return this.collect(plan, arena, this.outputNames());
       }
+      const kernels = hostKernels(this.backend, true);
       const extra: Results = {};
-      for (const step of plan.steps) {
-        step.run(buffers, inputs, true);
-        if (fetchAll) Object.assign(extra, this.collect(plan, buffers, inputs, step.node.outputs));
+      for (const [i, step] of plan.lowered.steps.entries()) {
+        runStep(kernels, step, arena);
+        Object.assign(extra, this.collect(plan, arena, plan.lowered.nodes[i]!.outputs));
       }
-      return { ...extra, ...this.collect(plan, buffers, inputs, this.outputs.map((o) => o.name)) };
+      return { ...extra, ...this.collect(plan, arena, this.outputNames()) };
     } finally {
-      plan.free.push(buffers);
+      this.giveBack(plan, arena);
     }
   }
 
   /**
-   * Wall time of each node in one synchronous run, in execution order (for `resnode bench --layers`),
-   * with the micro-kernel that ran it where the backend names one.
+   * Wall time of each step of the plan in one synchronous run, in execution
+   * order (for `resnode bench --layers`), with the micro-kernel chosen for it
+   * when the step was planned, where the backend names one.
    */
-  profile(feeds: Feeds): { name: string; op: string; output: string; ms: number; kernel?: string }[] {
+  profile(feeds: Feeds): LayerTimes {
     const inputs = this.checkFeeds('profile', feeds);
-    const plan = this.planFor(inputs, (n) => feeds[n]!.dims);
-    const buffers = this.acquire(plan);
+    const { plan, arena } = this.prepare('profile', inputs);
+    const kernels = hostKernels(this.backend, true);
     try {
-      return plan.steps.map((step) => {
+      return plan.lowered.steps.map((step, i) => {
+        const node = plan.lowered.nodes[i]!;
         const start = performance.now();
-        step.run(buffers, inputs, true);
+        runStep(kernels, step, arena);
         const ms = performance.now() - start;
-        const kernel = step.kernel?.();
-        return { name: step.node.name, op: step.node.op, output: step.node.outputs[0]!, ms, ...(kernel ? { kernel } : {}) };
+        const kernel = plan.lowered.kernels[i];
+        return { name: node.name, op: node.op, output: node.outputs[0]!, ms, ...(kernel ? { kernel } : {}) };
       });
     } finally {
-      plan.free.push(buffers);
+      this.giveBack(plan, arena);
     }
   }
 
@@ -419,13 +265,10 @@ export class Model {
     this.disposed = true;
     if (this.inFlight > 0) await new Promise<void>((r) => this.idle.push(r));
     // Free native memory now rather than at garbage collection (a no-op for the JS backend).
-    if (this.backend.release) {
-      for (const plan of this.plans.values()) if (plan.whole) this.backend.release(plan.whole.plan);
-      for (const p of this.packed.values()) this.backend.release(p);
-    }
     this.plans.clear();
+    if (this.backend.release) for (const p of this.packed.values()) this.backend.release(p);
     this.packed.clear();
-    this.cuda?.runner.dispose();
+    this.backend.dispose?.();
   }
 }
 
@@ -433,7 +276,7 @@ export class Model {
 export async function load(source: string | Uint8Array | Graph, options: LoadOptions = {}): Promise<Model> {
   const where = 'load';
   const o = plainObject(where, 'options', options);
-  const backendName = oneOf(where, 'options.backend', o.backend, ['native', 'js', 'cuda'] as const, 'native');
+  const backendName = oneOf(where, 'options.backend', o.backend, BACKEND_NAMES, 'native');
   const threads = o.threads === undefined ? currentThreads() : positiveInt(where, 'options.threads', o.threads);
   const fuse = bool(where, 'options.optimize', o.optimize, true);
   const maxMemoryBytes = maxMemoryOption(where, o.maxMemoryBytes);
@@ -443,8 +286,7 @@ export async function load(source: string | Uint8Array | Graph, options: LoadOpt
   else if (typeof source === 'string') graph = fromOnnx(new Uint8Array(await readFile(source)));
   else throw invalid(where, 'source', 'a file path, ONNX bytes (Uint8Array) or a Graph', source);
   const mode = checkMode(where, o.mode, backendName);
-  // Each CUDA model gets its own context (stream + arena); 'fast' lets it use the tensor cores (TF32).
-  const backend = backendName === 'cuda' ? createCudaBackend(where, mode === 'fast' ? 'tf32' : 'fp32') : getBackend(where, backendName);
+  const backend = createBackend(where, backendName, mode);
   checkBeforeOptimize(where, graph, maxMemoryBytes); // the passes copy weights and may expand 2-D BatchNorms
   // A graph imported here is ours alone: its weights may be folded in place.
   const optimized = optimize(graph, { fuseResidual: fuse, fuseRelu: fuse, inPlace: !(source instanceof Graph) });

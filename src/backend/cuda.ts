@@ -1,12 +1,12 @@
 // The CUDA backend (addon built with `npm run build:cuda`). Two ways in:
 // - the op interface (KernelBackend) over host arrays: each call uploads, runs and downloads;
-// - a device-resident model runner (CudaModelRunner): weights packed to the GPU once,
-//   activations kept on the device, one upload and one download per run.
+// - compilePlan: a model's lowered plan on the device (CudaDevicePlan): weights
+//   packed to the GPU once, activations in a device arena sized from the memory
+//   plan and allocated once per input shape, one upload and one download per run.
 import { nativeAvailable, nativeBinding } from '../native.js';
 import { BackendUnavailableError, ModelError, withCallerStack } from '../errors.js';
-import type { Graph, Node } from '../graph/graph.js';
-import { elementCount } from '../shapes.js';
-import type { ConvParams, KernelBackend, PackedWeights, PoolParams } from './types.js';
+import type { ConvParams, KernelBackend, PackedWeights, PlanExecutor, PlanLayout, PoolParams } from './types.js';
+import { runStep, type StepKernels } from '../plan/interpret.js';
 import type { Mode } from '../modes.js';
 
 type Handle = { readonly __cuda: unique symbol };
@@ -54,29 +54,45 @@ export function cudaBinding(where: string): CudaBinding {
 
 interface CudaPacked extends PackedWeights {
   readonly handle: Handle;
-  /** The conv's precision, chosen at pack time from the mode (src/modes.ts). */
+  /** The precision, chosen at pack time from the mode (src/modes.ts). */
   readonly cudaMode: CudaMode;
 }
 
 /** What each mode of src/modes.ts means on the device. */
 export const cudaModeOf = (mode: Mode): CudaMode => (mode === 'fast' ? 'tf32' : 'fp32');
 
-export function createCudaBackend(where: string, mode: CudaMode = 'fp32'): KernelBackend & { ctx: Handle; binding: CudaBinding; mode: CudaMode } {
-  const b = cudaBinding(where);
+export interface CudaBackend extends KernelBackend {
+  readonly ctx: Handle;
+  readonly binding: CudaBinding;
+}
+
+/**
+ * A CUDA backend on a context of its own (ownContext: disposed with the model)
+ * or the shared one. `mode` sets the GEMMs' precision; each conv's comes from
+ * the mode it was packed with.
+ */
+export function createCudaBackend(where: string, mode: Mode = 'exact', options: { ownContext?: boolean } = {}): CudaBackend {
+  return cudaBackendOn(cudaBinding(where), mode, options);
+}
+
+/** The backend over a given binding (the addon's, or a host mock in tests). */
+export function cudaBackendOn(b: CudaBinding, mode: Mode = 'exact', options: { ownContext?: boolean } = {}): CudaBackend {
   const ctx = b.cudaCreateContext();
+  const gemmMode = cudaModeOf(mode);
   const h = (p: PackedWeights) => (p as CudaPacked).handle;
+  const packedMode = (p: PackedWeights) => (p as CudaPacked).cudaMode;
   return {
     name: 'cuda',
     ctx,
     binding: b,
-    mode,
-    packConv2d: (w, bias, cOut, cInPerGroup, kh, kw, groups, convMode = 'exact') =>
-      ({ backend: 'cuda', handle: b.cudaPackConv2d(ctx, w, bias, cOut, cInPerGroup, kh, kw, groups), cudaMode: cudaModeOf(convMode) }) as CudaPacked,
-    conv2dSync: (p, x, r, y, params) => b.cudaConv2dSync(ctx, h(p), x, r, y, { ...params, mode: (p as CudaPacked).cudaMode }),
-    conv2d: (p, x, r, y, params) => withCallerStack(() => b.cudaConv2d(ctx, h(p), x, r, y, { ...params, mode: (p as CudaPacked).cudaMode })),
-    packGemm: (w, bias, nOut, k) => ({ backend: 'cuda', handle: b.cudaPackGemm(ctx, w, bias, nOut, k) }) as CudaPacked,
-    gemmSync: (p, x, m, relu, y) => b.cudaGemmSync(ctx, h(p), x, m, relu, y, mode),
-    gemm: (p, x, m, relu, y) => withCallerStack(() => b.cudaGemm(ctx, h(p), x, m, relu, y, mode)),
+    asyncOnly: true,
+    packConv2d: (w, bias, cOut, cInPerGroup, kh, kw, groups, packMode = 'exact') =>
+      ({ backend: 'cuda', handle: b.cudaPackConv2d(ctx, w, bias, cOut, cInPerGroup, kh, kw, groups), cudaMode: cudaModeOf(packMode) }) as CudaPacked,
+    conv2dSync: (p, x, r, y, params) => b.cudaConv2dSync(ctx, h(p), x, r, y, { ...params, mode: packedMode(p) }),
+    conv2d: (p, x, r, y, params) => withCallerStack(() => b.cudaConv2d(ctx, h(p), x, r, y, { ...params, mode: packedMode(p) })),
+    packGemm: (w, bias, nOut, k) => ({ backend: 'cuda', handle: b.cudaPackGemm(ctx, w, bias, nOut, k), cudaMode: gemmMode }) as CudaPacked,
+    gemmSync: (p, x, m, relu, y) => b.cudaGemmSync(ctx, h(p), x, m, relu, y, packedMode(p)),
+    gemm: (p, x, m, relu, y) => withCallerStack(() => b.cudaGemm(ctx, h(p), x, m, relu, y, packedMode(p))),
     maxPoolSync: (x, y, p) => b.cudaMaxPoolSync(ctx, x, y, p),
     maxPool: (x, y, p) => withCallerStack(() => b.cudaMaxPool(ctx, x, y, p)),
     averagePoolSync: (x, y, p, cip) => b.cudaAveragePoolSync(ctx, x, y, p, cip),
@@ -85,105 +101,97 @@ export function createCudaBackend(where: string, mode: CudaMode = 'fp32'): Kerne
     globalAveragePool: (x, y, n, c, hw) => withCallerStack(() => b.cudaGlobalAveragePool(ctx, x, y, n, c, hw)),
     addSync: (a, bb, y, relu) => b.cudaAddSync(ctx, a, bb, y, relu),
     add: (a, bb, y, relu) => withCallerStack(() => b.cudaAdd(ctx, a, bb, y, relu)),
+    compilePlan: (plan) => new CudaDevicePlan(b, ctx, plan, h, packedMode),
+    ...(options.ownContext ? { dispose: () => b.cudaDisposeContext(ctx) } : {}),
   };
 }
 
 /**
- * Runs a whole optimised graph on the device: each op is enqueued on the
- * context's stream with device buffers, so the only host transfers are the
- * input upload and the output download.
+ * A lowered plan on the device. Its arena (one device buffer per graph input,
+ * per memory-plan slot and per constant, sized from the memory plan) is
+ * allocated on the first run and reused by every later one, so a run's only
+ * host transfers are the input upload and the output download, and it
+ * allocates nothing. Runs of one plan are serialised: they share the arena
+ * (the device's stream orders their work anyway).
  */
-export class CudaModelRunner {
-  private readonly b: CudaBinding;
-  private readonly ctx: Handle;
+export class CudaDevicePlan implements PlanExecutor {
+  /** cudaAlloc calls made by this plan so far (observable: a second run of the same shape adds none). */
+  allocations = 0;
+  /** Floats of device memory this plan holds (its arena). */
+  deviceFloats = 0;
+  private dev: Handle[] | undefined;
+  private queue: Promise<void> = Promise.resolve();
+  private readonly kernels: StepKernels<Handle>;
+  /** The most elements a copy or relu step moves: they run as y = x + 0 (with relu). */
+  private readonly zerosCount: number;
+  private zeros: Handle | undefined;
 
   constructor(
-    private readonly graph: Graph,
-    private readonly order: Node[],
-    private readonly packed: Map<string, PackedWeights>,
-    backend: ReturnType<typeof createCudaBackend>,
+    private readonly b: CudaBinding,
+    private readonly ctx: Handle,
+    private readonly plan: PlanLayout,
+    handle: (p: PackedWeights) => Handle,
+    mode: (p: PackedWeights) => CudaMode,
   ) {
-    this.b = backend.binding;
-    this.ctx = backend.ctx;
-    for (const n of order) {
-      if (n.op === 'Transpose' || n.op === 'BatchNormalization') throw new ModelError(`cuda backend: node "${n.name}" (${n.op}) has no CUDA kernel`);
-    }
-  }
-
-  async run(shapes: Map<string, number[]>, inputs: Map<string, Float32Array>, mode: CudaMode, outputs: string[]): Promise<Map<string, Float32Array>> {
-    const b = this.b;
-    const ctx = this.ctx;
-    const dev = new Map<string, Handle>();
-    const buffer = (name: string): Handle => {
-      let d = dev.get(name);
-      if (!d) {
-        const init = this.graph.initializers.get(name);
-        d = b.cudaAlloc(ctx, Math.max(1, elementCount(shapes.get(name) ?? init!.dims)));
-        if (init) b.cudaUpload(d, init.data);
-        dev.set(name, d);
-      }
-      return d;
+    for (const s of plan.steps) if (s.op === 'transpose') throw new ModelError('cuda backend: the plan has a transpose step, which has no CUDA kernel');
+    this.zerosCount = Math.max(0, ...plan.steps.map((s) => (s.op === 'copy' || s.op === 'relu' ? s.count : 0)));
+    const zeros = () => this.zeros!;
+    this.kernels = {
+      conv: (p, x, r, y, params) => b.cudaConv2dSync(ctx, handle(p), x, r, y, { ...params, threads: 1, mode: mode(p) }),
+      gemm: (p, x, m, relu, y) => b.cudaGemmSync(ctx, handle(p), x, m, relu, y, mode(p)),
+      maxPool: (x, y, p) => b.cudaMaxPoolSync(ctx, x, y, p),
+      averagePool: (x, y, p, cip) => b.cudaAveragePoolSync(ctx, x, y, p, cip),
+      globalAveragePool: (x, y, n, c, hw) => b.cudaGlobalAveragePoolSync(ctx, x, y, n, c, hw),
+      // Slots may be larger than the value they hold (the memory plan grows them): pass the count.
+      add: (a, bb, y, relu, _threads, count) => b.cudaAddSync(ctx, a, bb, y, relu, count),
+      copy: (x, y, count) => b.cudaAddSync(ctx, x, zeros(), y, false, count),
+      relu: (x, y, count) => b.cudaAddSync(ctx, x, zeros(), y, true, count),
+      transpose: () => {
+        throw new ModelError('cuda backend: transpose has no CUDA kernel');
+      },
     };
-    for (const [name, data] of inputs) b.cudaUpload(buffer(name), data);
-    // A standalone Relu runs as y = relu(x + 0).
-    const reluMax = Math.max(0, ...this.order.filter((n) => n.op === 'Relu').map((n) => elementCount(shapes.get(n.outputs[0]!)!)));
-    const zeros = reluMax > 0 ? b.cudaAlloc(ctx, reluMax) : undefined;
-    if (zeros) b.cudaUpload(zeros, new Float32Array(reluMax));
-    for (const n of this.order) {
-      const x = n.inputs[0]!;
-      const y = n.outputs[0]!;
-      const xd = shapes.get(x)!;
-      const yd = shapes.get(y)!;
-      switch (n.op) {
-        case 'Conv': {
-          const a = n.attrs;
-          const w = this.graph.initializers.get(n.inputs[1]!)!;
-          const p = {
-            inputDims: xd, cOut: w.dims[0]!, kh: a.kernelShape[0], kw: a.kernelShape[1], groups: a.groups, strides: a.strides, pads: a.pads,
-            dilations: a.dilations, outDims: [yd[2]!, yd[3]!], relu: a.relu ?? false, threads: 1, mode,
-          };
-          b.cudaConv2dSync(ctx, (this.packed.get(n.name) as CudaPacked).handle, buffer(x), a.residual ? buffer(a.residual) : null, buffer(y), p);
-          break;
-        }
-        case 'Gemm':
-          b.cudaGemmSync(ctx, (this.packed.get(n.name) as CudaPacked).handle, buffer(x), xd[0]!, n.attrs.relu ?? false, buffer(y), mode);
-          break;
-        case 'Add':
-          b.cudaAddSync(ctx, buffer(x), buffer(n.inputs[1]!), buffer(y), n.attrs.relu ?? false);
-          break;
-        case 'Relu':
-          b.cudaAddSync(ctx, buffer(x), zeros!, buffer(y), true, elementCount(yd));
-          break;
-        case 'MaxPool':
-        case 'AveragePool': {
-          const a = n.attrs;
-          const p = { inputDims: xd, kernel: a.kernelShape, strides: a.strides, pads: a.pads, dilations: a.dilations, outDims: [yd[2]!, yd[3]!], threads: 1 };
-          if (n.op === 'MaxPool') b.cudaMaxPoolSync(ctx, buffer(x), buffer(y), p);
-          else b.cudaAveragePoolSync(ctx, buffer(x), buffer(y), p, n.attrs.countIncludePad);
-          break;
-        }
-        case 'GlobalAveragePool':
-          b.cudaGlobalAveragePoolSync(ctx, buffer(x), buffer(y), xd[0]!, xd[1]!, xd[2]! * xd[3]!);
-          break;
-        case 'Flatten':
-        case 'Reshape':
-          // Same bytes, other dims: the output aliases the input's device buffer.
-          dev.set(y, buffer(x));
-          break;
-        default:
-          throw new ModelError(`cuda backend: node "${n.name}" (${n.op}) has no CUDA kernel`);
-      }
-    }
-    const results = new Map<string, Float32Array>();
-    for (const name of outputs) {
-      const host = new Float32Array(elementCount(shapes.get(name)!));
-      await b.cudaDownload(buffer(name), host);
-      results.set(name, host);
-    }
-    return results;
   }
 
-  dispose(): void {
-    this.b.cudaDisposeContext(this.ctx);
+  private alloc(count: number): Handle {
+    this.allocations++;
+    this.deviceFloats += Math.max(1, count);
+    return this.b.cudaAlloc(this.ctx, Math.max(1, count));
+  }
+
+  private allocate(buffers: readonly Float32Array[]): Handle[] {
+    const { nInputs, slotSizes, constants } = this.plan;
+    const dev = [
+      ...buffers.slice(0, nInputs).map((x) => this.alloc(x.length)),
+      ...slotSizes.map((n) => this.alloc(n)),
+      ...constants.map((c) => {
+        const d = this.alloc(c.length);
+        this.b.cudaUpload(d, c);
+        return d;
+      }),
+    ];
+    if (this.zerosCount > 0) {
+      this.zeros = this.alloc(this.zerosCount);
+      this.b.cudaUpload(this.zeros, new Float32Array(this.zerosCount));
+    }
+    return dev;
+  }
+
+  run(buffers: Float32Array[]): Promise<void> {
+    const done = this.queue.then(() => this.runOnce(buffers));
+    this.queue = done.catch(() => undefined);
+    return done;
+  }
+
+  private async runOnce(buffers: Float32Array[]): Promise<void> {
+    const dev = (this.dev ??= this.allocate(buffers));
+    for (let i = 0; i < this.plan.nInputs; i++) this.b.cudaUpload(dev[i]!, buffers[i]!);
+    for (const s of this.plan.steps) runStep(this.kernels, s, dev);
+    for (const o of this.plan.outputs) await this.b.cudaDownload(dev[o]!, buffers[o]!);
+  }
+
+  /** Drops the arena (its device blocks return to the context's pool when collected). */
+  release(): void {
+    this.dev = undefined;
+    this.zeros = undefined;
   }
 }

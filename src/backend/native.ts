@@ -2,23 +2,25 @@
 import type { NativePacked, NativePlan, NativePlanStep } from '../native-binding.js';
 import { nativeBinding } from '../native.js';
 import { withCallerStack } from '../errors.js';
-import type { BackendPlan, KernelBackend, PackedWeights, PlanStep } from './types.js';
+import type { KernelBackend, PackedWeights, PlanStep } from './types.js';
 
 interface NativePackedWeights extends PackedWeights {
   readonly handle: NativePacked;
 }
 
-interface NativeBackendPlan extends BackendPlan {
-  readonly plan: NativePlan;
-}
-
 const handle = (p: PackedWeights): NativePacked => (p as NativePackedWeights).handle;
-const planHandle = (p: BackendPlan): NativePlan => (p as NativeBackendPlan).plan;
 const nativeStep = (s: PlanStep): NativePlanStep => ('packed' in s ? { ...s, packed: handle(s.packed) } : s) as NativePlanStep;
 
-export function createNativeBackend(): KernelBackend {
+/** The op interface plus the addon's whole-plan calls, which compilePlan's executors go through. */
+export interface NativeBackend extends KernelBackend {
+  createPlan(steps: readonly PlanStep[]): NativePlan;
+  runPlanSync(plan: NativePlan, buffers: Float32Array[]): void;
+  runPlan(plan: NativePlan, buffers: Float32Array[]): Promise<void>;
+}
+
+export function createNativeBackend(): NativeBackend {
   const b = nativeBinding();
-  return {
+  const be: NativeBackend = {
     name: 'native',
     residualInPlace: true,
     packConv2d: (weight, bias, cOut, cInPerGroup, kh, kw, groups, mode = 'exact') =>
@@ -38,9 +40,19 @@ export function createNativeBackend(): KernelBackend {
     globalAveragePool: (x, y, n, c, hw, threads) => withCallerStack(() => b.globalAveragePool(x, y, n, c, hw, threads)),
     addSync: (a, bb, y, relu, threads) => b.addSync(a, bb, y, relu, threads),
     add: (a, bb, y, relu, threads) => withCallerStack(() => b.add(a, bb, y, relu, threads)),
-    release: (p) => b.release('plan' in p ? planHandle(p) : handle(p as PackedWeights)),
-    createPlan: (steps) => ({ backend: 'native', plan: b.createPlan(steps.map(nativeStep)) }) as NativeBackendPlan,
-    runPlanSync: (plan, buffers) => b.runPlanSync(planHandle(plan), buffers),
-    runPlan: (plan, buffers) => withCallerStack(() => b.runPlan(planHandle(plan), buffers)),
+    release: (p) => b.release(handle(p)),
+    createPlan: (steps) => b.createPlan(steps.map(nativeStep)),
+    runPlanSync: (plan, buffers) => b.runPlanSync(plan, buffers),
+    runPlan: (plan, buffers) => withCallerStack(() => b.runPlan(plan, buffers)),
+    // The whole plan as one checked op sequence in the addon: a run is one call.
+    compilePlan: (layout) => {
+      const plan = be.createPlan(layout.steps);
+      return {
+        runSync: (buffers) => be.runPlanSync(plan, buffers),
+        run: (buffers) => be.runPlan(plan, buffers),
+        release: () => b.release(plan),
+      };
+    },
   };
+  return be;
 }

@@ -42,11 +42,6 @@ export interface PoolParams {
   threads: number;
 }
 
-/** A backend's opaque compiled op sequence (see KernelBackend.createPlan). */
-export interface BackendPlan {
-  readonly backend: BackendName;
-}
-
 /**
  * One step of a lowered plan, with `W` the packed-weight handle type. `inputs`
  * and `output` index the run's buffer list (graph inputs, then the arena's
@@ -100,9 +95,38 @@ export interface KernelBackend {
   add(a: Float32Array, b: Float32Array, y: Float32Array, relu: boolean, threads: number): Promise<void>;
 
   /** Frees packed weights now rather than at garbage collection (idempotent; later use throws). */
-  release?(p: PackedWeights | BackendPlan): void;
-  /** Whole-model execution in one call: steps index the buffer list given to runPlan/runPlanSync. */
-  createPlan?(steps: PlanStep[]): BackendPlan;
-  runPlanSync?(plan: BackendPlan, buffers: Float32Array[]): void;
-  runPlan?(plan: BackendPlan, buffers: Float32Array[]): Promise<void>;
+  release?(p: PackedWeights): void;
+  /** The backend has no synchronous whole-model run (runSync throws; cuda). */
+  readonly asyncOnly?: boolean;
+  /** Frees what a backend made for one model (a CUDA context); called by Model.dispose. */
+  dispose?(): void;
+  /**
+   * Compiles a lowered plan into this backend's executor (native: one checked
+   * op sequence in the addon; cuda: a device plan with its own arena). A
+   * backend without it runs plans through the interpreter (src/plan/interpret.ts).
+   */
+  compilePlan?(plan: PlanLayout): PlanExecutor;
+}
+
+/**
+ * A lowered plan as a backend sees it: the steps, and the buffer list they
+ * index: `nInputs` graph inputs, then one buffer per memory-plan slot (of
+ * `slotSizes` floats), then `constants` (initializers read as activations).
+ */
+export interface PlanLayout {
+  readonly steps: readonly PlanStep[];
+  readonly nInputs: number;
+  readonly slotSizes: readonly number[];
+  readonly constants: readonly Float32Array[];
+  /** The buffer indices of the graph outputs (what a run must leave in the host buffers). */
+  readonly outputs: readonly number[];
+}
+
+/** A compiled plan: runs every step over a buffer list laid out as PlanLayout says. */
+export interface PlanExecutor {
+  run(buffers: Float32Array[]): Promise<void>;
+  /** Absent where the backend runs only asynchronously (cuda). */
+  runSync?(buffers: Float32Array[]): void;
+  /** Frees what the executor holds (native plan handle, device arena); idempotent. */
+  release?(): void;
 }

@@ -1,12 +1,12 @@
 // The things a benchmark races: our backends (per mode) and ONNX Runtime, each
 // loaded once and run many times on the same input.
 import * as ort from 'onnxruntime-node';
-import { load, type Model } from '../model.js';
+import { load, type LayerTimes, type Model } from '../model.js';
 import type { Tensor } from '../tensor.js';
 
 /** One profiled run: each layer's time, in graph order. */
 /** Per-layer times (and kernels) of one profiled run: what Model.profile returns. */
-export type LayerTimes = ReturnType<Model['profile']>;
+export type { LayerTimes };
 
 export type ContenderKind = 'native' | 'js' | 'cuda' | 'ort';
 

@@ -1,0 +1,74 @@
+// The one switch over a plan's step kinds on the TypeScript side: runStep
+// hands a step to a backend's kernels. The JS backend runs whole plans this
+// way, every backend runs profile() and fetchIntermediates this way (one step
+// at a time, the same steps its own executor runs), and the CUDA device plan
+// runs its steps through it with device buffers.
+import type { ConvParams, KernelBackend, PackedWeights, PlanExecutor, PlanLayout, PlanStep, PoolParams } from '../backend/types.js';
+
+/** What a step needs from a backend, over buffers of type B (host arrays, or device handles). */
+export interface StepKernels<B> {
+  conv(packed: PackedWeights, x: B, residual: B | null, y: B, p: ConvParams): void | Promise<void>;
+  gemm(packed: PackedWeights, x: B, m: number, relu: boolean, y: B, threads: number): void | Promise<void>;
+  maxPool(x: B, y: B, p: PoolParams): void | Promise<void>;
+  averagePool(x: B, y: B, p: PoolParams, countIncludePad: boolean): void | Promise<void>;
+  globalAveragePool(x: B, y: B, n: number, c: number, hw: number, threads: number): void | Promise<void>;
+  add(a: B, b: B, y: B, relu: boolean, threads: number, count: number): void | Promise<void>;
+  /** y[0, count) = x[0, count) (Flatten, Reshape) */
+  copy(x: B, y: B, count: number): void | Promise<void>;
+  relu(x: B, y: B, count: number): void | Promise<void>;
+  /** y = xᵀ for x [rows, cols] */
+  transpose(x: B, y: B, rows: number, cols: number): void | Promise<void>;
+}
+
+export function runStep<B>(k: StepKernels<B>, s: PlanStep, buffers: readonly B[]): void | Promise<void> {
+  const x = buffers[s.inputs[0]!]!;
+  const y = buffers[s.output]!;
+  switch (s.op) {
+    case 'conv': return k.conv(s.packed, x, s.inputs.length > 1 ? buffers[s.inputs[1]!]! : null, y, s.p);
+    case 'gemm': return k.gemm(s.packed, x, s.m, s.relu, y, s.threads);
+    case 'maxPool': return k.maxPool(x, y, s.p);
+    case 'averagePool': return k.averagePool(x, y, s.p, s.countIncludePad);
+    case 'globalAveragePool': return k.globalAveragePool(x, y, s.n, s.c, s.hw, s.threads);
+    case 'add': return k.add(x, buffers[s.inputs[1]!]!, y, s.relu, s.threads, s.count);
+    case 'copy': return k.copy(x, y, s.count);
+    case 'relu': return k.relu(x, y, s.count);
+    case 'transpose': return k.transpose(x, y, s.rows, s.cols);
+  }
+}
+
+/**
+ * A host backend's kernels, its synchronous forms or its async ones (looked up
+ * at each call, so a wrapped backend method is honoured); the data-movement
+ * steps are plain loops.
+ */
+export function hostKernels(be: KernelBackend, sync: boolean): StepKernels<Float32Array> {
+  return {
+    conv: (packed, x, r, y, p) => (sync ? be.conv2dSync(packed, x, r, y, p) : be.conv2d(packed, x, r, y, p)),
+    gemm: (packed, x, m, relu, y, threads) => (sync ? be.gemmSync(packed, x, m, relu, y, threads) : be.gemm(packed, x, m, relu, y, threads)),
+    maxPool: (x, y, p) => (sync ? be.maxPoolSync(x, y, p) : be.maxPool(x, y, p)),
+    averagePool: (x, y, p, cip) => (sync ? be.averagePoolSync(x, y, p, cip) : be.averagePool(x, y, p, cip)),
+    globalAveragePool: (x, y, n, c, hw, threads) => (sync ? be.globalAveragePoolSync(x, y, n, c, hw, threads) : be.globalAveragePool(x, y, n, c, hw, threads)),
+    add: (a, b, y, relu, threads) => (sync ? be.addSync(a, b, y, relu, threads) : be.add(a, b, y, relu, threads)),
+    copy: (x, y, count) => void y.set(x.subarray(0, count)),
+    relu: (x, y, count) => {
+      for (let i = 0; i < count; i++) y[i] = x[i]! > 0 ? x[i]! : 0;
+    },
+    transpose: (x, y, rows, cols) => {
+      for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) y[c * rows + r] = x[r * cols + c]!;
+    },
+  };
+}
+
+/** The executor of a backend that compiles nothing: every step in order through runStep. */
+export function interpretPlan(be: KernelBackend, plan: PlanLayout): PlanExecutor {
+  const sync = hostKernels(be, true);
+  const async = hostKernels(be, false);
+  return {
+    runSync: (buffers) => {
+      for (const s of plan.steps) runStep(sync, s, buffers);
+    },
+    run: async (buffers) => {
+      for (const s of plan.steps) await runStep(async, s, buffers);
+    },
+  };
+}

@@ -1,0 +1,107 @@
+// Lowering: an optimised graph and a memory plan for one set of input dims
+// become the one plan every backend executes: ordered steps with their op,
+// resolved parameters (shapes, pads, threads), buffer indices from the memory
+// plan and packed-weight handles, plus the kernel each step was given when it
+// was planned (for profiles). Nothing else in the library switches over graph ops to run them.
+import type { ConvParams, KernelBackend, PackedWeights, PlanLayout, PlanStep, PoolParams } from '../backend/types.js';
+import { ModelError } from '../errors.js';
+import type { ConvNode, Graph, Node } from '../graph/graph.js';
+import type { MemoryPlan } from '../graph/passes.js';
+import { elementCount } from '../shapes.js';
+
+export interface LoweredPlan extends PlanLayout {
+  readonly memory: MemoryPlan;
+  /** steps[i] lowers nodes[i] (the memory plan's execution order). */
+  readonly nodes: readonly Node[];
+  /** The micro-kernel chosen for steps[i] when it was planned, where the backend names one. */
+  readonly kernels: readonly (string | undefined)[];
+  /** Where each value lives in the buffer list: a graph input, a slot or a constant. */
+  readonly bufferOf: ReadonlyMap<string, number>;
+}
+
+export interface LowerContext {
+  graph: Graph;
+  /** Graph input names, in the order of the buffer list. */
+  inputNames: readonly string[];
+  packed: ReadonlyMap<string, PackedWeights>;
+  backend: KernelBackend;
+  threads: number;
+}
+
+function convParams(graph: Graph, node: ConvNode, shapes: Map<string, number[]>, threads: number): ConvParams {
+  const a = node.attrs;
+  const yDims = shapes.get(node.outputs[0]!)!;
+  const w = graph.initializers.get(node.inputs[1]!)!;
+  return {
+    inputDims: shapes.get(node.inputs[0]!)!, cOut: w.dims[0]!, kh: a.kernelShape[0], kw: a.kernelShape[1], groups: a.groups,
+    strides: a.strides, pads: a.pads, dilations: a.dilations, outDims: [yDims[2]!, yDims[3]!], relu: a.relu ?? false, threads,
+  };
+}
+
+export function lower(ctx: LowerContext, memory: MemoryPlan): LoweredPlan {
+  const { graph, backend: be, threads } = ctx;
+  const shapes = memory.shapes;
+  const nIn = ctx.inputNames.length;
+  const nSlots = memory.slotSizes.length;
+  const bufferOf = new Map<string, number>(ctx.inputNames.map((n, i) => [n, i]));
+  for (const [name, slot] of memory.slotOf) bufferOf.set(name, nIn + slot);
+  const constants: Float32Array[] = [];
+  const buffer = (name: string): number => {
+    let k = bufferOf.get(name);
+    if (k === undefined) {
+      const t = graph.initializers.get(name);
+      if (!t) throw new ModelError(`value "${name}" has no buffer in the memory plan`);
+      k = nIn + nSlots + constants.length;
+      constants.push(t.data);
+      bufferOf.set(name, k);
+    }
+    return k;
+  };
+  const kernels: (string | undefined)[] = [];
+  const steps = memory.order.map((node): PlanStep => {
+    const xDims = shapes.get(node.inputs[0]!)!;
+    const yDims = shapes.get(node.outputs[0]!)!;
+    const io = { inputs: [buffer(node.inputs[0]!)], output: buffer(node.outputs[0]!) };
+    let kernel: string | undefined;
+    const step = ((): PlanStep => {
+      switch (node.op) {
+        case 'Conv': {
+          if (node.attrs.residual) io.inputs.push(buffer(node.attrs.residual));
+          const packed = ctx.packed.get(node.name)!;
+          const p = convParams(graph, node, shapes, threads);
+          kernel = be.convKernel?.(packed, p);
+          return { op: 'conv', ...io, packed, p };
+        }
+        case 'Gemm': {
+          const packed = ctx.packed.get(node.name)!;
+          kernel = be.gemmKernel?.(packed, xDims[0]!);
+          return { op: 'gemm', ...io, packed, m: xDims[0]!, relu: node.attrs.relu ?? false, threads };
+        }
+        case 'Add':
+          io.inputs.push(buffer(node.inputs[1]!));
+          return { op: 'add', ...io, count: elementCount(yDims), relu: node.attrs.relu ?? false, threads };
+        case 'MaxPool':
+        case 'AveragePool': {
+          const a = node.attrs;
+          const p: PoolParams = { inputDims: xDims, kernel: a.kernelShape, strides: a.strides, pads: a.pads, dilations: a.dilations, outDims: [yDims[2]!, yDims[3]!], threads };
+          return node.op === 'MaxPool' ? { op: 'maxPool', ...io, p } : { op: 'averagePool', ...io, p, countIncludePad: node.attrs.countIncludePad };
+        }
+        case 'GlobalAveragePool':
+          return { op: 'globalAveragePool', ...io, n: xDims[0]!, c: xDims[1]!, hw: xDims[2]! * xDims[3]!, threads };
+        case 'Flatten':
+        case 'Reshape':
+          return { op: 'copy', ...io, count: elementCount(yDims) };
+        case 'Transpose':
+          return { op: 'transpose', ...io, rows: xDims[0]!, cols: xDims[1]! };
+        case 'Relu':
+          return { op: 'relu', ...io, count: elementCount(yDims) };
+        case 'BatchNormalization':
+          throw new ModelError(`BatchNormalization node "${node.name}" survived optimisation; load with optimize: true`);
+      }
+    })();
+    kernels.push(kernel);
+    return step;
+  });
+  const outputs = graph.outputs.map((o) => buffer(o.name));
+  return { steps, nInputs: nIn, slotSizes: memory.slotSizes, constants, outputs, memory, nodes: memory.order, kernels, bufferOf };
+}
