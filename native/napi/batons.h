@@ -10,12 +10,32 @@
 
 #include <cstdint>
 #include <memory>
+#include <vector>
 
 #include "../cpu/ops.h"
 #include "../cpu/pack.h"
 #include "args.h"
 
 namespace resnode::napi {
+
+// Copies of an async op's inputs, owned by its worker (worker.h) and taken on
+// the JS thread before the op leaves it: a caller that detaches an input's
+// buffer (transfer, postMessage) or writes to it mid-run then changes nothing
+// the kernel reads. A Napi::Reference keeps the typed array, not the memory
+// behind it, alive, so referencing alone would not do. Outputs are written in
+// place: the callers (src/ops.ts, Model's arenas) hand in buffers nobody else holds.
+class InputCopies {
+ public:
+  // Returns a pointer to a copy of p[0, n) (nullptr for nullptr).
+  const float* Own(const float* p, int64_t n) {
+    if (!p) return p;
+    copies_.emplace_back(p, p + n);  // moving a vector keeps its heap block: earlier pointers stay valid
+    return copies_.back().data();
+  }
+
+ private:
+  std::vector<std::vector<float>> copies_;
+};
 
 // y = relu?(conv(x, W) + bias + residual)
 struct ConvBaton {
@@ -29,6 +49,10 @@ struct ConvBaton {
   bool relu = false;
   int threads = 0;
   void Run() { cpu::conv2d(s, *w, x, residual, relu, y, threads); }
+  void OwnInputs(InputCopies& c) {
+    x = c.Own(x, nx);
+    if (residual != y) residual = c.Own(residual, ny);  // y += conv(x) reads y itself
+  }
 };
 // (packed, p: NativeConvParams)
 ConvBaton ParseConvParams(Napi::Env env, const Napi::Value& packed, const Napi::Value& p,
@@ -48,6 +72,7 @@ struct GemmBaton {
   bool relu = false;
   int threads = 0;
   void Run() { cpu::gemm(*w, x, m, relu, y, threads); }
+  void OwnInputs(InputCopies& c) { x = c.Own(x, nx); }
 };
 // (packed, m, relu, threads)
 GemmBaton ParseGemmParams(Napi::Env env, const Napi::Value& packed, const Napi::Value& m,
@@ -67,6 +92,7 @@ struct PoolBaton {
     if (average) cpu::average_pool2d(s, count_include_pad, x, y, threads);
     else cpu::max_pool2d(s, x, y, threads);
   }
+  void OwnInputs(InputCopies& c) { x = c.Own(x, nx); }
 };
 // (p: NativePoolParams[, countIncludePad]); countIncludePad is read only when average.
 PoolBaton ParsePoolParams(Napi::Env env, const Napi::Value& p, const Napi::Value& cip,
@@ -82,6 +108,7 @@ struct GapBaton {
   float* y = nullptr;
   int threads = 0;
   void Run() { cpu::global_average_pool(n, c, hw, x, y, threads); }
+  void OwnInputs(InputCopies& copies) { x = copies.Own(x, nx); }
 };
 // (n, c, hw, threads)
 GapBaton ParseGapParams(Napi::Env env, const Napi::Value& n, const Napi::Value& c,
@@ -98,6 +125,10 @@ struct AddBaton {
   bool relu = false;
   int threads = 0;
   void Run() { cpu::add(a, b, count, relu, y, threads); }
+  void OwnInputs(InputCopies& c) {
+    if (a != y) a = c.Own(a, count);
+    if (b != y) b = c.Own(b, count);
+  }
 };
 // (relu, threads); the caller sets count.
 AddBaton ParseAddParams(Napi::Env env, const Napi::Value& relu, const Napi::Value& threads,

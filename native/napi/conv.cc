@@ -177,7 +177,9 @@ Napi::Value Conv2dSync(const Napi::CallbackInfo& info) {
 
 // [async] conv2d(packed, x, residual, y, p): Promise<void>
 // As conv2dSync, but runs on the libuv pool; the typed arrays and the handle
-// are referenced until it settles. Do not touch x, residual or y meanwhile.
+// are referenced until it settles, and x and residual are copied before it
+// returns (detaching or writing to them meanwhile is harmless). y is written in
+// place: pass a y that nobody else holds (src/ops.ts allocates it).
 // Returns: a Promise that resolves once y is written.
 // Throws: synchronously, the same TypeError/RangeError as conv2dSync; the
 //   Promise rejects with Error if the native run fails.

@@ -100,6 +100,9 @@ struct PlanBaton {
   void Run() {
     for (AnyBaton& b : steps) std::visit([](auto& op) { op.Run(); }, b);
   }
+  // Nothing to copy: a plan's buffers are its Model's own arena, into which
+  // the feeds were copied on the JS thread (src/model.ts); no caller holds them.
+  void OwnInputs(InputCopies&) {}
 };
 
 // Parses step `i` (an object) into a Step, recording buffer requirements in `plan`.

@@ -3,8 +3,10 @@
 // pool, then resolves (or rejects) a Promise on the JS thread.
 //
 // The worker holds a Napi::Reference to every JS object the baton points into
-// (the typed arrays and the packed handle), so none is collected during the run.
-// The references are released on the JS thread when the worker is destroyed.
+// (the typed arrays and the packed handle), so none is collected during the
+// run, and it copies the baton's inputs (Baton::OwnInputs, batons.h) before
+// the run leaves the JS thread: detaching or mutating an input mid-run is
+// harmless. The references are released on the JS thread when the worker is destroyed.
 #pragma once
 #include <napi.h>
 
@@ -14,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "batons.h"
 #include "stats.h"
 
 namespace resnode::napi {
@@ -29,6 +32,7 @@ class OpWorker : public Napi::AsyncWorker {
     for (const Napi::Value& v : keep)
       if (!v.IsEmpty() && (v.IsObject() || v.IsExternal()))
         refs_.push_back(Napi::Persistent(v));
+    baton_.OwnInputs(copies_);
     counters().async_in_flight.fetch_add(1);
   }
 
@@ -72,6 +76,7 @@ class OpWorker : public Napi::AsyncWorker {
   std::string error_;
   Napi::Promise::Deferred deferred_;
   std::vector<Napi::Reference<Napi::Value>> refs_;
+  InputCopies copies_;  // what the baton's inputs point into
 };
 
 // [async] Queues baton.Run() on the libuv pool; returns the Promise.
