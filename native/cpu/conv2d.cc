@@ -75,56 +75,72 @@ void conv_direct(const Conv2dShape& s, const PackedConv& w, const float* x,
   });
 }
 
-enum class ConvPath { direct, winograd, dconv, gemm };
-
-// Which kernel family runs this call; tile: the Winograd variant's output tile.
-struct ConvChoice {
-  ConvPath path;
-  int64_t tile = 0;
-};
-
-ConvChoice choose_conv(const Conv2dShape& s, const PackedConv& w) {
-  if (w.direct) return {ConvPath::direct};
-  if (w.winograd_enabled)
-    if (const int64_t tile = winograd_tile(s)) return {ConvPath::winograd, tile};
-  if (w.dconv) return {ConvPath::dconv};
-  return {ConvPath::gemm};
-}
-
 }  // namespace
 
-const char* conv2d_kernel(const Conv2dShape& s, const PackedConv& w) {
-  const ConvChoice c = choose_conv(s, w);
+const char* precision_name(Precision p) { return p == Precision::fast ? "fast" : "exact"; }
+
+int64_t window_output_size(int64_t in, int64_t k, int64_t stride, int64_t dil, int64_t p0,
+                           int64_t p1, bool ceil_mode) {
+  const int64_t span = in + p0 + p1 - (dil * (k - 1) + 1);
+  if (span < 0 || stride < 1) return 0;
+  if (!ceil_mode) return span / stride + 1;
+  int64_t out = (span + stride - 1) / stride + 1;
+  if ((out - 1) * stride >= in + p0) --out;  // a last window may not start in the end padding
+  return out;
+}
+
+// The only place a conv's kernel family is decided: from the shape and the
+// packed weights (their precision and ISA), never from state read at run time.
+ConvChoice choose_conv2d(const Conv2dShape& s, const PackedConv& w) {
+  if (w.direct) return {ConvPath::direct, 0, nullptr};
+  if (w.winograd_enabled)
+    if (const int64_t tile = winograd_tile(s, w.isa())) return {ConvPath::winograd, tile, nullptr};
+  if (w.dconv) {
+    if (dconv_fits(s)) return {ConvPath::dconv, 0, nullptr};
+    return {ConvPath::gemm, 0, &w.gemm_fallback()};  // shapes the direct kernel does not take
+  }
+  return {ConvPath::gemm, 0, &w};
+}
+
+const char* conv2d_kernel(const Conv2dShape& s, const PackedConv& w, const ConvChoice& c) {
   switch (c.path) {
     case ConvPath::direct: return "f32_conv_direct__scalar";
-    case ConvPath::winograd: return winograd3x3_kernel(c.tile);
+    case ConvPath::winograd: return winograd3x3_kernel(c.tile, w.isa());
     case ConvPath::dconv: return conv2d_dconv_kernel(s, w);
     case ConvPath::gemm: break;
   }
-  return w.cfg->ukernel_name;
+  return c.gemm->cfg->ukernel_name;
+}
+
+const char* conv2d_kernel(const Conv2dShape& s, const PackedConv& w) {
+  return conv2d_kernel(s, w, choose_conv2d(s, w));
 }
 
 void conv2d(const Conv2dShape& s, const PackedConv& w, const float* x, const float* residual,
             bool relu, float* y, int threads) {
-  RN_CHECK(x && y && w.weights);
+  conv2d(s, w, choose_conv2d(s, w), x, residual, relu, y, threads);
+}
+
+void conv2d(const Conv2dShape& s, const PackedConv& packed, const ConvChoice& c, const float* x,
+            const float* residual, bool relu, float* y, int threads) {
+  RN_CHECK(x && y && packed.weights);
   RN_CHECK(s.n > 0 && s.c_in > 0 && s.h > 0 && s.w > 0 && s.out_h > 0 && s.out_w > 0);
-  RN_CHECK(s.c_out == w.c_out && s.kh == w.kh && s.kw == w.kw && s.groups == w.groups);
-  RN_CHECK(s.c_in == w.c_in_per_group * w.groups);
+  RN_CHECK(s.c_out == packed.c_out && s.kh == packed.kh && s.kw == packed.kw && s.groups == packed.groups);
+  RN_CHECK(s.c_in == packed.c_in_per_group * packed.groups);
   RN_CHECK(s.stride_h > 0 && s.stride_w > 0 && s.dil_h > 0 && s.dil_w > 0);
   RN_CHECK(s.pad_top >= 0 && s.pad_left >= 0 && s.pad_bottom >= 0 && s.pad_right >= 0);
   // The kernel fits the padded input, and the output dims are ONNX's (floor mode).
-  const int64_t span_h = s.h + s.pad_top + s.pad_bottom - s.dil_h * (s.kh - 1) - 1;
-  const int64_t span_w = s.w + s.pad_left + s.pad_right - s.dil_w * (s.kw - 1) - 1;
-  RN_CHECK(span_h >= 0 && span_w >= 0);
-  RN_CHECK(s.out_h == span_h / s.stride_h + 1 && s.out_w == span_w / s.stride_w + 1);
+  RN_CHECK(s.out_h == window_output_size(s.h, s.kh, s.stride_h, s.dil_h, s.pad_top, s.pad_bottom));
+  RN_CHECK(s.out_w == window_output_size(s.w, s.kw, s.stride_w, s.dil_w, s.pad_left, s.pad_right));
   if (threads <= 0) threads = global_threads();
-  const ConvChoice c = choose_conv(s, w);
   switch (c.path) {
-    case ConvPath::direct: return conv_direct(s, w, x, residual, relu, y, threads);
-    case ConvPath::winograd: return winograd3x3(s, w.winograd(c.tile), x, residual, relu, y, threads);
-    case ConvPath::dconv: return conv2d_dconv(s, w, x, residual, relu, y, threads);
+    case ConvPath::direct: return conv_direct(s, packed, x, residual, relu, y, threads);
+    case ConvPath::winograd: return winograd3x3(s, packed.winograd(c.tile), x, residual, relu, y, threads);
+    case ConvPath::dconv: return conv2d_dconv(s, packed, x, residual, relu, y, threads);
     case ConvPath::gemm: break;
   }
+  RN_CHECK(c.gemm && !c.gemm->dconv && !c.gemm->direct);
+  const PackedConv& w = *c.gemm;
 
   const GemmConfig& cfg = *w.cfg;
   const size_t M = size_t(w.m_per_group), K = size_t(w.k_per_group);

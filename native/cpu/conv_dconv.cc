@@ -139,9 +139,11 @@ bool dconv_packable(Isa isa, int64_t c_out, int64_t kh, int64_t kw, int64_t grou
          kh * kw > 1 && fills_panels;
 }
 
-const char* conv2d_dconv_kernel(const Conv2dShape& s, const PackedConv& w) {
+bool dconv_fits(const Conv2dShape& s) { return DconvGeom(s).fits; }
+
+const char* conv2d_dconv_kernel(const Conv2dShape& s, const PackedConv&) {
   const DconvGeom g(s);
-  if (!g.fits) return conv2d_kernel(s, w.gemm_fallback());
+  RN_CHECK(g.fits);
   return (g.tile_rows == 2 ? pick_two_row_kernel(s.stride_w) : pick_kernel(g.narrow, s.stride_w)).name;
 }
 
@@ -149,7 +151,7 @@ void conv2d_dconv(const Conv2dShape& s, const PackedConv& w, const float* x,
                   const float* residual, bool relu, float* y, int threads) {
   RN_CHECK(w.dconv && s.groups == 1);
   const DconvGeom g(s);
-  if (!g.fits) return conv2d(s, w.gemm_fallback(), x, residual, relu, y, threads);
+  RN_CHECK(g.fits);
   const size_t hp = g.hp, wp = g.wp, out_plane = g.out_plane, tiles_per_item = g.tiles_per_item;
   const bool narrow = g.narrow;
   const size_t step = narrow ? 2 * kPanel : kPanel;  // output channels per tile

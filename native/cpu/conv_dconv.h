@@ -13,9 +13,11 @@ bool dconv_packable(Isa isa, int64_t c_out, int64_t kh, int64_t kw, int64_t grou
 // Tests and benchmarks: false makes later packings use the GEMM panels.
 void dconv_enable_for_tests(bool on);
 
-// Same contract as conv2d() in ops.h, for weights packed with w.dconv. Shapes
-// the direct kernel does not take (int32 offsets, a padded block far larger
-// than the input) run w.gemm_fallback() through conv2d().
+// Whether the direct kernel takes this shape (int32 offsets, a padded block not
+// far larger than the input); choose_conv2d sends the others to w.gemm_fallback().
+bool dconv_fits(const Conv2dShape& s);
+// Same contract as conv2d() in ops.h, for weights packed with w.dconv and a
+// shape for which dconv_fits().
 void conv2d_dconv(const Conv2dShape& s, const PackedConv& w, const float* x,
                   const float* residual, bool relu, float* y, int threads);
 // The micro-kernel of conv2d_dconv's main tiles for this shape (conv2d_kernel).

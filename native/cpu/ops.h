@@ -10,6 +10,19 @@ namespace resnode::cpu {
 
 enum class Isa { scalar = 0, avx2 = 1, avx512 = 2 };
 
+// The numerical mode of packed weights (src/modes.ts, one row each): exact
+// computes every conv directly; fast also allows Winograd F(4x4,3x3) or
+// F(2x2,3x3) for 3x3 stride-1 groups-1 convs. Chosen at pack time, carried in the handle.
+enum class Precision { exact = 0, fast = 1 };
+const char* precision_name(Precision p);  // "exact" | "fast"
+
+// ONNX's (and PyTorch's) output extent of a conv or pool window along one axis:
+// floor((in + p0 + p1 - (dil * (k - 1) + 1)) / stride) + 1, or with ceil_mode
+// rounded up but never starting in the end padding. 0 where the window does not
+// fit the padded input. The one C++ form of src/shapes.ts's rule.
+int64_t window_output_size(int64_t in, int64_t k, int64_t stride, int64_t dil, int64_t p0,
+                           int64_t p1, bool ceil_mode = false);
+
 // Detected once by CPUID (and RESNODE_ISA=scalar|avx2|avx512 caps it).
 Isa detected_isa();
 // The ISA new packings and kernels use. set_active_isa() clamps to detected_isa().
@@ -30,26 +43,42 @@ struct Conv2dShape {
   int64_t out_h, out_w;           // already derived by the caller
 };
 
-// Weights packed once for the ISA active at packing time (it remembers its
-// micro-kernel config, so later ISA changes do not invalidate it).
+// Weights packed once for the ISA active at packing time: the handle remembers
+// it (its GEMM config, and the ISA of its direct, Winograd and fallback
+// kernels), so a later setIsa() changes no kernel of these weights.
 class PackedConv;
-// With winograd (the `fast` mode), 3x3 groups-1 convolutions use Winograd
-// F(4x4,3x3) or F(2x2,3x3) where one is applicable and profitable (see
-// winograd/winograd.h); its weights are transformed on the first call that uses them.
+// With Precision::fast, 3x3 groups-1 convolutions use Winograd F(4x4,3x3) or
+// F(2x2,3x3) where one is applicable and profitable (see winograd/winograd.h);
+// its weights are transformed on the first call that uses them.
 std::shared_ptr<PackedConv> pack_conv2d(const float* weight, const float* bias /*nullable*/,
                                         int64_t c_out, int64_t c_in_per_group, int64_t kh,
-                                        int64_t kw, int64_t groups, bool winograd = false);
+                                        int64_t kw, int64_t groups,
+                                        Precision precision = Precision::exact);
 
 // The fp32 FMA peak in GFLOP/s of `threads` threads running a register-only FMA
 // loop on the active ISA, measured now (for benchmarks' "% of peak").
 double measure_fma_peak_gflops(int threads);
 
+// The kernel family of one conv, decided once per shape and packing (when a
+// plan step or a call is parsed) from the packed weights alone: their
+// precision and the ISA they were packed for.
+enum class ConvPath { direct, winograd, dconv, gemm };
+struct ConvChoice {
+  ConvPath path = ConvPath::gemm;
+  int64_t tile = 0;                   // winograd: the output tile (4 or 2)
+  const PackedConv* gemm = nullptr;   // gemm: the panels to run (w, or its fallback packing)
+};
+ConvChoice choose_conv2d(const Conv2dShape& s, const PackedConv& w);
 // y = act(conv(x, W) + bias + residual). residual (nullable) has y's shape.
 // The bias, residual add and ReLU are applied as each GEMM tile is stored.
+void conv2d(const Conv2dShape& s, const PackedConv& w, const ConvChoice& choice,
+            const float* x, const float* residual, bool relu, float* y, int threads);
+// The same, choosing now.
 void conv2d(const Conv2dShape& s, const PackedConv& w, const float* x, const float* residual,
             bool relu, float* y, int threads);
-// The micro-kernel that conv2d runs for this shape and packing (the one of its
-// main tiles), e.g. "f32_dconv_14x32s1__avx512f", for per-layer profiles.
+// The micro-kernel of a choice (that of its main tiles), e.g.
+// "f32_dconv_14x32s1__avx512f", for per-layer profiles.
+const char* conv2d_kernel(const Conv2dShape& s, const PackedConv& w, const ConvChoice& choice);
 const char* conv2d_kernel(const Conv2dShape& s, const PackedConv& w);
 
 // Fully connected: y[m, n] = sum_k x[m, k] * W[n, k] + bias[n]; W is [n_out, k].
@@ -66,7 +95,9 @@ struct Pool2dShape {
   int64_t pad_top, pad_left, pad_bottom, pad_right;
   int64_t out_h, out_w;  // derived by the caller (ceil_mode already applied)
 };
-void max_pool2d(const Pool2dShape& s, const float* x, float* y, int threads);
+// isa: the row kernels' ISA, fixed by the caller when it plans the call.
+void max_pool2d(const Pool2dShape& s, const float* x, float* y, int threads,
+                Isa isa = active_isa());
 // count_include_pad: divide by kh*kw (clipped to the padded extent) rather than
 // by the number of in-bounds taps, as ONNX AveragePool defines it.
 void average_pool2d(const Pool2dShape& s, bool count_include_pad, const float* x, float* y,

@@ -29,18 +29,19 @@ static constexpr int64_t kDirectMaxM = 2;
 
 std::shared_ptr<PackedConv> pack_conv2d(const float* weight, const float* bias, int64_t c_out,
                                         int64_t c_in_per_group, int64_t kh, int64_t kw,
-                                        int64_t groups, bool winograd) {
-  return pack_conv2d_panels(weight, bias, c_out, c_in_per_group, kh, kw, groups, winograd, true);
+                                        int64_t groups, Precision precision) {
+  return pack_conv2d_panels(weight, bias, c_out, c_in_per_group, kh, kw, groups, precision,
+                            active_isa(), true);
 }
 
 std::shared_ptr<PackedConv> pack_conv2d_panels(const float* weight, const float* bias,
                                                int64_t c_out, int64_t c_in_per_group, int64_t kh,
-                                               int64_t kw, int64_t groups, bool winograd,
-                                               bool allow_dconv) {
+                                               int64_t kw, int64_t groups, Precision precision,
+                                               Isa isa, bool allow_dconv) {
   RN_CHECK(weight && c_out > 0 && c_in_per_group > 0 && kh > 0 && kw > 0 && groups > 0);
   RN_CHECK(c_out % groups == 0);
   auto p = std::make_shared<PackedConv>();
-  p->cfg = &gemm_config(active_isa(), size_t(c_out / groups));
+  p->cfg = &gemm_config(isa, size_t(c_out / groups));
   p->c_out = c_out;
   p->c_in_per_group = c_in_per_group;
   p->kh = kh;
@@ -65,7 +66,8 @@ std::shared_ptr<PackedConv> pack_conv2d_panels(const float* weight, const float*
       pack_panels(weight + size_t(g) * m * k, k, m, k, mr, p->k_block,
                   p->weights.get() + size_t(g) * p->group_stride);
   }
-  p->winograd_enabled = winograd && kh == 3 && kw == 3 && groups == 1 && !p->direct;
+  p->precision = precision;
+  p->winograd_enabled = precision == Precision::fast && kh == 3 && kw == 3 && groups == 1 && !p->direct;
   return p;
 }
 
@@ -96,7 +98,7 @@ const PackedWinograd& PackedConv::winograd(int64_t tile) const {
   const int i = tile == 4 ? 0 : 1;
   std::call_once(winograd_once_[i], [this, i, tile] {
     const std::vector<float> raw = raw_weights();
-    winograd_[i] = pack_winograd3x3(raw.data(), bias_or_null(), c_out, c_in_per_group, tile);
+    winograd_[i] = pack_winograd3x3(raw.data(), bias_or_null(), c_out, c_in_per_group, tile, isa());
     winograd_ready_[i].store(true, std::memory_order_release);
   });
   return *winograd_[i];
@@ -107,7 +109,7 @@ const PackedConv& PackedConv::gemm_fallback() const {
   std::call_once(fallback_once_, [this] {
     const std::vector<float> raw = raw_weights();
     fallback_ = pack_conv2d_panels(raw.data(), bias_or_null(), c_out, c_in_per_group, kh, kw,
-                                   groups, false, /*allow_dconv=*/false);
+                                   groups, Precision::exact, isa(), /*allow_dconv=*/false);
     fallback_ready_.store(true, std::memory_order_release);
   });
   return *fallback_;

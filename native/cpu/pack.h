@@ -42,8 +42,12 @@ class PackedConv {
   size_t k_block = 0;
   AlignedBuffer weights;
   std::vector<float> bias;  // c_out entries, or empty
-  // The fast mode (3x3, groups 1): Winograd F(4x4,3x3) or F(2x2,3x3) may be used.
+  // The mode packed for; with fast (and 3x3, groups 1, not direct) Winograd
+  // F(4x4,3x3) or F(2x2,3x3) may be used: winograd_enabled.
+  Precision precision = Precision::exact;
   bool winograd_enabled = false;
+  // The ISA packed for (cfg->isa): every kernel of these weights runs for it.
+  Isa isa() const { return cfg->isa; }
 
   size_t panel_rows() const { return dconv ? kDconvPanel : cfg->mr; }  // rows per weight panel
   const float* group_panels(int64_t g) const { return weights.get() + size_t(g) * group_stride; }
@@ -71,11 +75,11 @@ class PackedConv {
   mutable std::atomic<bool> fallback_ready_{false};
 };
 
-// pack_conv2d (ops.h), with the direct kernel's panels allowed or not.
+// pack_conv2d (ops.h) for a given ISA, with the direct kernel's panels allowed or not.
 std::shared_ptr<PackedConv> pack_conv2d_panels(const float* weight, const float* bias,
                                                int64_t c_out, int64_t c_in_per_group, int64_t kh,
-                                               int64_t kw, int64_t groups, bool winograd,
-                                               bool allow_dconv);
+                                               int64_t kw, int64_t groups, Precision precision,
+                                               Isa isa, bool allow_dconv);
 
 class PackedGemm {
  public:

@@ -65,18 +65,18 @@ void max_pool_hmax(const float* t, int64_t ix0, int64_t kw, int64_t dw, int64_t 
 
 namespace {
 
-const MaxPoolRowKernels& max_pool_kernels() {
+const MaxPoolRowKernels& max_pool_kernels(Isa isa) {
   static const MaxPoolRowKernels portable{max_pool_vmax, max_pool_hmax};
   static const MaxPoolRowKernels avx512{max_pool_vmax__avx512f, max_pool_hmax__avx512f};
-  return active_isa() == Isa::avx512 ? avx512 : portable;
+  return isa == Isa::avx512 ? avx512 : portable;
 }
 
 }  // namespace
 
-void max_pool2d(const Pool2dShape& s, const float* x, float* y, int threads) {
+void max_pool2d(const Pool2dShape& s, const float* x, float* y, int threads, Isa isa) {
   check_pool(s);
   const size_t in_plane = size_t(s.h * s.w), out_plane = size_t(s.out_h * s.out_w);
-  const MaxPoolRowKernels& k = max_pool_kernels();
+  const MaxPoolRowKernels& k = max_pool_kernels(isa);
   // Per output column: the valid kx range (computed once, not per tap).
   std::vector<int64_t> kx0(size_t(s.out_w)), kx1(size_t(s.out_w));
   for (int64_t ox = 0; ox < s.out_w; ++ox)

@@ -48,7 +48,8 @@ struct ConvBaton {
   float* y = nullptr;
   bool relu = false;
   int threads = 0;
-  void Run() { cpu::conv2d(s, *w, x, residual, relu, y, threads); }
+  cpu::ConvChoice choice;  // the kernel, chosen once when the call or plan step was parsed
+  void Run() { cpu::conv2d(s, *w, choice, x, residual, relu, y, threads); }
   void OwnInputs(InputCopies& c) {
     x = c.Own(x, nx);
     if (residual != y) residual = c.Own(residual, ny);  // y += conv(x) reads y itself
@@ -88,9 +89,10 @@ struct PoolBaton {
   const float* x = nullptr;
   float* y = nullptr;
   int threads = 0;
+  cpu::Isa isa = cpu::Isa::scalar;  // the row kernels' ISA, fixed when parsed
   void Run() {
     if (average) cpu::average_pool2d(s, count_include_pad, x, y, threads);
-    else cpu::max_pool2d(s, x, y, threads);
+    else cpu::max_pool2d(s, x, y, threads, isa);
   }
   void OwnInputs(InputCopies& c) { x = c.Own(x, nx); }
 };

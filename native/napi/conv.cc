@@ -11,15 +11,6 @@
 #include "worker.h"
 
 namespace resnode::napi {
-namespace {
-
-int64_t ConvOut(int64_t in, int64_t k, int64_t stride, int64_t dil, int64_t p0, int64_t p1) {
-  const int64_t span = dil * (k - 1) + 1;
-  const int64_t padded = in + p0 + p1;
-  return padded < span ? 0 : (padded - span) / stride + 1;
-}
-
-}  // namespace
 
 // Reads and checks (packed, p). Every dim is checked here (and every length in
 // BindConv), so the kernel can trust the shapes.
@@ -74,8 +65,8 @@ ConvBaton ParseConvParams(Napi::Env env, const Napi::Value& packed, const Napi::
   s.pad_left = pads[1];
   s.pad_bottom = pads[2];
   s.pad_right = pads[3];
-  const int64_t oh = ConvOut(s.h, kh, s.stride_h, s.dil_h, s.pad_top, s.pad_bottom);
-  const int64_t ow = ConvOut(s.w, kw, s.stride_w, s.dil_w, s.pad_left, s.pad_right);
+  const int64_t oh = cpu::window_output_size(s.h, kh, s.stride_h, s.dil_h, s.pad_top, s.pad_bottom);
+  const int64_t ow = cpu::window_output_size(s.w, kw, s.stride_w, s.dil_w, s.pad_left, s.pad_right);
   if (out[0] != oh || out[1] != ow)
     ThrowRange(env, where, "p.outDims",
                "[" + std::to_string(oh) + ", " + std::to_string(ow) +
@@ -85,6 +76,7 @@ ConvBaton ParseConvParams(Napi::Env env, const Napi::Value& packed, const Napi::
   s.out_w = ow;
   b.nx = CheckedProduct(env, {s.n, s.c_in, s.h, s.w}, where, "x");
   b.ny = CheckedProduct(env, {s.n, s.c_out, oh, ow}, where, "y");
+  b.choice = cpu::choose_conv2d(s, w);  // once: the plan step or call keeps this kernel
   return b;
 }
 
@@ -121,9 +113,10 @@ ConvBaton ParseConv(const Napi::CallbackInfo& info, const char* where) {
 }  // namespace
 
 // [sync] packConv2d(weight, bias, cOut, cInPerGroup, kh, kw, groups, mode = 'exact')
-// Packs conv weights once for the ISA active now (the handle keeps that
-// micro-kernel even if setIsa() changes later). mode 'fast' also transforms
-// 3x3 groups-1 weights for Winograd F(4x4,3x3) or F(2x2,3x3) (on first use).
+// Packs conv weights once for the ISA active now (the handle keeps that ISA
+// for all its kernels even if setIsa() changes later). mode 'fast'
+// (Precision::fast) also transforms 3x3 groups-1 weights for Winograd
+// F(4x4,3x3) or F(2x2,3x3) (on first use).
 // Params: weight: Float32Array [cOut, cInPerGroup, kh, kw]; bias: Float32Array [cOut]
 //   or null; cOut, cInPerGroup, kh, kw, groups: positive integers, groups | cOut;
 //   mode: 'exact' | 'fast' | undefined.
@@ -145,15 +138,15 @@ Napi::Value PackConv2d(const Napi::CallbackInfo& info) {
   RequireLength(env, weight, CheckedProduct(env, {c_out, cin_g, kh, kw}, where, "weight"), where,
                 "weight");
   if (!bias.object.IsEmpty()) RequireLength(env, bias, c_out, where, "bias");
-  bool winograd = false;
+  cpu::Precision precision = cpu::Precision::exact;
   if (info.Length() > 7 && !info[7].IsUndefined()) {
     const std::string mode = info[7].IsString() ? info[7].As<Napi::String>().Utf8Value() : "";
-    if (mode != "exact" && mode != "fast") ThrowType(env, where, "mode", "'exact' or 'fast'", Describe(info[7]));
-    winograd = mode == "fast";
+    if (mode == "fast") precision = cpu::Precision::fast;
+    else if (mode != "exact") ThrowType(env, where, "mode", "'exact' or 'fast'", Describe(info[7]));
   }
   try {
     return WrapPackedConv(env, cpu::pack_conv2d(weight.data, bias.data, c_out, cin_g, kh, kw,
-                                                groups, winograd));
+                                                groups, precision));
   } catch (const std::bad_alloc&) {
     throw Napi::RangeError::New(env, "packConv2d: out of memory packing the weights");
   }
@@ -196,7 +189,7 @@ Napi::Value ConvKernel(const Napi::CallbackInfo& info) {
   const char* where = "convKernel";
   UnwrapPackedConv(info, 0, where);
   const ConvBaton b = ParseConvParams(info.Env(), info[0], info[1], where);
-  return Napi::String::New(info.Env(), cpu::conv2d_kernel(b.s, *b.w));
+  return Napi::String::New(info.Env(), cpu::conv2d_kernel(b.s, *b.w, b.choice));
 }
 
 }  // namespace resnode::napi

@@ -8,15 +8,6 @@
 #include "worker.h"
 
 namespace resnode::napi {
-namespace {
-
-// Largest output extent a pooling window count can have (ceil_mode rounding up).
-int64_t PoolOutCeil(int64_t in, int64_t k, int64_t stride, int64_t dil, int64_t p0, int64_t p1) {
-  const int64_t span = dil * (k - 1) + 1, padded = in + p0 + p1;
-  return padded < span ? 0 : (padded - span + stride - 1) / stride + 1;
-}
-
-}  // namespace
 
 PoolBaton ParsePoolParams(Napi::Env env, const Napi::Value& pv, const Napi::Value& cip,
                           bool average, const char* where) {
@@ -46,8 +37,9 @@ PoolBaton ParsePoolParams(Napi::Env env, const Napi::Value& pv, const Napi::Valu
   s.pad_left = pads[1];
   s.pad_bottom = pads[2];
   s.pad_right = pads[3];
-  const int64_t mh = PoolOutCeil(s.h, s.kh, s.stride_h, s.dil_h, s.pad_top, s.pad_bottom);
-  const int64_t mw = PoolOutCeil(s.w, s.kw, s.stride_w, s.dil_w, s.pad_left, s.pad_right);
+  // The largest extent (ceil_mode's); floor mode's is at most one less.
+  const int64_t mh = cpu::window_output_size(s.h, s.kh, s.stride_h, s.dil_h, s.pad_top, s.pad_bottom, true);
+  const int64_t mw = cpu::window_output_size(s.w, s.kw, s.stride_w, s.dil_w, s.pad_left, s.pad_right, true);
   if (out[0] > mh || out[1] > mw)
     ThrowRange(env, where, "p.outDims",
                "at most [" + std::to_string(mh) + ", " + std::to_string(mw) +
@@ -57,6 +49,7 @@ PoolBaton ParsePoolParams(Napi::Env env, const Napi::Value& pv, const Napi::Valu
   s.out_w = out[1];
   b.nx = CheckedProduct(env, {s.n, s.c, s.h, s.w}, where, "x");
   b.ny = CheckedProduct(env, {s.n, s.c, s.out_h, s.out_w}, where, "y");
+  b.isa = cpu::active_isa();  // fixed now: a plan keeps it even if setIsa() changes later
   return b;
 }
 

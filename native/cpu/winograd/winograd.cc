@@ -1,7 +1,7 @@
 // Winograd F(4x4,3x3) / F(2x2,3x3) driver: weight transforms, the choice of
 // variant, work split, scalar fallback.
 // ISA-independent (compiled with no ISA flags); the AVX-512 kernels are picked
-// at run time from active_isa().
+// from the ISA the weights were packed for (PackedWinograd::isa).
 #include "winograd.h"
 
 #include <algorithm>
@@ -213,10 +213,12 @@ void f32_winograd_gemm_32__scalar(size_t elems, size_t k, size_t nq, const uint8
 // ---- packing ------------------------------------------------------------------
 
 std::shared_ptr<PackedWinograd> pack_winograd3x3(const float* weight, const float* bias,
-                                                 int64_t c_out, int64_t c_in, int64_t tile) {
+                                                 int64_t c_out, int64_t c_in, int64_t tile,
+                                                 Isa isa) {
   RN_CHECK(weight && c_out > 0 && c_in > 0 && (tile == 4 || tile == 2));
   auto p = std::make_shared<PackedWinograd>();
   p->tile = tile;
+  p->isa = isa;
   p->c_out = c_out;
   p->c_in = c_in;
   p->panels = int64_t(div_up(size_t(c_out), size_t(kP)));
@@ -235,7 +237,7 @@ std::shared_ptr<PackedWinograd> pack_winograd3x3(const float* weight, const floa
   return p;
 }
 
-const char* winograd3x3_kernel(int64_t tile) { return kernels_for(active_isa(), tile).name; }
+const char* winograd3x3_kernel(int64_t tile, Isa isa) { return kernels_for(isa, tile).name; }
 
 void winograd_force_strategy_for_tests(int strategy) { g_strategy.store(strategy); }
 
@@ -244,8 +246,8 @@ bool winograd_applicable(const Conv2dShape& s) {
          s.dil_w == 1 && s.groups == 1;
 }
 
-int64_t winograd_tile(const Conv2dShape& s) {
-  if (!winograd_applicable(s) || active_isa() != Isa::avx512) return 0;
+int64_t winograd_tile(const Conv2dShape& s, Isa isa) {
+  if (!winograd_applicable(s) || isa != Isa::avx512) return 0;
   auto tiles = [&](int64_t t) {
     return s.n * int64_t(div_up(size_t(s.out_h), size_t(t))) * int64_t(div_up(size_t(s.out_w), size_t(t)));
   };
@@ -283,7 +285,7 @@ void winograd3x3(const Conv2dShape& s, const PackedWinograd& w, const float* x,
   RN_CHECK(s.out_h == s.h + s.pad_top + s.pad_bottom - 2 && s.out_w == s.w + s.pad_left + s.pad_right - 2);
   if (threads <= 0) threads = global_threads();
 
-  const WinoKernels& k = kernels_for(active_isa(), w.tile);
+  const WinoKernels& k = kernels_for(w.isa, w.tile);
   const size_t E = w.elems();
   const int64_t th = int64_t(div_up(size_t(s.out_h), size_t(w.tile)));
   const int64_t tw = int64_t(div_up(size_t(s.out_w), size_t(w.tile)));

@@ -38,6 +38,7 @@ class PackedWinograd {
   AlignedBuffer u;             // panels * elems() * c_in * 32 floats
   std::vector<float> bias;     // panels * 32 entries, zero-padded (zeros if no bias)
   bool has_bias = false;
+  Isa isa = Isa::scalar;       // the ISA whose kernels winograd3x3 runs for these weights
 
   size_t elems() const { return size_t((tile + 2) * (tile + 2)); }
   size_t panel_stride() const { return elems() * size_t(c_in * kPanel); }
@@ -48,8 +49,10 @@ class PackedWinograd {
 // [sync] Transforms and packs 3x3 weights once, for output tiles of `tile`
 // (4 or 2). weight: [c_out][c_in][3][3] float32; bias: [c_out] or nullptr.
 //   Returns the packed handle. Throws std::bad_alloc.
+// isa: the kernels' ISA (the owning PackedConv's; default the active one).
 std::shared_ptr<PackedWinograd> pack_winograd3x3(const float* weight, const float* bias,
-                                                 int64_t c_out, int64_t c_in, int64_t tile);
+                                                 int64_t c_out, int64_t c_in, int64_t tile,
+                                                 Isa isa = active_isa());
 
 // [sync] Same semantics as conv2d() in ops.h for a 3x3/s1/d1/g1 convolution:
 //   y = act(conv(x) + bias + residual), residual (nullable) with y's shape, ReLU if relu.
@@ -57,9 +60,8 @@ std::shared_ptr<PackedWinograd> pack_winograd3x3(const float* weight, const floa
 //   threads <= 0 means global_threads(). Throws std::bad_alloc (scratch).
 void winograd3x3(const Conv2dShape& s, const PackedWinograd& w, const float* x,
                  const float* residual, bool relu, float* y, int threads);
-// The kernels winograd3x3 runs on the active ISA for output tiles of `tile`
-// (for per-layer profiles).
-const char* winograd3x3_kernel(int64_t tile);
+// The kernels winograd3x3 runs on `isa` for output tiles of `tile` (for per-layer profiles).
+const char* winograd3x3_kernel(int64_t tile, Isa isa);
 
 // kh = kw = 3, strides 1, dilations 1, groups 1 (pads free).
 bool winograd_applicable(const Conv2dShape& s);
@@ -67,7 +69,7 @@ bool winograd_applicable(const Conv2dShape& s);
 // The output tile (4 or 2) of the Winograd variant expected to beat the exact
 // path for this shape on this machine class, or 0 where none is (U streamed
 // from memory for too few tiles; see winograd.cc). Also 0 unless the AVX-512
-// kernels are active (the scalar fallback is correct but slow).
-int64_t winograd_tile(const Conv2dShape& s);
+// kernels are those of `isa` (the scalar fallback is correct but slow).
+int64_t winograd_tile(const Conv2dShape& s, Isa isa);
 
 }  // namespace resnode::cpu
