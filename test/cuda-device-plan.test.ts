@@ -11,6 +11,8 @@ import { resnet } from '../src/graph/resnet.js';
 import { optimize, planMemory } from '../src/graph/passes.js';
 import { load, Model } from '../src/model.js';
 import { seededTensor } from '../src/validate.js';
+import { info } from '../src/info.js';
+import type { CudaBackend } from '../src/backend/cuda.js';
 
 type Buf = { data: Float32Array };
 type T = Float32Array | Buf;
@@ -96,4 +98,17 @@ test('the device plan runs the lowered plan in an arena sized from the memory pl
   await model.dispose();
   await reference.dispose();
   compiled = [];
+});
+
+// On a GPU: the same through the real binding, counted by the context's arena.
+(info().cuda.available ? test : test.skip)('on the device, a second run of a shape takes no block from the arena', async (t) => {
+  const model = await load(resnet({ depth: 18, seed: 4, inputSize: 64, numClasses: 10 }), { backend: 'cuda' });
+  const be = model.backend as CudaBackend;
+  const x = seededTensor([2, 3, 64, 64], 1);
+  const first = (await model.run({ input: x })).output!.data;
+  const after1 = be.binding.cudaMemoryInfo(be.ctx).allocations;
+  const second = (await model.run({ input: x })).output!.data;
+  t.is(be.binding.cudaMemoryInfo(be.ctx).allocations, after1);
+  t.deepEqual(second, first);
+  await model.dispose();
 });

@@ -31,6 +31,7 @@ size_t Arena::size_class(size_t bytes) {
 void* Arena::allocate(size_t bytes) {
   const size_t sz = size_class(bytes);
   std::lock_guard<std::mutex> lock(mu_);
+  ++allocations_;
   // Reuse the smallest cached block that fits, if it is not much larger.
   auto it = free_.lower_bound(sz);
   if (it != free_.end() && it->first <= sz + sz / 4) {
@@ -87,6 +88,11 @@ size_t Arena::bytes_reserved() const {
 size_t Arena::bytes_in_use() const {
   std::lock_guard<std::mutex> lock(mu_);
   return used_;
+}
+
+size_t Arena::allocations() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return allocations_;
 }
 
 }  // namespace resnode::cuda

@@ -27,6 +27,9 @@ class Arena {
 
   size_t bytes_reserved() const;
   size_t bytes_in_use() const;
+  // Blocks handed out by allocate() so far (reused or new): what a run that
+  // "allocates nothing" leaves unchanged (cudaMemoryInfo().allocations).
+  size_t allocations() const;
 
   // Size class a request is rounded to (256 B granules below 1 MiB, 1 MiB above).
   static size_t size_class(size_t bytes);
@@ -36,7 +39,7 @@ class Arena {
   mutable std::mutex mu_;
   std::multimap<size_t, void*> free_;          // size -> block
   std::unordered_map<void*, size_t> in_use_;   // block -> size
-  size_t reserved_ = 0, used_ = 0;
+  size_t reserved_ = 0, used_ = 0, allocations_ = 0;
 };
 
 }  // namespace resnode::cuda

@@ -37,6 +37,29 @@ class InputCopies {
   std::vector<std::vector<float>> copies_;
 };
 
+// The non-buffer arguments of a conv call (p: NativeConvParams), read and
+// checked once for every device: dims in range, outDims the ONNX extent of the
+// window (cpu::window_output_size). nx, ny: the floats x and y must hold.
+struct ConvCall {
+  cpu::Conv2dShape s{};
+  bool relu = false;
+  int threads = 0;
+  int64_t nx = 0, ny = 0;
+};
+ConvCall ReadConvCall(Napi::Env env, const Napi::Value& p, const char* where);
+// RangeError naming the field unless the call's dims are those the weights were packed with.
+void RequireConvMatchesWeights(Napi::Env env, const cpu::Conv2dShape& s, int64_t c_out, int64_t kh,
+                               int64_t kw, int64_t groups, int64_t c_in_per_group,
+                               const char* where);
+
+// The same for a pooling call (p: NativePoolParams; outDims at most ceil_mode's extent).
+struct PoolCall {
+  cpu::Pool2dShape s{};
+  int threads = 0;
+  int64_t nx = 0, ny = 0;
+};
+PoolCall ReadPoolCall(Napi::Env env, const Napi::Value& p, const char* where);
+
 // y = relu?(conv(x, W) + bias + residual)
 struct ConvBaton {
   static constexpr const char* kName = "conv2d";

@@ -12,51 +12,25 @@
 
 namespace resnode::napi {
 
-// Reads and checks (packed, p). Every dim is checked here (and every length in
-// BindConv), so the kernel can trust the shapes.
-ConvBaton ParseConvParams(Napi::Env env, const Napi::Value& packed, const Napi::Value& pv,
-                          const char* where) {
-  ConvBaton b;
-  b.w = UnwrapPackedConv(env, packed, where);
+ConvCall ReadConvCall(Napi::Env env, const Napi::Value& pv, const char* where) {
   const Napi::Object p = ToObject(env, pv, where, "p");
-  const cpu::PackedConv& w = *b.w;
-
   const auto in = GetIntArray(env, p, "inputDims", 4, where, 1, kMaxDim);
-  const int64_t c_out = GetIntProp(env, p, "cOut", where, 1, kMaxDim);
-  const int64_t kh = GetIntProp(env, p, "kh", where, 1, kMaxDim);
-  const int64_t kw = GetIntProp(env, p, "kw", where, 1, kMaxDim);
-  const int64_t groups = GetIntProp(env, p, "groups", where, 1, kMaxDim);
+  ConvCall c;
+  cpu::Conv2dShape& s = c.s;
+  s.c_out = GetIntProp(env, p, "cOut", where, 1, kMaxDim);
+  s.kh = GetIntProp(env, p, "kh", where, 1, kMaxDim);
+  s.kw = GetIntProp(env, p, "kw", where, 1, kMaxDim);
+  s.groups = GetIntProp(env, p, "groups", where, 1, kMaxDim);
   const auto strides = GetIntArray(env, p, "strides", 2, where, 1, kMaxDim);
   const auto pads = GetIntArray(env, p, "pads", 4, where, 0, kMaxDim);
   const auto dil = GetIntArray(env, p, "dilations", 2, where, 1, kMaxDim);
   const auto out = GetIntArray(env, p, "outDims", 2, where, 1, kMaxDim);
-  b.relu = GetBoolProp(env, p, "relu", where);
-  b.threads = int(GetIntProp(env, p, "threads", where, 0, kMaxThreads));
-
-  auto same = [&](const char* name, int64_t got, int64_t packed_value) {
-    if (got != packed_value)
-      ThrowRange(env, where, name, std::to_string(packed_value) + " (as packed)",
-                 std::to_string(got));
-  };
-  same("p.cOut", c_out, w.c_out);
-  same("p.kh", kh, w.kh);
-  same("p.kw", kw, w.kw);
-  same("p.groups", groups, w.groups);
-  if (in[1] != w.c_in_per_group * w.groups)
-    ThrowRange(env, where, "p.inputDims[1]",
-               std::to_string(w.c_in_per_group * w.groups) +
-                   " input channels (cInPerGroup x groups of the packed weights)",
-               std::to_string(in[1]));
-
-  cpu::Conv2dShape& s = b.s;
+  c.relu = GetBoolProp(env, p, "relu", where);
+  c.threads = int(GetIntProp(env, p, "threads", where, 0, kMaxThreads));
   s.n = in[0];
   s.c_in = in[1];
   s.h = in[2];
   s.w = in[3];
-  s.c_out = c_out;
-  s.kh = kh;
-  s.kw = kw;
-  s.groups = groups;
   s.stride_h = strides[0];
   s.stride_w = strides[1];
   s.dil_h = dil[0];
@@ -65,8 +39,8 @@ ConvBaton ParseConvParams(Napi::Env env, const Napi::Value& packed, const Napi::
   s.pad_left = pads[1];
   s.pad_bottom = pads[2];
   s.pad_right = pads[3];
-  const int64_t oh = cpu::window_output_size(s.h, kh, s.stride_h, s.dil_h, s.pad_top, s.pad_bottom);
-  const int64_t ow = cpu::window_output_size(s.w, kw, s.stride_w, s.dil_w, s.pad_left, s.pad_right);
+  const int64_t oh = cpu::window_output_size(s.h, s.kh, s.stride_h, s.dil_h, s.pad_top, s.pad_bottom);
+  const int64_t ow = cpu::window_output_size(s.w, s.kw, s.stride_w, s.dil_w, s.pad_left, s.pad_right);
   if (out[0] != oh || out[1] != ow)
     ThrowRange(env, where, "p.outDims",
                "[" + std::to_string(oh) + ", " + std::to_string(ow) +
@@ -74,9 +48,45 @@ ConvBaton ParseConvParams(Napi::Env env, const Napi::Value& packed, const Napi::
                "[" + std::to_string(out[0]) + ", " + std::to_string(out[1]) + "]");
   s.out_h = oh;
   s.out_w = ow;
-  b.nx = CheckedProduct(env, {s.n, s.c_in, s.h, s.w}, where, "x");
-  b.ny = CheckedProduct(env, {s.n, s.c_out, oh, ow}, where, "y");
-  b.choice = cpu::choose_conv2d(s, w);  // once: the plan step or call keeps this kernel
+  c.nx = CheckedProduct(env, {s.n, s.c_in, s.h, s.w}, where, "x");
+  c.ny = CheckedProduct(env, {s.n, s.c_out, oh, ow}, where, "y");
+  return c;
+}
+
+void RequireConvMatchesWeights(Napi::Env env, const cpu::Conv2dShape& s, int64_t c_out, int64_t kh,
+                               int64_t kw, int64_t groups, int64_t c_in_per_group,
+                               const char* where) {
+  auto same = [&](const char* name, int64_t got, int64_t packed_value) {
+    if (got != packed_value)
+      ThrowRange(env, where, name, std::to_string(packed_value) + " (as packed)",
+                 std::to_string(got));
+  };
+  same("p.cOut", s.c_out, c_out);
+  same("p.kh", s.kh, kh);
+  same("p.kw", s.kw, kw);
+  same("p.groups", s.groups, groups);
+  if (s.c_in != c_in_per_group * groups)
+    ThrowRange(env, where, "p.inputDims[1]",
+               std::to_string(c_in_per_group * groups) +
+                   " input channels (cInPerGroup x groups of the packed weights)",
+               std::to_string(s.c_in));
+}
+
+// Reads and checks (packed, p). Every dim is checked here (and every length in
+// BindConv), so the kernel can trust the shapes.
+ConvBaton ParseConvParams(Napi::Env env, const Napi::Value& packed, const Napi::Value& pv,
+                          const char* where) {
+  ConvBaton b;
+  b.w = UnwrapPackedConv(env, packed, where);
+  const cpu::PackedConv& w = *b.w;
+  const ConvCall c = ReadConvCall(env, pv, where);
+  RequireConvMatchesWeights(env, c.s, w.c_out, w.kh, w.kw, w.groups, w.c_in_per_group, where);
+  b.s = c.s;
+  b.relu = c.relu;
+  b.threads = c.threads;
+  b.nx = c.nx;
+  b.ny = c.ny;
+  b.choice = cpu::choose_conv2d(b.s, w);  // once: the plan step or call keeps this kernel
   return b;
 }
 

@@ -24,12 +24,19 @@
 // CudaBuffers only enqueues on the context's stream and returns at once: this is
 // how a whole model runs with one upload and one download. The async forms run
 // on the libuv pool and resolve when the stream has finished the work.
-// mode is 'tf32' (tensor cores, default) or 'fp32' (exact).
+// mode is 'tf32' (tensor cores, default) or 'fp32' (exact); src/backend/cuda.ts
+// maps the library's modes (src/modes.ts) onto it.
 // Every function except cudaInfo throws Error("CUDA is not available: <reason>")
 // when no usable GPU exists.
+//
+// One N-API layer with the CPU bindings: the argument readers and error
+// grammar of args.h ("cudaConv2d: expected ... for x but received ..."), the
+// conv and pool parameter checks of batons.h (ReadConvCall, ReadPoolCall,
+// RequireConvMatchesWeights), and the async worker of worker.h (teardown
+// guard, in-flight counter, input copies). CudaBaton is this device's baton.
 #include "cuda.h"
 
-#include <cstring>
+#include <algorithm>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -42,54 +49,33 @@
 #include "../cuda/eltwise.cuh"
 #include "../cuda/gemm.cuh"
 #include "../cuda/pool.cuh"
+#include "args.h"
+#include "batons.h"
+#include "worker.h"
 
 namespace resnode::napi {
 namespace {
 
 namespace cu = resnode::cuda;
 
-// ---- errors -----------------------------------------------------------------
-enum class ErrKind { error, type, range };
-struct ArgError : std::runtime_error {
-  ErrKind kind;
-  ArgError(ErrKind k, const std::string& m) : std::runtime_error(m), kind(k) {}
-};
-[[noreturn]] void type_error(const std::string& m) { throw ArgError(ErrKind::type, m); }
-[[noreturn]] void range_error(const std::string& m) { throw ArgError(ErrKind::range, m); }
-
-Napi::Error make_error(Napi::Env env, const std::exception& e) {
-  if (auto* a = dynamic_cast<const ArgError*>(&e)) {
-    if (a->kind == ErrKind::type) return Napi::TypeError::New(env, a->what());
-    if (a->kind == ErrKind::range) return Napi::RangeError::New(env, a->what());
-  }
-  return Napi::Error::New(env, e.what());
+// Every entry point but cudaInfo starts here. The message has no function name:
+// the loader (src/backend/cuda.ts) and test/cuda.test.ts read it as is.
+void RequireAvailable(Napi::Env env) {
+  const cu::DeviceStatus& st = cu::device_status();
+  if (!st.available) throw Napi::Error::New(env, "CUDA is not available: " + st.reason);
 }
 
-// Runs F and turns C++ exceptions into JS exceptions (with either N-API
-// exception mode).
-template <Napi::Value (*F)(const Napi::CallbackInfo&)>
-Napi::Value Guard(const Napi::CallbackInfo& info) {
-#ifdef NODE_ADDON_API_CPP_EXCEPTIONS
+// [sync] Runs f() (CUDA calls that may throw std::exception) on the JS thread;
+// such an exception becomes Error("<where>: <what>").
+template <typename F>
+auto Native(Napi::Env env, const char* where, F&& f) -> decltype(f()) {
   try {
-    return F(info);
+    return f();
   } catch (const Napi::Error&) {
     throw;
   } catch (const std::exception& e) {
-    throw make_error(info.Env(), e);
+    throw Napi::Error::New(env, std::string(where) + ": " + e.what());
   }
-#else
-  try {
-    return F(info);
-  } catch (const std::exception& e) {
-    make_error(info.Env(), e).ThrowAsJavaScriptException();
-    return info.Env().Undefined();
-  }
-#endif
-}
-
-void require_available() {
-  const cu::DeviceStatus& st = cu::device_status();
-  if (!st.available) throw std::runtime_error("CUDA is not available: " + st.reason);
 }
 
 // ---- handles ------------------------------------------------------------------
@@ -118,181 +104,173 @@ struct BufferBox {
 };
 
 template <class T>
-Napi::Value wrap(Napi::Env env, T* box, const napi_type_tag* tag) {
+Napi::Value Wrap(Napi::Env env, T* box, const napi_type_tag* tag) {
   auto ext = Napi::External<T>::New(env, box, [](Napi::Env, T* p) { delete p; });
   ext.TypeTag(tag);
   return ext;
 }
 
 template <class T>
-T* unwrap(const Napi::Value& v, const napi_type_tag* tag, const char* what) {
-  if (!v.IsExternal() || !v.As<Napi::Object>().CheckTypeTag(tag)) {
-    type_error(std::string("Expected a ") + what);
-  }
+T* Unwrap(Napi::Env env, const Napi::Value& v, const napi_type_tag* tag, const char* where,
+          const char* name, const char* what) {
+  if (!v.IsExternal() || !v.As<Napi::Object>().CheckTypeTag(tag)) ThrowType(env, where, name, what, Describe(v));
   return v.As<Napi::External<T>>().Data();
 }
 
-std::shared_ptr<cu::Context> get_ctx(const Napi::Value& v) {
-  auto* box = unwrap<ContextBox>(v, &kContextTag, "CudaContext (from cudaCreateContext) for ctx");
-  if (!box->ctx) throw std::runtime_error("This CudaContext has been disposed");
+std::shared_ptr<cu::Context> GetContext(Napi::Env env, const Napi::Value& v, const char* where) {
+  auto* box = Unwrap<ContextBox>(env, v, &kContextTag, where, "ctx", "a CudaContext (from cudaCreateContext)");
+  if (!box->ctx) ThrowType(env, where, "ctx", "a live CudaContext", "one that has been disposed");
   return box->ctx;
 }
 
-// ---- argument readers ---------------------------------------------------------
-int64_t get_int(const Napi::Value& v, const char* what) {
-  if (!v.IsNumber()) type_error(std::string("Expected a number for ") + what);
-  const double d = v.As<Napi::Number>().DoubleValue();
-  if (d != static_cast<double>(static_cast<int64_t>(d))) {
-    type_error(std::string("Expected an integer for ") + what);
-  }
-  return static_cast<int64_t>(d);
-}
-int64_t get_int(const Napi::Object& o, const char* key) { return get_int(o.Get(key), key); }
-std::vector<int64_t> get_ints(const Napi::Object& o, const char* key, size_t n) {
-  Napi::Value v = o.Get(key);
-  if (!v.IsArray()) type_error(std::string("Expected an array for ") + key);
-  auto a = v.As<Napi::Array>();
-  if (a.Length() != n) range_error(std::string("Expected ") + std::to_string(n) + " values for " + key);
-  std::vector<int64_t> r(n);
-  for (uint32_t i = 0; i < n; ++i) r[i] = get_int(a.Get(i), key);
-  return r;
-}
-bool get_bool(const Napi::Value& v, const char* what) {
-  if (!v.IsBoolean()) type_error(std::string("Expected a boolean for ") + what);
-  return v.As<Napi::Boolean>().Value();
-}
-cu::MathMode get_mode(const Napi::Value& v) {
-  if (v.IsUndefined() || v.IsNull()) return cu::MathMode::tf32;
-  if (v.IsString()) {
-    const std::string s = v.As<Napi::String>().Utf8Value();
-    if (s == "tf32") return cu::MathMode::tf32;
-    if (s == "fp32") return cu::MathMode::fp32;
-  }
-  type_error("Expected 'tf32' or 'fp32' for mode");
-}
-Napi::Float32Array get_f32(const Napi::Value& v, const char* what) {
-  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
-    type_error(std::string("Expected a Float32Array for ") + what);
-  }
-  return v.As<Napi::Float32Array>();
+std::shared_ptr<DeviceBuffer> GetBuffer(Napi::Env env, const Napi::Value& v, const char* where, const char* name) {
+  return Unwrap<BufferBox>(env, v, &kBufferTag, where, name, "a CudaBuffer (from cudaAlloc)")->buf;
 }
 
-// A tensor argument: host Float32Array or CudaBuffer.
+std::shared_ptr<cu::ConvWeights> GetPacked(Napi::Env env, const Napi::Value& v, const char* where, const char* from) {
+  return Unwrap<PackedBox>(env, v, &kPackedTag, where, "packed", from)->w;
+}
+
+// 'tf32' (default) | 'fp32'
+cu::MathMode ReadMathMode(Napi::Env env, const Napi::Value& v, const char* where, const char* name) {
+  if (v.IsUndefined() || v.IsNull()) return cu::MathMode::tf32;
+  const std::string s = v.IsString() ? v.As<Napi::String>().Utf8Value() : "";
+  if (s == "tf32") return cu::MathMode::tf32;
+  if (s == "fp32") return cu::MathMode::fp32;
+  ThrowType(env, where, name, "'tf32' or 'fp32'", v.IsString() ? "'" + s + "'" : Describe(v));
+}
+
+// A tensor argument: host memory (a Float32Array, staged through the arena) or a CudaBuffer.
 struct TensorArg {
-  float* host = nullptr;
+  const float* in = nullptr;  // host input
+  float* out = nullptr;       // host output
   std::shared_ptr<DeviceBuffer> dev;
   size_t count = 0;  // elements the op reads or writes
   bool input = true;
   bool present = true;
 };
 
-// ---- the op baton (copied into AsyncWorkers) ----------------------------------
-struct OpBaton {
-  std::shared_ptr<cu::Context> ctx;
-  std::shared_ptr<cu::ConvWeights> weights;
-  std::vector<TensorArg> args;
-  std::function<void(cu::Context&, const std::vector<float*>&)> launch;
-};
-
-// Stages host tensors, enqueues the op, copies host outputs back. With
-// wait=true (async forms) it also waits for the stream. Thread-safe per context.
-void execute(OpBaton& b, bool wait) {
-  cu::Context& ctx = *b.ctx;
-  std::lock_guard<std::mutex> lock(ctx.mutex());
-  ctx.activate();
-  std::vector<std::unique_ptr<cu::DeviceScratch>> scratch;
-  std::vector<float*> ptrs(b.args.size(), nullptr);
-  for (size_t i = 0; i < b.args.size(); ++i) {
-    TensorArg& a = b.args[i];
-    if (!a.present) continue;
-    if (a.dev) {
-      if (a.dev->ctx->device() != ctx.device()) throw std::runtime_error("CudaBuffer belongs to another device");
-      ptrs[i] = a.dev->ptr;
-    } else {
-      scratch.emplace_back(new cu::DeviceScratch(ctx, a.count));
-      ptrs[i] = scratch.back()->get();
-      if (a.input) cu::upload(ctx, ptrs[i], a.host, a.count);
-    }
-  }
-  b.launch(ctx, ptrs);
-  bool downloaded = false;
-  for (size_t i = 0; i < b.args.size(); ++i) {
-    const TensorArg& a = b.args[i];
-    if (a.present && !a.input && !a.dev) {
-      cu::download(ctx, a.host, ptrs[i], a.count);  // waits for the stream
-      downloaded = true;
-    }
-  }
-  if (wait && !downloaded) ctx.synchronize();
-  // The scratch blocks return to the arena here; reuse is stream-ordered.
-}
-
-class OpWorker : public Napi::AsyncWorker {
- public:
-  OpWorker(Napi::Env env, OpBaton baton, const std::vector<Napi::Value>& keep)
-      : Napi::AsyncWorker(env, "resnode:cuda"), baton_(std::move(baton)), deferred_(Napi::Promise::Deferred::New(env)) {
-    for (const auto& v : keep)
-      if (v.IsObject()) refs_.push_back(Napi::Persistent(v.As<Napi::Object>()));
-  }
-  Napi::Promise promise() { return deferred_.Promise(); }
-  void Execute() override {
-    try {
-      execute(baton_, true);
-    } catch (const std::exception& e) {
-      SetError(e.what());
-    }
-  }
-  void OnOK() override { deferred_.Resolve(Env().Undefined()); }
-  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
-
- private:
-  OpBaton baton_;
-  Napi::Promise::Deferred deferred_;
-  std::vector<Napi::ObjectReference> refs_;  // keep typed arrays / handles alive
-};
-
-// Parses a tensor argument and checks it holds at least `count` elements.
-TensorArg tensor(const Napi::Value& v, size_t count, bool input, const char* what) {
+// Reads a Float32Array or CudaBuffer that must hold at least `count` floats.
+TensorArg ReadTensor(Napi::Env env, const Napi::Value& v, int64_t count, bool input, const char* where, const char* name) {
   TensorArg a;
-  a.count = count;
+  a.count = size_t(count);
   a.input = input;
   if (v.IsExternal()) {
-    auto* box = unwrap<BufferBox>(v, &kBufferTag, what);
-    a.dev = box->buf;
-    if (a.dev->count < count) {
-      range_error(std::string("CudaBuffer for ") + what + " holds " + std::to_string(a.dev->count) +
-                  " floats; " + std::to_string(count) + " needed");
-    }
-  } else {
-    auto f = get_f32(v, what);
-    if (f.ElementLength() < count) {
-      range_error(std::string("Float32Array for ") + what + " holds " + std::to_string(f.ElementLength()) +
-                  " floats; " + std::to_string(count) + " needed");
-    }
-    a.host = f.Data();
+    a.dev = GetBuffer(env, v, where, name);
+    if (a.dev->count < a.count)
+      ThrowRange(env, where, name, "a CudaBuffer of at least " + std::to_string(count) + " floats",
+                 "one of " + std::to_string(a.dev->count));
+    return a;
   }
+  const F32 f = ToF32(env, v, where, name);
+  RequireLength(env, f, count, where, name);
+  if (input) a.in = f.data;
+  else a.out = f.data;
   return a;
 }
-TensorArg optional_tensor(const Napi::Value& v, size_t count, const char* what) {
+
+TensorArg ReadOptionalTensor(Napi::Env env, const Napi::Value& v, int64_t count, const char* where, const char* name) {
   if (v.IsNull() || v.IsUndefined()) {
     TensorArg a;
     a.present = false;
     return a;
   }
-  return tensor(v, count, true, what);
+  return ReadTensor(env, v, count, true, where, name);
 }
 
-Napi::Value run(const Napi::CallbackInfo& info, OpBaton b, bool async) {
+// ---- the CUDA baton ------------------------------------------------------------
+// The device's baton for worker.h: Run() stages host tensors, enqueues the op
+// and copies host outputs back; `wait` (the async forms) also waits for the
+// stream. Thread-safe per context.
+struct CudaBaton {
+  const char* name = "cuda";  // the entry point, for errors
+  std::shared_ptr<cu::Context> ctx;
+  std::shared_ptr<cu::ConvWeights> weights;  // kept alive for the launch
+  std::vector<TensorArg> args;
+  std::function<void(cu::Context&, const std::vector<float*>&)> launch;
+  bool wait = true;
+
+  void Run() {
+    cu::Context& c = *ctx;
+    std::lock_guard<std::mutex> lock(c.mutex());
+    c.activate();
+    std::vector<std::unique_ptr<cu::DeviceScratch>> scratch;
+    std::vector<float*> ptrs(args.size(), nullptr);
+    for (size_t i = 0; i < args.size(); ++i) {
+      const TensorArg& a = args[i];
+      if (!a.present) continue;
+      if (a.dev) {
+        if (a.dev->ctx->device() != c.device()) throw std::runtime_error("CudaBuffer belongs to another device");
+        ptrs[i] = a.dev->ptr;
+      } else {
+        scratch.emplace_back(new cu::DeviceScratch(c, a.count));
+        ptrs[i] = scratch.back()->get();
+        if (a.input) cu::upload(c, ptrs[i], a.in, a.count);
+      }
+    }
+    launch(c, ptrs);
+    bool downloaded = false;
+    for (size_t i = 0; i < args.size(); ++i) {
+      const TensorArg& a = args[i];
+      if (a.present && !a.input && !a.dev) {
+        cu::download(c, a.out, ptrs[i], a.count);  // waits for the stream
+        downloaded = true;
+      }
+    }
+    if (wait && !downloaded) c.synchronize();
+    // The scratch blocks return to the arena here; reuse is stream-ordered.
+  }
+
+  // Host inputs are copied on the JS thread (worker.h), as the CPU batons' are.
+  void OwnInputs(InputCopies& copies) {
+    for (TensorArg& a : args)
+      if (a.present && a.input && a.in) a.in = copies.Own(a.in, int64_t(a.count));
+  }
+};
+
+// A baton for entry point `where` on the context `ctx`.
+CudaBaton NewBaton(Napi::Env env, const Napi::Value& ctx, const char* where) {
+  CudaBaton b;
+  b.name = where;
+  b.ctx = GetContext(env, ctx, where);
+  return b;
+}
+
+// worker.h names a baton by its kName; this one carries its entry point's.
+const char* BatonName(const CudaBaton& b) { return b.name; }
+
+// The sync form runs (or, with CudaBuffers only, enqueues) now; the async one
+// runs on the libuv pool and resolves when the stream is done.
+Napi::Value Dispatch(const Napi::CallbackInfo& info, CudaBaton b, bool async) {
+  Napi::Env env = info.Env();
   if (!async) {
-    execute(b, false);
-    return info.Env().Undefined();
+    b.wait = false;
+    RunBatonSync(env, b);
+    return env.Undefined();
   }
   std::vector<Napi::Value> keep;
   for (size_t i = 0; i < info.Length(); ++i) keep.push_back(info[i]);
-  auto* w = new OpWorker(info.Env(), std::move(b), keep);
-  Napi::Promise p = w->promise();
-  w->Queue();
-  return p;
+  return QueueBaton(env, std::move(b), keep);
+}
+
+// The fields a conv and a pool shape share (cpu:: and cu:: shapes have the same names).
+template <typename From, typename To>
+void CopyWindow(const From& f, To& t) {
+  t.n = f.n;
+  t.h = f.h;
+  t.w = f.w;
+  t.kh = f.kh;
+  t.kw = f.kw;
+  t.stride_h = f.stride_h;
+  t.stride_w = f.stride_w;
+  t.dil_h = f.dil_h;
+  t.dil_w = f.dil_w;
+  t.pad_top = f.pad_top;
+  t.pad_left = f.pad_left;
+  t.pad_bottom = f.pad_bottom;
+  t.pad_right = f.pad_right;
+  t.out_h = f.out_h;
+  t.out_w = f.out_w;
 }
 
 // ---- functions ---------------------------------------------------------------------
@@ -303,354 +281,268 @@ Napi::Value Info(const Napi::CallbackInfo& info) { return CudaInfo(info.Env()); 
 // [sync] cudaCreateContext(device = 0): CudaContext. A stream and a memory arena on
 // `device`. Throws: Error when CUDA is unavailable or the device is missing.
 Napi::Value CreateContext(const Napi::CallbackInfo& info) {
-  require_available();
-  const int64_t dev = info.Length() > 0 && !info[0].IsUndefined() ? get_int(info[0], "device") : 0;
-  auto* box = new ContextBox{cu::Context::create(static_cast<int>(dev))};
-  return wrap(info.Env(), box, &kContextTag);
+  const char* where = "cudaCreateContext";
+  Napi::Env env = info.Env();
+  RequireAvailable(env);
+  const int64_t dev = info.Length() > 0 && !info[0].IsUndefined() ? GetInt(info, 0, where, "device", 0, 1024) : 0;
+  return Native(env, where, [&] { return Wrap(env, new ContextBox{cu::Context::create(int(dev))}, &kContextTag); });
 }
 
 // [sync] cudaDisposeContext(ctx): waits for the context's queued work and drops it;
 // its memory is freed once the last CudaBuffer of it is collected. Idempotent.
 Napi::Value DisposeContext(const Napi::CallbackInfo& info) {
-  auto* box = unwrap<ContextBox>(info[0], &kContextTag, "CudaContext for ctx");
+  const char* where = "cudaDisposeContext";
+  Napi::Env env = info.Env();
+  auto* box = Unwrap<ContextBox>(env, info[0], &kContextTag, where, "ctx", "a CudaContext (from cudaCreateContext)");
   if (box->ctx) {
-    {
+    Native(env, where, [&] {
       std::lock_guard<std::mutex> lock(box->ctx->mutex());
       box->ctx->synchronize();
       box->ctx->arena().trim();
-    }
+    });
     box->ctx.reset();
   }
-  return info.Env().Undefined();
+  return env.Undefined();
 }
 
-// [sync] cudaMemoryInfo(ctx): {reserved, inUse} bytes of the context's arena.
+// [sync] cudaMemoryInfo(ctx): {reserved, inUse, allocations}: the context arena's
+// bytes, and how many blocks it has handed out so far (a device plan's second
+// run of a shape adds none).
 Napi::Value MemoryInfo(const Napi::CallbackInfo& info) {
-  auto ctx = get_ctx(info[0]);
-  auto o = Napi::Object::New(info.Env());
-  o.Set("reserved", Napi::Number::New(info.Env(), static_cast<double>(ctx->arena().bytes_reserved())));
-  o.Set("inUse", Napi::Number::New(info.Env(), static_cast<double>(ctx->arena().bytes_in_use())));
+  Napi::Env env = info.Env();
+  auto ctx = GetContext(env, info[0], "cudaMemoryInfo");
+  auto o = Napi::Object::New(env);
+  o.Set("reserved", Napi::Number::New(env, double(ctx->arena().bytes_reserved())));
+  o.Set("inUse", Napi::Number::New(env, double(ctx->arena().bytes_in_use())));
+  o.Set("allocations", Napi::Number::New(env, double(ctx->arena().allocations())));
   return o;
 }
 
 // [sync] cudaAlloc(ctx, count): CudaBuffer of `count` float32 on the device (contents
 // undefined). Freed back to the arena when garbage-collected. Throws: Error on OOM.
 Napi::Value Alloc(const Napi::CallbackInfo& info) {
-  require_available();
-  auto ctx = get_ctx(info[0]);
-  const int64_t count = get_int(info[1], "count");
-  if (count < 0) range_error("Expected count >= 0");
+  const char* where = "cudaAlloc";
+  Napi::Env env = info.Env();
+  RequireAvailable(env);
+  auto ctx = GetContext(env, info[0], where);
   auto buf = std::make_shared<DeviceBuffer>();
   buf->ctx = ctx;
-  buf->count = static_cast<size_t>(count);
-  {
+  buf->count = size_t(GetInt(info, 1, where, "count", 0, int64_t(1) << 40));
+  Native(env, where, [&] {
     std::lock_guard<std::mutex> lock(ctx->mutex());
     buf->ptr = static_cast<float*>(ctx->arena().allocate(buf->count * sizeof(float)));
-  }
-  return wrap(info.Env(), new BufferBox{buf}, &kBufferTag);
+  });
+  return Wrap(env, new BufferBox{buf}, &kBufferTag);
 }
 
 // [sync] cudaUpload(buf, src: Float32Array, offset = 0): enqueues src -> buf[offset..]
 // on the context's stream (src may be reused as soon as this returns).
 // Throws: RangeError when it does not fit.
 Napi::Value Upload(const Napi::CallbackInfo& info) {
-  require_available();
-  auto buf = unwrap<BufferBox>(info[0], &kBufferTag, "CudaBuffer for buf")->buf;
-  auto src = get_f32(info[1], "src");
-  const int64_t off = info.Length() > 2 && !info[2].IsUndefined() ? get_int(info[2], "offset") : 0;
-  if (off < 0 || static_cast<size_t>(off) + src.ElementLength() > buf->count) range_error("upload does not fit the CudaBuffer");
-  std::lock_guard<std::mutex> lock(buf->ctx->mutex());
-  buf->ctx->activate();
-  cu::upload(*buf->ctx, buf->ptr + off, src.Data(), src.ElementLength());
-  return info.Env().Undefined();
+  const char* where = "cudaUpload";
+  Napi::Env env = info.Env();
+  RequireAvailable(env);
+  auto buf = GetBuffer(env, info[0], where, "buf");
+  const F32 src = GetF32(info, 1, where, "src");
+  const int64_t off = info.Length() > 2 && !info[2].IsUndefined() ? GetInt(info, 2, where, "offset", 0, int64_t(1) << 40) : 0;
+  if (size_t(off) + src.length > buf->count)
+    ThrowRange(env, where, "src", "at most " + std::to_string(buf->count - std::min(buf->count, size_t(off))) + " floats (the CudaBuffer past offset)",
+               std::to_string(src.length));
+  Native(env, where, [&] {
+    std::lock_guard<std::mutex> lock(buf->ctx->mutex());
+    buf->ctx->activate();
+    cu::upload(*buf->ctx, buf->ptr + off, src.data, src.length);
+  });
+  return env.Undefined();
 }
 
-OpBaton download_baton(const Napi::CallbackInfo& info) {
-  auto buf = unwrap<BufferBox>(info[0], &kBufferTag, "CudaBuffer for buf")->buf;
-  auto dst = get_f32(info[1], "dst");
-  const size_t n = dst.ElementLength() < buf->count ? dst.ElementLength() : buf->count;
-  OpBaton b;
+CudaBaton DownloadBaton(const Napi::CallbackInfo& info, const char* where) {
+  Napi::Env env = info.Env();
+  auto buf = GetBuffer(env, info[0], where, "buf");
+  const F32 dst = GetF32(info, 1, where, "dst");
+  const size_t n = dst.length < buf->count ? dst.length : buf->count;
+  CudaBaton b;
+  b.name = where;
   b.ctx = buf->ctx;
-  float* host = dst.Data();
-  auto dev = buf;
-  b.launch = [dev, host, n](cu::Context& ctx, const std::vector<float*>&) {
-    cu::download(ctx, host, dev->ptr, n);
-  };
+  float* host = dst.data;
+  b.launch = [buf, host, n](cu::Context& ctx, const std::vector<float*>&) { cu::download(ctx, host, buf->ptr, n); };
   return b;
 }
 
-// [sync] cudaDownloadSync(buf, dst: Float32Array): waits for the stream, copies
-// min(dst.length, buf.count) floats into dst.
-Napi::Value DownloadSync(const Napi::CallbackInfo& info) {
-  require_available();
-  return run(info, download_baton(info), false);
-}
-// [async] cudaDownload(buf, dst): Promise<void>, as cudaDownloadSync off the main thread.
-Napi::Value Download(const Napi::CallbackInfo& info) {
-  require_available();
-  return run(info, download_baton(info), true);
-}
 
-OpBaton sync_baton(const Napi::CallbackInfo& info) {
-  OpBaton b;
-  b.ctx = get_ctx(info[0]);
+CudaBaton SynchronizeBaton(const Napi::CallbackInfo& info, const char* where) {
+  CudaBaton b = NewBaton(info.Env(), info[0], where);
   b.launch = [](cu::Context& ctx, const std::vector<float*>&) { ctx.synchronize(); };
   return b;
 }
-// [sync] cudaSynchronizeSync(ctx): waits for all work queued on the context.
-// Throws: Error with the CUDA error when a queued kernel failed.
-Napi::Value SynchronizeSync(const Napi::CallbackInfo& info) {
-  require_available();
-  return run(info, sync_baton(info), false);
-}
-// [async] cudaSynchronize(ctx): Promise<void>, resolves when the queued work is done.
-Napi::Value Synchronize(const Napi::CallbackInfo& info) {
-  require_available();
-  return run(info, sync_baton(info), true);
+
+// The weight and bias arguments of the pack functions: (ctx, weight, bias|null, dims...).
+struct PackArgs {
+  std::shared_ptr<cu::Context> ctx;
+  F32 weight, bias;
+};
+PackArgs ReadPackArgs(const Napi::CallbackInfo& info, int64_t weight_floats, int64_t bias_floats, const char* where) {
+  Napi::Env env = info.Env();
+  PackArgs a{GetContext(env, info[0], where), GetF32(info, 1, where, "weight"), GetF32OrNull(info, 2, where, "bias")};
+  RequireLength(env, a.weight, weight_floats, where, "weight");
+  if (a.bias.data) RequireLength(env, a.bias, bias_floats, where, "bias");
+  return a;
 }
 
 // [sync] cudaPackConv2d(ctx, weight, bias|null, cOut, cInPerGroup, kh, kw, groups):
 // CudaPacked. weight is [cOut, cInPerGroup, kh, kw] (float32), packed once to the
 // device. Throws: TypeError/RangeError on bad arguments, Error on CUDA failures.
 Napi::Value PackConv2d(const Napi::CallbackInfo& info) {
-  require_available();
-  auto ctx = get_ctx(info[0]);
-  auto w = get_f32(info[1], "weight");
-  const int64_t c_out = get_int(info[3], "cOut"), cig = get_int(info[4], "cInPerGroup"),
-                kh = get_int(info[5], "kh"), kw = get_int(info[6], "kw"), groups = get_int(info[7], "groups");
-  if (c_out < 1 || cig < 1 || kh < 1 || kw < 1 || groups < 1 || c_out % groups) range_error("Invalid conv2d weight dimensions");
-  if (w.ElementLength() < static_cast<size_t>(c_out * cig * kh * kw)) range_error("weight is too short");
-  const float* bias = nullptr;
-  if (!info[2].IsNull() && !info[2].IsUndefined()) {
-    auto b = get_f32(info[2], "bias");
-    if (b.ElementLength() < static_cast<size_t>(c_out)) range_error("bias is too short");
-    bias = b.Data();
-  }
-  std::lock_guard<std::mutex> lock(ctx->mutex());
-  auto packed = cu::pack_conv2d(*ctx, w.Data(), bias, c_out, cig, kh, kw, groups);
-  return wrap(info.Env(), new PackedBox{packed}, &kPackedTag);
+  const char* where = "cudaPackConv2d";
+  Napi::Env env = info.Env();
+  RequireAvailable(env);
+  const int64_t c_out = GetInt(info, 3, where, "cOut", 1, kMaxDim), cig = GetInt(info, 4, where, "cInPerGroup", 1, kMaxDim),
+                kh = GetInt(info, 5, where, "kh", 1, kMaxDim), kw = GetInt(info, 6, where, "kw", 1, kMaxDim),
+                groups = GetInt(info, 7, where, "groups", 1, kMaxDim);
+  if (c_out % groups != 0) ThrowRange(env, where, "groups", "a divisor of cOut (" + std::to_string(c_out) + ")", std::to_string(groups));
+  const PackArgs a = ReadPackArgs(info, CheckedProduct(env, {c_out, cig, kh, kw}, where, "weight"), c_out, where);
+  return Native(env, where, [&] {
+    std::lock_guard<std::mutex> lock(a.ctx->mutex());
+    return Wrap(env, new PackedBox{cu::pack_conv2d(*a.ctx, a.weight.data, a.bias.data, c_out, cig, kh, kw, groups)}, &kPackedTag);
+  });
 }
 
 // [sync] cudaPackGemm(ctx, weight, bias|null, nOut, k): CudaPacked for y = x·Wᵀ + b,
 // weight [nOut, k].
 Napi::Value PackGemm(const Napi::CallbackInfo& info) {
-  require_available();
-  auto ctx = get_ctx(info[0]);
-  auto w = get_f32(info[1], "weight");
-  const int64_t n_out = get_int(info[3], "nOut"), k = get_int(info[4], "k");
-  if (n_out < 1 || k < 1) range_error("Invalid gemm dimensions");
-  if (w.ElementLength() < static_cast<size_t>(n_out * k)) range_error("weight is too short");
-  const float* bias = nullptr;
-  if (!info[2].IsNull() && !info[2].IsUndefined()) {
-    auto b = get_f32(info[2], "bias");
-    if (b.ElementLength() < static_cast<size_t>(n_out)) range_error("bias is too short");
-    bias = b.Data();
-  }
-  std::lock_guard<std::mutex> lock(ctx->mutex());
-  auto packed = cu::pack_gemm(*ctx, w.Data(), bias, n_out, k);
-  return wrap(info.Env(), new PackedBox{packed}, &kPackedTag);
+  const char* where = "cudaPackGemm";
+  Napi::Env env = info.Env();
+  RequireAvailable(env);
+  const int64_t n_out = GetInt(info, 3, where, "nOut", 1, kMaxDim), k = GetInt(info, 4, where, "k", 1, kMaxDim);
+  const PackArgs a = ReadPackArgs(info, CheckedProduct(env, {n_out, k}, where, "weight"), n_out, where);
+  return Native(env, where, [&] {
+    std::lock_guard<std::mutex> lock(a.ctx->mutex());
+    return Wrap(env, new PackedBox{cu::pack_gemm(*a.ctx, a.weight.data, a.bias.data, n_out, k)}, &kPackedTag);
+  });
 }
 
-OpBaton conv_baton(const Napi::CallbackInfo& info) {
-  OpBaton b;
-  b.ctx = get_ctx(info[0]);
-  b.weights = unwrap<PackedBox>(info[1], &kPackedTag, "CudaPacked (from cudaPackConv2d) for packed")->w;
-  if (!info[5].IsObject()) type_error("Expected an object for p");
-  auto p = info[5].As<Napi::Object>();
-  const auto in = get_ints(p, "inputDims", 4), st = get_ints(p, "strides", 2), pads = get_ints(p, "pads", 4),
-             dil = get_ints(p, "dilations", 2), out = get_ints(p, "outDims", 2);
+// (ctx, packed, x, residual|null, y, p: NativeConvParams + mode?)
+CudaBaton ConvBaton(const Napi::CallbackInfo& info, const char* where) {
+  Napi::Env env = info.Env();
+  CudaBaton b = NewBaton(env, info[0], where);
+  b.weights = GetPacked(env, info[1], where, "a CudaPacked (from cudaPackConv2d)");
+  const ConvCall c = ReadConvCall(env, info[5], where);
+  const cu::ConvWeights& w = *b.weights;
+  RequireConvMatchesWeights(env, c.s, w.c_out, w.kh, w.kw, w.groups, w.c_in_per_group, where);
+  const cu::MathMode mode = ReadMathMode(env, info[5].As<Napi::Object>().Get("mode"), where, "p.mode");
   cu::Conv2dShape s{};
-  s.n = in[0];
-  s.c_in = in[1];
-  s.h = in[2];
-  s.w = in[3];
-  s.c_out = get_int(p, "cOut");
-  s.kh = get_int(p, "kh");
-  s.kw = get_int(p, "kw");
-  s.groups = get_int(p, "groups");
-  s.stride_h = st[0];
-  s.stride_w = st[1];
-  s.pad_top = pads[0];
-  s.pad_left = pads[1];
-  s.pad_bottom = pads[2];
-  s.pad_right = pads[3];
-  s.dil_h = dil[0];
-  s.dil_w = dil[1];
-  s.out_h = out[0];
-  s.out_w = out[1];
-  const bool relu = get_bool(p.Get("relu"), "relu");
-  const cu::MathMode mode = get_mode(p.Get("mode"));
-  const auto& w = *b.weights;
-  if (s.c_out != w.c_out || s.kh != w.kh || s.kw != w.kw || s.groups != w.groups || s.c_in != w.c_in_per_group * w.groups) {
-    range_error("conv2d params do not match the packed weights");
-  }
-  const size_t xs = static_cast<size_t>(s.n * s.c_in * s.h * s.w), ys = static_cast<size_t>(s.n * s.c_out * s.out_h * s.out_w);
-  b.args.push_back(tensor(info[2], xs, true, "x"));
-  b.args.push_back(optional_tensor(info[3], ys, "residual"));
-  b.args.push_back(tensor(info[4], ys, false, "y"));
+  CopyWindow(c.s, s);
+  s.c_in = c.s.c_in;
+  s.c_out = c.s.c_out;
+  s.groups = c.s.groups;
+  b.args.push_back(ReadTensor(env, info[2], c.nx, true, where, "x"));
+  b.args.push_back(ReadOptionalTensor(env, info[3], c.ny, where, "residual"));
+  b.args.push_back(ReadTensor(env, info[4], c.ny, false, where, "y"));
   auto wp = b.weights;
-  b.launch = [s, wp, relu, mode](cu::Context& ctx, const std::vector<float*>& t) {
-    cu::conv2d(ctx, s, *wp, t[0], t[1], relu, t[2], mode);
-  };
+  const bool relu = c.relu;
+  b.launch = [s, wp, relu, mode](cu::Context& ctx, const std::vector<float*>& t) { cu::conv2d(ctx, s, *wp, t[0], t[1], relu, t[2], mode); };
   return b;
 }
-// [sync] cudaConv2dSync(ctx, packed, x, residual|null, y, p): y = act(conv(x) + bias +
-// residual). p: NativeConvParams plus mode?: 'tf32' | 'fp32'. With host arrays it
-// returns when y is written; with CudaBuffers it only enqueues.
-// Throws: TypeError/RangeError on bad arguments; Error on CUDA failures.
-Napi::Value Conv2dSync(const Napi::CallbackInfo& info) {
-  require_available();
-  return run(info, conv_baton(info), false);
-}
-// [async] cudaConv2d(...same as cudaConv2dSync): Promise<void>, resolves when y is written.
-Napi::Value Conv2d(const Napi::CallbackInfo& info) {
-  require_available();
-  return run(info, conv_baton(info), true);
-}
 
-OpBaton gemm_baton(const Napi::CallbackInfo& info) {
-  OpBaton b;
-  b.ctx = get_ctx(info[0]);
-  b.weights = unwrap<PackedBox>(info[1], &kPackedTag, "CudaPacked (from cudaPackGemm) for packed")->w;
-  const int64_t m = get_int(info[3], "m");
-  const bool relu = get_bool(info[4], "relu");
-  const cu::MathMode mode = get_mode(info.Length() > 6 ? info[6] : info.Env().Undefined());
-  const auto& w = *b.weights;
-  if (w.kh != 1 || w.kw != 1 || w.groups != 1) range_error("packed was not made by cudaPackGemm");
-  b.args.push_back(tensor(info[2], static_cast<size_t>(m * w.c_in_per_group), true, "x"));
-  b.args.push_back(tensor(info[5], static_cast<size_t>(m * w.c_out), false, "y"));
+// (ctx, packed, x, m, relu, y, mode?)
+CudaBaton GemmBaton(const Napi::CallbackInfo& info, const char* where) {
+  Napi::Env env = info.Env();
+  CudaBaton b = NewBaton(env, info[0], where);
+  b.weights = GetPacked(env, info[1], where, "a CudaPacked (from cudaPackGemm)");
+  const cu::ConvWeights& w = *b.weights;
+  if (w.kh != 1 || w.kw != 1 || w.groups != 1) ThrowType(env, where, "packed", "a CudaPacked from cudaPackGemm", "one from cudaPackConv2d");
+  const int64_t m = GetInt(info, 3, where, "m", 1, kMaxDim);
+  const bool relu = GetBool(info, 4, where, "relu");
+  const cu::MathMode mode = ReadMathMode(env, info.Length() > 6 ? info[6] : env.Undefined(), where, "mode");
+  b.args.push_back(ReadTensor(env, info[2], CheckedProduct(env, {m, w.c_in_per_group}, where, "x"), true, where, "x"));
+  b.args.push_back(ReadTensor(env, info[5], CheckedProduct(env, {m, w.c_out}, where, "y"), false, where, "y"));
   auto wp = b.weights;
-  b.launch = [wp, m, relu, mode](cu::Context& ctx, const std::vector<float*>& t) {
-    cu::gemm(ctx, *wp, t[0], m, relu, t[1], mode);
-  };
+  b.launch = [wp, m, relu, mode](cu::Context& ctx, const std::vector<float*>& t) { cu::gemm(ctx, *wp, t[0], m, relu, t[1], mode); };
   return b;
 }
-// [sync] cudaGemmSync(ctx, packed, x, m, relu, y, mode?): y[m, nOut] = x[m, k]·Wᵀ + b.
-Napi::Value GemmSync(const Napi::CallbackInfo& info) {
-  require_available();
-  return run(info, gemm_baton(info), false);
-}
-// [async] cudaGemm(...): Promise<void>.
-Napi::Value Gemm(const Napi::CallbackInfo& info) {
-  require_available();
-  return run(info, gemm_baton(info), true);
-}
 
-cu::Pool2dShape pool_shape(const Napi::Value& v) {
-  if (!v.IsObject()) type_error("Expected an object for p");
-  auto p = v.As<Napi::Object>();
-  const auto in = get_ints(p, "inputDims", 4), k = get_ints(p, "kernel", 2), st = get_ints(p, "strides", 2),
-             pads = get_ints(p, "pads", 4), dil = get_ints(p, "dilations", 2), out = get_ints(p, "outDims", 2);
+// (ctx, x, y, p: NativePoolParams[, countIncludePad])
+CudaBaton PoolBaton(const Napi::CallbackInfo& info, bool is_max, const char* where) {
+  Napi::Env env = info.Env();
+  CudaBaton b = NewBaton(env, info[0], where);
+  const PoolCall c = ReadPoolCall(env, info[3], where);
+  const bool cip = !is_max && info.Length() > 4 && GetBool(info, 4, where, "countIncludePad");
   cu::Pool2dShape s{};
-  s.n = in[0];
-  s.c = in[1];
-  s.h = in[2];
-  s.w = in[3];
-  s.kh = k[0];
-  s.kw = k[1];
-  s.stride_h = st[0];
-  s.stride_w = st[1];
-  s.pad_top = pads[0];
-  s.pad_left = pads[1];
-  s.pad_bottom = pads[2];
-  s.pad_right = pads[3];
-  s.dil_h = dil[0];
-  s.dil_w = dil[1];
-  s.out_h = out[0];
-  s.out_w = out[1];
-  return s;
-}
-
-OpBaton pool_baton(const Napi::CallbackInfo& info, bool is_max) {
-  OpBaton b;
-  b.ctx = get_ctx(info[0]);
-  const cu::Pool2dShape s = pool_shape(info[3]);
-  const bool cip = !is_max && info.Length() > 4 && get_bool(info[4], "countIncludePad");
-  b.args.push_back(tensor(info[1], static_cast<size_t>(s.n * s.c * s.h * s.w), true, "x"));
-  b.args.push_back(tensor(info[2], static_cast<size_t>(s.n * s.c * s.out_h * s.out_w), false, "y"));
+  CopyWindow(c.s, s);
+  s.c = c.s.c;
+  b.args.push_back(ReadTensor(env, info[1], c.nx, true, where, "x"));
+  b.args.push_back(ReadTensor(env, info[2], c.ny, false, where, "y"));
   b.launch = [s, is_max, cip](cu::Context& ctx, const std::vector<float*>& t) {
-    if (is_max) {
-      cu::max_pool2d(ctx, s, t[0], t[1]);
-    } else {
-      cu::average_pool2d(ctx, s, cip, t[0], t[1]);
-    }
+    if (is_max) cu::max_pool2d(ctx, s, t[0], t[1]);
+    else cu::average_pool2d(ctx, s, cip, t[0], t[1]);
   };
   return b;
-}
-// [sync] cudaMaxPoolSync(ctx, x, y, p: NativePoolParams).
-Napi::Value MaxPoolSync(const Napi::CallbackInfo& info) {
-  require_available();
-  return run(info, pool_baton(info, true), false);
-}
-// [async] cudaMaxPool(ctx, x, y, p): Promise<void>.
-Napi::Value MaxPool(const Napi::CallbackInfo& info) {
-  require_available();
-  return run(info, pool_baton(info, true), true);
-}
-// [sync] cudaAveragePoolSync(ctx, x, y, p, countIncludePad).
-Napi::Value AveragePoolSync(const Napi::CallbackInfo& info) {
-  require_available();
-  return run(info, pool_baton(info, false), false);
-}
-// [async] cudaAveragePool(ctx, x, y, p, countIncludePad): Promise<void>.
-Napi::Value AveragePool(const Napi::CallbackInfo& info) {
-  require_available();
-  return run(info, pool_baton(info, false), true);
 }
 
-OpBaton gap_baton(const Napi::CallbackInfo& info) {
-  OpBaton b;
-  b.ctx = get_ctx(info[0]);
-  const int64_t n = get_int(info[3], "n"), c = get_int(info[4], "c"), hw = get_int(info[5], "hw");
-  if (n < 0 || c < 0 || hw < 1) range_error("Invalid globalAveragePool dimensions");
-  b.args.push_back(tensor(info[1], static_cast<size_t>(n * c * hw), true, "x"));
-  b.args.push_back(tensor(info[2], static_cast<size_t>(n * c), false, "y"));
-  b.launch = [n, c, hw](cu::Context& ctx, const std::vector<float*>& t) {
-    cu::global_average_pool(ctx, n, c, hw, t[0], t[1]);
-  };
+// (ctx, x, y, n, c, hw)
+CudaBaton GapBaton(const Napi::CallbackInfo& info, const char* where) {
+  Napi::Env env = info.Env();
+  CudaBaton b = NewBaton(env, info[0], where);
+  const int64_t n = GetInt(info, 3, where, "n", 1, kMaxDim), c = GetInt(info, 4, where, "c", 1, kMaxDim),
+                hw = GetInt(info, 5, where, "hw", 1, kMaxDim);
+  b.args.push_back(ReadTensor(env, info[1], CheckedProduct(env, {n, c, hw}, where, "x"), true, where, "x"));
+  b.args.push_back(ReadTensor(env, info[2], CheckedProduct(env, {n, c}, where, "y"), false, where, "y"));
+  b.launch = [n, c, hw](cu::Context& ctx, const std::vector<float*>& t) { cu::global_average_pool(ctx, n, c, hw, t[0], t[1]); };
   return b;
-}
-// [sync] cudaGlobalAveragePoolSync(ctx, x, y, n, c, hw): y[n, c] = mean(x[n, c, :]).
-Napi::Value GlobalAveragePoolSync(const Napi::CallbackInfo& info) {
-  require_available();
-  return run(info, gap_baton(info), false);
-}
-// [async] cudaGlobalAveragePool(...): Promise<void>.
-Napi::Value GlobalAveragePool(const Napi::CallbackInfo& info) {
-  require_available();
-  return run(info, gap_baton(info), true);
 }
 
-OpBaton add_baton(const Napi::CallbackInfo& info) {
-  OpBaton b;
-  b.ctx = get_ctx(info[0]);
-  const bool relu = get_bool(info[4], "relu");
-  // The element count is y's length (host) or, for a CudaBuffer y, its count.
-  size_t count = 0;
-  if (info[3].IsExternal()) {
-    count = unwrap<BufferBox>(info[3], &kBufferTag, "CudaBuffer for y")->buf->count;
-  } else {
-    count = get_f32(info[3], "y").ElementLength();
-  }
-  if (info.Length() > 5 && !info[5].IsUndefined()) count = static_cast<size_t>(get_int(info[5], "count"));
-  b.args.push_back(tensor(info[1], count, true, "a"));
-  b.args.push_back(tensor(info[2], count, true, "b"));
-  b.args.push_back(tensor(info[3], count, false, "y"));
-  b.launch = [count, relu](cu::Context& ctx, const std::vector<float*>& t) {
-    cu::add(ctx, t[0], t[1], static_cast<int64_t>(count), relu, t[2]);
-  };
+// (ctx, a, b, y, relu, count?): count defaults to y's length (host) or count (CudaBuffer).
+CudaBaton AddBaton(const Napi::CallbackInfo& info, const char* where) {
+  Napi::Env env = info.Env();
+  CudaBaton b = NewBaton(env, info[0], where);
+  const bool relu = GetBool(info, 4, where, "relu");
+  int64_t count = 0;
+  if (info.Length() > 5 && !info[5].IsUndefined()) count = GetInt(info, 5, where, "count", 0, int64_t(1) << 40);
+  else count = int64_t(info[3].IsExternal() ? GetBuffer(env, info[3], where, "y")->count : GetF32(info, 3, where, "y").length);
+  b.args.push_back(ReadTensor(env, info[1], count, true, where, "a"));
+  b.args.push_back(ReadTensor(env, info[2], count, true, where, "b"));
+  b.args.push_back(ReadTensor(env, info[3], count, false, where, "y"));
+  b.launch = [count, relu](cu::Context& ctx, const std::vector<float*>& t) { cu::add(ctx, t[0], t[1], count, relu, t[2]); };
   return b;
 }
-// [sync] cudaAddSync(ctx, a, b, y, relu, count?): y = a + b (optional ReLU); count
-// defaults to y's length.
-Napi::Value AddSync(const Napi::CallbackInfo& info) {
-  require_available();
-  return run(info, add_baton(info), false);
-}
-// [async] cudaAdd(...): Promise<void>.
-Napi::Value Add(const Napi::CallbackInfo& info) {
-  require_available();
-  return run(info, add_baton(info), true);
+
+CudaBaton MaxPoolBaton(const Napi::CallbackInfo& info, const char* where) { return PoolBaton(info, true, where); }
+CudaBaton AveragePoolBaton(const Napi::CallbackInfo& info, const char* where) { return PoolBaton(info, false, where); }
+
+// The op entry points: each reads its arguments into a CudaBaton and runs it
+// now (the *Sync form: with CudaBuffers only, it enqueues and returns) or on
+// the libuv pool (a Promise that resolves when the stream has done the work).
+//   cudaDownloadSync / cudaDownload(buf, dst): min(dst.length, buf.count) floats device -> host
+//   cudaSynchronizeSync / cudaSynchronize(ctx): waits for the context's queued work
+//     (Error with the CUDA error when a queued kernel failed)
+//   cudaConv2dSync / cudaConv2d(ctx, packed, x, residual|null, y, p): y = act(conv(x) + bias + residual),
+//     p: NativeConvParams plus mode?: 'tf32' | 'fp32'
+//   cudaGemmSync / cudaGemm(ctx, packed, x, m, relu, y, mode?): y[m, nOut] = x[m, k]·Wᵀ + b
+//   cudaMaxPoolSync / cudaMaxPool(ctx, x, y, p: NativePoolParams)
+//   cudaAveragePoolSync / cudaAveragePool(ctx, x, y, p, countIncludePad)
+//   cudaGlobalAveragePoolSync / cudaGlobalAveragePool(ctx, x, y, n, c, hw): y[n, c] = mean(x[n, c, :])
+//   cudaAddSync / cudaAdd(ctx, a, b, y, relu, count?): y = a + b (optional ReLU)
+// Throws: TypeError/RangeError naming the function and argument; Error on CUDA failures.
+struct OpEntry {
+  const char* name;
+  CudaBaton (*read)(const Napi::CallbackInfo&, const char*);
+  bool async;
+};
+const OpEntry kOps[] = {
+    {"cudaDownloadSync", DownloadBaton, false},           {"cudaDownload", DownloadBaton, true},
+    {"cudaSynchronizeSync", SynchronizeBaton, false},     {"cudaSynchronize", SynchronizeBaton, true},
+    {"cudaConv2dSync", ConvBaton, false},                 {"cudaConv2d", ConvBaton, true},
+    {"cudaGemmSync", GemmBaton, false},                   {"cudaGemm", GemmBaton, true},
+    {"cudaMaxPoolSync", MaxPoolBaton, false},             {"cudaMaxPool", MaxPoolBaton, true},
+    {"cudaAveragePoolSync", AveragePoolBaton, false},     {"cudaAveragePool", AveragePoolBaton, true},
+    {"cudaGlobalAveragePoolSync", GapBaton, false},       {"cudaGlobalAveragePool", GapBaton, true},
+    {"cudaAddSync", AddBaton, false},                     {"cudaAdd", AddBaton, true},
+};
+
+Napi::Value RunOp(const Napi::CallbackInfo& info) {
+  const auto* op = static_cast<const OpEntry*>(info.Data());
+  RequireAvailable(info.Env());
+  return Dispatch(info, op->read(info, op->name), op->async);
 }
 
 }  // namespace
@@ -675,32 +567,13 @@ void RegisterCuda(Napi::Env env, Napi::Object exports) {
     Napi::Value (*fn)(const Napi::CallbackInfo&);
   };
   static const Entry entries[] = {
-      {"cudaInfo", Guard<Info>},
-      {"cudaCreateContext", Guard<CreateContext>},
-      {"cudaDisposeContext", Guard<DisposeContext>},
-      {"cudaMemoryInfo", Guard<MemoryInfo>},
-      {"cudaAlloc", Guard<Alloc>},
-      {"cudaUpload", Guard<Upload>},
-      {"cudaDownloadSync", Guard<DownloadSync>},
-      {"cudaDownload", Guard<Download>},
-      {"cudaSynchronizeSync", Guard<SynchronizeSync>},
-      {"cudaSynchronize", Guard<Synchronize>},
-      {"cudaPackConv2d", Guard<PackConv2d>},
-      {"cudaPackGemm", Guard<PackGemm>},
-      {"cudaConv2dSync", Guard<Conv2dSync>},
-      {"cudaConv2d", Guard<Conv2d>},
-      {"cudaGemmSync", Guard<GemmSync>},
-      {"cudaGemm", Guard<Gemm>},
-      {"cudaMaxPoolSync", Guard<MaxPoolSync>},
-      {"cudaMaxPool", Guard<MaxPool>},
-      {"cudaAveragePoolSync", Guard<AveragePoolSync>},
-      {"cudaAveragePool", Guard<AveragePool>},
-      {"cudaGlobalAveragePoolSync", Guard<GlobalAveragePoolSync>},
-      {"cudaGlobalAveragePool", Guard<GlobalAveragePool>},
-      {"cudaAddSync", Guard<AddSync>},
-      {"cudaAdd", Guard<Add>},
+      {"cudaInfo", Info},         {"cudaCreateContext", CreateContext}, {"cudaDisposeContext", DisposeContext},
+      {"cudaMemoryInfo", MemoryInfo}, {"cudaAlloc", Alloc},          {"cudaUpload", Upload},
+      {"cudaPackConv2d", PackConv2d}, {"cudaPackGemm", PackGemm},
   };
   for (const Entry& e : entries) exports.Set(e.name, Napi::Function::New(env, e.fn, e.name));
+  for (const OpEntry& op : kOps)
+    exports.Set(op.name, Napi::Function::New(env, RunOp, op.name, const_cast<OpEntry*>(&op)));
 }
 
 }  // namespace resnode::napi

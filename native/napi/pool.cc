@@ -9,20 +9,17 @@
 
 namespace resnode::napi {
 
-PoolBaton ParsePoolParams(Napi::Env env, const Napi::Value& pv, const Napi::Value& cip,
-                          bool average, const char* where) {
-  PoolBaton b;
-  b.average = average;
+PoolCall ReadPoolCall(Napi::Env env, const Napi::Value& pv, const char* where) {
   const Napi::Object p = ToObject(env, pv, where, "p");
-  if (average) b.count_include_pad = ToBool(env, cip, where, "countIncludePad");
   const auto in = GetIntArray(env, p, "inputDims", 4, where, 1, kMaxDim);
   const auto k = GetIntArray(env, p, "kernel", 2, where, 1, kMaxDim);
   const auto st = GetIntArray(env, p, "strides", 2, where, 1, kMaxDim);
   const auto pads = GetIntArray(env, p, "pads", 4, where, 0, kMaxDim);
   const auto dil = GetIntArray(env, p, "dilations", 2, where, 1, kMaxDim);
   const auto out = GetIntArray(env, p, "outDims", 2, where, 1, kMaxDim);
-  b.threads = int(GetIntProp(env, p, "threads", where, 0, kMaxThreads));
-  cpu::Pool2dShape& s = b.s;
+  PoolCall c;
+  c.threads = int(GetIntProp(env, p, "threads", where, 0, kMaxThreads));
+  cpu::Pool2dShape& s = c.s;
   s.n = in[0];
   s.c = in[1];
   s.h = in[2];
@@ -47,8 +44,22 @@ PoolBaton ParsePoolParams(Napi::Env env, const Napi::Value& pv, const Napi::Valu
                "[" + std::to_string(out[0]) + ", " + std::to_string(out[1]) + "]");
   s.out_h = out[0];
   s.out_w = out[1];
-  b.nx = CheckedProduct(env, {s.n, s.c, s.h, s.w}, where, "x");
-  b.ny = CheckedProduct(env, {s.n, s.c, s.out_h, s.out_w}, where, "y");
+  c.nx = CheckedProduct(env, {s.n, s.c, s.h, s.w}, where, "x");
+  c.ny = CheckedProduct(env, {s.n, s.c, s.out_h, s.out_w}, where, "y");
+  return c;
+}
+
+PoolBaton ParsePoolParams(Napi::Env env, const Napi::Value& pv, const Napi::Value& cip,
+                          bool average, const char* where) {
+  PoolBaton b;
+  b.average = average;
+  ToObject(env, pv, where, "p");  // argument order of the checks: p, then countIncludePad
+  if (average) b.count_include_pad = ToBool(env, cip, where, "countIncludePad");
+  const PoolCall c = ReadPoolCall(env, pv, where);
+  b.s = c.s;
+  b.threads = c.threads;
+  b.nx = c.nx;
+  b.ny = c.ny;
   b.isa = cpu::active_isa();  // fixed now: a plan keeps it even if setIsa() changes later
   return b;
 }

@@ -21,6 +21,13 @@
 
 namespace resnode::napi {
 
+// A baton's name in error messages: its kName (the CPU batons), or an overload
+// found by argument-dependent lookup (the CUDA baton names its entry point).
+template <typename Baton>
+const char* BatonName(const Baton&) {
+  return Baton::kName;
+}
+
 template <typename Baton>
 class OpWorker : public Napi::AsyncWorker {
  public:
@@ -46,9 +53,9 @@ class OpWorker : public Napi::AsyncWorker {
     try {
       baton_.Run();
     } catch (const std::exception& e) {
-      error_ = std::string("resnode: native ") + Baton::kName + " failed: " + e.what();
+      error_ = std::string("resnode: native ") + BatonName(baton_) + " failed: " + e.what();
     } catch (...) {
-      error_ = std::string("resnode: native ") + Baton::kName + " failed";
+      error_ = std::string("resnode: native ") + BatonName(baton_) + " failed";
     }
   }
 
@@ -101,7 +108,7 @@ void RunBatonSync(Napi::Env env, Baton& baton) {
   } catch (const Napi::Error&) {
     throw;
   } catch (const std::exception& e) {
-    throw Napi::Error::New(env, std::string("resnode: native ") + Baton::kName +
+    throw Napi::Error::New(env, std::string("resnode: native ") + BatonName(baton) +
                                     " failed: " + e.what());
   }
 }

@@ -17,6 +17,8 @@ interface CudaBinding {
   cudaInfo(): { compiled: boolean; available: boolean; device?: string; reason?: string };
   cudaCreateContext(device?: number): Handle;
   cudaDisposeContext(ctx: Handle): void;
+  /** The context arena's bytes, and the blocks it has handed out so far. */
+  cudaMemoryInfo(ctx: Handle): { reserved: number; inUse: number; allocations: number };
   cudaAlloc(ctx: Handle, count: number): Handle;
   cudaUpload(buf: Handle, src: Float32Array, offset?: number): void;
   cudaDownload(buf: Handle, dst: Float32Array): Promise<void>;
