@@ -1,6 +1,7 @@
 // A compiled, runnable graph: weights packed once at load, activation buffers
 // planned by liveness and reused, runs safe to overlap.
 import { readFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { createBackend } from './backend/index.js';
 import { BACKEND_NAMES } from './backend/name.js';
 import type { KernelBackend, PackedWeights, PlanExecutor } from './backend/types.js';
@@ -283,7 +284,7 @@ export async function load(source: string | Uint8Array | Graph, options: LoadOpt
   let graph: Graph;
   if (source instanceof Graph) graph = source.clone();
   else if (source instanceof Uint8Array) graph = fromOnnx(source);
-  else if (typeof source === 'string') graph = fromOnnx(new Uint8Array(await readFile(source)));
+  else if (typeof source === 'string') graph = fromOnnx(new Uint8Array(await readFile(source)), { baseDir: dirname(source) });
   else throw invalid(where, 'source', 'a file path, ONNX bytes (Uint8Array) or a Graph', source);
   const mode = checkMode(where, o.mode, backendName);
   const backend = createBackend(where, backendName, mode);

@@ -63,14 +63,14 @@ test('unsupported ops: one error listing every unsupported node, plus other prob
   t.deepEqual(err.unsupported.map((u) => u.node), ['norm1', 'prob', 'gate', 'ms_conv', 'prob2']);
 });
 
-test('external data is rejected with the file it points to', (t) => {
+test('external data in bytes (no path to read it from) is rejected with the file it points to', (t) => {
   const bytes = encodeRawModel({
     inputs: [{ name: 'x', dims: [1, 3, 4, 4] }],
     outputs: [{ name: 'y' }],
     initializers: [{ name: 'w', dims: [3, 3, 1, 1], dataType: 1, dataLocation: 1, externalData: [{ key: 'location', value: 'weights.bin' }, { key: 'offset', value: '0' }] }],
     nodes: [{ op: 'Conv', inputs: ['x', 'w'], outputs: ['y'] }],
   });
-  importError(t, bytes, /initializer "w" uses external data \("weights\.bin"\), which is not supported/);
+  importError(t, bytes, /initializer "w" \("weights\.bin"\) uses external data, which needs the model's path: call load\(path\)/);
 });
 
 test('other unloadable models: opset, element types, dynamic dims, bad data sizes, training BN, shape errors', (t) => {
@@ -87,7 +87,7 @@ test('other unloadable models: opset, element types, dynamic dims, bad data size
   importError(t, conv({ inputs: [{ name: 'x', dims: [1, 3, 4, 4], elemType: 7 }] }), /input "x" has element type INT64; only FLOAT/);
   importError(t, conv({ inputs: [{ name: 'x', dims: ['N', 3, 'H', 'W'] }] }), /input "x" has dynamic dims \[\?, 3, \?, \?\]; only the first \(batch\) dim/);
   importError(t, conv({ initializers: [floatTensor('w', [2, 3, 1, 1], new Float32Array(5))] }), /initializer "w" raw_data has 20 bytes but dims \[2, 3, 1, 1\] need 24/);
-  importError(t, conv({ initializers: [{ name: 'w', dims: [2, 3, 1, 1], dataType: 10, rawData: new Uint8Array(12) }] }), /data type FLOAT16/);
+  importError(t, conv({ initializers: [{ name: 'w', dims: [2, 3, 1, 1], dataType: 8, rawData: new Uint8Array(12) }] }), /initializer "w" has data type STRING; only FLOAT, FLOAT16, BFLOAT16 and DOUBLE/);
   importError(t, conv({ initializers: [floatTensor('w', [2, 5, 1, 1], new Float32Array(10))] }), /input has 3 channels but weight \[2, 5, 1, 1\]/);
   importError(t, conv({ outputs: [{ name: 'y', dims: [1, 7, 4, 4] }] }), /output "y" is declared \[1, 7, 4, 4\] but computes to \[1, 2, 4, 4\]/);
   importError(t, encodeRawModel({

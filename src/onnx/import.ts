@@ -6,10 +6,14 @@ import { Graph, GraphError, inferNode, topoSort, sameDims } from '../graph/graph
 import { elementCount } from '../shapes.js';
 // Graphs imported here may be written back out (Graph.toOnnx): load the exporter.
 import './export.js';
+import { dirname } from 'node:path';
 import type { ConvNode, Initializer, Node, PoolAttrs, ValueInfo } from '../graph/graph.js';
 import { prune } from '../graph/passes.js';
 import { ModelError } from '../errors.js';
-import { ModelProto, TensorProto, toNum, DATA_TYPE_NAMES, LITTLE_ENDIAN } from './proto.js';
+import { ModelProto, TensorProto, toNum, DATA_TYPE_NAMES, DataType, LITTLE_ENDIAN } from './proto.js';
+import { externalDataReader, type ExternalDataReader } from './external-data.js';
+import { bfloat16BytesToFloat32, bitsToFloat32, float16BytesToFloat32 } from './half.js';
+import { ProblemList } from './problems.js';
 import type { AttributeProtoLike, ModelProtoLike, NodeProtoLike, TensorProtoLike, ValueInfoProtoLike } from './proto.js';
 
 export const MIN_OPSET = 1;
@@ -88,7 +92,12 @@ const attrString = (a: Map<string, AttributeProtoLike>, k: string, d: string): s
   return v && v.s ? new TextDecoder().decode(v.s) : d;
 };
 
-type Parsed = { kind: 'float'; t: Initializer } | { kind: 'int'; t: IntConst } | { kind: 'error'; msg: string };
+type Parsed =
+  | { kind: 'float'; t: Initializer }
+  | { kind: 'int'; t: IntConst }
+  | { kind: 'error'; msg: string }
+  /** A cause that many tensors can share (see ProblemList.group). */
+  | { kind: 'shared'; cause: string; detail: string };
 
 function alignedCopy(raw: Uint8Array): ArrayBuffer {
   const buf = new ArrayBuffer(raw.byteLength);
@@ -96,57 +105,81 @@ function alignedCopy(raw: Uint8Array): ArrayBuffer {
   return buf;
 }
 
-function parseTensor(t: TensorProtoLike, what: string): Parsed {
+/** Bytes per element of the data types a tensor may have. */
+const ELEMENT_BYTES: Record<number, number> = { [DataType.FLOAT]: 4, [DataType.DOUBLE]: 8, [DataType.FLOAT16]: 2, [DataType.BFLOAT16]: 2, [DataType.INT64]: 8, [DataType.INT32]: 4 };
+
+/** A tensor as a subject of messages: noun "name". */
+interface TensorSubject { noun: string; name: string }
+
+function parseTensor(t: TensorProtoLike, who: TensorSubject, external?: ExternalDataReader): Parsed {
+  const what = `${who.noun} "${who.name}"`;
   const dims = (t.dims ?? []).map(toNum);
   const n = elementCount(dims);
-  if (t.dataLocation === 1 || (t.externalData && t.externalData.length > 0)) {
-    const loc = t.externalData?.find((e) => e.key === 'location')?.value;
-    return { kind: 'error', msg: `${what} uses external data${loc ? ` ("${loc}")` : ''}, which is not supported: save the model with all tensors inside the .onnx file (onnx.save_model(m, path, save_as_external_data=False))` };
-  }
   const dt = t.dataType ?? 0;
-  const raw = t.rawData && t.rawData.length > 0 ? t.rawData : undefined;
+  const size = ELEMENT_BYTES[dt];
+  if (size === undefined) {
+    return { kind: 'shared', cause: `have data type ${DATA_TYPE_NAMES[dt] ?? dt}; only FLOAT, FLOAT16, BFLOAT16 and DOUBLE (and INT64/INT32 shape constants) are supported`, detail: '' };
+  }
+  let raw = t.rawData && t.rawData.length > 0 ? t.rawData : undefined;
+  if (t.dataLocation === 1 || (t.externalData && t.externalData.length > 0)) {
+    if (!external) return { kind: 'shared', cause: 'use external data, which is not supported here', detail: '' };
+    const r = external.read(t.externalData ?? [], n * size);
+    if (!r.ok) return { kind: 'shared', cause: r.cause, detail: r.detail };
+    raw = r.bytes;
+  }
   const count = (len: number): Parsed | null => (len === n ? null : { kind: 'error', msg: `${what} has ${len} values but dims [${dims.join(', ')}] need ${n}` });
-  if (dt === 1 || dt === 11) {
+  if (raw && raw.length !== n * size) return { kind: 'error', msg: `${what} raw_data has ${raw.length} bytes but dims [${dims.join(', ')}] need ${n * size}` };
+  if (dt === DataType.FLOAT || dt === DataType.DOUBLE) {
     let data: Float32Array;
     if (raw) {
-      const size = dt === 1 ? 4 : 8;
-      if (raw.length !== n * size) return { kind: 'error', msg: `${what} raw_data has ${raw.length} bytes but dims [${dims.join(', ')}] need ${n * size}` };
-      if (dt === 1 && LITTLE_ENDIAN) data = new Float32Array(alignedCopy(raw));
+      if (dt === DataType.FLOAT && LITTLE_ENDIAN) data = new Float32Array(alignedCopy(raw));
       else {
         const dv = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
         data = new Float32Array(n);
-        for (let i = 0; i < n; i++) data[i] = dt === 1 ? dv.getFloat32(i * 4, true) : dv.getFloat64(i * 8, true);
+        for (let i = 0; i < n; i++) data[i] = dt === DataType.FLOAT ? dv.getFloat32(i * 4, true) : dv.getFloat64(i * 8, true);
       }
     } else {
-      const src = dt === 1 ? t.floatData ?? [] : t.doubleData ?? [];
+      const src = dt === DataType.FLOAT ? t.floatData ?? [] : t.doubleData ?? [];
       const e = count(src.length);
       if (e) return e;
       data = Float32Array.from(src);
     }
     return { kind: 'float', t: { dims, data } };
   }
-  if (dt === 7 || dt === 6) {
-    let data: number[];
-    if (raw) {
-      const size = dt === 7 ? 8 : 4;
-      if (raw.length !== n * size) return { kind: 'error', msg: `${what} raw_data has ${raw.length} bytes but dims [${dims.join(', ')}] need ${n * size}` };
-      const dv = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
-      data = [];
-      for (let i = 0; i < n; i++) data.push(dt === 7 ? Number(dv.getBigInt64(i * 8, true)) : dv.getInt32(i * 4, true));
-    } else {
-      data = dt === 7 ? (t.int64Data ?? []).map(toNum) : [...(t.int32Data ?? [])];
-      const e = count(data.length);
-      if (e) return e;
-    }
-    return { kind: 'int', t: { dims, data } };
+  if (dt === DataType.FLOAT16 || dt === DataType.BFLOAT16) {
+    // Widened to float32 once, here: every half and bfloat16 value is exactly a float32.
+    const bf16 = dt === DataType.BFLOAT16;
+    if (raw) return { kind: 'float', t: { dims, data: bf16 ? bfloat16BytesToFloat32(raw, n) : float16BytesToFloat32(raw, n) } };
+    const bits = t.int32Data ?? [];
+    const e = count(bits.length);
+    if (e) return e;
+    return { kind: 'float', t: { dims, data: bitsToFloat32(bits, bf16) } };
   }
-  return { kind: 'error', msg: `${what} has data type ${DATA_TYPE_NAMES[dt] ?? dt}; only FLOAT (and INT64/INT32 shape constants) are supported` };
+  let data: number[];
+  if (raw) {
+    const dv = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+    data = [];
+    for (let i = 0; i < n; i++) data.push(dt === DataType.INT64 ? Number(dv.getBigInt64(i * 8, true)) : dv.getInt32(i * 4, true));
+  } else {
+    data = dt === DataType.INT64 ? (t.int64Data ?? []).map(toNum) : [...(t.int32Data ?? [])];
+    const e = count(data.length);
+    if (e) return e;
+  }
+  return { kind: 'int', t: { dims, data } };
 }
 
-function valueDims(v: ValueInfoProtoLike, what: string, problems: string[]): number[] | null {
+/** A parse failure as one sentence (for single tensors). */
+function parsedError(p: Extract<Parsed, { kind: 'error' | 'shared' }>, who: TensorSubject): string {
+  if (p.kind === 'error') return p.msg;
+  const list = new ProblemList();
+  list.group(who.noun, who.name, p.cause, p.detail);
+  return list.lines()[0]!;
+}
+
+function valueDims(v: ValueInfoProtoLike, what: string, problems: { add(m: string): void }): number[] | null {
   const tt = v.type?.tensorType;
-  if (!tt) { problems.push(`${what} "${v.name}" is not a tensor`); return null; }
-  if (tt.elemType !== undefined && tt.elemType !== 1) { problems.push(`${what} "${v.name}" has element type ${DATA_TYPE_NAMES[tt.elemType] ?? tt.elemType}; only FLOAT is supported`); return null; }
+  if (!tt) { problems.add(`${what} "${v.name}" is not a tensor`); return null; }
+  if (tt.elemType !== undefined && tt.elemType !== 1) { problems.add(`${what} "${v.name}" has element type ${DATA_TYPE_NAMES[tt.elemType] ?? tt.elemType}; only FLOAT is supported`); return null; }
   if (!tt.shape) return null;
   return (tt.shape.dim ?? []).map((d) => {
     const x = d.dimValue !== undefined && d.dimValue !== null ? toNum(d.dimValue) : 0;
@@ -163,6 +196,11 @@ export interface ImportOptions {
    * initializer; number[] → integer constant (shapes, pads, axes).
    */
   constants?: Record<string, { dims: number[]; data: Float32Array | number[] }>;
+  /**
+   * The folder of the .onnx file, where tensors saved as external data are read from
+   * (load(path) sets it). Without it, a model with external data is refused.
+   */
+  baseDir?: string;
 }
 
 /** A decoded TensorProto (e.g. ONNX test data input_0.pb): float data as Float32Array, integers as number[]. */
@@ -180,8 +218,9 @@ export function decodeTensorProto(bytes: Uint8Array): DecodedTensor {
   } catch (err) {
     throw new OnnxImportError(`Cannot decode TensorProto (${bytes.length} bytes): ${err instanceof Error ? err.message : String(err)}`);
   }
-  const p = parseTensor(t, `tensor "${t.name ?? ''}"`);
-  if (p.kind === 'error') throw new OnnxImportError(`Cannot decode TensorProto: ${p.msg}`);
+  const who = { noun: 'tensor', name: t.name ?? '' };
+  const p = parseTensor(t, who);
+  if (p.kind === 'error' || p.kind === 'shared') throw new OnnxImportError(`Cannot decode TensorProto: ${parsedError(p, who)}`);
   return { name: t.name ?? '', dims: p.t.dims, data: p.t.data };
 }
 
@@ -189,24 +228,41 @@ export function decodeTensorProto(bytes: Uint8Array): DecodedTensor {
 export function fromOnnx(bytes: Uint8Array, options: ImportOptions = {}): Graph {
   if (!(bytes instanceof Uint8Array)) throw new TypeError(`Expected a Uint8Array for ONNX bytes but received ${bytes === null ? 'null' : typeof bytes}`);
   const model = decodeModel(bytes);
+  const external = externalDataReader(options.baseDir);
+  try {
+    return importGraph(model, options, external);
+  } finally {
+    external.close();
+  }
+}
+
+function importGraph(model: ModelProtoLike, options: ImportOptions, external: ExternalDataReader): Graph {
   const gp = model.graph!;
-  const problems: string[] = [];
+  const problems = new ProblemList();
   const unsupported: { op: string; node: string }[] = [];
 
   // Opset of the default domain.
   const defaultOpset = (model.opsetImport ?? []).find((o) => !o.domain || o.domain === 'ai.onnx');
   const opset = defaultOpset ? toNum(defaultOpset.version) : 0;
-  if (!defaultOpset) problems.push('the model imports no opset for the default ONNX domain (is the file truncated?)');
-  else if (opset < MIN_OPSET || opset > MAX_OPSET) problems.push(`opset ${opset} is not supported (supported: ${MIN_OPSET}–${MAX_OPSET})`);
-  if ((gp.sparseInitializer ?? []).length > 0) problems.push('sparse initializers are not supported');
+  if (!defaultOpset) problems.add('the model imports no opset for the default ONNX domain (is the file truncated?)');
+  else if (opset < MIN_OPSET || opset > MAX_OPSET) problems.add(`opset ${opset} is not supported (supported: ${MIN_OPSET}–${MAX_OPSET})`);
+  if ((gp.sparseInitializer ?? []).length > 0) problems.add('sparse initializers are not supported');
 
   const floats = new Map<string, Initializer>();
   const ints = new Map<string, IntConst>();
+  // Values whose definition already failed: what reads them reports nothing more.
+  const failed = new Set<string>();
+  const report = (p: Extract<Parsed, { kind: 'error' | 'shared' }>, who: TensorSubject): void => {
+    failed.add(who.name);
+    if (p.kind === 'error') problems.add(p.msg);
+    else problems.group(who.noun, who.name, p.cause, p.detail);
+  };
   for (const t of gp.initializer ?? []) {
-    const p = parseTensor(t, `initializer "${t.name}"`);
-    if (p.kind === 'float') floats.set(t.name ?? '', p.t);
-    else if (p.kind === 'int') ints.set(t.name ?? '', p.t);
-    else problems.push(p.msg);
+    const who = { noun: 'initializer', name: t.name ?? '' };
+    const p = parseTensor(t, who, external);
+    if (p.kind === 'float') floats.set(who.name, p.t);
+    else if (p.kind === 'int') ints.set(who.name, p.t);
+    else report(p, who);
   }
   for (const [name, c] of Object.entries(options.constants ?? {})) {
     if (!(gp.input ?? []).some((v) => v.name === name)) throw new RangeError(`Expected a graph input name for constants but received "${name}"`);
@@ -219,9 +275,10 @@ export function fromOnnx(bytes: Uint8Array, options: ImportOptions = {}): Graph 
   for (const v of gp.input ?? []) {
     const name = v.name ?? '';
     if (floats.has(name) || ints.has(name)) continue; // IR < 4 lists initializers as inputs
+    const before = problems.length;
     const dims = valueDims(v, 'input', problems);
-    if (!dims) { if (!problems.some((p) => p.includes(`"${name}"`))) problems.push(`input "${name}" has no shape`); continue; }
-    if (dims.slice(1).some((d) => d < 0)) problems.push(`input "${name}" has dynamic dims [${dims.map((d) => (d < 0 ? '?' : d)).join(', ')}]; only the first (batch) dim may be dynamic`);
+    if (!dims) { if (problems.length === before) problems.add(`input "${name}" has no shape`); continue; }
+    if (dims.slice(1).some((d) => d < 0)) problems.add(`input "${name}" has dynamic dims [${dims.map((d) => (d < 0 ? '?' : d)).join(', ')}]; only the first (batch) dim may be dynamic`);
     inputs.push({ name, dims });
   }
 
@@ -236,7 +293,7 @@ export function fromOnnx(bytes: Uint8Array, options: ImportOptions = {}): Graph 
     let n = name;
     for (let hops = 0; alias.has(n); hops++) {
       // An Identity/Dropout/Sum that (through others) reads its own output: a cycle, not an endless loop.
-      if (hops > alias.size) { const msg = `value "${name}" is defined through itself (a cycle of Identity/Dropout/Sum nodes)`; if (!problems.includes(msg)) problems.push(msg); return name; }
+      if (hops > alias.size) { problems.add(`value "${name}" is defined through itself (a cycle of Identity/Dropout/Sum nodes)`); return name; }
       n = alias.get(n)!;
     }
     return n;
@@ -261,14 +318,16 @@ export function fromOnnx(bytes: Uint8Array, options: ImportOptions = {}): Graph 
     const a = attrMap(np);
     const ins = (np.input ?? []).map((i) => (i ? resolve(i) : ''));
     const out = np.output?.[0] ?? '';
-    const bad = (msg: string): void => { problems.push(`node "${name}" (${op}): ${msg}`); };
+    const bad = (msg: string): void => { problems.add(`node "${name}" (${op}): ${msg}`); };
     const unsupportedNode = (): void => { unsupported.push({ op: np.domain && np.domain !== 'ai.onnx' ? `${np.domain}::${op}` : op, node: name }); };
     const needFloat = (i: number, what: string): string | null => {
       const v = ins[i];
+      if (v && failed.has(v)) return null; // already reported where it was defined
       if (!v || !floats.has(v)) { bad(`${what} (input ${i}${v ? ` "${v}"` : ''}) must be a constant float initializer`); return null; }
       return v;
     };
     const needInt = (v: string | undefined, what: string): number[] | null => {
+      if (v && failed.has(v)) return null;
       if (!v || !ints.has(v)) { bad(`${what}${v ? ` "${v}"` : ''} must be a constant integer initializer or Constant`); return null; }
       return ints.get(v)!.data;
     };
@@ -299,10 +358,10 @@ export function fromOnnx(bytes: Uint8Array, options: ImportOptions = {}): Graph 
       case 'Constant': {
         const v = a.get('value');
         if (v?.t) {
-          const p = parseTensor(v.t, `Constant "${name}"`);
+          const p = parseTensor(v.t, { noun: 'Constant', name });
           if (p.kind === 'float') floats.set(out, p.t);
           else if (p.kind === 'int') ints.set(out, p.t);
-          else bad(p.msg);
+          else report(p, { noun: 'Constant', name: out });
         } else if (a.has('value_float')) floats.set(out, { dims: [], data: Float32Array.of(attrFloat(a, 'value_float', 0)) });
         else if (a.has('value_floats')) { const f = a.get('value_floats')!.floats ?? []; floats.set(out, { dims: [f.length], data: Float32Array.from(f) }); }
         else if (a.has('value_int')) ints.set(out, { dims: [], data: [attrInt(a, 'value_int', 0)] });
@@ -512,7 +571,7 @@ export function fromOnnx(bytes: Uint8Array, options: ImportOptions = {}): Graph 
       if (!p || graphOutputNames.has(src) || inputNames.has(src)) {
         // A graph output that copies a graph input or another output: an explicit copy
         // (Reshape to the same dims; the dims are filled in once the rank is known).
-        if (floats.has(src) || ints.has(src)) { problems.push(`graph output "${name}" is a constant, which is not supported`); continue; }
+        if (floats.has(src) || ints.has(src)) { problems.add(`graph output "${name}" is a constant, which is not supported`); continue; }
         push({ name: uniqueNodeName(names, `${name}/copy`), op: 'Reshape', inputs: [src], outputs: [name], attrs: { shape: [] } }, { copy: true });
         outputs.push({ name, dims: [] });
         continue;
@@ -527,7 +586,7 @@ export function fromOnnx(bytes: Uint8Array, options: ImportOptions = {}): Graph 
       }
       for (const [k, v] of alias) if (v === src) alias.set(k, name);
     } else if (floats.has(name) || ints.has(name)) {
-      problems.push(`graph output "${name}" is a constant, which is not supported`);
+      problems.add(`graph output "${name}" is a constant, which is not supported`);
       continue;
     }
     outputs.push({ name, dims: [] });
@@ -541,8 +600,9 @@ export function fromOnnx(bytes: Uint8Array, options: ImportOptions = {}): Graph 
       for (const u of unsupported) lines.push(`  - ${u.op} (node "${u.node}")`);
       lines.push(`  Supported ops: ${SUPPORTED_ONNX_OPS.join(', ')}.`);
     }
-    for (const p of problems) lines.push(`- ${p}`);
-    throw new OnnxImportError(`Cannot load ONNX model (opset ${opset || '?'}):\n${lines.join('\n')}`, problems, unsupported);
+    const reasons = problems.lines();
+    for (const p of reasons) lines.push(`- ${p}`);
+    throw new OnnxImportError(`Cannot load ONNX model (opset ${opset || '?'}):\n${lines.join('\n')}`, reasons, unsupported);
   }
 
   const initializers = new Map<string, Initializer>(floats);
@@ -570,7 +630,7 @@ export function fromOnnx(bytes: Uint8Array, options: ImportOptions = {}): Graph 
     }
     for (const o of outputs) o.dims = shapes.get(o.name) ?? [];
     for (const o of gp.output ?? []) {
-      const declared = valueDims(o, 'output', []);
+      const declared = valueDims(o, 'output', { add: () => {} });
       const got = shapes.get(o.name ?? '');
       if (declared && got && declared.length > 0 && !sameDims(declared.map((d, i) => (d < 0 ? got[i]! : d)), got)) {
         throw new GraphError(`output "${o.name}" is declared [${declared.join(', ')}] but computes to [${got.join(', ')}]`);
@@ -588,7 +648,7 @@ export function fromOnnx(bytes: Uint8Array, options: ImportOptions = {}): Graph 
 /** Read and parse an .onnx file. */
 export async function loadOnnxFile(path: string): Promise<Graph> {
   const bytes = await readFile(path);
-  return fromOnnx(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+  return fromOnnx(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), { baseDir: dirname(path) });
 }
 
 function two(v: number[] | undefined): [number, number] {
