@@ -1,6 +1,5 @@
 // A compiled, runnable graph: weights packed once at load, activation buffers
 // planned by liveness and reused, runs safe to overlap.
-import { readFile } from 'node:fs/promises';
 import { getBackend } from './backend/index.js';
 import { CudaModelRunner, createCudaBackend, type CudaMode } from './backend/cuda.js';
 import type { BackendPlan, ConvParams, KernelBackend, PackedWeights, PlanStep, PoolParams } from './backend/types.js';
@@ -13,6 +12,7 @@ import { checkTensor, Tensor } from './tensor.js';
 import { currentThreads } from './threads.js';
 import type { Mode } from './modes.js';
 import { checkBeforeOptimize, checkMemory, inputDimsAt, maxMemoryOption } from './limits.js';
+import { readModelFile } from './source.js';
 
 export interface LoadOptions {
   backend?: 'native' | 'js' | 'cuda';
@@ -439,7 +439,7 @@ export async function load(source: string | Uint8Array | Graph, options: LoadOpt
   let graph: Graph;
   if (source instanceof Graph) graph = source.clone();
   else if (source instanceof Uint8Array) graph = importOnnx(source);
-  else if (typeof source === 'string') graph = importOnnx(new Uint8Array(await readFile(source)));
+  else if (typeof source === 'string') graph = importOnnx(await readModelFile(where, source, maxMemoryBytes));
   else throw invalid(where, 'source', 'a file path, ONNX bytes (Uint8Array) or a Graph', source);
   const mode = oneOf(where, 'options.mode', o.mode, ['exact', 'fast'] as const, 'exact');
   // Each CUDA model gets its own context (stream + arena); 'fast' lets it use the tensor cores (TF32).

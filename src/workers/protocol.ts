@@ -5,6 +5,7 @@ export interface WorkerInit {
   model: Uint8Array | string;
   backend: 'native' | 'js' | 'cuda';
   threads: number;
+  mode: 'exact' | 'fast';
 }
 
 export interface WireTensor {
