@@ -274,7 +274,13 @@ export async function serve(source: string | Uint8Array | Graph | Model, options
     }
     if (closing) {
       res.setHeader('connection', 'close');
-      if (!health) throw new HttpError(503, 'the server is shutting down', { 'retry-after': '1' });
+      if (!health) {
+        // Answer once the body is in (dropped unread, bounded by the request timer): a reply
+        // that closes the connection mid-upload would reach the client as a reset, not a 503.
+        req.resume();
+        req.once('end', () => fail(res, new HttpError(503, 'the server is shutting down', { 'retry-after': '1' })));
+        return;
+      }
     }
     if (!route) throw new HttpError(404, `no route for ${req.method} ${url.pathname}; try POST /v1/classify, POST /v1/infer, GET /healthz, GET /metrics or the /v2 routes`);
     if (route !== 'v2' && req.method !== ROUTES[route] && !(req.method === 'HEAD' && ROUTES[route] === 'GET')) {
