@@ -12,7 +12,29 @@ export function shallow(v: unknown): string {
   return String(v);
 }
 
+/** Deeper than any request needs (object → inputs → tensor → 8 levels of data); JSON.parse takes seconds on millions of levels. */
+export const MAX_JSON_DEPTH = 32;
+
+/** The deepest nesting of arrays and objects in JSON text, by one pass over the bytes (strings skipped). */
+export function jsonDepth(bytes: Uint8Array, stopAbove = Infinity): number {
+  let depth = 0;
+  let max = 0;
+  let inString = false;
+  for (let i = 0; i < bytes.length; i++) {
+    const c = bytes[i]!;
+    if (inString) {
+      if (c === 0x5c /* \\ */) i++;
+      else if (c === 0x22 /* " */) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b /* [ */ || c === 0x7b /* { */) {
+      if (++depth > max && (max = depth) > stopAbove) return max;
+    } else if (c === 0x5d /* ] */ || c === 0x7d /* } */) depth--;
+  }
+  return max;
+}
+
 export function parseJsonBody(bytes: Uint8Array, what = 'the body'): unknown {
+  if (jsonDepth(bytes, MAX_JSON_DEPTH) > MAX_JSON_DEPTH) throw new HttpError(400, `${what} nests arrays or objects deeper than ${MAX_JSON_DEPTH} levels`);
   try {
     return JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));
   } catch (err) {
