@@ -27,6 +27,7 @@ test.serial('fuzz: generated request lines, headers and bodies on raw sockets ne
     const token = fc.stringMatching(/^[\x21-\x7e]{0,12}$/);
     const bytes = fc.uint8Array({ maxLength: 96 });
     const path = fc.oneof(
+      { arbitrary: fc.constantFrom('//[', '//x:99999/healthz', '/%', '/v2/models/%', '/v2/models/%zz/infer'), weight: 1 },
       fc.constantFrom('/v1/infer', '/v1/classify', '/healthz', '/metrics', '/v2/models/model/infer', '/v2/health/ready', '//', '//[', '/%', '/v2/models/%'),
       token.map((x) => `/${x}`),
       token,
@@ -34,14 +35,16 @@ test.serial('fuzz: generated request lines, headers and bodies on raw sockets ne
     const request = fc.record({
       method: fc.oneof(fc.constantFrom('GET', 'POST', 'HEAD', 'PUT', 'OPTIONS'), token),
       path,
-      version: fc.constantFrom('HTTP/1.1', 'HTTP/1.0', 'HTTP/9.9', ''),
-      headers: fc.array(fc.tuple(fc.oneof(fc.constantFrom('Content-Length', 'Transfer-Encoding', 'Content-Type', 'Inference-Header-Content-Length', 'Host'), token), token), { maxLength: 4 }),
+      version: fc.oneof({ arbitrary: fc.constant('HTTP/1.1'), weight: 4 }, fc.constantFrom('HTTP/1.0', 'HTTP/9.9', '')),
+      host: fc.oneof({ arbitrary: fc.constant(true), weight: 4 }, fc.constant(false)),
+      headers: fc.array(fc.tuple(fc.oneof(fc.constantFrom('Content-Length', 'Transfer-Encoding', 'Content-Type', 'Inference-Header-Content-Length', 'Host'), token), token), { maxLength: 3 }),
       body: fc.oneof(bytes, fc.constant(toNpy(seededTensor([1, 3, 2, 2], 1))), fc.json().map((j) => new TextEncoder().encode(j))),
     });
     let sent = 0;
     await fc.assert(
       fc.asyncProperty(request, async (r) => {
-        const head = `${r.method} ${r.path} ${r.version}\r\n${r.headers.map(([k, v]) => `${k}: ${v}\r\n`).join('')}\r\n`;
+        // A Host header first: without one Node itself answers 400 before the server sees the request.
+        const head = `${r.method} ${r.path} ${r.version}\r\n${r.host ? 'Host: x\r\n' : ''}${r.headers.map(([k, v]) => `${k}: ${v}\r\n`).join('')}\r\n`;
         const msg = Buffer.concat([Buffer.from(head, 'latin1'), Buffer.from(r.body)]);
         await raw(s.port, msg, 150, true);
         sent++;
