@@ -41,6 +41,13 @@ test('FairQueue serves one item per lane per round, starting after the lane serv
   t.deepEqual(q.takeRounds((_, taken) => (taken.length + 1 >= 3 ? 'stop' : 'take')), ['a1', 'b1', 'a2']);
   t.deepEqual(q.takeRounds(() => 'take'), ['a3']);
   t.is(q.size, 0);
+  // A lane that arrives after a take goes before the lane just served.
+  q.push('a', 'a1');
+  q.push('a', 'a2');
+  t.is(q.shift(), 'a1');
+  q.push('b', 'b1');
+  t.is(q.shift(), 'b1');
+  t.is(q.shift(), 'a2');
 });
 
 test('a client sending one request at a time waits behind at most one batch of each other client', async (t) => {

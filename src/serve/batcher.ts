@@ -158,6 +158,19 @@ export class Batcher {
     return true;
   }
 
+  /**
+   * Whether a request of one row from `client` would be refused now: lets the server say 503
+   * before reading a body it would then drop.
+   */
+  refuses(client: string): boolean {
+    const limit = this.options.queueLimit;
+    if (this.rowsQueued < limit) return false;
+    const lanes = this.queue.entries();
+    const share = limit / (lanes.length + (lanes.some(([k]) => k === client) ? 0 : 1));
+    if (sumRows(this.queue.itemsOf(client)) + 1 > share) return true;
+    return !lanes.some(([k, jobs]) => k !== client && sumRows(jobs) > share);
+  }
+
   private unqueue(job: Job): void {
     if (this.queue.remove(job)) this.rowsQueued -= job.rows;
   }

@@ -1,13 +1,14 @@
 // Round-robin across clients: each client (a key: its address) has its own FIFO lane,
 // and work is taken one item per lane per round, starting from the lane after the one
-// served first last time. A client sending one request at a time therefore waits behind
-// at most one item of each other active client, however many the others queue.
+// served first last time (so a lane that arrived since goes before that one again).
+// A client sending one request at a time therefore waits behind at most one item of
+// each other active client, however many the others queue.
 
 export class FairQueue<T> {
   /** Lanes in ring order (Map keeps insertion order; an emptied lane is dropped). */
   private lanes = new Map<string, T[]>();
-  /** The key of the lane whose turn comes next. */
-  private turn: string | undefined;
+  /** The lane served first last time: the next round starts with the lane after it (which may have arrived since). */
+  private after: string | undefined;
   private count = 0;
 
   get size(): number {
@@ -97,24 +98,24 @@ export class FairQueue<T> {
   }
 
   private finishTake(order: string[]): void {
-    // The turn passes to the lane after the first in this take's order.
-    this.turn = order.length > 1 ? order[1] : order[0];
+    this.after = order[0];
     for (const key of order) if (this.lanes.get(key)?.length === 0) this.dropLane(key);
   }
 
   private dropLane(key: string): void {
-    if (this.turn === key) {
+    if (this.after === key) {
+      // Keep the ring's place: start after the lane before the dropped one.
       const keys = [...this.lanes.keys()];
-      const next = keys[(keys.indexOf(key) + 1) % keys.length];
-      this.turn = next === key ? undefined : next;
+      const before = keys[(keys.indexOf(key) - 1 + keys.length) % keys.length];
+      this.after = before === key ? undefined : before;
     }
     this.lanes.delete(key);
   }
 
-  /** Lane keys starting from the one whose turn it is. */
+  /** Lane keys starting from the one after the lane served first last time. */
   private ring(): string[] {
     const keys = [...this.lanes.keys()];
-    const at = this.turn === undefined ? 0 : Math.max(0, keys.indexOf(this.turn));
+    const at = this.after === undefined ? 0 : (keys.indexOf(this.after) + 1) % keys.length;
     return [...keys.slice(at), ...keys.slice(0, at)];
   }
 }

@@ -148,6 +148,8 @@ export async function serve(source: string | Uint8Array | Graph | Model, options
   async function handle(route: Route | 'v2', req: IncomingMessage, res: ServerResponse, url: URL, signal: AbortSignal, hold: (release: () => void) => void): Promise<void> {
     const client = clientOf(req);
     const body = async () => {
+      // A full queue refuses before the body is read: a flood of requests that would be refused costs no parsing.
+      if (batcher.refuses(client)) throw new QueueFullError(`the queue is full (${batcher.rows} of ${o.queue} rows waiting)`);
       const { body: b, release } = await readBody(req, o.maxBodyBytes, budget, signal);
       hold(release);
       return b;
@@ -263,6 +265,11 @@ export async function serve(source: string | Uint8Array | Graph | Model, options
     };
     res.on('finish', done);
     res.on('close', done);
+    // An answer sent before the body is in (413, 503, …): an honest client finishes sending within
+    // a second; a stalled one would hold the socket until requestTimeout.
+    res.once('finish', () => {
+      if (!req.complete) setTimeout(() => req.complete || req.socket.destroy(), 1000).unref();
+    });
 
     const url = requestUrl(req); // throws HttpError 400: caught by the caller
     const route: Route | 'v2' | null = Object.hasOwn(ROUTES, url.pathname) ? (url.pathname as Route) : url.pathname === '/v2' || url.pathname.startsWith('/v2/') ? 'v2' : null;
