@@ -48,11 +48,41 @@ async function child(): Promise<void> {
   setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20).unref();
   process.on('message', (m: { cmd: string }) => {
     if (m.cmd === 'rss') {
-      process.send!({ rss: { now: process.memoryUsage().rss, peak } });
+      process.send!({ rss: { now: process.memoryUsage().rss, peak, eld: srv.eventLoopDelay(true) } });
       peak = process.memoryUsage().rss;
     } else void srv.close().then(() => process.exit(0));
   });
   process.send!({ url: srv.url });
+}
+
+// ---- the aggressor (a child process of its own, so its event loop is not the prober's) --
+type BodyKind = 'x1' | 'x8' | 'x27' | 'bomb' | 'jpeg';
+async function bodies(): Promise<Record<BodyKind, Uint8Array>> {
+  return {
+    x1: toNpy(seededTensor([1, 3, INPUT, INPUT], 1)),
+    x8: toNpy(seededTensor([8, 3, INPUT, INPUT], 2)),
+    x27: toNpy(seededTensor([27, 3, INPUT, INPUT], 3)),
+    jpeg: await sharp({ create: { width: 640, height: 480, channels: 3, background: { r: 120, g: 80, b: 40 } } }).jpeg().toBuffer(),
+    bomb: await sharp({ create: { width: 6000, height: 6000, channels: 3, background: { r: 0, g: 0, b: 0 } } }).png({ compressionLevel: 9 }).toBuffer(),
+  };
+}
+
+interface LoopJob {
+  n: number;
+  base: string;
+  path: string;
+  body: BodyKind;
+  ms: number;
+  type?: string;
+}
+
+async function aggressor(): Promise<void> {
+  const b = await bodies();
+  process.on('message', (job: LoopJob | { cmd: 'stop' }) => {
+    if ('cmd' in job) process.exit(0);
+    void loop(job.n, AGGRESSOR, job.base, job.path, () => b[job.body], performance.now() + job.ms, job.type).then((r) => process.send!({ loop: r.statuses }));
+  });
+  process.send!({ ready: true });
 }
 
 // ---- clients ---------------------------------------------------------------------------
@@ -160,6 +190,8 @@ interface Result {
   healthP99: number;
   healthFailures: string;
   peakMiB: number;
+  /** The server's own event-loop delay p99 during the scenario, ms. */
+  eldP99: number;
   victim?: { p50: number; p99: number; n: number; statuses: string };
 }
 
@@ -173,15 +205,23 @@ async function main(): Promise<void> {
   proc.once('exit', () => (exited = true));
   const base = await new Promise<string>((r) => proc.on('message', (m: { url?: string }) => m.url && r(m.url)));
   const port = Number(new URL(base).port);
+  const agg = fork(fileURLToPath(import.meta.url), ['--attack-aggressor'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: process.execArgv });
+  await new Promise((r) => agg.on('message', (m: { ready?: boolean }) => m.ready && r(null)));
+  const remote = (job: Omit<LoopJob, 'base'>) =>
+    new Promise<Record<string, number>>((resolve) => {
+      const on = (m: { loop?: Record<string, number> }) => {
+        if (!m.loop) return;
+        agg.off('message', on);
+        resolve(m.loop);
+      };
+      agg.on('message', on);
+      agg.send({ ...job, base });
+    });
   const alive = async () => !exited && (await send(new http.Agent(), base, '/healthz', null)).status === 200;
   const idle = (await ask<{ now: number }>(proc, 'rss', 'rss')).now;
   const MiB = 2 ** 20;
 
-  const x1 = toNpy(seededTensor([1, 3, INPUT, INPUT], 1));
-  const x8 = toNpy(seededTensor([8, 3, INPUT, INPUT], 2));
-  const x27 = toNpy(seededTensor([27, 3, INPUT, INPUT], 3));
-  const jpeg = await sharp({ create: { width: 640, height: 480, channels: 3, background: { r: 120, g: 80, b: 40 } } }).jpeg().toBuffer();
-  const bomb = await sharp({ create: { width: 6000, height: 6000, channels: 3, background: { r: 0, g: 0, b: 0 } } }).png({ compressionLevel: 9 }).toBuffer();
+  const { x1, jpeg, bomb } = await bodies();
 
   const results: Result[] = [];
   async function scenario(name: string, what: string, attack: () => Promise<string>, victim?: () => Promise<{ ms: number[]; statuses: Record<string, number> }>) {
@@ -189,7 +229,7 @@ async function main(): Promise<void> {
     const p = prober(base);
     const [outcome, v] = await Promise.all([attack(), victim?.()]);
     const h = await p.stop();
-    const rss = await ask<{ peak: number }>(proc, 'rss', 'rss');
+    const rss = await ask<{ peak: number; eld: { p99: number } }>(proc, 'rss', 'rss');
     await sleep(200);
     const r: Result = {
       name,
@@ -199,10 +239,11 @@ async function main(): Promise<void> {
       healthP99: h.p99,
       healthFailures: `${h.failures}/${h.count}`,
       peakMiB: (rss.peak - idle) / MiB,
+      eldP99: rss.eld.p99,
       victim: v && { p50: pct(v.ms, 50), p99: pct(v.ms, 99), n: v.ms.length, statuses: Object.entries(v.statuses).map(([k, n]) => `${k === '0' ? 'no answer' : k}×${n}`).join(', ') },
     };
     results.push(r);
-    console.log(`${name}: ${outcome}; alive ${r.alive}; /healthz p99 ${r.healthP99.toFixed(1)} ms (failed ${r.healthFailures}); peak RSS +${r.peakMiB.toFixed(0)} MiB${r.victim ? `; victim p50 ${r.victim.p50.toFixed(0)} ms p99 ${r.victim.p99.toFixed(0)} ms (${r.victim.statuses})` : ''}`);
+    console.log(`${name}: ${outcome}; alive ${r.alive}; /healthz p99 ${r.healthP99.toFixed(1)} ms (failed ${r.healthFailures}); server loop p99 ${r.eldP99.toFixed(1)} ms; peak RSS +${r.peakMiB.toFixed(0)} MiB${r.victim ? `; victim p50 ${r.victim.p50.toFixed(0)} ms p99 ${r.victim.p99.toFixed(0)} ms (${r.victim.statuses})` : ''}`);
   }
   const victimLoop = (path: string, body: Uint8Array, type?: string) => () => loop(1, VICTIM, base, path, () => body, performance.now() + seconds * 1000, type);
 
@@ -257,22 +298,24 @@ async function main(): Promise<void> {
   });
 
   const until = () => performance.now() + seconds * 1000;
-  await scenario('starvation: big batches', 'an aggressor with 4 connections looping batch-27 tensors (then batch-8, the most --max-batch allows), against the victim above', async () => {
-    const end = until();
-    const big = await loop(4, AGGRESSOR, base, '/v1/infer', () => x27, performance.now() + 500);
-    const eight = await loop(4, AGGRESSOR, base, '/v1/infer', () => x8, end);
-    return `batch-27: ${Object.entries(big.statuses).map(([k, n]) => `${k}×${n}`).join(', ')}; batch-8: ${Object.entries(eight.statuses).map(([k, n]) => `${k}×${n}`).join(', ')}`;
+  const ms = seconds * 1000;
+  const counts = (st: Record<string, number>) => Object.entries(st).map(([k, n]) => `${k === '0' ? 'no answer' : k}×${n}`).join(', ');
+  await scenario('starvation: big batches', 'an aggressor with 4 connections looping batch-27 tensors for 0.5 s, then batch-8 (the most --max-batch allows), against the victim above', async () => {
+    const big = await remote({ n: 4, path: '/v1/infer', body: 'x27', ms: 500 });
+    const eight = await remote({ n: 4, path: '/v1/infer', body: 'x8', ms: ms - 500 });
+    return `batch-27: ${counts(big)}; batch-8: ${counts(eight)}`;
   }, victimLoop('/v1/infer', x1));
 
   await scenario('starvation: PNG bombs', '16 connections looping a 6000×6000 PNG (36 MP, under the 40 MP --max-pixels) to /v1/classify, against the classify victim', async () => {
-    const r = await loop(16, AGGRESSOR, base, '/v1/classify', () => bomb, until(), 'image/png');
-    return `bombs: ${Object.entries(r.statuses).map(([k, n]) => `${k}×${n}`).join(', ')} (PNG ${(bomb.length / 1024).toFixed(0)} KiB)`;
+    const r = await remote({ n: 16, path: '/v1/classify', body: 'bomb', ms, type: 'image/png' });
+    return `bombs: ${counts(r)} (PNG ${(bomb.length / 1024).toFixed(0)} KiB)`;
   }, victimLoop('/v1/classify', jpeg, 'image/jpeg'));
 
   await scenario('starvation: 400 connections', '400 aggressor connections, each looping batch-1 tensors one at a time (queue 64 rows), against the victim above', async () => {
-    const r = await loop(400, AGGRESSOR, base, '/v1/infer', () => x1, until());
-    return `aggressor: ${Object.entries(r.statuses).map(([k, n]) => `${k}×${n}`).join(', ')}`;
+    const r = await remote({ n: 400, path: '/v1/infer', body: 'x1', ms });
+    return `aggressor: ${counts(r)}`;
   }, victimLoop('/v1/infer', x1));
+  agg.send({ cmd: 'stop' });
 
   const survived = await alive();
   proc.send({ cmd: 'stop' });
@@ -280,9 +323,9 @@ async function main(): Promise<void> {
 
   const fmt = (v: number, d = 0) => (Number.isFinite(v) ? v.toFixed(d) : '–');
   const table = [
-    '| scenario | attack | outcome | alive after | /healthz p99 (ms) | /healthz failed | peak RSS over idle (MiB) | victim p50 / p99 (ms) | victim answers |',
-    '|---|---|---|---|---:|---:|---:|---:|---|',
-    ...results.map((r) => `| ${r.name} | ${r.what} | ${r.outcome} | ${r.alive ? 'yes' : '**no**'} | ${fmt(r.healthP99, 1)} | ${r.healthFailures} | ${fmt(r.peakMiB)} | ${r.victim ? `${fmt(r.victim.p50)} / ${fmt(r.victim.p99)}` : ''} | ${r.victim?.statuses ?? ''} |`),
+    '| scenario | attack | outcome | alive after | /healthz p99 (ms) | /healthz failed | server event-loop p99 (ms) | peak RSS over idle (MiB) | victim p50 / p99 (ms) | victim answers |',
+    '|---|---|---|---|---:|---:|---:|---:|---:|---|',
+    ...results.map((r) => `| ${r.name} | ${r.what} | ${r.outcome} | ${r.alive ? 'yes' : '**no**'} | ${fmt(r.healthP99, 1)} | ${r.healthFailures} | ${fmt(r.eldP99, 1)} | ${fmt(r.peakMiB)} | ${r.victim ? `${fmt(r.victim.p50)} / ${fmt(r.victim.p99)}` : ''} | ${r.victim?.statuses ?? ''} |`),
   ].join('\n');
   const peak = Math.max(...results.map((r) => r.peakMiB));
   const section = `
@@ -303,4 +346,5 @@ Server process alive at the end: ${survived ? 'yes' : '**no**'}. Idle RSS ${(idl
 }
 
 if (process.argv.includes('--attack-child')) await child();
+else if (process.argv.includes('--attack-aggressor')) await aggressor();
 else await main();
