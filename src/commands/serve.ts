@@ -24,6 +24,7 @@ interface ServeFlags {
   maxBodyBytes: number;
   maxInflightBytes: number;
   maxPixels: number;
+  decodeConcurrency?: number;
   maxConnections: number;
   headersTimeoutMs: number;
   requestTimeoutMs?: number;
@@ -49,6 +50,7 @@ export function register(program: Command): void {
     .option('--max-body-bytes <n>', 'largest request body; beyond it, 413', int(1), 16 * 2 ** 20)
     .option('--max-inflight-bytes <n>', 'bytes of request bodies held at once, all requests together; beyond it, 503', int(1), 256 * 2 ** 20)
     .option('--max-pixels <n>', 'largest image (width × height) /v1/classify decodes; beyond it, 400', int(1), 40_000_000)
+    .option('--decode-concurrency <n>', 'images decoded at once, round-robin across clients (default: min(4, cores))', int(1))
     .option('--max-connections <n>', 'open connections; more are closed on arrival', int(1), 1024)
     .option('--headers-timeout-ms <ms>', 'time a client has to send its request headers', int(1), 10_000)
     .option('--request-timeout-ms <ms>', "Node's deadline for a whole request, behind --timeout-ms (default: timeout + 5000)", int(1))
@@ -76,6 +78,7 @@ export function register(program: Command): void {
         maxBodyBytes: o.maxBodyBytes,
         maxInflightBytes: o.maxInflightBytes,
         maxPixels: o.maxPixels,
+        decodeConcurrency: o.decodeConcurrency,
         maxConnections: o.maxConnections,
         headersTimeoutMs: o.headersTimeoutMs,
         requestTimeoutMs: o.requestTimeoutMs,
