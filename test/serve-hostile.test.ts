@@ -170,3 +170,26 @@ test.serial('/metrics labels a request cut off mid-body by what the client recei
     t.notRegex(text, /route="\/v1\/infer",status="200"/);
   });
 });
+
+test('serve() refuses limits that contradict each other, naming the options', async (t) => {
+  await t.throwsAsync(serve(modelBytes, { maxInflightBytes: 1000, maxBodyBytes: 2000 }), { instanceOf: TypeError, message: /serve: expected at least options\.maxBodyBytes \(2000\) for options\.maxInflightBytes but received 1000/ });
+  await t.throwsAsync(serve(modelBytes, { headersTimeoutMs: 9000, requestTimeoutMs: 5000 }), { instanceOf: TypeError, message: /serve: expected at most options\.requestTimeoutMs \(5000\) for options\.headersTimeoutMs/ });
+  await t.throwsAsync(serve(modelBytes, { maxConnections: 0 }), { instanceOf: TypeError, message: /options\.maxConnections/ });
+});
+
+test.serial('a full queue answers 503 before reading the body, and a refused upload that stalls loses its socket', async (t) => {
+  await withServer({ queue: 1, batchWindowMs: 3000, maxBodyBytes: 100_000 }, async (s) => {
+    const first = post(s, '/v1/infer', toNpy(seededTensor([1, 3, 64, 64], 6)));
+    await until(async () => ((await (await fetch(`${s.url}/healthz`)).json()) as { queue: number }).queue === 1);
+    // The body never arrives: the answer cannot wait for it.
+    const refused = await raw(s.port, 'POST /v1/infer HTTP/1.1\r\nHost: x\r\nContent-Length: 50000\r\n\r\nab', 5000);
+    t.is(statusOf(refused), 503);
+    t.regex(refused.text, /queue is full/);
+    t.true(refused.closed && refused.ms < 2500, `closed after ${refused.ms.toFixed(0)} ms`);
+    t.is((await first).status, 200);
+    // The same for a 413 on a declared length: the stalled rest is not waited for.
+    const big = await raw(s.port, 'POST /v1/infer HTTP/1.1\r\nHost: x\r\nContent-Length: 200000\r\n\r\nab', 5000);
+    t.is(statusOf(big), 413);
+    t.true(big.closed && big.ms < 2500, `closed after ${big.ms.toFixed(0)} ms`);
+  });
+});

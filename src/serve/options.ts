@@ -89,6 +89,8 @@ export function resolveOptions(options: unknown): Resolved {
     preprocess: o.preprocess,
     shutdownTimeoutMs: option(o.shutdownTimeoutMs, timeoutMs + 5000, nonNeg, 'shutdownTimeoutMs', 'a non-negative number'),
   };
+  // A body the budget could never hold would be refused forever.
+  if (r.maxInflightBytes < r.maxBodyBytes) throw invalid('serve', 'options.maxInflightBytes', `at least options.maxBodyBytes (${r.maxBodyBytes})`, r.maxInflightBytes);
   if (r.headersTimeoutMs > r.requestTimeoutMs) throw invalid('serve', 'options.headersTimeoutMs', `at most options.requestTimeoutMs (${r.requestTimeoutMs})`, r.headersTimeoutMs);
   return r;
 }
