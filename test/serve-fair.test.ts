@@ -2,6 +2,8 @@
 // counts rows, a full queue sheds the biggest client's newest work for a client under its
 // share, and a request may carry at most --max-batch rows.
 import test from 'ava';
+import http from 'node:http';
+import sharp from 'sharp';
 import { Batcher, QueueFullError } from '../src/serve/batcher.js';
 import { FairGate, FairQueue } from '../src/serve/fair.js';
 import { Tensor } from '../src/tensor.js';
@@ -125,5 +127,37 @@ test.serial('server: a request with more rows than --max-batch is a 413 naming t
     const j = await post(s, '/v1/infer', JSON.stringify({ dims: [5, 3, 1, 1], data: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15] }), 'application/json');
     t.is(j.status, 400); // the shape is checked first
     t.is((await post(s, '/v1/infer', toNpy(seededTensor([4, 3, 64, 64], 1)))).status, 200);
+  });
+});
+
+/** POST from a given local address (127.0.0.x), so the server sees distinct clients. */
+function postFrom(localAddress: string, url: string, body: Buffer, type: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method: 'POST', localAddress, agent: false, headers: { 'content-type': type, 'content-length': body.length } }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+test.serial('server: image decoding is shared round-robin, so one client\'s large images do not hold back another\'s', async (t) => {
+  const bomb = await sharp({ create: { width: 4000, height: 3000, channels: 3, background: { r: 1, g: 2, b: 3 } } }).png({ compressionLevel: 9 }).toBuffer();
+  const small = await sharp({ create: { width: 120, height: 90, channels: 3, background: { r: 9, g: 9, b: 9 } } }).jpeg().toBuffer();
+  await withServer({ decodeConcurrency: 1 }, async (s) => {
+    let done = 0;
+    const n = 10;
+    const bombs = Array.from({ length: n }, () => postFrom('127.0.0.2', `${s.url}/v1/classify`, bomb, 'image/png').then((st) => (done++, st)));
+    while (done === 0) await new Promise((r) => setTimeout(r, 5)); // the other client's decoding is under way
+    const sentAt = done;
+    const victim = await postFrom('127.0.0.1', `${s.url}/v1/classify`, small, 'image/jpeg');
+    const passed = done - sentAt;
+    const statuses = await Promise.all(bombs);
+    t.is(victim, 200);
+    t.deepEqual(statuses, Array(n).fill(200));
+    t.true(sentAt <= n - 4, `only ${n - sentAt} images were left when the victim came`);
+    // Behind at most the image being decoded and the one whose turn came with the victim's.
+    t.true(passed <= 2, `${passed} of the other client's images finished while the victim waited (${n - sentAt} were left)`);
   });
 });
