@@ -293,8 +293,9 @@ export async function serve(source: string | Uint8Array | Graph | Model, options
     if (route !== 'v2' && req.method !== ROUTES[route] && !(req.method === 'HEAD' && ROUTES[route] === 'GET')) {
       throw new HttpError(405, `${url.pathname} takes ${ROUTES[route]}, not ${req.method}`, { allow: ROUTES[route] });
     }
-    // After a 413, Node reads and drops the rest of the body, so the client still gets the answer.
-    handle(route, req, res, url, ac.signal, (r) => releases.push(r)).catch((err) => fail(res, err));
+    // After an early 413 or 503, Node reads and drops the rest of the body (for up to a second, above), so the client still gets the answer.
+    // A body read that resolves after the request ended gives its bytes back at once.
+    handle(route, req, res, url, ac.signal, (r) => (finished ? r() : releases.push(r))).catch((err) => fail(res, err));
   }
 
   // Nothing a client sends may end the process: the whole handler runs inside the error handling.
