@@ -1,4 +1,5 @@
-// Load test for `resnode serve` over loopback (127.0.0.1 only).
+// Load test for `resnode serve` over loopback (127.0.0.1 only). With --attack, replays the
+// hostile-traffic classes instead (bench/serve-attack.ts).
 //
 //   npm run bench:serve [-- --duration 12 --max-requests 400 --modes off,on --concurrency 1,16,64
 //                          --threads N --out bench/results/serve.md --append]
@@ -239,5 +240,6 @@ Worst event-loop delay p99: ${worstEld.toFixed(1)} ms (target < 20 ms: ${worstEl
   console.log(`\nwrote ${out}`);
 }
 
-if (process.argv.includes('--child')) await child();
+if (process.argv.includes('--attack')) await import('./serve-attack.js'); // the attack replay (issue 17)
+else if (process.argv.includes('--child')) await child();
 else await main();

@@ -1,6 +1,5 @@
 // A compiled, runnable graph: weights packed once at load, activation buffers
 // planned by liveness and reused, runs safe to overlap.
-import { readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { createBackend } from './backend/index.js';
 import { BACKEND_NAMES } from './backend/name.js';
@@ -18,6 +17,7 @@ import { checkTensor, Tensor } from './tensor.js';
 import { currentThreads } from './threads.js';
 import { checkMode, type Mode } from './modes.js';
 import { checkBeforeOptimize, checkMemory, inputDimsAt, maxMemoryOption, weightBytes } from './limits.js';
+import { readModelFile } from './source.js';
 
 export interface LoadOptions {
   backend?: 'native' | 'js' | 'cuda';
@@ -284,7 +284,7 @@ export async function load(source: string | Uint8Array | Graph, options: LoadOpt
   let graph: Graph;
   if (source instanceof Graph) graph = source.clone();
   else if (source instanceof Uint8Array) graph = fromOnnx(source);
-  else if (typeof source === 'string') graph = fromOnnx(new Uint8Array(await readFile(source)), { baseDir: dirname(source) });
+  else if (typeof source === 'string') graph = fromOnnx(await readModelFile(where, source, maxMemoryBytes), { baseDir: dirname(source) });
   else throw invalid(where, 'source', 'a file path, ONNX bytes (Uint8Array) or a Graph', source);
   const mode = checkMode(where, o.mode, backendName);
   const backend = createBackend(where, backendName, mode);

@@ -19,6 +19,8 @@ export interface PreprocessOptions {
   std?: readonly [number, number, number];
   /** Output layout. Default 'nchw'. */
   layout?: 'nchw' | 'nhwc';
+  /** Largest input image (width × height) to decode; sharp refuses a larger one from its header. Default sharp's, 16383². */
+  maxPixels?: number;
 }
 
 export const IMAGENET_MEAN = [0.485, 0.456, 0.406] as const;
@@ -36,6 +38,7 @@ interface Resolved {
   scale: [number, number, number];
   bias: [number, number, number];
   layout: 'nchw' | 'nhwc';
+  maxPixels: number | undefined;
 }
 
 function triple(where: string, name: string, v: unknown, fallback: readonly number[], positive: boolean): number[] {
@@ -63,10 +66,11 @@ function resolve(where: string, options: unknown): Resolved {
   const std = triple(where, 'options.std', o.std, IMAGENET_STD, true);
   const layout = o.layout ?? 'nchw';
   if (layout !== 'nchw' && layout !== 'nhwc') throw invalid(where, 'options.layout', "'nchw' or 'nhwc'", layout);
+  if (o.maxPixels !== undefined && !isPositiveInt(o.maxPixels)) throw invalid(where, 'options.maxPixels', 'a positive integer', o.maxPixels);
   // x/255 - mean) / std  ==  x * scale + bias
   const scale = std.map((s) => 1 / (255 * s)) as [number, number, number];
   const bias = mean.map((m, c) => -m / std[c]!) as [number, number, number];
-  return { h, w, resize, scale, bias, layout };
+  return { h, w, resize, scale, bias, layout, maxPixels: o.maxPixels as number | undefined };
 }
 
 function label(image: ImageInput, i: number): string {
@@ -87,7 +91,7 @@ async function decodeInto(where: string, image: ImageInput, i: number, r: Resolv
   try {
     // fit 'outside' on a resize×resize box makes the shorter side `resize` and keeps the aspect ratio;
     // a crop wider than `resize` (non-square sizes) widens the box so the crop always fits.
-    ({ data, info } = await sharp(input, { failOn: 'error' })
+    ({ data, info } = await sharp(input, { failOn: 'error', limitInputPixels: r.maxPixels ?? true })
       .rotate() // apply EXIF orientation
       .removeAlpha()
       .toColourspace('srgb')

@@ -3,6 +3,7 @@
 import * as ort from 'onnxruntime-node';
 import { load, type LayerTimes, type Model } from '../model.js';
 import type { Tensor } from '../tensor.js';
+import type { Mode } from '../modes.js';
 
 /** One profiled run: each layer's time, in graph order. */
 /** Per-layer times (and kernels) of one profiled run: what Model.profile returns. */
@@ -20,7 +21,7 @@ export interface Contender {
   dispose(): Promise<void>;
 }
 
-export async function ours(bytes: Uint8Array, kind: 'native' | 'js' | 'cuda', x: Tensor, threads: number, mode: 'exact' | 'fast'): Promise<Contender> {
+export async function ours(bytes: Uint8Array, kind: 'native' | 'js' | 'cuda', x: Tensor, threads: number, mode: Mode): Promise<Contender> {
   const start = performance.now();
   const model: Model = await load(bytes, { backend: kind, threads, mode });
   const loadMs = performance.now() - start;

@@ -1,12 +1,18 @@
 // Dynamic batching: requests that arrive close together are concatenated along the
 // batch dimension (dim 0) into one run, and each gets its own rows of the outputs back.
 //
-// A batch leaves when it is full (maxBatch rows), or when its oldest request has waited
-// windowMs, and only while fewer than `concurrency` batches are running. A full queue
-// rejects at once (QueueFullError); an aborted request leaves the queue, or, if its batch
-// is already running, has its rows dropped.
+// Fairness: requests wait in one lane per client (FairQueue), and a batch is filled one
+// request per client per round, so one client cannot push the others back by queueing
+// many requests or big ones. Admission counts rows, not requests: a full queue sheds the
+// newest work of the client holding the most rows when the arriving client holds less
+// than its share, and otherwise rejects the arrival (QueueFullError).
+//
+// A batch leaves when it is full (maxBatch rows), or when the oldest waiting request has
+// waited windowMs, and only while fewer than `concurrency` batches are running. An
+// aborted request leaves the queue, or, if its batch is already running, has its rows dropped.
 import { Tensor } from '../tensor.js';
 import type { Results } from '../model.js';
+import { FairQueue } from './fair.js';
 
 export type BatchRunner = (x: Tensor) => Promise<Results>;
 
@@ -15,7 +21,7 @@ export interface BatcherOptions {
   maxBatch: number;
   /** How long the oldest waiting request may wait for company, in ms. 0 sends at once. */
   windowMs: number;
-  /** Most requests waiting (not yet running); more get QueueFullError. */
+  /** Most rows waiting (not yet running); more get QueueFullError. */
   queueLimit: number;
   /** Batches that may run at the same time (the number of workers). */
   concurrency: number;
@@ -34,6 +40,7 @@ export class AbortedError extends Error {
 interface Job {
   x: Tensor;
   rows: number;
+  client: string;
   /** The non-batch dims, joined, so only like-shaped requests are batched together. */
   shapeKey: string;
   arrived: number;
@@ -43,8 +50,11 @@ interface Job {
   cleanup: () => void;
 }
 
+const sumRows = (jobs: readonly Job[]) => jobs.reduce((a, j) => a + j.rows, 0);
+
 export class Batcher {
-  private queue: Job[] = [];
+  private queue = new FairQueue<Job>();
+  private rowsQueued = 0;
   private running = 0;
   private timer: NodeJS.Timeout | undefined;
   private idleWaiters: (() => void)[] = [];
@@ -56,7 +66,12 @@ export class Batcher {
 
   /** Requests waiting to run. */
   get depth(): number {
-    return this.queue.length;
+    return this.queue.size;
+  }
+
+  /** Rows waiting to run. */
+  get rows(): number {
+    return this.rowsQueued;
   }
 
   /** Batches running now. */
@@ -64,16 +79,18 @@ export class Batcher {
     return this.running;
   }
 
-  /** Queues x ([rows, ...]); resolves with this request's rows of every output. */
-  submit(x: Tensor, signal?: AbortSignal): Promise<Results> {
+  /** Queues x ([rows, ...]) in `client`'s lane; resolves with this request's rows of every output. */
+  submit(x: Tensor, signal?: AbortSignal, client = ''): Promise<Results> {
     if (signal?.aborted) return Promise.reject(new AbortedError('request aborted before it was queued'));
-    if (this.queue.length >= this.options.queueLimit) {
-      return Promise.reject(new QueueFullError(`the queue is full (${this.options.queueLimit} requests waiting)`));
+    const rows = x.dims[0]!;
+    if (!this.admit(client, rows)) {
+      return Promise.reject(new QueueFullError(`the queue is full (${this.rowsQueued} of ${this.options.queueLimit} rows waiting)`));
     }
     return new Promise<Results>((resolve, reject) => {
       const job: Job = {
         x,
-        rows: x.dims[0]!,
+        rows,
+        client,
         shapeKey: x.dims.slice(1).join('x'),
         arrived: performance.now(),
         settled: false,
@@ -93,22 +110,22 @@ export class Batcher {
       };
       if (signal) {
         const onAbort = () => {
-          const i = this.queue.indexOf(job);
-          if (i >= 0) this.queue.splice(i, 1);
+          this.unqueue(job);
           job.reject(signal.reason instanceof Error ? signal.reason : new AbortedError('request aborted'));
           this.notifyIdle();
         };
         signal.addEventListener('abort', onAbort, { once: true });
         job.cleanup = () => signal.removeEventListener('abort', onAbort);
       }
-      this.queue.push(job);
+      this.queue.push(client, job);
+      this.rowsQueued += rows;
       this.pump();
     });
   }
 
   /** Resolves when nothing is queued or running. */
   drain(): Promise<void> {
-    if (this.queue.length === 0 && this.running === 0) return Promise.resolve();
+    if (this.queue.size === 0 && this.running === 0) return Promise.resolve();
     return new Promise((r) => this.idleWaiters.push(r));
   }
 
@@ -118,8 +135,48 @@ export class Batcher {
     this.pump();
   }
 
+  /**
+   * Makes room for `rows` from `client`, or says no. Past the limit, a client holding less
+   * than an equal share of the queue takes room from the client holding the most.
+   */
+  private admit(client: string, rows: number): boolean {
+    const limit = this.options.queueLimit;
+    if (this.rowsQueued + rows <= limit) return true;
+    if (rows > limit) return false;
+    const lanes = this.queue.entries();
+    const share = limit / (lanes.length + (lanes.some(([k]) => k === client) ? 0 : 1));
+    const mine = sumRows(this.queue.itemsOf(client));
+    if (mine + rows > share) return false;
+    while (this.rowsQueued + rows > limit) {
+      let biggest: Job[] | undefined;
+      for (const [k, jobs] of this.queue.entries()) if (k !== client && (!biggest || sumRows(jobs) > sumRows(biggest))) biggest = jobs;
+      if (!biggest || sumRows(biggest) <= share) return false;
+      const victim = biggest[biggest.length - 1]!;
+      this.unqueue(victim);
+      victim.reject(new QueueFullError(`the queue is full (${limit} rows) and this client holds more than its share; the request was shed`));
+    }
+    return true;
+  }
+
+  /**
+   * Whether a request of one row from `client` would be refused now: lets the server say 503
+   * before reading a body it would then drop.
+   */
+  refuses(client: string): boolean {
+    const limit = this.options.queueLimit;
+    if (this.rowsQueued < limit) return false;
+    const lanes = this.queue.entries();
+    const share = limit / (lanes.length + (lanes.some(([k]) => k === client) ? 0 : 1));
+    if (sumRows(this.queue.itemsOf(client)) + 1 > share) return true;
+    return !lanes.some(([k, jobs]) => k !== client && sumRows(jobs) > share);
+  }
+
+  private unqueue(job: Job): void {
+    if (this.queue.remove(job)) this.rowsQueued -= job.rows;
+  }
+
   private notifyIdle(): void {
-    if (this.queue.length === 0 && this.running === 0) for (const f of this.idleWaiters.splice(0)) f();
+    if (this.queue.size === 0 && this.running === 0) for (const f of this.idleWaiters.splice(0)) f();
   }
 
   private pump(): void {
@@ -127,39 +184,37 @@ export class Batcher {
       clearTimeout(this.timer);
       this.timer = undefined;
     }
-    while (this.running < this.options.concurrency && this.queue.length > 0) {
+    while (this.running < this.options.concurrency && this.queue.size > 0) {
       const { maxBatch, windowMs } = this.options;
-      const head = this.queue[0]!;
+      const heads = this.queue.heads();
+      const shapeKey = heads[0]!.shapeKey;
       let rows = 0;
-      for (const j of this.queue) if (j.shapeKey === head.shapeKey) rows += j.rows;
-      const waited = performance.now() - head.arrived;
+      for (const [, jobs] of this.queue.entries()) for (const j of jobs) if (j.shapeKey === shapeKey) rows += j.rows;
+      const waited = performance.now() - Math.min(...heads.map((j) => j.arrived));
       if (rows < maxBatch && waited < windowMs) {
         this.timer = setTimeout(() => this.pump(), Math.max(1, Math.ceil(windowMs - waited)));
         return;
       }
-      this.dispatch(this.take(head.shapeKey));
+      this.dispatch(this.take(shapeKey));
     }
   }
 
-  /** Takes like-shaped jobs in arrival order up to maxBatch rows (always at least one). */
+  /** Takes like-shaped jobs one per client per round, up to maxBatch rows (always at least one). */
   private take(shapeKey: string): Job[] {
-    const batch: Job[] = [];
+    const max = this.options.maxBatch;
     let rows = 0;
-    for (let i = 0; i < this.queue.length; ) {
-      const j = this.queue[i]!;
-      if (j.shapeKey === shapeKey && (batch.length === 0 || rows + j.rows <= this.options.maxBatch)) {
-        batch.push(j);
-        rows += j.rows;
-        this.queue.splice(i, 1);
-        if (rows >= this.options.maxBatch) break;
-      } else i++;
-    }
+    const batch = this.queue.takeRounds((j, taken) => {
+      if (taken.length > 0 && (j.shapeKey !== shapeKey || rows + j.rows > max)) return 'skip';
+      rows += j.rows;
+      return rows >= max ? 'stop' : 'take';
+    });
+    this.rowsQueued -= sumRows(batch);
     return batch;
   }
 
   private dispatch(batch: Job[]): void {
     this.running++;
-    const rows = batch.reduce((a, j) => a + j.rows, 0);
+    const rows = sumRows(batch);
     this.options.onBatch?.(rows, batch.length);
     let x: Tensor;
     if (batch.length === 1) x = batch[0]!.x;

@@ -8,6 +8,7 @@ import { invalid, oneOf, plainObject, positiveInt } from '../is.js';
 import type { Feeds, Results, ValueMetadata } from '../model.js';
 import { checkTensor, Tensor } from '../tensor.js';
 import type { FromWorker, ToWorker, WireMeta, WireTensor, WorkerInit } from './protocol.js';
+import { MODE_NAMES, type Mode } from '../modes.js';
 
 export interface WorkerPoolOptions {
   /** Number of workers. Default 2. */
@@ -17,6 +18,8 @@ export interface WorkerPoolOptions {
   threads?: number;
   /** Start a new worker when one dies. Default true. */
   respawn?: boolean;
+  /** Passed to each worker's load(): 'exact' (default) or 'fast' (see src/modes.ts). */
+  mode?: Mode;
 }
 
 /** A run lost because its worker died or the pool was closed. */
@@ -30,6 +33,8 @@ interface Pending {
 }
 
 interface Slot {
+  /** The worker's place in the pool (0 … size-1); a replacement takes the dead one's index. */
+  index: number;
   worker: Worker;
   pending: Map<number, Pending>;
   ready: boolean;
@@ -75,14 +80,15 @@ export class WorkerPool {
     const o = plainObject(where, 'options', options);
     const size = o.size === undefined ? 2 : positiveInt(where, 'options.size', o.size);
     const backend = oneOf(where, 'options.backend', o.backend, ['native', 'js', 'cuda'] as const, 'native');
+    const mode = oneOf(where, 'options.mode', o.mode, MODE_NAMES, 'exact');
     const threads = o.threads === undefined ? Math.max(1, Math.floor(availableParallelism() / size)) : positiveInt(where, 'options.threads', o.threads);
     let model: Uint8Array | string;
     if (source instanceof Graph) model = source.toOnnx();
     else if (source instanceof Uint8Array || typeof source === 'string') model = source;
     else throw invalid(where, 'source', 'a file path, ONNX bytes (Uint8Array) or a Graph', source);
-    const pool = new WorkerPool({ model, backend, threads }, size, o.respawn === undefined ? true : Boolean(o.respawn));
+    const pool = new WorkerPool({ model, backend, threads, mode }, size, o.respawn === undefined ? true : Boolean(o.respawn));
     try {
-      await Promise.all(Array.from({ length: size }, () => pool.spawn()));
+      await Promise.all(Array.from({ length: size }, (_, i) => pool.spawn(i)));
     } catch (err) {
       await pool.close();
       throw err;
@@ -95,14 +101,24 @@ export class WorkerPool {
     return this.slots.filter((s) => !s.dead).map((s) => s.worker);
   }
 
+  /** Workers that have loaded the model and are alive. */
+  get live(): number {
+    return this.slots.filter((s) => s.ready && !s.dead).length;
+  }
+
+  /** The mode every worker loaded its model with. */
+  get mode(): Mode {
+    return this.init.mode;
+  }
+
   /** Runs currently sent to workers. */
   get inFlight(): number {
     return this.slots.reduce((a, s) => a + s.pending.size, 0);
   }
 
-  private spawn(): Promise<void> {
+  private spawn(index: number): Promise<void> {
     const worker = startWorker(this.init);
-    const slot: Slot = { worker, pending: new Map(), ready: false, dead: false };
+    const slot: Slot = { index, worker, pending: new Map(), ready: false, dead: false };
     this.slots.push(slot);
     return new Promise<void>((resolve, reject) => {
       let started = false;
@@ -139,14 +155,14 @@ export class WorkerPool {
         slot.dead = true;
         this.slots = this.slots.filter((s) => s !== slot);
         const why = lastError ? `: ${lastError.message}` : this.closed ? ' (pool closed)' : ` with code ${code}`;
-        for (const p of slot.pending.values()) p.reject(new WorkerError(`worker ${worker.threadId} exited${why}`));
+        for (const p of slot.pending.values()) p.reject(new WorkerError(`worker ${index} exited${why}`));
         slot.pending.clear();
         if (!started) {
-          reject(lastError ?? new WorkerError(`worker exited with code ${code} before loading the model`));
+          reject(lastError ?? new WorkerError(`worker ${index} exited with code ${code} before loading the model`));
           return;
         }
         this.deaths++;
-        if (!this.closed && this.respawn) this.spawn().catch(() => {});
+        if (!this.closed && this.respawn) this.spawn(index).catch(() => {});
       });
     });
   }

@@ -1,10 +1,12 @@
 // Messages between a WorkerPool and its workers (structured clone; tensor buffers are transferred).
+import type { Mode } from '../modes.js';
 
 export interface WorkerInit {
   /** ONNX bytes (copied into each worker) or a file path. */
   model: Uint8Array | string;
   backend: 'native' | 'js' | 'cuda';
   threads: number;
+  mode: Mode;
 }
 
 export interface WireTensor {

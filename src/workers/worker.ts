@@ -13,7 +13,7 @@ const post = (m: FromWorker, transfer: ArrayBuffer[] = []) => port.postMessage(m
 
 let model: Model;
 try {
-  model = await load(init.model, { backend: init.backend, threads: init.threads });
+  model = await load(init.model, { backend: init.backend, threads: init.threads, mode: init.mode });
   post({
     type: 'ready',
     inputs: model.inputs.map((v) => ({ name: v.name, dims: [...v.dims] })),
