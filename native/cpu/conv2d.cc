@@ -127,7 +127,7 @@ void conv2d(const Conv2dShape& s, const PackedConv& w, const float* x, const flo
   }
 
   const GemmConfig& cfg = *w.cfg;
-  const size_t M = size_t(w.m_per_group), K = size_t(w.k_per_group);
+  const size_t M = size_t(w.m_per_group), K = w.gemm_k();
   const size_t N = size_t(s.out_h * s.out_w);
   // Ungrouped convolutions over a batch are one GEMM problem whose items (the
   // images) share A, so a K block of the weights is read once for the whole
