@@ -11,7 +11,8 @@ import { importOnnx } from './onnx/import.js';
 import { bool, describe, invalid, oneOf, plainObject, positiveInt } from './is.js';
 import { checkTensor, Tensor } from './tensor.js';
 import { currentThreads } from './threads.js';
-import type { Mode } from './modes.js';
+import { requireModeSupported } from './mode-support.js';
+import { MODES, type Mode } from './modes.js';
 import { checkBeforeOptimize, checkMemory, inputDimsAt, maxMemoryOption } from './limits.js';
 
 export interface LoadOptions {
@@ -441,7 +442,8 @@ export async function load(source: string | Uint8Array | Graph, options: LoadOpt
   else if (source instanceof Uint8Array) graph = importOnnx(source);
   else if (typeof source === 'string') graph = importOnnx(new Uint8Array(await readFile(source)));
   else throw invalid(where, 'source', 'a file path, ONNX bytes (Uint8Array) or a Graph', source);
-  const mode = oneOf(where, 'options.mode', o.mode, ['exact', 'fast'] as const, 'exact');
+  const mode = oneOf(where, 'options.mode', o.mode, MODES, 'exact');
+  requireModeSupported(where, mode, backendName);
   // Each CUDA model gets its own context (stream + arena); 'fast' lets it use the tensor cores (TF32).
   const backend = backendName === 'cuda' ? createCudaBackend(where, mode === 'fast' ? 'tf32' : 'fp32') : getBackend(where, backendName);
   checkBeforeOptimize(where, graph, maxMemoryBytes); // the passes copy weights and may expand 2-D BatchNorms

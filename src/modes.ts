@@ -3,7 +3,8 @@
 // against PyTorch's float32 output, and test/model-reference.test.ts asserts it
 // on torchvision ResNet-18 and ResNet-50.
 
-export type Mode = 'exact' | 'fast';
+export const MODES = ['exact', 'fast', 'bf16'] as const;
+export type Mode = (typeof MODES)[number];
 
 export const MODE_ERROR_BOUNDS: Record<Mode, { relToMax: number; what: string }> = {
   exact: {
@@ -13,5 +14,9 @@ export const MODE_ERROR_BOUNDS: Record<Mode, { relToMax: number; what: string }>
   fast: {
     relToMax: 1e-3,
     what: 'as exact, plus Winograd F(4×4,3×3) or F(2×2,3×3) for 3×3 stride-1 convolutions where one is faster (native AVX-512 only; about 1e-5 of max|y| per layer for F(4×4), 1e-6 for F(2×2))',
+  },
+  bf16: {
+    relToMax: 3e-2,
+    what: 'convolution weights and activations rounded to bfloat16 (nearest even), products summed in float32 by vdpbf16ps, bias/residual/ReLU in float32 (native backend on CPUs with AVX512_BF16 only; depthwise-style convolutions and the fully connected layer stay float32)',
   },
 };

@@ -3,7 +3,8 @@
 import { getBackend } from './backend/index.js';
 import type { KernelBackend, PackedWeights } from './backend/types.js';
 import { bool, describe, intTuple, invalid, nonNegativeInt, oneOf, outOfRange, plainObject, positiveInt } from './is.js';
-import type { Mode } from './modes.js';
+import { requireModeSupported } from './mode-support.js';
+import { MODES, type Mode } from './modes.js';
 import { checkTensor, elementCount, Tensor } from './tensor.js';
 import { convOutputSize, poolOutputSize } from './shapes.js';
 import { currentThreads } from './threads.js';
@@ -23,7 +24,7 @@ export interface Conv2dOptions {
   relu?: boolean;
   backend?: 'native' | 'js' | 'cuda';
   threads?: number;
-  /** 'fast' allows Winograd F(4×4,3×3) or F(2×2,3×3) for 3×3 stride-1 convs (native AVX-512); see src/modes.ts. */
+  /** 'fast' allows Winograd F(4×4,3×3) or F(2×2,3×3) for 3×3 stride-1 convs (native AVX-512); 'bf16' runs bf16 products with fp32 sums (native, AVX512_BF16); see src/modes.ts. */
   mode?: Mode;
 }
 
@@ -77,8 +78,9 @@ export function packConv2d(w: Tensor, options: { bias?: Tensor; groups?: number;
     if (b.size !== cOut) throw new RangeError(`${where}: bias has ${b.size} elements but weight has ${cOut} output channels`);
     bias = b.data;
   }
-  const mode = oneOf(where, 'options.mode', o.mode, ['exact', 'fast'] as const, 'exact');
+  const mode = oneOf(where, 'options.mode', o.mode, MODES, 'exact');
   const backend = getBackend(where, o.backend);
+  requireModeSupported(where, mode, backend.name);
   return new PackedConv2d(backend, backend.packConv2d(w.data, bias, cOut, cInPerGroup, kh, kw, groups, mode), w.dims, groups, bias !== null);
 }
 

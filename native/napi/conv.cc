@@ -2,6 +2,7 @@
 #include <memory>
 #include <string>
 
+#include "../cpu/bf16.h"
 #include "../cpu/ops.h"
 #include "../cpu/pack.h"
 #include "args.h"
@@ -123,12 +124,14 @@ ConvBaton ParseConv(const Napi::CallbackInfo& info, const char* where) {
 // [sync] packConv2d(weight, bias, cOut, cInPerGroup, kh, kw, groups, mode = 'exact')
 // Packs conv weights once for the ISA active now (the handle keeps that
 // micro-kernel even if setIsa() changes later). mode 'fast' also transforms
-// 3x3 groups-1 weights for Winograd F(4x4,3x3) or F(2x2,3x3) (on first use).
+// 3x3 groups-1 weights for Winograd F(4x4,3x3) or F(2x2,3x3) (on first use);
+// mode 'bf16' packs them as bf16 pairs for the AVX512_BF16 kernels (bf16.h).
 // Params: weight: Float32Array [cOut, cInPerGroup, kh, kw]; bias: Float32Array [cOut]
 //   or null; cOut, cInPerGroup, kh, kw, groups: positive integers, groups | cOut;
-//   mode: 'exact' | 'fast' | undefined.
+//   mode: 'exact' | 'fast' | 'bf16' | undefined.
 // Returns: an opaque packed handle (freed when collected).
-// Throws: TypeError for wrong types; RangeError for bad sizes or short arrays.
+// Throws: TypeError for wrong types; RangeError for bad sizes or short arrays;
+//   Error for 'bf16' where AVX512_BF16 is missing or capped (the message says which).
 Napi::Value PackConv2d(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const char* where = "packConv2d";
@@ -145,13 +148,21 @@ Napi::Value PackConv2d(const Napi::CallbackInfo& info) {
   RequireLength(env, weight, CheckedProduct(env, {c_out, cin_g, kh, kw}, where, "weight"), where,
                 "weight");
   if (!bias.object.IsEmpty()) RequireLength(env, bias, c_out, where, "bias");
-  bool winograd = false;
+  bool winograd = false, bf16 = false;
   if (info.Length() > 7 && !info[7].IsUndefined()) {
     const std::string mode = info[7].IsString() ? info[7].As<Napi::String>().Utf8Value() : "";
-    if (mode != "exact" && mode != "fast") ThrowType(env, where, "mode", "'exact' or 'fast'", Describe(info[7]));
+    if (mode != "exact" && mode != "fast" && mode != "bf16")
+      ThrowType(env, where, "mode", "'exact', 'fast' or 'bf16'", Describe(info[7]));
     winograd = mode == "fast";
+    bf16 = mode == "bf16";
   }
+  if (bf16 && !cpu::bf16_available())
+    throw Napi::Error::New(env, std::string(where) + ": mode 'bf16' is not available: " +
+                                    cpu::bf16_unavailable_reason());
   try {
+    if (bf16)
+      return WrapPackedConv(env, cpu::pack_conv2d_bf16(weight.data, bias.data, c_out, cin_g, kh,
+                                                       kw, groups));
     return WrapPackedConv(env, cpu::pack_conv2d(weight.data, bias.data, c_out, cin_g, kh, kw,
                                                 groups, winograd));
   } catch (const std::bad_alloc&) {
