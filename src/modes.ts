@@ -17,6 +17,6 @@ export const MODE_ERROR_BOUNDS: Record<Mode, { relToMax: number; what: string }>
   },
   bf16: {
     relToMax: 3e-2,
-    what: 'convolution weights and activations rounded to bfloat16 (nearest even), products summed in float32 by vdpbf16ps, bias/residual/ReLU in float32 (native backend on CPUs with AVX512_BF16 only; depthwise-style convolutions and the fully connected layer stay float32)',
+    what: 'convolution weights and activations rounded to bfloat16 (nearest even), products summed in float32 by vdpbf16ps, bias/residual/ReLU in float32 (native backend on CPUs with AVX512_BF16 only; depthwise-style convolutions, convolutions with under 8 input channels (the stem) and the fully connected layer stay float32)',
   },
 };

@@ -1,6 +1,6 @@
 // ops.conv2d in mode 'bf16' (native, AVX512_BF16): every bf16 kernel path (the
 // bf16 GEMM for 1×1 and im2col convolutions, its half-width column tail, one
-// or several K blocks, odd K; the fp32 depthwise loop it keeps) against a
+// or several K blocks, odd K; the fp32 depthwise loop and stem it keeps) against a
 // float64 loop over the bf16-rounded x and W. The products of two bf16 values
 // are exact in float32, so the only error left is float32 summation, bounded
 // by (K + 3)·2⁻²⁴·Σ|terms| per output; a wrong rounding (truncation) or a
@@ -37,7 +37,7 @@ const bf16Case = fc
     const stride = c.kind.endsWith('/2') ? 2 : 1;
     // 1×1: up to 600 channels = 300 pairs, past one K block (256 pairs); 7×7 and
     // 3×3: K = 49·cIn or 9·cIn with an odd cIn makes K odd (a half-empty last pair).
-    const cIn = c.kind.startsWith('1x1') ? c.cIn : c.kind === '7x7/2' ? 1 + (c.cIn % 7) : 1 + (c.cIn % 48);
+    const cIn = c.kind.startsWith('1x1') ? c.cIn : c.kind === '7x7/2' ? 1 + (c.cIn % 15) : 1 + (c.cIn % 48);
     const groups = c.kind === 'depthwise' ? cIn : c.kind === 'grouped' ? 2 : 1;
     const cInAll = c.kind === 'grouped' ? 2 * cIn : cIn;
     const cOut = c.kind === 'depthwise' ? cIn : c.kind === 'grouped' ? 2 * Math.max(3, c.cOut % 24) : c.cOut;
@@ -66,9 +66,10 @@ bf16Test(`conv2d · bf16: ${RUNS} random convolutions against float64 on bf16-ro
         stride: c.stride, pads: c.pads, groups: c.groups, relu: c.relu, threads: c.threads, mode: 'bf16' as const,
       };
       const y = c.async ? await ops.conv2d(xt, wt, opts) : ops.conv2dSync(xt, wt, opts);
-      // Depthwise-style groups stay float32 (src/modes.ts): no rounding there.
-      const depthwise = c.groups > 1 && c.cOut / c.groups <= 2;
-      const xr = depthwise ? x : roundBf16Array(x), wr = depthwise ? w : roundBf16Array(w);
+      // Depthwise-style groups and stems (under 8 input channels per group) stay
+      // float32 (native/cpu/pack_bf16.cc, src/modes.ts): no rounding there.
+      const f32 = (c.groups > 1 && c.cOut / c.groups <= 2) || cInG < 8;
+      const xr = f32 ? x : roundBf16Array(x), wr = f32 ? w : roundBf16Array(w);
       const a = { stride: [c.stride, c.stride] as [number, number], pads: c.pads, dilation: [1, 1] as [number, number], groups: c.groups };
       const ref = conv2dRef(xr, xt.dims, wr, wt.dims, bias, residual, c.relu, a).data;
       const abs = (v: Float32Array | null) => (v ? v.map(Math.abs) : null);

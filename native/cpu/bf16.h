@@ -42,8 +42,9 @@ inline uint32_t bf16_pair(float lo, float hi) {
 const GemmConfig& gemm_config_bf16(size_t m = 0);
 
 // pack_conv2d for the bf16 mode. Requires bf16_available(). Grouped
-// convolutions with tiny groups (depthwise) keep the fp32 direct loop: it is
-// not a GEMM, so bf16 would cost accuracy for no speed.
+// convolutions with tiny groups (depthwise) keep the fp32 direct loop (it is
+// not a GEMM, so bf16 would cost accuracy for no speed), and so do those with
+// under 8 input channels per group (the stem; see pack_bf16.cc).
 std::shared_ptr<PackedConv> pack_conv2d_bf16(const float* weight, const float* bias,
                                              int64_t c_out, int64_t c_in_per_group, int64_t kh,
                                              int64_t kw, int64_t groups);

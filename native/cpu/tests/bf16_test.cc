@@ -96,7 +96,7 @@ bool check(const Case& c, std::mt19937& rng, std::string* why) {
   auto packed = pack_conv2d_bf16(w.data(), c.bias ? bias.data() : nullptr, s.c_out, cin_g, s.kh,
                                  s.kw, s.groups);
   conv2d(s, *packed, x.data(), c.residual ? res.data() : nullptr, c.relu, y.data(), c.threads);
-  // Depthwise-like groups stay fp32 (pack_conv2d_bf16's rule): no rounding there.
+  // Depthwise-like groups and the stem stay fp32 (pack_conv2d_bf16's rule): no rounding there.
   const bool rounded = packed->bf16;
   for (size_t b = 0; b < size_t(s.n); ++b)
     for (int64_t oc = 0; oc < s.c_out; ++oc) {
