@@ -7,6 +7,7 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { info } from './info.js';
 import { load } from './model.js';
+import { MODES, type Mode } from './modes.js';
 import { parseNpy, toNpy } from './npy.js';
 import { resnet, type ResNetDepth } from './graph/resnet.js';
 import { validate, type ValidationReport } from './validate.js';
@@ -88,9 +89,10 @@ export function buildProgram(): Command {
     .option('--shape <dims>', 'dims of a raw float32 input, e.g. 1x3x224x224', shape)
     .option('--backend <name>', 'native | js | cuda', backendOpt, 'native')
     .option('--threads <n>', 'native threads', int)
+    .option('--mode <mode>', `${MODES.join(' | ')} (src/modes.ts)`, 'exact')
     .option('--json', 'machine-readable output')
-    .action(async (path: string, o: { input: string; output?: string; shape?: number[]; backend: 'native' | 'js'; threads?: number; json?: boolean }) => {
-      const model = await load(path, { backend: o.backend, threads: o.threads });
+    .action(async (path: string, o: { input: string; output?: string; shape?: number[]; backend: 'native' | 'js'; threads?: number; mode: Mode; json?: boolean }) => {
+      const model = await load(path, { backend: o.backend, threads: o.threads, mode: o.mode });
       const x = await readTensor(o.input, o.shape);
       const start = performance.now();
       const results = await model.run({ [model.inputs[0]!.name]: x });

@@ -2,6 +2,7 @@
 // loaded once and run many times on the same input.
 import * as ort from 'onnxruntime-node';
 import { load, type Model } from '../model.js';
+import type { Mode } from '../modes.js';
 import type { Tensor } from '../tensor.js';
 
 /** One profiled run: each layer's time, in graph order. */
@@ -20,7 +21,7 @@ export interface Contender {
   dispose(): Promise<void>;
 }
 
-export async function ours(bytes: Uint8Array, kind: 'native' | 'js' | 'cuda', x: Tensor, threads: number, mode: 'exact' | 'fast'): Promise<Contender> {
+export async function ours(bytes: Uint8Array, kind: 'native' | 'js' | 'cuda', x: Tensor, threads: number, mode: Mode): Promise<Contender> {
   const start = performance.now();
   const model: Model = await load(bytes, { backend: kind, threads, mode });
   const loadMs = performance.now() - start;

@@ -3,9 +3,10 @@
 import { readFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import { onnxRuntime, ours } from './contenders.js';
+import type { Mode } from '../modes.js';
 import { seededTensor } from '../validate.js';
 
-const [kind, path, batchText, threadsText, mode] = process.argv.slice(2) as [string, string, string, string, 'exact' | 'fast'];
+const [kind, path, batchText, threadsText, mode] = process.argv.slice(2) as [string, string, string, string, Mode];
 const batch = Number(batchText);
 const threads = Number(threadsText);
 const bytes = new Uint8Array(await readFile(path));

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import cliProgress from 'cli-progress';
 import { resnet, type ResNetDepth } from '../graph/resnet.js';
+import type { Mode } from '../modes.js';
 import { importOnnx } from '../onnx/import.js';
 import { seededTensor } from '../validate.js';
 import { measurePeakGflops } from './peak.js';
@@ -28,7 +29,7 @@ export interface BenchOptions {
   backends: ContenderKind[];
   batches: number[];
   threads: number;
-  modes: ('exact' | 'fast')[];
+  modes: Mode[];
   repeats: number;
   warmup: number;
   /** Timed runs for the JS backend (it is ~100× slower). */
@@ -110,7 +111,7 @@ export async function runBench(o: BenchOptions, isa: string): Promise<BenchRepor
       const contenders: Contender[] = [];
       for (const kind of o.backends) {
         if (kind === 'ort') contenders.push(await onnxRuntime(bytes, x, o.threads));
-        // The JS kernels have no fast path, so they run in exact mode only.
+        // The JS kernels have no fast or bf16 path, so they run in exact mode only.
         else for (const mode of kind === 'js' ? (['exact'] as const) : o.modes) contenders.push(await ours(bytes, kind, x, o.threads, mode));
       }
       const times = new Map<Contender, number[]>(contenders.map((c) => [c, []]));
@@ -170,7 +171,7 @@ export async function runBench(o: BenchOptions, isa: string): Promise<BenchRepor
       if (o.memory) {
         bar?.update({ stage: `batch ${batch}, load time and peak RSS (child processes)` });
         for (const r of results.filter((res) => res.batch === batch)) {
-          const mode = r.label.includes('(fast)') ? 'fast' : 'exact';
+          const mode = /\((\w+)\)$/.exec(r.label)?.[1] ?? 'exact';
           const p = await probe(r.kind, modelPath, batch, o.threads, mode);
           r.loadMs = p.loadMs;
           r.peakRssMb = p.peakRssMb;

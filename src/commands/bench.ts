@@ -3,6 +3,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { info } from '../info.js';
+import { MODES, type Mode } from '../modes.js';
 import { runBench } from '../bench/run.js';
 import { toMarkdown, toSvg, toText } from '../bench/report.js';
 import { currentThreads } from '../threads.js';
@@ -26,7 +27,7 @@ export function register(program: Command): void {
     .option('--backends <list>', 'native,js,cuda,ort', list(['native', 'js', 'cuda', 'ort'] as const), ['native', 'js', 'ort'])
     .option('--batch <list>', 'batch sizes', ints, [1])
     .option('--threads <n>', 'threads for native and ORT', int)
-    .option('--mode <list>', 'exact,fast', list(['exact', 'fast'] as const), ['exact'])
+    .option('--mode <list>', MODES.join(','), list(MODES), ['exact'])
     .option('--repeats <n>', 'timed rounds', int, 20)
     .option('--warmup <n>', 'warm-up rounds', int, 3)
     .option('--js-repeats <n>', 'timed runs of the (slow) JS backend', int, 2)
@@ -34,7 +35,7 @@ export function register(program: Command): void {
     .option('--no-memory', 'skip the child processes that measure load time and peak RSS')
     .option('--out <dir>', 'where the Markdown report and SVG chart go', 'bench/results')
     .option('--json <file>', 'also write the raw report as JSON')
-    .action(async (model: string, o: { backends: ('native' | 'js' | 'cuda' | 'ort')[]; batch: number[]; threads?: number; mode: ('exact' | 'fast')[]; repeats: number; warmup: number; jsRepeats: number; layers?: boolean; memory: boolean; out: string; json?: string }) => {
+    .action(async (model: string, o: { backends: ('native' | 'js' | 'cuda' | 'ort')[]; batch: number[]; threads?: number; mode: Mode[]; repeats: number; warmup: number; jsRepeats: number; layers?: boolean; memory: boolean; out: string; json?: string }) => {
       const report = await runBench(
         { model, backends: o.backends, batches: o.batch, threads: o.threads ?? currentThreads(), modes: o.mode, repeats: o.repeats, warmup: o.warmup, jsRepeats: o.jsRepeats, layers: o.layers ?? false, memory: o.memory, progress: process.stderr.isTTY },
         info().isa ?? 'none',
