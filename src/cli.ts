@@ -7,6 +7,7 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { info } from './info.js';
 import { load } from './model.js';
+import { bf16Missing } from './mode-support.js';
 import { MODES, type Mode } from './modes.js';
 import { parseNpy, toNpy } from './npy.js';
 import { resnet, type ResNetDepth } from './graph/resnet.js';
@@ -69,7 +70,7 @@ export function buildProgram(): Command {
 
   program
     .command('info')
-    .description('the SIMD path, threads and CUDA availability')
+    .description('the SIMD path, threads, bf16 and CUDA availability')
     .option('--json', 'machine-readable output')
     .action((o: { json?: boolean }) => {
       const i = info();
@@ -77,6 +78,7 @@ export function buildProgram(): Command {
       else {
         console.log(`isa:      ${i.isa ?? 'none (addon not built)'} (detected ${i.detectedIsa ?? 'n/a'})`);
         console.log(`threads:  ${i.threads}`);
+        console.log(`bf16:     ${i.bf16 ? 'available (AVX512_BF16)' : `unavailable (${bf16Missing()})`}`);
         console.log(`cuda:     ${i.cuda.available ? `available (${i.cuda.device})` : i.cuda.compiled ? 'compiled, no device' : 'not compiled'}`);
       }
     });

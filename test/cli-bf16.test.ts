@@ -53,3 +53,11 @@ bf16Test('resnode bench --mode exact,bf16 races both modes and labels the bf16 r
   t.deepEqual(report.results.map((r) => r.label), ['native', 'native (bf16)']);
   t.true(report.results.every((r) => r.latency.median > 0));
 });
+
+test('resnode info reports bf16: false with the reason under RESNODE_ISA=avx2, and info --json the flag', async (t) => {
+  const text = await cli({ RESNODE_ISA: 'avx2' }, 'info');
+  t.regex(text.stdout, /bf16: +unavailable \(RESNODE_ISA caps the ISA below AVX512_BF16/);
+  const json = JSON.parse((await cli({ RESNODE_ISA: 'avx2' }, 'info', '--json')).stdout) as { bf16: boolean };
+  t.false(json.bf16);
+  t.is((JSON.parse((await cli({}, 'info', '--json')).stdout) as { bf16: boolean }).bf16, info().bf16);
+});
