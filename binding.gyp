@@ -3,6 +3,7 @@
   # micro-kernels live in their own static library with their own flags, chosen
   # by file-name suffix (the same rule as CMakeLists.txt):
   #   *__avx512f.cc : -mavx512f -mavx512bw -mavx512vl -mavx512dq -mfma
+  #   *__avx512bf16.cc : -mavx512f -mavx512bw -mavx512vl -mavx512dq -mavx512bf16
   #   *__avx2.cc    : -mavx2 -mfma
   #   anything else : no ISA flags, so the addon loads on any x86-64 and
   #                   dispatches by CPUID at run time.
@@ -43,6 +44,19 @@
       "cflags": [ "-mavx512f", "-mavx512bw", "-mavx512vl", "-mavx512dq", "-mfma" ]
     },
     {
+      "target_name": "resnode_avx512bf16",
+      "type": "static_library",
+      "sources": [
+        "native/cpu/gemm/bf16_gemm_14x32__avx512bf16.cc",
+        "native/cpu/gemm/bf16_gemm_8x32__avx512bf16.cc",
+        "native/cpu/gemm/bf16_gemm_14x16__avx512bf16.cc",
+        "native/cpu/gemm/bf16_gemm_8x16__avx512bf16.cc",
+        "native/cpu/bf16_pack__avx512bf16.cc",
+        "native/cpu/peak__avx512bf16.cc"
+      ],
+      "cflags": [ "-mavx512f", "-mavx512bw", "-mavx512vl", "-mavx512dq", "-mavx512bf16" ]
+    },
+    {
       "target_name": "resnode_avx2",
       "type": "static_library",
       "sources": [ "native/cpu/gemm/f32_gemm_6x16__avx2.cc", "native/cpu/peak__avx2.cc" ],
@@ -50,7 +64,7 @@
     },
     {
       "target_name": "resnode",
-      "dependencies": [ "resnode_avx512f", "resnode_avx2" ],
+      "dependencies": [ "resnode_avx512f", "resnode_avx512bf16", "resnode_avx2" ],
       "sources": [
         "native/addon.cc",
         "native/napi/args.cc",
@@ -72,6 +86,7 @@
         "native/cpu/im2col.cc",
         "native/cpu/isa.cc",
         "native/cpu/pack.cc",
+        "native/cpu/pack_bf16.cc",
         "native/cpu/peak.cc",
         "native/cpu/winograd/winograd.cc",
         "native/cpu/pool.cc",

@@ -1,4 +1,4 @@
-// npm run bench:kernels [-- --threads N] [--repeats R] [--js-repeats R] [--isa avx512f,avx2] [--no-js] [--json]
+// npm run bench:kernels [-- --threads N] [--repeats R] [--js-repeats R] [--isa avx512f,bf16,avx2] [--no-js] [--json]
 //
 // GFLOP/s of every distinct conv shape of ResNet-50 (batch 1, 224×224) for the
 // native backend on each ISA this CPU has (N threads, default 2) and for the
@@ -8,6 +8,9 @@
 // peak is the best of its readings (on a shared machine the least disturbed
 // sample is the closest to the kernel's own speed); a column gives the
 // median of the best native ISA too, to show how disturbed the run was.
+// Where mode 'bf16' runs (AVX512_BF16), a native/bf16 column gives the bf16
+// kernels' rate against the bf16 peak (a register-only vdpbf16ps loop, 2 FLOPs
+// per bf16 multiply-add), read between rounds like the FMA peak.
 // Each conv carries a bias and a fused ReLU; FLOPs count 2 per multiply-add.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -38,7 +41,7 @@ function parseArgs(argv: string[]) {
     else if (a === '--no-js') o.js = false;
     else if (a === '--json') o.json = true;
     else if (a === '--help' || a === '-h') {
-      console.log('usage: npm run bench:kernels -- [--threads N] [--repeats R] [--js-repeats R] [--isa avx512f,avx2,scalar] [--no-js] [--json]');
+      console.log('usage: npm run bench:kernels -- [--threads N] [--repeats R] [--js-repeats R] [--isa avx512f,bf16,avx2,scalar] [--no-js] [--json]');
       process.exit(0);
     } else throw new RangeError(`bench:kernels: unknown argument ${a}`);
   }
@@ -200,6 +203,8 @@ interface Variant {
   label: string;
   backend: KernelBackend;
   isa?: NativeIsa;
+  /** 'bf16': packed for the bf16 kernels, measured against the bf16 peak. */
+  mode?: 'bf16';
   threads: number;
   repeats: (s: Shape) => number;
 }
@@ -252,6 +257,9 @@ function main(): void {
     const order: NativeIsa[] = ['scalar', 'avx2', 'avx512f'];
     const detected = binding.info().detectedIsa;
     const isas = order.slice(0, order.indexOf(detected) + 1).reverse().filter((i) => !opt.isas || opt.isas.includes(i));
+    if (binding.info().bf16 && (!opt.isas || opt.isas.includes('bf16'))) {
+      variants.push({ label: 'native/bf16', backend: native, isa: 'avx512f', mode: 'bf16', threads: opt.threads, repeats: () => opt.repeats });
+    }
     for (const isa of isas) {
       // The scalar path is slow: fewer samples on it.
       variants.push({ label: `native/${isa}`, backend: native, isa, threads: opt.threads, repeats: () => (isa === 'scalar' ? Math.min(3, opt.repeats) : opt.repeats) });
@@ -264,6 +272,9 @@ function main(): void {
 
   const probe = addonProbe(binding, opt.threads) ?? compiledProbe(opt.threads);
   let peakReading = probe ? probe.measure() : 0;
+  const bf16V = variants.find((v) => v.mode === 'bf16');
+  const measureBf16Peak = () => (bf16V ? binding!.measurePeak(opt.threads, 'bf16') : 0);
+  let bf16PeakReading = measureBf16Peak();
 
   // Prepare data and pack weights once per (shape, variant).
   const prepared: Prepared[] = shapes.map((shape, i) => {
@@ -273,7 +284,7 @@ function main(): void {
     const packed = new Map<string, PackedWeights>();
     for (const v of variants) {
       if (v.isa) binding!.setIsa(v.isa);
-      packed.set(v.label, v.backend.packConv2d(w, bias, shape.cOut, shape.cIn, shape.k, shape.k, 1));
+      packed.set(v.label, v.backend.packConv2d(w, bias, shape.cOut, shape.cIn, shape.k, shape.k, 1, v.mode));
     }
     return {
       shape,
@@ -328,6 +339,7 @@ function main(): void {
     // the last variant's.
     if (binding) binding.setIsa('auto');
     if (probe) peakReading = Math.max(peakReading, probe.measure());
+    bf16PeakReading = Math.max(bf16PeakReading, measureBf16Peak());
   }
   probe?.dispose();
   if (showBar) bar.stop();
@@ -338,9 +350,11 @@ function main(): void {
   const msMedian = (p: Prepared, v: Variant) => median(p.samples.get(v.label)!);
   const gf = (p: Prepared, v: Variant) => flopsOf(p.shape) / (ms(p, v) * 1e-3) / 1e9;
   const gfMedian = (p: Prepared, v: Variant) => flopsOf(p.shape) / (msMedian(p, v) * 1e-3) / 1e9;
-  const bestNative = variants.find((v) => v.isa);
+  // The best native fp32 ISA: the baseline of the median and ÷js columns.
+  const bestNative = variants.find((v) => v.isa && !v.mode);
+  const peakOf = (v: Variant) => (v.mode === 'bf16' ? bf16PeakReading : peakG);
   const jsV = variants.find((v) => v.backend.name === 'js');
-  const observedBest = Math.max(...prepared.flatMap((p) => variants.filter((v) => v.isa).map((v) => gf(p, v))), 0);
+  const observedBest = Math.max(...prepared.flatMap((p) => variants.filter((v) => v.isa && !v.mode).map((v) => gf(p, v))), 0);
   const peakG = peakReading > 0 ? peakReading : observedBest;
   const peakHow = peakReading > 0 ? probe!.how : `no peak probe available: % is relative to the best observed native GFLOP/s (${observedBest.toFixed(1)}), so it overstates`;
 
@@ -349,7 +363,7 @@ function main(): void {
     count: p.shape.count,
     mflop: flopsOf(p.shape) / 1e6,
     results: Object.fromEntries(variants.map((v) => [v.label, {
-      ms: ms(p, v), gflops: gf(p, v), pctPeak: v.isa ? (100 * gf(p, v)) / peakG : null,
+      ms: ms(p, v), gflops: gf(p, v), pctPeak: v.isa ? (100 * gf(p, v)) / peakOf(v) : null,
       medianMs: msMedian(p, v), medianGflops: gfMedian(p, v), samples: p.samples.get(v.label)!.length,
     }])),
     nativeOverJs: bestNative && jsV ? ms(p, jsV) / ms(p, bestNative) : null,
@@ -359,11 +373,11 @@ function main(): void {
   const totals = Object.fromEntries(variants.map((v) => {
     const t = prepared.reduce((a, p) => a + p.shape.count * ms(p, v), 0);
     const tm = prepared.reduce((a, p) => a + p.shape.count * msMedian(p, v), 0);
-    return [v.label, { ms: t, gflops: totalFlop / (t * 1e-3) / 1e9, pctPeak: v.isa ? (100 * totalFlop) / (t * 1e-3) / 1e9 / peakG : null, medianMs: tm, medianGflops: totalFlop / (tm * 1e-3) / 1e9 }];
+    return [v.label, { ms: t, gflops: totalFlop / (t * 1e-3) / 1e9, pctPeak: v.isa ? (100 * totalFlop) / (t * 1e-3) / 1e9 / peakOf(v) : null, medianMs: tm, medianGflops: totalFlop / (tm * 1e-3) / 1e9 }];
   }));
   const meta = {
     cpu: cpus()[0]?.model ?? 'unknown', cores: availableParallelism(), threads: opt.threads,
-    peakGflops: peakG, peakMethod: peakHow, nativeIsa: binding?.info().detectedIsa ?? null, nativeError: nativeError || undefined,
+    peakGflops: peakG, peakMethod: peakHow, bf16PeakGflops: bf16V ? bf16PeakReading : undefined, nativeIsa: binding?.info().detectedIsa ?? null, nativeError: nativeError || undefined,
     totalGflop: totalFlop / 1e9,
   };
 
@@ -374,6 +388,7 @@ function main(): void {
   console.log(`ResNet-50 conv shapes, batch 1, bias + ReLU fused; native: ${opt.threads} thread(s), JS: 1 thread; the best of ${opt.repeats} interleaved samples (JS: of ${opt.jsRepeats || '2-3'}), and the median of the best native ISA's`);
   console.log(`CPU: ${meta.cpu} (${meta.cores} cores)`);
   console.log(`FMA peak: ${peakG.toFixed(1)} GFLOP/s (${peakHow})`);
+  if (bf16V) console.log(`bf16 peak: ${bf16PeakReading.toFixed(1)} GFLOP/s (addon measurePeak(${opt.threads}, 'bf16'): a vdpbf16ps loop, 2 FLOPs per bf16 multiply-add; native/bf16's % is of this peak)`);
   if (!binding) console.log(`native: not measured (${nativeError})`);
   const head = ['shape', '×', 'MFLOP', ...variants.map((v) => (v.isa ? `${v.label} GF/s (%peak)` : `${v.label} GF/s`)),
     ...(bestNative ? [`${bestNative.label} median`] : []), ...(bestNative && jsV ? [`${bestNative.label}÷js`] : [])];

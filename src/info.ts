@@ -9,16 +9,18 @@ export interface Info {
   /** The best path this CPU supports (RESNODE_ISA can cap it). */
   detectedIsa: NativeIsa | null;
   threads: number;
+  /** Whether mode 'bf16' can run: the CPU has AVX512_BF16 and neither RESNODE_ISA nor setIsa caps it off. */
+  bf16: boolean;
   cuda: { compiled: boolean; available: boolean; device?: string };
   native: boolean;
 }
 
 export function info(): Info {
   if (!nativeAvailable()) {
-    return { isa: null, detectedIsa: null, threads: currentThreads(), cuda: { compiled: false, available: false }, native: false };
+    return { isa: null, detectedIsa: null, threads: currentThreads(), bf16: false, cuda: { compiled: false, available: false }, native: false };
   }
   const i = nativeBinding().info();
-  return { isa: i.isa, detectedIsa: i.detectedIsa, threads: currentThreads(), cuda: i.cuda, native: true };
+  return { isa: i.isa, detectedIsa: i.detectedIsa, threads: currentThreads(), bf16: i.bf16, cuda: i.cuda, native: true };
 }
 
 /**

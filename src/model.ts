@@ -18,6 +18,7 @@ import { currentThreads } from './threads.js';
 import { checkMode, type Mode } from './modes.js';
 import { checkBeforeOptimize, checkMemory, inputDimsAt, maxMemoryOption, weightBytes } from './limits.js';
 import { readModelFile } from './source.js';
+import { requireModeSupported } from './mode-support.js';
 
 export interface LoadOptions {
   backend?: 'native' | 'js' | 'cuda';
@@ -287,6 +288,7 @@ export async function load(source: string | Uint8Array | Graph, options: LoadOpt
   else if (typeof source === 'string') graph = fromOnnx(await readModelFile(where, source, maxMemoryBytes), { baseDir: dirname(source) });
   else throw invalid(where, 'source', 'a file path, ONNX bytes (Uint8Array) or a Graph', source);
   const mode = checkMode(where, o.mode, backendName);
+  requireModeSupported(where, mode, backendName);
   const backend = createBackend(where, backendName, mode);
   checkBeforeOptimize(where, graph, maxMemoryBytes); // the passes copy weights and may expand 2-D BatchNorms
   // A graph imported here is ours alone: its weights may be folded in place.

@@ -6,6 +6,7 @@ import { bool, describe, intTuple, invalid, nonNegativeInt, oneOf, outOfRange, p
 import { checkMode, type Mode } from './modes.js';
 import { checkTensor, Tensor } from './tensor.js';
 import { convOutputSize, elementCount, poolOutputSize } from './shapes.js';
+import { requireModeSupported } from './mode-support.js';
 import { currentThreads } from './threads.js';
 
 /** Outputs above this many elements (4 GiB of float32) are refused as absurd. */
@@ -23,7 +24,7 @@ export interface Conv2dOptions {
   relu?: boolean;
   backend?: 'native' | 'js' | 'cuda';
   threads?: number;
-  /** 'fast' allows Winograd F(4×4,3×3) or F(2×2,3×3) for 3×3 stride-1 convs (native AVX-512); see src/modes.ts. */
+  /** 'fast' allows Winograd F(4×4,3×3) or F(2×2,3×3) for 3×3 stride-1 convs (native AVX-512); 'bf16' runs bf16 products with fp32 sums (native, AVX512_BF16); see src/modes.ts. */
   mode?: Mode;
 }
 
@@ -83,6 +84,7 @@ function packConv2dFor(where: string, w: Tensor, options: unknown): PackedConv2d
   }
   const backend = getBackend(where, o.backend);
   const mode = checkMode(where, o.mode, backend.name);
+  requireModeSupported(where, mode, backend.name);
   return new PackedConv2d(backend, backend.packConv2d(w.data, bias, cOut, cInPerGroup, kh, kw, groups, mode), w.dims, groups, bias !== null);
 }
 

@@ -48,8 +48,8 @@ inline AlignedBuffer aligned_floats(size_t count) {
   return AlignedBuffer(static_cast<float*>(p));
 }
 
-// Per-thread scratch that grows and is reused across calls (im2col panels,
-// packed activations). Valid until the next call on the same thread with the
+// Per-thread scratch that grows and is reused across calls (slot 0: GEMM B
+// panels, 1: the FC's packed activations, 2: fp32 rows of bf16 B panels). Valid until the next call on the same thread with the
 // same slot.
 float* thread_scratch(int slot, size_t count);
 // Bytes of thread_scratch held by all threads now (for the addon's stats()).

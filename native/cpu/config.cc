@@ -1,5 +1,6 @@
 #include "config.h"
 
+#include "bf16.h"
 #include "common.h"
 
 namespace resnode::cpu {
@@ -26,6 +27,14 @@ const GemmConfig kAvx512[] = {
     {Isa::avx512, 1, 32, f32_gemm_1x32__avx512f, nullptr, nullptr,
      im2col_pack__avx512f, "f32_gemm_1x32__avx512f", 256, 512, /*max_m=*/1},
 };
+// The bf16 mode (bf16.h): K in pairs, so kc = 256 pairs keeps a B panel at
+// 32 KB, as the f32 kernels' 256 floats do.
+const GemmConfig kAvx512Bf16[] = {
+    {Isa::avx512, 14, 32, bf16_gemm_14x32__avx512bf16, bf16_gemm_14x16__avx512bf16, nullptr,
+     im2col_pack_bf16__avx512bf16, "bf16_gemm_14x32__avx512bf16", 256, 512},
+    {Isa::avx512, 8, 32, bf16_gemm_8x32__avx512bf16, bf16_gemm_8x16__avx512bf16, nullptr,
+     im2col_pack_bf16__avx512bf16, "bf16_gemm_8x32__avx512bf16", 256, 512},
+};
 
 template <size_t N>
 const GemmConfig& pick(const GemmConfig (&table)[N], size_t m) {
@@ -45,5 +54,7 @@ const GemmConfig& gemm_config(Isa isa, size_t m) {
     default: return pick(kScalar, m);
   }
 }
+
+const GemmConfig& gemm_config_bf16(size_t m) { return pick(kAvx512Bf16, m); }
 
 }  // namespace resnode::cpu

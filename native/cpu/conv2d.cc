@@ -77,7 +77,9 @@ void conv_direct(const Conv2dShape& s, const PackedConv& w, const float* x,
 
 }  // namespace
 
-const char* precision_name(Precision p) { return p == Precision::fast ? "fast" : "exact"; }
+const char* precision_name(Precision p) {
+  return p == Precision::fast ? "fast" : p == Precision::bf16 ? "bf16" : "exact";
+}
 
 int64_t window_output_size(int64_t in, int64_t k, int64_t stride, int64_t dil, int64_t p0,
                            int64_t p1, bool ceil_mode) {
@@ -143,7 +145,7 @@ void conv2d(const Conv2dShape& s, const PackedConv& packed, const ConvChoice& c,
   const PackedConv& w = *c.gemm;
 
   const GemmConfig& cfg = *w.cfg;
-  const size_t M = size_t(w.m_per_group), K = size_t(w.k_per_group);
+  const size_t M = size_t(w.m_per_group), K = w.gemm_k();
   const size_t N = size_t(s.out_h * s.out_w);
   // Ungrouped convolutions over a batch are one GEMM problem whose items (the
   // images) share A, so a K block of the weights is read once for the whole

@@ -13,8 +13,8 @@ enum class Isa { scalar = 0, avx2 = 1, avx512 = 2 };
 // The numerical mode of packed weights (src/modes.ts, one row each): exact
 // computes every conv directly; fast also allows Winograd F(4x4,3x3) or
 // F(2x2,3x3) for 3x3 stride-1 groups-1 convs. Chosen at pack time, carried in the handle.
-enum class Precision { exact = 0, fast = 1 };
-const char* precision_name(Precision p);  // "exact" | "fast"
+enum class Precision { exact = 0, fast = 1, bf16 = 2 };
+const char* precision_name(Precision p);  // "exact" | "fast" | "bf16"
 
 // ONNX's (and PyTorch's) output extent of a conv or pool window along one axis:
 // floor((in + p0 + p1 - (dil * (k - 1) + 1)) / stride) + 1, or with ceil_mode

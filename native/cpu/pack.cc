@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "bf16.h"
 #include "conv_dconv.h"
 
 namespace resnode::cpu {
@@ -23,13 +24,27 @@ void pack_panels(const float* src, size_t ld, size_t rows, size_t k, size_t widt
   }
 }
 
-// Groups with fewer output channels than this run the direct loop instead of
-// a GEMM whose MR-row tiles would be mostly padding.
-static constexpr int64_t kDirectMaxM = 2;
+std::shared_ptr<PackedConv> new_packed_conv(const GemmConfig* cfg, const float* bias,
+                                            int64_t c_out, int64_t c_in_per_group, int64_t kh,
+                                            int64_t kw, int64_t groups) {
+  auto p = std::make_shared<PackedConv>();
+  p->cfg = cfg;
+  p->c_out = c_out;
+  p->c_in_per_group = c_in_per_group;
+  p->kh = kh;
+  p->kw = kw;
+  p->groups = groups;
+  p->m_per_group = c_out / groups;
+  p->k_per_group = c_in_per_group * kh * kw;
+  if (bias) p->bias.assign(bias, bias + c_out);
+  return p;
+}
 
 std::shared_ptr<PackedConv> pack_conv2d(const float* weight, const float* bias, int64_t c_out,
                                         int64_t c_in_per_group, int64_t kh, int64_t kw,
                                         int64_t groups, Precision precision) {
+  if (precision == Precision::bf16)
+    return pack_conv2d_bf16(weight, bias, c_out, c_in_per_group, kh, kw, groups);
   return pack_conv2d_panels(weight, bias, c_out, c_in_per_group, kh, kw, groups, precision,
                             active_isa(), true);
 }
@@ -40,18 +55,10 @@ std::shared_ptr<PackedConv> pack_conv2d_panels(const float* weight, const float*
                                                Isa isa, bool allow_dconv) {
   RN_CHECK(weight && c_out > 0 && c_in_per_group > 0 && kh > 0 && kw > 0 && groups > 0);
   RN_CHECK(c_out % groups == 0);
-  auto p = std::make_shared<PackedConv>();
-  p->cfg = &gemm_config(isa, size_t(c_out / groups));
-  p->c_out = c_out;
-  p->c_in_per_group = c_in_per_group;
-  p->kh = kh;
-  p->kw = kw;
-  p->groups = groups;
-  p->m_per_group = c_out / groups;
-  p->k_per_group = c_in_per_group * kh * kw;
-  if (bias) p->bias.assign(bias, bias + c_out);
+  auto p = new_packed_conv(&gemm_config(isa, size_t(c_out / groups)), bias, c_out,
+                           c_in_per_group, kh, kw, groups);
   const size_t m = size_t(p->m_per_group), k = size_t(p->k_per_group);
-  p->direct = p->m_per_group <= kDirectMaxM && groups > 1;
+  p->direct = conv_is_direct(p->m_per_group, groups);
   if (p->direct) {
     p->group_stride = m * k;
     p->weights = aligned_floats(size_t(c_out) * k);
@@ -72,6 +79,7 @@ std::shared_ptr<PackedConv> pack_conv2d_panels(const float* weight, const float*
 }
 
 std::vector<float> PackedConv::raw_weights() const {
+  RN_CHECK(!bf16);  // bf16 panels are rounded; nothing derives from them
   const size_t m = size_t(m_per_group), k = size_t(k_per_group);
   std::vector<float> raw(size_t(c_out) * k);
   if (direct) {

@@ -48,6 +48,10 @@ class PackedConv {
   bool winograd_enabled = false;
   // The ISA packed for (cfg->isa): every kernel of these weights runs for it.
   Isa isa() const { return cfg->isa; }
+  // The bf16 mode (bf16.h): the panels hold bf16 pairs along K, one per word.
+  bool bf16 = false;
+  // The GEMM's K: k_per_group, or its pairs in the bf16 mode.
+  size_t gemm_k() const { return bf16 ? div_up(size_t(k_per_group), 2) : size_t(k_per_group); }
 
   size_t panel_rows() const { return dconv ? kDconvPanel : cfg->mr; }  // rows per weight panel
   const float* group_panels(int64_t g) const { return weights.get() + size_t(g) * group_stride; }
@@ -74,6 +78,18 @@ class PackedConv {
   mutable std::shared_ptr<PackedConv> fallback_;
   mutable std::atomic<bool> fallback_ready_{false};
 };
+
+// Groups with at most this many output channels (and groups > 1) run the
+// direct loop instead of a GEMM whose MR-row tiles would be mostly padding.
+constexpr int64_t kDirectMaxM = 2;
+inline bool conv_is_direct(int64_t m_per_group, int64_t groups) {
+  return m_per_group <= kDirectMaxM && groups > 1;
+}
+
+// A PackedConv with its shape, config and bias set and no weights yet.
+std::shared_ptr<PackedConv> new_packed_conv(const GemmConfig* cfg, const float* bias,
+                                            int64_t c_out, int64_t c_in_per_group, int64_t kh,
+                                            int64_t kw, int64_t groups);
 
 // pack_conv2d (ops.h) for a given ISA, with the direct kernel's panels allowed or not.
 std::shared_ptr<PackedConv> pack_conv2d_panels(const float* weight, const float* bias,

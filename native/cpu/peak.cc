@@ -4,6 +4,8 @@
 #include <thread>
 #include <vector>
 
+#include "bf16.h"
+#include "common.h"
 #include "isa.h"
 #include "ops.h"
 #include "peak.h"
@@ -20,14 +22,12 @@ double fma_loop__scalar(int64_t iters) {
   return total;
 }
 
-double measure_fma_peak_gflops(int threads) {
-  threads = std::max(1, threads);
-  const Isa isa = active_isa();
-  const int lanes = isa == Isa::avx512 ? 16 : isa == Isa::avx2 ? 8 : 1;
-  auto loop = isa == Isa::avx512 ? fma_loop__avx512f : isa == Isa::avx2 ? fma_loop__avx2 : fma_loop__scalar;
-  // About 20 ms per run at ~165 GFLOP/s per core; the best of 10 runs, since a
-  // shared VM loses a core now and then and a low peak would flatter "% of peak".
-  const int64_t iters = int64_t(4e8) / (12 * lanes) * (lanes == 1 ? 1 : 4);
+namespace {
+
+// The best of 10 runs of `loop` on `threads` threads at once, in GFLOP/s.
+// Best, since a shared VM loses a core now and then and a low peak would
+// flatter "% of peak".
+double best_rate(double (*loop)(int64_t), int64_t iters, double flops_per_iter, int threads) {
   double best = 0;
   for (int rep = 0; rep < 10; ++rep) {
     std::vector<double> sink(static_cast<size_t>(threads));
@@ -36,9 +36,28 @@ double measure_fma_peak_gflops(int threads) {
     for (int t = 0; t < threads; ++t) pool.emplace_back([&, t] { sink[size_t(t)] = loop(iters); });
     for (auto& th : pool) th.join();
     const double sec = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    best = std::max(best, double(threads) * double(iters) * 12.0 * 2.0 * lanes / sec / 1e9);
+    best = std::max(best, double(threads) * double(iters) * flops_per_iter / sec / 1e9);
   }
   return best;
+}
+
+}  // namespace
+
+double measure_fma_peak_gflops(int threads) {
+  threads = std::max(1, threads);
+  const Isa isa = active_isa();
+  const int lanes = isa == Isa::avx512 ? 16 : isa == Isa::avx2 ? 8 : 1;
+  auto loop = isa == Isa::avx512 ? fma_loop__avx512f : isa == Isa::avx2 ? fma_loop__avx2 : fma_loop__scalar;
+  // About 20 ms per run at ~165 GFLOP/s per core.
+  const int64_t iters = int64_t(4e8) / (12 * lanes) * (lanes == 1 ? 1 : 4);
+  return best_rate(loop, iters, 12.0 * 2.0 * lanes, threads);
+}
+
+double measure_bf16_peak_gflops(int threads) {
+  RN_CHECK(bf16_available());
+  // The same instruction count per run as the AVX-512 FMA loop.
+  const int64_t iters = int64_t(4e8) / (12 * 16) * 4;
+  return best_rate(dpbf16_loop__avx512bf16, iters, 12.0 * 2.0 * 2.0 * 16, std::max(1, threads));
 }
 
 }  // namespace resnode::cpu

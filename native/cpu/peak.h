@@ -10,5 +10,9 @@ namespace resnode::cpu {
 double fma_loop__avx512f(int64_t iters);  // lanes = 16
 double fma_loop__avx2(int64_t iters);     // lanes = 8
 double fma_loop__scalar(int64_t iters);   // lanes = 1
+// 12 vdpbf16ps chains: FLOPs per iteration 12 * 2 * 2 * 16 (two pairs per lane).
+double dpbf16_loop__avx512bf16(int64_t iters);
+// Runs one vdpbf16ps (see isa.cc's probe).
+float bf16_probe__avx512bf16();
 
 }  // namespace resnode::cpu

@@ -2,6 +2,7 @@
 #include <memory>
 #include <string>
 
+#include "../cpu/bf16.h"
 #include "../cpu/ops.h"
 #include "../cpu/pack.h"
 #include "args.h"
@@ -126,12 +127,14 @@ ConvBaton ParseConv(const Napi::CallbackInfo& info, const char* where) {
 // Packs conv weights once for the ISA active now (the handle keeps that ISA
 // for all its kernels even if setIsa() changes later). mode 'fast'
 // (Precision::fast) also transforms 3x3 groups-1 weights for Winograd
-// F(4x4,3x3) or F(2x2,3x3) (on first use).
+// F(4x4,3x3) or F(2x2,3x3) (on first use); mode 'bf16' (Precision::bf16)
+// packs them as bf16 pairs for the AVX512_BF16 kernels (bf16.h).
 // Params: weight: Float32Array [cOut, cInPerGroup, kh, kw]; bias: Float32Array [cOut]
 //   or null; cOut, cInPerGroup, kh, kw, groups: positive integers, groups | cOut;
-//   mode: 'exact' | 'fast' | undefined.
+//   mode: 'exact' | 'fast' | 'bf16' | undefined.
 // Returns: an opaque packed handle (freed when collected).
-// Throws: TypeError for wrong types; RangeError for bad sizes or short arrays.
+// Throws: TypeError for wrong types; RangeError for bad sizes or short arrays;
+//   Error for 'bf16' where AVX512_BF16 is missing or capped (the message says which).
 Napi::Value PackConv2d(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const char* where = "packConv2d";
@@ -152,8 +155,12 @@ Napi::Value PackConv2d(const Napi::CallbackInfo& info) {
   if (info.Length() > 7 && !info[7].IsUndefined()) {
     const std::string mode = info[7].IsString() ? info[7].As<Napi::String>().Utf8Value() : "";
     if (mode == "fast") precision = cpu::Precision::fast;
-    else if (mode != "exact") ThrowType(env, where, "mode", "'exact' or 'fast'", Describe(info[7]));
+    else if (mode == "bf16") precision = cpu::Precision::bf16;
+    else if (mode != "exact") ThrowType(env, where, "mode", "'exact', 'fast' or 'bf16'", Describe(info[7]));
   }
+  if (precision == cpu::Precision::bf16 && !cpu::bf16_available())
+    throw Napi::Error::New(env, std::string(where) + ": mode 'bf16' is not available: " +
+                                    cpu::bf16_unavailable_reason());
   try {
     return WrapPackedConv(env, cpu::pack_conv2d(weight.data, bias.data, c_out, cin_g, kh, kw,
                                                 groups, precision));

@@ -2,8 +2,8 @@
 // loaded once and run many times on the same input.
 import * as ort from 'onnxruntime-node';
 import { load, type LayerTimes, type Model } from '../model.js';
-import type { Tensor } from '../tensor.js';
 import type { Mode } from '../modes.js';
+import type { Tensor } from '../tensor.js';
 
 /** One profiled run: each layer's time, in graph order. */
 /** Per-layer times (and kernels) of one profiled run: what Model.profile returns. */

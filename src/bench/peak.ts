@@ -2,8 +2,10 @@
 // addon's register-only FMA loop on the active ISA.
 import { nativeAvailable, nativeBinding } from '../native.js';
 
-export function measurePeakGflops(threads: number): number {
+// kind 'bf16': the vdpbf16ps peak (NaN where mode 'bf16' cannot run).
+export function measurePeakGflops(threads: number, kind: 'fp32' | 'bf16' = 'fp32'): number {
   if (!nativeAvailable()) return NaN;
-  const b = nativeBinding() as unknown as { measurePeak?: (threads: number) => number };
-  return b.measurePeak ? b.measurePeak(threads) : NaN;
+  const b = nativeBinding();
+  if (kind === 'bf16' && !b.info().bf16) return NaN;
+  return b.measurePeak(threads, kind);
 }

@@ -3,8 +3,8 @@
 import { readFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import { onnxRuntime, ours } from './contenders.js';
-import { seededTensor } from '../validate.js';
 import type { Mode } from '../modes.js';
+import { seededTensor } from '../validate.js';
 
 const [kind, path, batchText, threadsText, mode] = process.argv.slice(2) as [string, string, string, string, Mode];
 const batch = Number(batchText);

@@ -23,6 +23,7 @@ const KERNEL_COSTS: { prefix: string; op: string; why: string }[] = [
   { prefix: 'f32_gemm_', op: 'Conv', why: 'GEMM over the NCHW input: each call packs B panels of 32 pixels, every panel from K rows that lie H×W floats apart (a memory stream per input channel, more than the hardware prefetchers follow); ORT\'s NCHWc 1×1 kernel reads 16-channel blocks contiguously' },
   { prefix: 'f32_gemm_', op: 'Gemm', why: 'fully connected layer: streams its weights once per run, as ORT does' },
   { prefix: 'f32_winograd_', op: 'Conv', why: 'Winograd F(4×4,3×3) or F(2×2,3×3) (fast mode): input and output transforms on every call, and transformed weights 4× (1.8×) the size of the direct ones' },
+  { prefix: 'bf16_gemm_', op: 'Conv', why: 'bf16 mode: the GEMM above with B panels rounded to bf16 pairs as they are packed (one more pass over each panel in L1) and vdpbf16ps, which on CPUs where it retires slower than vfmadd231ps does fewer multiply-adds per second than the fp32 kernels (bench/results/bf16.md)' },
   { prefix: 'f32_conv_direct_', op: 'Conv', why: 'a plain loop, for grouped convolutions with very few channels per group' },
 ];
 

@@ -171,7 +171,7 @@ export async function runBench(o: BenchOptions, isa: string): Promise<BenchRepor
       if (o.memory) {
         bar?.update({ stage: `batch ${batch}, load time and peak RSS (child processes)` });
         for (const r of results.filter((res) => res.batch === batch)) {
-          const mode = r.label.includes('(fast)') ? 'fast' : 'exact';
+          const mode = /\((\w+)\)$/.exec(r.label)?.[1] ?? 'exact';
           const p = await probe(r.kind, modelPath, batch, o.threads, mode);
           r.loadMs = p.loadMs;
           r.peakRssMb = p.peakRssMb;

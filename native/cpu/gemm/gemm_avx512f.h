@@ -30,18 +30,12 @@ inline __mmask16 col_mask(size_t nc, int v) {
   return __mmask16((1u << (nc - lo)) - 1);
 }
 
+// The tile of C (and of the residual) is read or written only after the K
+// loop: start fetching it before the loop.
 template <int MR, int NV>
-inline __attribute__((always_inline)) void gemm_avx512f(size_t mr, size_t nc, size_t kc,
-                                                        const float* a, const float* b,
-                                                        size_t ldb, float* c, size_t ldc,
-                                                        bool accumulate, const GemmEpilogue* ep) {
-  __m512 acc[MR][NV];
-#pragma GCC unroll 16
-  for (int i = 0; i < MR; ++i)
-#pragma GCC unroll 4
-    for (int v = 0; v < NV; ++v) acc[i][v] = _mm512_setzero_ps();
-  // The tile of C (and of the residual) is read or written only after the K
-  // loop: start fetching it now.
+inline __attribute__((always_inline)) void prefetch_tile_avx512f(size_t mr, const float* c,
+                                                                 size_t ldc, bool accumulate,
+                                                                 const GemmEpilogue* ep) {
   if (accumulate || ep) {
 #pragma GCC unroll 16
     for (int i = 0; i < MR; ++i) {
@@ -55,6 +49,57 @@ inline __attribute__((always_inline)) void gemm_avx512f(size_t mr, size_t nc, si
       }
     }
   }
+}
+
+// Stores an MR x (16 * NV) tile of fp32 accumulators into C (rows < mr,
+// columns < nc) with the fused epilogue of ukernel.h; shared by the f32 and
+// bf16 AVX-512 kernels.
+template <int MR, int NV>
+inline __attribute__((always_inline)) void store_tile_avx512f(const __m512 (&acc)[MR][NV],
+                                                              size_t mr, size_t nc, float* c,
+                                                              size_t ldc, bool accumulate,
+                                                              const GemmEpilogue* ep) {
+  __mmask16 mask[NV];
+  __m512 bn[NV];
+  const bool has_bn = ep && ep->bias_n;
+#pragma GCC unroll 4
+  for (int v = 0; v < NV; ++v) {
+    mask[v] = col_mask(nc, v);
+    bn[v] = has_bn ? _mm512_maskz_loadu_ps(mask[v], ep->bias_n + 16 * v) : _mm512_setzero_ps();
+  }
+#pragma GCC unroll 16
+  for (int i = 0; i < MR; ++i) {
+    if (size_t(i) < mr) {
+      float* ci = c + i * ldc;
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; ++v) {
+        __m512 x = acc[i][v];
+        if (accumulate) x = _mm512_add_ps(x, _mm512_maskz_loadu_ps(mask[v], ci + 16 * v));
+        if (ep) {
+          if (ep->bias_m) x = _mm512_add_ps(x, _mm512_set1_ps(ep->bias_m[i]));
+          if (has_bn) x = _mm512_add_ps(x, bn[v]);
+          if (ep->residual)
+            x = _mm512_add_ps(x, _mm512_maskz_loadu_ps(
+                                     mask[v], ep->residual + i * ep->ld_residual + 16 * v));
+          if (ep->relu) x = _mm512_max_ps(_mm512_setzero_ps(), x);  // NaN passes through
+        }
+        _mm512_mask_storeu_ps(ci + 16 * v, mask[v], x);
+      }
+    }
+  }
+}
+
+template <int MR, int NV>
+inline __attribute__((always_inline)) void gemm_avx512f(size_t mr, size_t nc, size_t kc,
+                                                        const float* a, const float* b,
+                                                        size_t ldb, float* c, size_t ldc,
+                                                        bool accumulate, const GemmEpilogue* ep) {
+  __m512 acc[MR][NV];
+#pragma GCC unroll 16
+  for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) acc[i][v] = _mm512_setzero_ps();
+  prefetch_tile_avx512f<MR, NV>(mr, c, ldc, accumulate, ep);
   if (ep && kc <= 128) {
     // A short K loop (ResNet's 64->256 expand) cannot hide this tile's misses
     // on C and the residual; the driver's next visit to these rows (the next
@@ -129,34 +174,7 @@ inline __attribute__((always_inline)) void gemm_avx512f(size_t mr, size_t nc, si
     b += ldb;
   }
 
-  __mmask16 mask[NV];
-  __m512 bn[NV];
-  const bool has_bn = ep && ep->bias_n;
-#pragma GCC unroll 4
-  for (int v = 0; v < NV; ++v) {
-    mask[v] = col_mask(nc, v);
-    bn[v] = has_bn ? _mm512_maskz_loadu_ps(mask[v], ep->bias_n + 16 * v) : _mm512_setzero_ps();
-  }
-#pragma GCC unroll 16
-  for (int i = 0; i < MR; ++i) {
-    if (size_t(i) < mr) {
-      float* ci = c + i * ldc;
-#pragma GCC unroll 4
-      for (int v = 0; v < NV; ++v) {
-        __m512 x = acc[i][v];
-        if (accumulate) x = _mm512_add_ps(x, _mm512_maskz_loadu_ps(mask[v], ci + 16 * v));
-        if (ep) {
-          if (ep->bias_m) x = _mm512_add_ps(x, _mm512_set1_ps(ep->bias_m[i]));
-          if (has_bn) x = _mm512_add_ps(x, bn[v]);
-          if (ep->residual)
-            x = _mm512_add_ps(x, _mm512_maskz_loadu_ps(
-                                     mask[v], ep->residual + i * ep->ld_residual + 16 * v));
-          if (ep->relu) x = _mm512_max_ps(_mm512_setzero_ps(), x);  // NaN passes through
-        }
-        _mm512_mask_storeu_ps(ci + 16 * v, mask[v], x);
-      }
-    }
-  }
+  store_tile_avx512f<MR, NV>(acc, mr, nc, c, ldc, accumulate, ep);
 }
 
 }  // namespace

@@ -47,4 +47,15 @@ void f32_gemm_6x16__avx2(size_t mr, size_t nc, size_t kc, const float* a, const 
 void f32_gemm_4x8__scalar(size_t mr, size_t nc, size_t kc, const float* a, const float* b, size_t ldb,
                              float* c, size_t ldc, bool accumulate, const GemmEpilogue* ep);
 
+// AVX512_BF16 kernels (gemm_avx512bf16.h): a and b hold bf16 pairs along K, one
+// pair per 32-bit word, and kc counts pairs; c and the epilogue are fp32.
+void bf16_gemm_14x32__avx512bf16(size_t mr, size_t nc, size_t kc, const float* a, const float* b, size_t ldb,
+                                 float* c, size_t ldc, bool accumulate, const GemmEpilogue* ep);
+void bf16_gemm_8x32__avx512bf16(size_t mr, size_t nc, size_t kc, const float* a, const float* b, size_t ldb,
+                                float* c, size_t ldc, bool accumulate, const GemmEpilogue* ep);
+void bf16_gemm_14x16__avx512bf16(size_t mr, size_t nc, size_t kc, const float* a, const float* b, size_t ldb,
+                                 float* c, size_t ldc, bool accumulate, const GemmEpilogue* ep);
+void bf16_gemm_8x16__avx512bf16(size_t mr, size_t nc, size_t kc, const float* a, const float* b, size_t ldb,
+                                float* c, size_t ldc, bool accumulate, const GemmEpilogue* ep);
+
 }  // namespace resnode::cpu
