@@ -105,7 +105,7 @@ bf16Test('conv2d · bf16: not the float32 result (the inputs really are rounded)
 
 test("mode 'bf16' on the js backend throws (it has no bf16 kernels) instead of running float32", (t) => {
   const w = Tensor.zeros([4, 4, 1, 1]);
-  t.throws(() => ops.packConv2d(w, { backend: 'js', mode: 'bf16' }), { instanceOf: RangeError, message: /packConv2d: mode 'bf16' runs only on the native backend/ });
+  t.throws(() => ops.packConv2d(w, { backend: 'js', mode: 'bf16' }), { instanceOf: RangeError, message: /packConv2d: mode 'bf16' is not available on backend 'js' \(it is on 'native'\)/ });
 });
 
 test("info().bf16 says whether mode 'bf16' runs, and packConv2d agrees", (t) => {

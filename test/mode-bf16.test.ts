@@ -37,8 +37,8 @@ bf16Test("load(mode 'bf16'): ResNet-18 runs its convolutions on the bf16 kernels
 
 test("load(mode 'bf16') on the js and cuda backends throws instead of running float32", async (t) => {
   const graph = resnet({ depth: 18, seed: 3, inputSize: 32, numClasses: 10 });
-  await t.throwsAsync(load(graph, { backend: 'js', mode: 'bf16' }), { instanceOf: RangeError, message: /load: mode 'bf16' runs only on the native backend/ });
-  await t.throwsAsync(load(graph, { backend: 'cuda', mode: 'bf16' }), { instanceOf: RangeError, message: /load: mode 'bf16' runs only on the native backend/ });
+  await t.throwsAsync(load(graph, { backend: 'js', mode: 'bf16' }), { instanceOf: RangeError, message: /load: mode 'bf16' is not available on backend 'js' \(it is on 'native'\)/ });
+  await t.throwsAsync(load(graph, { backend: 'cuda', mode: 'bf16' }), { instanceOf: RangeError, message: /load: mode 'bf16' is not available on backend 'cuda' \(it is on 'native'\)/ });
 });
 
 // A child process whose RESNODE_ISA caps the ISA: info().bf16, load() and ops.packConv2d.
