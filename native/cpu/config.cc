@@ -1,5 +1,6 @@
 #include "config.h"
 
+#include "arch.h"
 #include "common.h"
 
 namespace resnode::cpu {
@@ -12,6 +13,7 @@ const GemmConfig kScalar[] = {
     {Isa::scalar, 4, 8, f32_gemm_4x8__scalar, nullptr, nullptr, im2col_pack,
      "f32_gemm_4x8__scalar", 256, 512},
 };
+#if RN_ARCH_X86_64
 const GemmConfig kAvx2[] = {
     {Isa::avx2, 6, 16, f32_gemm_6x16__avx2, nullptr, nullptr, im2col_pack,
      "f32_gemm_6x16__avx2", 256, 768},
@@ -26,6 +28,15 @@ const GemmConfig kAvx512[] = {
     {Isa::avx512, 1, 32, f32_gemm_1x32__avx512f, nullptr, nullptr,
      im2col_pack__avx512f, "f32_gemm_1x32__avx512f", 256, 512, /*max_m=*/1},
 };
+#endif
+#if RN_ARCH_ARM64
+// 16 of the 32 q registers accumulate; B panels of 8 columns, like the scalar
+// kernel's, so the portable im2col packer serves it.
+const GemmConfig kNeon[] = {
+    {Isa::neon, 8, 8, f32_gemm_8x8__neon, nullptr, nullptr, im2col_pack,
+     "f32_gemm_8x8__neon", 256, 512},
+};
+#endif
 
 template <size_t N>
 const GemmConfig& pick(const GemmConfig (&table)[N], size_t m) {
@@ -40,8 +51,13 @@ const GemmConfig& pick(const GemmConfig (&table)[N], size_t m) {
 
 const GemmConfig& gemm_config(Isa isa, size_t m) {
   switch (isa) {
+#if RN_ARCH_X86_64
     case Isa::avx512: return pick(kAvx512, m);
     case Isa::avx2: return pick(kAvx2, m);
+#endif
+#if RN_ARCH_ARM64
+    case Isa::neon: return pick(kNeon, m);
+#endif
     default: return pick(kScalar, m);
   }
 }

@@ -6,15 +6,16 @@
 #include <cstdlib>
 #include <cstring>
 
-#if defined(__x86_64__) || defined(__i386__)
+#include "arch.h"
+
+#if RN_ARCH_X86_64
 #include <cpuid.h>
-#define RN_X86 1
 #endif
 
 namespace resnode::cpu {
 namespace {
 
-#ifdef RN_X86
+#if RN_ARCH_X86_64
 uint64_t xgetbv0() {
   uint32_t eax, edx;
   // xgetbv with ecx=0; encoded as bytes so no -mxsave flag is needed.
@@ -29,7 +30,7 @@ CpuFeatures detect() {
   const long l2 = sysconf(_SC_LEVEL2_CACHE_SIZE);
   if (l2 > 0) f.l2_bytes = size_t(l2);
 #endif
-#ifdef RN_X86
+#if RN_ARCH_X86_64
   unsigned a, b, c, d;
   if (!__get_cpuid(1, &a, &b, &c, &d)) return f;
   const bool fma = c & (1u << 12), osxsave = c & (1u << 27), avx = c & (1u << 28);
@@ -44,12 +45,15 @@ CpuFeatures detect() {
   f.avx2_fma = os_ymm && avx2 && fma;
   f.avx512 = f.avx2_fma && os_zmm && f512 && dq && bw && vl;
 #endif
+#if RN_ARCH_ARM64
+  f.neon = true;
+#endif
   return f;
 }
 
 Isa compute_detected() {
   const CpuFeatures& f = cpu_features();
-  Isa hw = f.avx512 ? Isa::avx512 : f.avx2_fma ? Isa::avx2 : Isa::scalar;
+  Isa hw = f.neon ? Isa::neon : f.avx512 ? Isa::avx512 : f.avx2_fma ? Isa::avx2 : Isa::scalar;
   if (const char* env = std::getenv("RESNODE_ISA")) {
     Isa cap;
     if (parse_isa(env, &cap) && cap < hw) hw = cap;
@@ -69,8 +73,13 @@ const CpuFeatures& cpu_features() {
 bool parse_isa(const char* s, Isa* out) {
   if (!s) return false;
   if (!std::strcmp(s, "scalar")) *out = Isa::scalar;
+#if RN_ARCH_X86_64
   else if (!std::strcmp(s, "avx2")) *out = Isa::avx2;
   else if (!std::strcmp(s, "avx512") || !std::strcmp(s, "avx512f")) *out = Isa::avx512;
+#endif
+#if RN_ARCH_ARM64
+  else if (!std::strcmp(s, "neon")) *out = Isa::neon;
+#endif
   else return false;
   return true;
 }
@@ -94,6 +103,7 @@ const char* isa_name(Isa isa) {
   switch (isa) {
     case Isa::avx512: return "avx512f";
     case Isa::avx2: return "avx2";
+    case Isa::neon: return "neon";
     default: return "scalar";
   }
 }

@@ -8,14 +8,17 @@
 
 namespace resnode::cpu {
 
-enum class Isa { scalar = 0, avx2 = 1, avx512 = 2 };
+// neon is arm64's only SIMD path: a build has either the x86 ones or neon,
+// so the order only ranks paths of one architecture.
+enum class Isa { scalar = 0, avx2 = 1, avx512 = 2, neon = 3 };
 
-// Detected once by CPUID (and RESNODE_ISA=scalar|avx2|avx512 caps it).
+// Detected once by CPUID on x86-64 (NEON is always there on arm64); RESNODE_ISA
+// (scalar|avx2|avx512|neon) caps it.
 Isa detected_isa();
 // The ISA new packings and kernels use. set_active_isa() clamps to detected_isa().
 Isa active_isa();
 void set_active_isa(Isa isa);
-const char* isa_name(Isa isa);  // "scalar" | "avx2" | "avx512f"
+const char* isa_name(Isa isa);  // "scalar" | "avx2" | "avx512f" | "neon"
 
 // Threads: a persistent pool shared by the process; the caller's thread joins in.
 int default_threads();           // number of cores

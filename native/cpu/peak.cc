@@ -4,6 +4,7 @@
 #include <thread>
 #include <vector>
 
+#include "arch.h"
 #include "isa.h"
 #include "ops.h"
 #include "peak.h"
@@ -23,8 +24,15 @@ double fma_loop__scalar(int64_t iters) {
 double measure_fma_peak_gflops(int threads) {
   threads = std::max(1, threads);
   const Isa isa = active_isa();
-  const int lanes = isa == Isa::avx512 ? 16 : isa == Isa::avx2 ? 8 : 1;
-  auto loop = isa == Isa::avx512 ? fma_loop__avx512f : isa == Isa::avx2 ? fma_loop__avx2 : fma_loop__scalar;
+  int lanes = 1;
+  double (*loop)(int64_t) = fma_loop__scalar;
+#if RN_ARCH_X86_64
+  if (isa == Isa::avx512) lanes = 16, loop = fma_loop__avx512f;
+  if (isa == Isa::avx2) lanes = 8, loop = fma_loop__avx2;
+#endif
+#if RN_ARCH_ARM64
+  if (isa == Isa::neon) lanes = 4, loop = fma_loop__neon;
+#endif
   // About 20 ms per run at ~165 GFLOP/s per core; the best of 10 runs, since a
   // shared VM loses a core now and then and a low peak would flatter "% of peak".
   const int64_t iters = int64_t(4e8) / (12 * lanes) * (lanes == 1 ? 1 : 4);
