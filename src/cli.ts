@@ -18,6 +18,9 @@ import { register as registerServe } from './commands/serve.js';
 import { register as registerBench } from './commands/bench.js';
 import { register as registerGradflow } from './commands/gradflow.js';
 import { register as registerTrain } from './commands/train.js';
+import { register as registerBuildNative } from './commands/build-native.js';
+import { EXIT_CODES_HELP, EXIT_ERROR } from './commands/exit-codes.js';
+import { VERSION } from './version.js';
 
 const int = (v: string): number => {
   const n = Number(v);
@@ -64,7 +67,8 @@ export function printReport(r: ValidationReport): void {
 }
 
 export function buildProgram(): Command {
-  const program = new Command('resnode').description('Fast ResNet inference for Node.js, checked against ONNX Runtime').showHelpAfterError();
+  const program = new Command('resnode').description('Fast ResNet inference for Node.js, checked against ONNX Runtime').showHelpAfterError()
+    .version(VERSION).addHelpText('after', EXIT_CODES_HELP);
 
   program
     .command('info')
@@ -151,6 +155,7 @@ export function buildProgram(): Command {
       const bytes = g.toOnnx();
       await writeFile(o.output, bytes);
       console.log(`wrote ${o.output} (${(bytes.byteLength / 2 ** 20).toFixed(1)} MiB, ${(g.parameterCount() / 1e6).toFixed(2)} M parameters)`);
+      console.log(`its weights are random (seed ${o.seed}), not trained: its outputs, and \`resnode run\` classes, mean nothing; export trained weights from PyTorch (models/) to classify`);
     });
 
   program
@@ -167,6 +172,7 @@ export function buildProgram(): Command {
   registerServe(program);
   registerGradflow(program);
   registerTrain(program);
+  registerBuildNative(program);
 
   return program;
 }
@@ -186,6 +192,6 @@ if (isMain) {
     .parseAsync(process.argv)
     .catch((err: Error) => {
       console.error(`resnode: ${err.message}`);
-      process.exitCode = 2;
+      process.exitCode = EXIT_ERROR;
     });
 }

@@ -9,7 +9,7 @@ import { Graph, inferShapes, numel, type ConvNode, type Node } from './graph/gra
 import { optimize, planMemory, type MemoryPlan } from './graph/passes.js';
 import { importOnnx } from './onnx/import.js';
 import { bool, describe, invalid, oneOf, plainObject, positiveInt } from './is.js';
-import { checkTensor, Tensor } from './tensor.js';
+import { asTensor, Tensor, type TensorLike } from './tensor.js';
 import { currentThreads } from './threads.js';
 import type { Mode } from './modes.js';
 import { checkBeforeOptimize, checkMemory, inputDimsAt, maxMemoryOption } from './limits.js';
@@ -41,7 +41,8 @@ export interface ValueMetadata {
   dims: readonly number[];
 }
 
-export type Feeds = Record<string, Tensor>;
+/** Inputs by name: Tensors, or any object of ONNX Runtime's Tensor shape (an ort.Tensor, { type: 'float32', data, dims }). */
+export type Feeds = Record<string, Tensor | TensorLike>;
 export type Results = Record<string, Tensor>;
 
 type Buffers = Float32Array[];
@@ -127,8 +128,7 @@ export class Model {
     for (const meta of this.inputs) {
       const t = f[meta.name];
       if (t === undefined) throw invalid(where, `feeds["${meta.name}"]`, 'a Tensor', t);
-      checkTensor(where, `feeds["${meta.name}"]`, t);
-      const dims = (t as Tensor).dims;
+      const dims = asTensor(where, `feeds["${meta.name}"]`, t).dims;
       const ok = dims.length === meta.dims.length && dims.every((d, i) => (meta.dims[i]! < 0 ? d >= 1 : d === meta.dims[i]));
       if (!ok) {
         const expected = `[${meta.dims.map((d) => (d < 0 ? 'N' : d)).join(', ')}]`;

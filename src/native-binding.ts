@@ -4,7 +4,8 @@
 // Each op has a synchronous form and an async form that runs on the libuv pool
 // and resolves when the output buffer has been written.
 
-export type NativeIsa = 'avx512f' | 'avx2' | 'scalar';
+/** x86-64 builds have 'avx512f' | 'avx2' | 'scalar'; arm64 builds 'neon' | 'scalar'. */
+export type NativeIsa = 'avx512f' | 'avx2' | 'neon' | 'scalar';
 
 /** Opaque handle to weights packed once for the ISA active at pack time. */
 export interface NativePacked {

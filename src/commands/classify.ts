@@ -72,6 +72,8 @@ export function register(program: Command): void {
     .action(async (modelPath: string, images: string[], o: ClassifyFlags, cmd: Command) => {
       if (images.length > 0) return runClassify(modelPath, images, o);
       if (!original) throw new InvalidArgumentError('give image paths to classify');
+      // One help text: without images or --input, this command's, not the tensor mode's.
+      if (!o.input) run.error('error: give image paths to classify, or --input <tensor.npy> to run on a tensor', { exitCode: 2 });
       // The tensor mode: parse the same arguments with the original command.
       await original.parseAsync(cmd.parent!.args.slice(1), { from: 'user' });
     });
