@@ -17,7 +17,7 @@ const debug = process.argv.includes('--debug');
 const optional = process.argv.includes('--optional');
 const built = join(root, 'build', 'Release', 'resnode.node');
 if (!force && existsSync(built) && process.env.RESNODE_REBUILD !== '1') {
-  console.log(`resnode: addon already built at ${built}`);
+  console.error(`resnode: addon already built at ${built}`);
   process.exit(0);
 }
 

@@ -98,7 +98,7 @@ for (const arch of arches) {
   const out = join(root, 'prebuilds', platform, 'resnode.napi.glibc.node');
   try {
     if (upToDate(out, since)) {
-      console.log(`resnode prebuild: ${platform} is up to date (${out})`);
+      console.error(`resnode prebuild: ${platform} is up to date (${out})`);
       continue;
     }
     const built = arch === hostArch() ? buildHost(since) : buildCross(arch);
@@ -107,7 +107,7 @@ for (const arch of arches) {
     const strip = arch === hostArch() ? 'strip' : `${CROSS[arch]}-strip`;
     if (onPath(strip)) run(strip, ['--strip-unneeded', out]);
     const needed = check(out, arch);
-    console.log(`resnode prebuild: ${platform} -> ${out} (${(statSync(out).size / 1e6).toFixed(1)} MB, needs ${needed.join(' ')})`);
+    console.error(`resnode prebuild: ${platform} -> ${out} (${(statSync(out).size / 1e6).toFixed(1)} MB, needs ${needed.join(' ')})`);
   } catch (err) {
     rmSync(out, { force: true }); // never ship a stale one
     const message = `resnode prebuild: ${platform} not made: ${err.message}`;

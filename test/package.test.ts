@@ -7,6 +7,7 @@ import { mkdtemp, readFile, writeFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { packInto } from './helpers/pack.js';
 
 const exec = promisify(execFile);
 const root = join(import.meta.dirname, '..');
@@ -14,8 +15,7 @@ const root = join(import.meta.dirname, '..');
 test('a separate project can install the npm pack tarball and use it, with types', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'resnode-consumer-'));
   try {
-    const { stdout } = await exec('npm', ['pack', '--pack-destination', dir], { cwd: root, maxBuffer: 1 << 24 });
-    const tarball = join(dir, stdout.trim().split('\n').pop()!);
+    const tarball = await packInto(dir);
     await writeFile(
       join(dir, 'package.json'),
       JSON.stringify({ name: 'consumer', version: '1.0.0', type: 'module', private: true, allowScripts: { resnode: true } }, null, 2),
