@@ -79,6 +79,7 @@ export function buildProgram(): Command {
       if (o.json) console.log(JSON.stringify(i));
       else {
         console.log(`isa:      ${i.isa ?? 'none (addon not built)'} (detected ${i.detectedIsa ?? 'n/a'})`);
+        console.log(`addon:    ${i.addon ?? i.nativeProblem}`);
         console.log(`threads:  ${i.threads}`);
         console.log(`cuda:     ${i.cuda.available ? `available (${i.cuda.device})` : i.cuda.compiled ? 'compiled, no device' : 'not compiled'}`);
       }
