@@ -15,9 +15,12 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 SCRATCH=$ROOT/.scratch/arm64
 TREE=$SCRATCH/tree
-# The kernels (every op, each ISA path: scalar and NEON), the ops layer, and
-# whole models against ONNX Runtime; about 4 minutes under qemu on 2 cores.
-DEFAULT_TESTS="test/kernels-gemm.test.ts test/kernels-conv2d.test.ts test/kernels-conv2d-direct.test.ts test/kernels-maxpool.test.ts test/kernels-averagepool.test.ts test/kernels-globalaveragepool.test.ts test/kernels-add.test.ts test/ops-errors.test.ts test/model-resnet.test.ts"
+# The kernels (every op, on both arm64 paths: scalar and NEON) against the
+# float64 references, the ops layer's checks, and whole models against PyTorch
+# and ONNX Runtime (model-small: the full-size ResNets of model-resnet take too
+# long under emulation). 100 random configurations per kernel instead of 300.
+DEFAULT_TESTS="test/kernels-gemm.test.ts test/kernels-conv2d.test.ts test/kernels-maxpool.test.ts test/kernels-averagepool.test.ts test/kernels-globalaveragepool.test.ts test/kernels-add.test.ts test/ops-errors.test.ts test/model-small.test.ts"
+export RESNODE_FC_RUNS=${RESNODE_FC_RUNS:-100}
 TESTS=${ARM64_TESTS:-$DEFAULT_TESTS}
 # The JS kernels are the same on every architecture; here only the native ones are new.
 export RESNODE_TEST_BACKENDS=${RESNODE_TEST_BACKENDS:-native}
