@@ -1,6 +1,7 @@
 // The published package works for a consumer: `npm pack`, install the tarball
-// into a fresh project (allowing resnode's install script, as npm 11 requires),
-// then import { ops, Tensor, info } with types and a working addon.
+// into a fresh project (whose allowScripts entry for resnode is now moot: the
+// package has no install script and ships prebuilt addons), then import
+// { ops, Tensor, info } with types and a working addon.
 import test from 'ava';
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, writeFile, rm } from 'node:fs/promises';
