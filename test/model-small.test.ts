@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { load, resnet, type ResNetDepth } from '../src/index.js';
 import { parseNpy } from '../src/npy.js';
 import { seededTensor } from '../src/validate.js';
-import { nativeVariants, registerNativePresence } from './helpers/backends.js';
+import { registerNativePresence, variants } from './helpers/backends.js';
 import { relativeToMax } from './helpers/ort.js';
 
 const MODELS = join(import.meta.dirname, '..', 'models');
@@ -23,7 +23,8 @@ const read = (file: string) => new Uint8Array(readFileSync(join(MODELS, file)));
 
 registerNativePresence(test);
 
-for (const v of nativeVariants()) {
+// RESNODE_TEST_ISAS narrows the ISA paths, as in the kernel tests.
+for (const v of variants().filter((x) => x.backend === 'native')) {
   for (const e of manifest) {
     test.serial(`${v.label}: reference model ${e.name} matches PyTorch`, async (t) => {
       v.activate();
