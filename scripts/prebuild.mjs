@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Puts the prebuilt addons the package ships into prebuilds/ (prebuildify's
 // layout, which node-gyp-build loads): prebuilds/linux-<arch>/resnode.napi.glibc.node.
-// Runs before `npm pack` / `npm publish` (prepack), and in CI.
+// Runs before `npm pack` / `npm publish` (prepack), as `npm run build:prebuilds`,
+// and in CI (the arm64 job). Not named "prebuild": npm would run that before `npm run build`.
 //   linux-x64 on an x64 host: build/Release/resnode.node (rebuilt first when
 //     older than the sources), stripped.
 //   linux-arm64: cross-built with Debian's g++-aarch64-linux-gnu in build-arm64/
