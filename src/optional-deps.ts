@@ -11,10 +11,12 @@ export type Sharp = typeof SharpModule;
 
 const cache = new Map<string, Promise<unknown>>();
 
-async function importOptional<T>(name: string, usedBy: string, pick: (m: any) => T): Promise<T> {
+type ModuleNamespace = Record<string, unknown> & { default?: unknown };
+
+async function importOptional<T>(name: string, usedBy: string, pick: (m: ModuleNamespace) => T): Promise<T> {
   let loading = cache.get(name) as Promise<T> | undefined;
   if (!loading) {
-    loading = import(name).then(pick, (err: NodeJS.ErrnoException) => {
+    loading = (import(name) as Promise<ModuleNamespace>).then(pick, (err: NodeJS.ErrnoException) => {
       cache.delete(name);
       if (err.code === 'ERR_MODULE_NOT_FOUND' && String(err.message).includes(`'${name}'`)) {
         throw new MissingDependencyError(`${usedBy} needs the optional dependency ${name}: run \`npm install ${name}\``);
@@ -28,11 +30,8 @@ async function importOptional<T>(name: string, usedBy: string, pick: (m: any) =>
 
 /** ONNX Runtime, for `usedBy` (e.g. "validate"). */
 export function loadOrt(usedBy: string): Promise<Ort> {
-  return importOptional(
-    'onnxruntime-node',
-    usedBy,
-    (m) => (m.InferenceSession ? m : m.default) as Ort,
-  );
+  // Its CommonJS exports arrive as named exports, or only as the default one.
+  return importOptional('onnxruntime-node', usedBy, (m) => (m.InferenceSession ? m : m.default) as Ort);
 }
 
 /** sharp, for `usedBy` (e.g. "preprocess"). */
