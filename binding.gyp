@@ -1,70 +1,36 @@
 {
-  # The default CPU build (npm install / npm run build:native). Each ISA's
-  # micro-kernels live in their own static library with their own flags, chosen
-  # by file-name suffix (the same rule as CMakeLists.txt):
-  #   *__avx512f.cc : -mavx512f -mavx512bw -mavx512vl -mavx512dq -mfma
-  #   *__avx512bf16.cc : -mavx512f -mavx512bw -mavx512vl -mavx512dq -mavx512bf16
-  #   *__avx2.cc    : -mavx2 -mfma
-  #   anything else : no ISA flags, so the addon loads on any x86-64 and
-  #                   dispatches by CPUID at run time.
+  # The default CPU build (npm run build:native, npx resnode build-native, and
+  # scripts/prebuild.mjs for the shipped prebuilds/). Each ISA's micro-kernels
+  # live in their own static library with their own flags, chosen by file-name
+  # suffix (the same rule as CMakeLists.txt):
+  #   *__avx512f.cc : -mavx512f -mavx512bw -mavx512vl -mavx512dq -mfma (x64 only)
+  #   *__avx512bf16.cc : -mavx512f -mavx512bw -mavx512vl -mavx512dq -mavx512bf16 (x64 only)
+  #   *__avx2.cc    : -mavx2 -mfma (x64 only)
+  #   *__neon.cc    : no flags: NEON is part of arm64's base ISA (arm64 only)
+  #   anything else : no ISA flags, so the addon loads on any CPU of its
+  #                   architecture and dispatches by CPUID at run time.
+  # libstdc++ and libgcc are linked statically on Linux, so a prebuilt addon
+  # needs only glibc. The macOS and Windows settings are untested (no such
+  # machine here).
   "target_defaults": {
     "cflags": [ "-O3", "-fPIC", "-fvisibility=hidden" ],
     "cflags_cc": [ "-std=c++17", "-O3", "-fexceptions" ],
     "cflags_cc!": [ "-fno-exceptions", "-std=gnu++17", "-std=gnu++20" ],
-    "defines": [ "NDEBUG" ]
+    "defines": [ "NDEBUG" ],
+    "xcode_settings": {
+      "CLANG_CXX_LANGUAGE_STANDARD": "c++17",
+      "GCC_ENABLE_CPP_EXCEPTIONS": "YES",
+      "GCC_SYMBOLS_PRIVATE_EXTERN": "YES",
+      "MACOSX_DEPLOYMENT_TARGET": "11.0",
+      "OTHER_CFLAGS": [ "-O3" ]
+    },
+    "msvs_settings": {
+      "VCCLCompilerTool": { "ExceptionHandling": 1, "AdditionalOptions": [ "/std:c++17", "/O2" ] }
+    }
   },
   "targets": [
     {
-      "target_name": "resnode_avx512f",
-      "type": "static_library",
-      "sources": [
-        "native/cpu/gemm/f32_gemm_14x32__avx512f.cc",
-        "native/cpu/gemm/f32_gemm_8x32__avx512f.cc",
-        "native/cpu/gemm/f32_gemm_1x32__avx512f.cc",
-        "native/cpu/gemm/f32_gemm_14x16__avx512f.cc",
-        "native/cpu/gemm/f32_gemm_8x16__avx512f.cc",
-        "native/cpu/gemm/f32_gemm_14x1__avx512f.cc",
-        "native/cpu/gemm/f32_gemm_8x1__avx512f.cc",
-        "native/cpu/gemm/f32_dconv_14x32s1__avx512f.cc",
-        "native/cpu/gemm/f32_dconv_14x32s2__avx512f.cc",
-        "native/cpu/gemm/f32_dconv_14x32__avx512f.cc",
-        "native/cpu/gemm/f32_dconv_7x64s1__avx512f.cc",
-        "native/cpu/gemm/f32_dconv_7x64s2__avx512f.cc",
-        "native/cpu/gemm/f32_dconv_7x64__avx512f.cc",
-        "native/cpu/gemm/f32_dconv_2x7x32s1__avx512f.cc",
-        "native/cpu/gemm/f32_dconv_2x7x32s2__avx512f.cc",
-        "native/cpu/gemm/f32_dconv_2x7x32__avx512f.cc",
-        "native/cpu/im2col__avx512f.cc",
-        "native/cpu/pool__avx512f.cc",
-        "native/cpu/peak__avx512f.cc",
-        "native/cpu/winograd/f32_winograd_4x4_3x3__avx512f.cc",
-        "native/cpu/winograd/f32_winograd_2x2_3x3__avx512f.cc",
-        "native/cpu/winograd/f32_winograd_gemm_14x32__avx512f.cc"
-      ],
-      "cflags": [ "-mavx512f", "-mavx512bw", "-mavx512vl", "-mavx512dq", "-mfma" ]
-    },
-    {
-      "target_name": "resnode_avx512bf16",
-      "type": "static_library",
-      "sources": [
-        "native/cpu/gemm/bf16_gemm_14x32__avx512bf16.cc",
-        "native/cpu/gemm/bf16_gemm_8x32__avx512bf16.cc",
-        "native/cpu/gemm/bf16_gemm_14x16__avx512bf16.cc",
-        "native/cpu/gemm/bf16_gemm_8x16__avx512bf16.cc",
-        "native/cpu/bf16_pack__avx512bf16.cc",
-        "native/cpu/peak__avx512bf16.cc"
-      ],
-      "cflags": [ "-mavx512f", "-mavx512bw", "-mavx512vl", "-mavx512dq", "-mavx512bf16" ]
-    },
-    {
-      "target_name": "resnode_avx2",
-      "type": "static_library",
-      "sources": [ "native/cpu/gemm/f32_gemm_6x16__avx2.cc", "native/cpu/peak__avx2.cc" ],
-      "cflags": [ "-mavx2", "-mfma" ]
-    },
-    {
       "target_name": "resnode",
-      "dependencies": [ "resnode_avx512f", "resnode_avx512bf16", "resnode_avx2" ],
       "sources": [
         "native/addon.cc",
         "native/napi/args.cc",
@@ -100,7 +66,75 @@
       ],
       "include_dirs": [ "<!(node -p \"require('node-addon-api').include_dir\")", "native" ],
       "defines": [ "NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_DEPRECATED", "NAPI_CPP_EXCEPTIONS", "NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS" ],
-      "ldflags": [ "-Wl,-z,nodelete", "-pthread" ]
+      "conditions": [
+        [ "target_arch=='x64'", {
+          "dependencies": [ "resnode_avx512f", "resnode_avx512bf16", "resnode_avx2" ]
+        } ],
+        [ "target_arch=='arm64'", {
+          "sources": [ "native/cpu/gemm/f32_gemm_8x8__neon.cc", "native/cpu/peak__neon.cc" ]
+        } ],
+        [ "OS=='linux'", {
+          # nodelete: the addon stays mapped when a worker_thread's environment unloads it.
+          "ldflags": [ "-Wl,-z,nodelete", "-pthread", "-static-libstdc++", "-static-libgcc" ]
+        } ],
+        [ "OS=='win'", {
+          "defines": [ "NOMINMAX", "_USE_MATH_DEFINES" ]
+        } ]
+      ]
     }
+  ],
+  "conditions": [
+    [ "target_arch=='x64'", {
+      "targets": [
+        {
+          "target_name": "resnode_avx512f",
+          "type": "static_library",
+          "sources": [
+            "native/cpu/gemm/f32_gemm_14x32__avx512f.cc",
+            "native/cpu/gemm/f32_gemm_8x32__avx512f.cc",
+            "native/cpu/gemm/f32_gemm_1x32__avx512f.cc",
+            "native/cpu/gemm/f32_gemm_14x16__avx512f.cc",
+            "native/cpu/gemm/f32_gemm_8x16__avx512f.cc",
+            "native/cpu/gemm/f32_gemm_14x1__avx512f.cc",
+            "native/cpu/gemm/f32_gemm_8x1__avx512f.cc",
+            "native/cpu/gemm/f32_dconv_14x32s1__avx512f.cc",
+            "native/cpu/gemm/f32_dconv_14x32s2__avx512f.cc",
+            "native/cpu/gemm/f32_dconv_14x32__avx512f.cc",
+            "native/cpu/gemm/f32_dconv_7x64s1__avx512f.cc",
+            "native/cpu/gemm/f32_dconv_7x64s2__avx512f.cc",
+            "native/cpu/gemm/f32_dconv_7x64__avx512f.cc",
+            "native/cpu/gemm/f32_dconv_2x7x32s1__avx512f.cc",
+            "native/cpu/gemm/f32_dconv_2x7x32s2__avx512f.cc",
+            "native/cpu/gemm/f32_dconv_2x7x32__avx512f.cc",
+            "native/cpu/im2col__avx512f.cc",
+            "native/cpu/pool__avx512f.cc",
+            "native/cpu/peak__avx512f.cc",
+            "native/cpu/winograd/f32_winograd_4x4_3x3__avx512f.cc",
+            "native/cpu/winograd/f32_winograd_2x2_3x3__avx512f.cc",
+            "native/cpu/winograd/f32_winograd_gemm_14x32__avx512f.cc"
+          ],
+          "cflags": [ "-mavx512f", "-mavx512bw", "-mavx512vl", "-mavx512dq", "-mfma" ]
+        },
+        {
+          "target_name": "resnode_avx512bf16",
+          "type": "static_library",
+          "sources": [
+            "native/cpu/gemm/bf16_gemm_14x32__avx512bf16.cc",
+            "native/cpu/gemm/bf16_gemm_8x32__avx512bf16.cc",
+            "native/cpu/gemm/bf16_gemm_14x16__avx512bf16.cc",
+            "native/cpu/gemm/bf16_gemm_8x16__avx512bf16.cc",
+            "native/cpu/bf16_pack__avx512bf16.cc",
+            "native/cpu/peak__avx512bf16.cc"
+          ],
+          "cflags": [ "-mavx512f", "-mavx512bw", "-mavx512vl", "-mavx512dq", "-mavx512bf16" ]
+        },
+        {
+          "target_name": "resnode_avx2",
+          "type": "static_library",
+          "sources": [ "native/cpu/gemm/f32_gemm_6x16__avx2.cc", "native/cpu/peak__avx2.cc" ],
+          "cflags": [ "-mavx2", "-mfma" ]
+        }
+      ]
+    } ]
   ]
 }

@@ -11,6 +11,6 @@ mkdir -p bench/results
   npx tsx bench/kernels.ts --threads 2
   echo '```'
 } > bench/results/kernels.md
-npx tsx src/cli.ts bench resnet50 --backends native,js,ort --batch 1 --threads 2 --mode exact,fast --layers
-npx tsx src/cli.ts bench resnet18 --backends native,js,ort --batch 1 --threads 2 --mode exact,fast --layers
-npx tsx src/cli.ts bench resnet50 --backends native,ort --batch 8 --threads 2 --mode exact,fast --repeats 10
+npx tsx src/cli.ts bench resnet50 --backends native,js,ort --batch 1 --threads 2 --mode exact,fast --layers --out bench/results
+npx tsx src/cli.ts bench resnet18 --backends native,js,ort --batch 1 --threads 2 --mode exact,fast --layers --out bench/results
+npx tsx src/cli.ts bench resnet50 --backends native,ort --batch 8 --threads 2 --mode exact,fast --repeats 10 --out bench/results

@@ -1,45 +1,37 @@
 #!/usr/bin/env node
-// Builds the CPU addon with node-gyp from binding.gyp. Uses the Node headers
-// that ship beside the running node binary when they exist, so the build needs
-// no network; otherwise node-gyp falls back to its own header cache.
+// Builds the CPU addon from source with node-gyp (binding.gyp) into
+// build/Release/resnode.node, which the loader prefers to the shipped prebuilds.
+//   --force     rebuild even if build/Release/resnode.node exists
+//   --debug     a debug build
+//   --optional  a failed build warns and exits 0 (the `prepare` step: a git
+//               dependency's install must not fail for want of a compiler)
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { findNodeGyp, localHeadersArgs } from './node-gyp.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const force = process.argv.includes('--force');
 const debug = process.argv.includes('--debug');
+const optional = process.argv.includes('--optional');
 const built = join(root, 'build', 'Release', 'resnode.node');
 if (!force && existsSync(built) && process.env.RESNODE_REBUILD !== '1') {
-  console.log(`resnode: addon already built at ${built}`);
+  console.error(`resnode: addon already built at ${built}`);
   process.exit(0);
 }
 
-function findNodeGyp() {
-  const require = createRequire(import.meta.url);
-  const candidates = [];
-  try { candidates.push(require.resolve('node-gyp/bin/node-gyp.js')); } catch {}
-  if (process.env.npm_execpath) {
-    candidates.push(join(dirname(process.env.npm_execpath), '..', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js'));
-  }
-  const npmDir = join(dirname(process.execPath), '..', 'lib', 'node_modules', 'npm');
-  candidates.push(join(npmDir, 'node_modules', 'node-gyp', 'bin', 'node-gyp.js'));
-  return candidates.find((c) => existsSync(c));
+/** Stops the build; under --optional the install goes on without the addon. */
+function fail(message, status = 1) {
+  console.error(message);
+  if (optional) console.error("resnode: continuing without the native addon; the pure-JS kernels work ({ backend: 'js' }) and info().nativeProblem says why.");
+  process.exit(optional ? 0 : status);
 }
 
 const gyp = findNodeGyp();
-if (!gyp) {
-  console.error('resnode: cannot find node-gyp. Install it (npm i -g node-gyp) and run `npm run build:native`.');
-  process.exit(1);
-}
+if (!gyp) fail('resnode: cannot find node-gyp. Install it (npm i -g node-gyp) and run `npx resnode build-native`.');
 const args = [gyp, 'rebuild', '-j', 'max'];
 if (debug) args.push('--debug');
-const localHeaders = join(dirname(process.execPath), '..');
-if (existsSync(join(localHeaders, 'include', 'node', 'common.gypi'))) args.push(`--nodedir=${localHeaders}`);
+args.push(...localHeadersArgs());
 const r = spawnSync(process.execPath, args, { cwd: root, stdio: 'inherit', env: process.env });
-if (r.status !== 0) {
-  console.error('resnode: building the native addon failed; see the compiler output above. You need g++ (>= 10) and python3.');
-  process.exit(r.status ?? 1);
-}
+if (r.status !== 0) fail('resnode: building the native addon failed; see the compiler output above. You need g++ (>= 10) and python3.', r.status ?? 1);

@@ -21,7 +21,10 @@ export function defaultLabels(numClasses: number): readonly string[] | undefined
   return numClasses === 1000 ? imagenetLabels() : undefined;
 }
 
-/** Softmax and top-k of each row of [n, classes] logits (sorted by probability, descending). */
+/**
+ * Softmax and top-k of each row of [n, classes] logits (sorted by probability,
+ * descending). Labels default to ImageNet's for 1000 classes, as classify's do.
+ */
 export function topK(logits: Tensor, k = 5, labels?: readonly string[]): Prediction[][] {
   const where = 'topK';
   checkTensor(where, 'logits', logits);
@@ -29,6 +32,7 @@ export function topK(logits: Tensor, k = 5, labels?: readonly string[]): Predict
   const n = logits.dims[0] ?? 1;
   const classes = logits.dims.length >= 2 ? logits.size / n : logits.size;
   const kk = Math.min(k, classes);
+  const names = labels ?? defaultLabels(classes);
   const rows: Prediction[][] = [];
   for (let r = 0; r < n; r++) {
     const row = logits.data.subarray(r * classes, (r + 1) * classes);
@@ -47,7 +51,7 @@ export function topK(logits: Tensor, k = 5, labels?: readonly string[]): Predict
       }
       best[j] = i;
     }
-    rows.push(best.map((i) => ({ index: i, label: labels?.[i] ?? `class ${i}`, probability: Math.exp(row[i]! - max) / sum, logit: row[i]! })));
+    rows.push(best.map((i) => ({ index: i, label: names?.[i] ?? `class ${i}`, probability: Math.exp(row[i]! - max) / sum, logit: row[i]! })));
   }
   return rows;
 }

@@ -15,10 +15,14 @@ import { register as registerBench } from './commands/bench.js';
 import { register as registerServe } from './commands/serve.js';
 import { register as registerGradflow } from './commands/gradflow.js';
 import { register as registerTrain } from './commands/train.js';
+import { register as registerBuildNative } from './commands/build-native.js';
+import { EXIT_CODES_HELP, EXIT_ERROR } from './commands/exit-codes.js';
+import { VERSION } from './version.js';
 
 export function buildProgram(): Command {
-  const program = new Command('resnode').description('Fast ResNet inference for Node.js, checked against ONNX Runtime').showHelpAfterError();
-  for (const register of [registerInfo, registerRun, registerValidate, registerExport, registerDemo, registerBench, registerServe, registerGradflow, registerTrain]) {
+  const program = new Command('resnode').description('Fast ResNet inference for Node.js, checked against ONNX Runtime').showHelpAfterError()
+    .version(VERSION).addHelpText('after', EXIT_CODES_HELP);
+  for (const register of [registerInfo, registerRun, registerValidate, registerExport, registerDemo, registerBench, registerServe, registerGradflow, registerTrain, registerBuildNative]) {
     register(program);
   }
   return program;
@@ -38,6 +42,6 @@ if (invokedDirectly()) {
     .parseAsync(process.argv)
     .catch((err: Error) => {
       console.error(`resnode: ${err.message}`);
-      process.exitCode = 2;
+      process.exitCode = EXIT_ERROR;
     });
 }

@@ -1,6 +1,6 @@
 // `npm start`: build a ResNet with the facade, export it, check ours against
 // ONNX Runtime, and time native, JS and ONNX Runtime side by side.
-import * as ort from 'onnxruntime-node';
+import { loadOrt } from './optional-deps.js';
 import { resnet, type ResNetDepth } from './graph/resnet.js';
 import { load } from './model.js';
 import { compare, seededTensor } from './validate.js';
@@ -24,8 +24,10 @@ export async function runDemo(options: DemoOptions = {}): Promise<boolean> {
   const depth = options.depth ?? 50;
   const threads = options.threads ?? currentThreads();
   const repeats = options.repeats ?? 10;
+  const ort = await loadOrt('demo');
   const i = info();
-  console.log(`resnode demo: ResNet-${depth}, batch 1, ${threads} threads, isa ${i.isa ?? 'none'}\n`);
+  console.log(`resnode demo: ResNet-${depth}, batch 1, ${threads} threads, isa ${i.isa ?? 'none'}`);
+  console.log('its weights are random (seed 0), not trained: this checks speed and agreement with ONNX Runtime, not accuracy\n');
 
   let t0 = performance.now();
   const graph = resnet({ depth, seed: 0, batch: 1 });

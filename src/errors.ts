@@ -28,3 +28,8 @@ export async function withCallerStack<T>(work: () => Promise<T>): Promise<T> {
     throw err;
   }
 }
+
+/** An optional peer dependency (onnxruntime-node, sharp) that a feature needs is not installed. */
+export class MissingDependencyError extends Error {
+  override name = 'MissingDependencyError';
+}

@@ -1,12 +1,16 @@
 export { Tensor } from './tensor.js';
-export type { TensorType } from './tensor.js';
+export type { TensorType, TensorLike } from './tensor.js';
 export * as ops from './ops.js';
 export { PackedConv2d } from './ops.js';
 export type { Conv2dOptions, GemmOptions, PoolOptions, AveragePoolOptions, AddOptions } from './ops.js';
 export { info } from './info.js';
 export type { Info } from './info.js';
 export { setThreads } from './threads.js';
-export { ModelError, BackendUnavailableError } from './errors.js';
+// Every error class resnode throws on purpose, for instanceof checks.
+export { ModelError, BackendUnavailableError, MissingDependencyError } from './errors.js';
+export { GraphError } from './graph/graph.js';
+export { OnnxImportError } from './onnx/import.js';
+export { QueueFullError, AbortedError } from './serve/batcher.js';
 export { load, Model } from './model.js';
 export type { LoadOptions, RunOptions, Feeds, Results, ValueMetadata } from './model.js';
 export { validate } from './validate.js';

@@ -1,5 +1,5 @@
 // What this build and machine offer.
-import { nativeAvailable, nativeBinding } from './native.js';
+import { nativeAvailable, nativeBinding, nativeOrigin } from './native.js';
 import { currentThreads } from './threads.js';
 import type { NativeIsa, NativeStats } from './native-binding.js';
 
@@ -13,14 +13,22 @@ export interface Info {
   bf16: boolean;
   cuda: { compiled: boolean; available: boolean; device?: string };
   native: boolean;
+  /** The addon file that loaded (a prebuilt one or a build from source); null without one. */
+  addon: string | null;
+  /** Why the native backend is missing, and how to get it; null when it loaded. */
+  nativeProblem: string | null;
 }
 
 export function info(): Info {
-  if (!nativeAvailable()) {
-    return { isa: null, detectedIsa: null, threads: currentThreads(), bf16: false, cuda: { compiled: false, available: false }, native: false };
+  const origin = nativeOrigin();
+  if ('problem' in origin) {
+    return {
+      isa: null, detectedIsa: null, threads: currentThreads(), bf16: false, cuda: { compiled: false, available: false },
+      native: false, addon: null, nativeProblem: origin.problem,
+    };
   }
   const i = nativeBinding().info();
-  return { isa: i.isa, detectedIsa: i.detectedIsa, threads: currentThreads(), bf16: i.bf16, cuda: i.cuda, native: true };
+  return { isa: i.isa, detectedIsa: i.detectedIsa, threads: currentThreads(), bf16: i.bf16, cuda: i.cuda, native: true, addon: origin.addon, nativeProblem: null };
 }
 
 /**

@@ -13,7 +13,7 @@ import { hostKernels, interpretPlan, runStep } from './plan/interpret.js';
 import { lower, type LoweredPlan } from './plan/lower.js';
 import { fromOnnx } from './onnx/import.js';
 import { bool, describe, invalid, oneOf, plainObject, positiveInt } from './is.js';
-import { checkTensor, Tensor } from './tensor.js';
+import { asTensor, Tensor, type TensorLike } from './tensor.js';
 import { currentThreads } from './threads.js';
 import { checkMode, type Mode } from './modes.js';
 import { checkBeforeOptimize, checkMemory, inputDimsAt, maxMemoryOption, weightBytes } from './limits.js';
@@ -50,7 +50,8 @@ export interface ValueMetadata {
 /** Model.profile's answer: one row per step of the plan, in execution order. */
 export type LayerTimes = { name: string; op: string; output: string; ms: number; kernel?: string }[];
 
-export type Feeds = Record<string, Tensor>;
+/** Inputs by name: Tensors, or any object of ONNX Runtime's Tensor shape (an ort.Tensor, { type: 'float32', data, dims }). */
+export type Feeds = Record<string, Tensor | TensorLike>;
 export type Results = Record<string, Tensor>;
 
 /**
@@ -126,8 +127,7 @@ export class Model {
     for (const meta of this.inputs) {
       const t = f[meta.name];
       if (t === undefined) throw invalid(where, `feeds["${meta.name}"]`, 'a Tensor', t);
-      checkTensor(where, `feeds["${meta.name}"]`, t);
-      const dims = (t as Tensor).dims;
+      const dims = asTensor(where, `feeds["${meta.name}"]`, t).dims;
       const ok = dims.length === meta.dims.length && dims.every((d, i) => (meta.dims[i]! < 0 ? d >= 1 : d === meta.dims[i]));
       if (!ok) {
         const expected = `[${meta.dims.map((d) => (d < 0 ? 'N' : d)).join(', ')}]`;

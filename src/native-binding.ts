@@ -6,7 +6,8 @@
 
 import type { ConvParams, PlanStepOf, PoolParams } from './backend/types.js';
 
-export type NativeIsa = 'avx512f' | 'avx2' | 'scalar';
+/** x86-64 builds have 'avx512f' | 'avx2' | 'scalar'; arm64 builds 'neon' | 'scalar'. */
+export type NativeIsa = 'avx512f' | 'avx2' | 'neon' | 'scalar';
 
 /** Opaque handle to weights packed once for the ISA active at pack time. */
 export interface NativePacked {

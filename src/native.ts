@@ -1,42 +1,55 @@
-// Loads the compiled addon once, lazily, so the JS backend works without it.
+// Finds and loads the compiled addon once, lazily, so the JS backend works
+// without it. Where it looks, in order:
+//   1. RESNODE_ADDON, a path to a .node file (e.g. the CUDA build in build-cuda/);
+//   2. node-gyp-build's rules under the package root: build/Release/resnode.node
+//      (a build from source: contributors, `npx resnode build-native`), then
+//      prebuilds/<platform>-<arch>/resnode.napi.<libc>.node, shipped in the package.
 import { createRequire } from 'node:module';
-import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { NativeBinding } from './native-binding.js';
 import { BackendUnavailableError } from './errors.js';
 
+const require = createRequire(import.meta.url);
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-/** RESNODE_ADDON points at another build of the addon (e.g. the CUDA one in build-cuda/). */
-export const ADDON_PATH = process.env.RESNODE_ADDON ?? join(root, 'build', 'Release', 'resnode.node');
 
 let binding: NativeBinding | undefined;
-let loadError: Error | undefined;
+let loadError: BackendUnavailableError | undefined;
+let loadedFrom: string | undefined;
 
-function missingAddonMessage(): string {
-  return [
-    `resnode: the native addon is not built (${ADDON_PATH} is missing).`,
-    'Build it with `npm run build:native` inside the resnode package (needs g++ and python3).',
-    'If resnode was installed as a dependency with npm 11, its install script was blocked:',
-    'add "allowScripts": { "resnode": true } to your package.json and run `npm rebuild resnode`.',
-    "The pure-JS kernels still work: pass { backend: 'js' }.",
-  ].join('\n');
+const BUILD_HINT =
+  'Build it from source with `npx resnode build-native` (needs g++ >= 10 and python3); ' +
+  "until then the pure-JS kernels work: pass { backend: 'js' }.";
+
+/** The addon file this platform would load, or why there is none. */
+function resolveAddon(): { path: string } | { problem: string } {
+  if (process.env.RESNODE_ADDON) return { path: process.env.RESNODE_ADDON };
+  try {
+    const gypBuild = require('node-gyp-build') as { path(dir: string): string };
+    return { path: gypBuild.path(root) };
+  } catch (err) {
+    const platform = `${process.platform}-${process.arch}`;
+    return {
+      problem: `resnode: no native addon for ${platform} (no build/Release/resnode.node and no prebuilt binary for this platform; prebuilt: linux-x64 and linux-arm64 with glibc). ${BUILD_HINT}`,
+    };
+  }
 }
 
 export function nativeBinding(): NativeBinding {
   if (binding) return binding;
   if (loadError) throw loadError;
-  if (!existsSync(ADDON_PATH)) {
-    loadError = new BackendUnavailableError(missingAddonMessage());
+  const found = resolveAddon();
+  if ('problem' in found) {
+    loadError = new BackendUnavailableError(found.problem);
     throw loadError;
   }
   try {
-    binding = createRequire(import.meta.url)(ADDON_PATH) as NativeBinding;
+    binding = require(found.path) as NativeBinding;
+    loadedFrom = found.path;
     return binding;
   } catch (err) {
-    loadError = new BackendUnavailableError(
-      `resnode: the native addon at ${ADDON_PATH} failed to load: ${(err as Error).message}\nRebuild it with \`npm run build:native\`.`,
-    );
+    const first = (err as Error).message.split('\n')[0];
+    loadError = new BackendUnavailableError(`resnode: the native addon at ${found.path} failed to load: ${first}. ${BUILD_HINT}`);
     throw loadError;
   }
 }
@@ -48,4 +61,10 @@ export function nativeAvailable(): boolean {
   } catch {
     return false;
   }
+}
+
+/** Where the loaded addon came from, or why none loaded (for info()). */
+export function nativeOrigin(): { addon: string } | { problem: string } {
+  if (nativeAvailable()) return { addon: loadedFrom! };
+  return { problem: loadError!.message };
 }

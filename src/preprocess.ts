@@ -2,7 +2,8 @@
 // normalise by mean/std, lay out as NCHW (or NHWC) float32. ImageNet style by default
 // (shorter side 256, crop 224, torchvision's mean and std), which is what the
 // ResNets in torchvision were trained with.
-import sharp from 'sharp';
+import type sharp from 'sharp';
+import { loadSharp } from './optional-deps.js';
 import { invalid, isPositiveInt, outOfRange, plainObject } from './is.js';
 import { Tensor } from './tensor.js';
 
@@ -86,12 +87,13 @@ async function decodeInto(where: string, image: ImageInput, i: number, r: Resolv
   else throw invalid(where, `images[${i}]`, 'a file path, a Uint8Array/Buffer or an ArrayBuffer', image);
   if (typeof input !== 'string' && input.byteLength === 0) throw new ImageDecodeError(`${where}: ${label(image, i)} is empty`);
 
+  const decode = await loadSharp(where);
   let data: Buffer;
   let info: sharp.OutputInfo;
   try {
     // fit 'outside' on a resize×resize box makes the shorter side `resize` and keeps the aspect ratio;
     // a crop wider than `resize` (non-square sizes) widens the box so the crop always fits.
-    ({ data, info } = await sharp(input, { failOn: 'error', limitInputPixels: r.maxPixels ?? true })
+    ({ data, info } = await decode(input, { failOn: 'error', limitInputPixels: r.maxPixels ?? true })
       .rotate() // apply EXIF orientation
       .removeAlpha()
       .toColourspace('srgb')

@@ -62,6 +62,36 @@ export class Tensor {
   }
 }
 
+/** What a feed may be besides a Tensor: any object of ONNX Runtime's Tensor shape. */
+export interface TensorLike {
+  readonly type: 'float32';
+  readonly data: Float32Array;
+  readonly dims: readonly number[];
+}
+
+const TENSOR_OR_LIKE = "a Tensor (or an object of ONNX Runtime's Tensor shape: { type: 'float32', data: Float32Array, dims })";
+
+/**
+ * A feed as a Tensor: a Tensor itself, or a TensorLike (an ort.Tensor, or a
+ * plain { type, data, dims }) seen as one, sharing its data. Checks it as
+ * checkTensor does.
+ */
+export function asTensor(where: string, name: string, t: unknown): Tensor {
+  if (t instanceof Tensor) return checkTensor(where, name, t);
+  const o = t as Partial<TensorLike> | null;
+  if (typeof o !== 'object' || o === null || !('type' in o) || !('data' in o) || !('dims' in o)) throw invalid(where, name, TENSOR_OR_LIKE, t);
+  if (o.type !== 'float32') throw invalid(where, `${name}.type`, "'float32'", o.type);
+  if (!(o.data instanceof Float32Array)) throw invalid(where, `${name}.data`, 'a Float32Array', o.data);
+  const dims = checkDims(where, `${name}.dims`, o.dims);
+  if (o.data.buffer.byteLength === 0 && elementCount(dims) > 0) {
+    throw new TypeError(`${where}: ${name} has a detached buffer (was it transferred to a worker?)`);
+  }
+  if (o.data.length !== elementCount(dims)) {
+    throw new RangeError(`${where}: ${name} has ${o.data.length} elements but its dims ${describe(dims)} need ${elementCount(dims)}`);
+  }
+  return new Tensor('float32', o.data, dims);
+}
+
 /**
  * Checks, at call time, that a tensor's buffer still holds its data: a buffer
  * can be transferred to a worker (detached) after the Tensor was made.

@@ -1,7 +1,8 @@
 // Ours against ONNX Runtime on the same model and inputs, output by output and,
 // on request, layer by layer, naming the first layer that diverges.
 import { readFile } from 'node:fs/promises';
-import * as ort from 'onnxruntime-node';
+import type * as ort from 'onnxruntime-node';
+import { loadOrt } from './optional-deps.js';
 import { Graph } from './graph/graph.js';
 import { load, type Feeds, type Model } from './model.js';
 import { ModelProto, type ModelProtoLike } from './onnx/proto.js';
@@ -124,6 +125,7 @@ export async function validate(source: string | Uint8Array | Graph, options: Val
   const seed = o.seed === undefined ? 0 : nonNegativeInt(where, 'options.seed', o.seed);
   const threads = o.threads === undefined ? undefined : positiveInt(where, 'options.threads', o.threads);
 
+  const ort = await loadOrt(where);
   const bytes = await modelBytes(source);
   const model = await load(bytes, { backend, mode, threads });
   try {

@@ -1,5 +1,6 @@
 #include "config.h"
 
+#include "arch.h"
 #include "bf16.h"
 #include "common.h"
 
@@ -13,6 +14,7 @@ const GemmConfig kScalar[] = {
     {Isa::scalar, 4, 8, f32_gemm_4x8__scalar, nullptr, nullptr, im2col_pack,
      "f32_gemm_4x8__scalar", 256, 512},
 };
+#if RN_ARCH_X86_64
 const GemmConfig kAvx2[] = {
     {Isa::avx2, 6, 16, f32_gemm_6x16__avx2, nullptr, nullptr, im2col_pack,
      "f32_gemm_6x16__avx2", 256, 768},
@@ -35,6 +37,15 @@ const GemmConfig kAvx512Bf16[] = {
     {Isa::avx512, 8, 32, bf16_gemm_8x32__avx512bf16, bf16_gemm_8x16__avx512bf16, nullptr,
      im2col_pack_bf16__avx512bf16, "bf16_gemm_8x32__avx512bf16", 256, 512},
 };
+#endif
+#if RN_ARCH_ARM64
+// 16 of the 32 q registers accumulate; B panels of 8 columns, like the scalar
+// kernel's, so the portable im2col packer serves it.
+const GemmConfig kNeon[] = {
+    {Isa::neon, 8, 8, f32_gemm_8x8__neon, nullptr, nullptr, im2col_pack,
+     "f32_gemm_8x8__neon", 256, 512},
+};
+#endif
 
 template <size_t N>
 const GemmConfig& pick(const GemmConfig (&table)[N], size_t m) {
@@ -49,12 +60,24 @@ const GemmConfig& pick(const GemmConfig (&table)[N], size_t m) {
 
 const GemmConfig& gemm_config(Isa isa, size_t m) {
   switch (isa) {
+#if RN_ARCH_X86_64
     case Isa::avx512: return pick(kAvx512, m);
     case Isa::avx2: return pick(kAvx2, m);
+#endif
+#if RN_ARCH_ARM64
+    case Isa::neon: return pick(kNeon, m);
+#endif
     default: return pick(kScalar, m);
   }
 }
 
-const GemmConfig& gemm_config_bf16(size_t m) { return pick(kAvx512Bf16, m); }
+const GemmConfig& gemm_config_bf16(size_t m) {
+#if RN_ARCH_X86_64
+  return pick(kAvx512Bf16, m);
+#else
+  RN_CHECK(false && "the bf16 kernels exist only on x86-64 (bf16_available() is false here)");
+  return pick(kScalar, m);
+#endif
+}
 
 }  // namespace resnode::cpu

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <vector>
 
+#include "arch.h"
 #include "common.h"
 #include "gemm/dconv.h"
 #include "gemm_driver.h"
@@ -27,7 +28,13 @@ struct DconvKernel {
   f32_dconv_ukernel_fn fn;
   const char* name;
 };
+#if RN_ARCH_X86_64
 #define RN_DCONV_KERNEL(k) DconvKernel{k, #k}
+#else
+// The direct-conv kernels are AVX-512 only and not built here; dconv_packable()
+// is false off x86-64, so no packing ever selects one (the driver checks).
+#define RN_DCONV_KERNEL(k) DconvKernel{nullptr, #k}
+#endif
 
 DconvKernel pick_two_row_kernel(int64_t stride_w) {
   return stride_w == 1 ? RN_DCONV_KERNEL(f32_dconv_2x7x32s1__avx512f)
@@ -135,7 +142,7 @@ void dconv_enable_for_tests(bool on) { g_dconv_enabled.store(on); }
 bool dconv_packable(Isa isa, int64_t c_out, int64_t kh, int64_t kw, int64_t groups) {
   // Panels of 32 channels: at most a quarter of the lanes idle (c_out 32, 52+, 64, ...).
   const bool fills_panels = c_out >= 32 && round_up(size_t(c_out), kPanel) * 4 <= size_t(c_out) * 5;
-  return g_dconv_enabled.load(std::memory_order_relaxed) && isa == Isa::avx512 && groups == 1 &&
+  return g_dconv_enabled.load(std::memory_order_relaxed) && RN_ARCH_X86_64 && isa == Isa::avx512 && groups == 1 &&
          kh * kw > 1 && fills_panels;
 }
 
@@ -179,6 +186,7 @@ void conv2d_dconv(const Conv2dShape& s, const PackedConv& w, const float* x,
   const float* wts = w.group_panels(0);
   const f32_dconv_ukernel_fn uk = pick_kernel(narrow, s.stride_w).fn;
   const f32_dconv_ukernel_fn uk_two_row = pick_two_row_kernel(s.stride_w).fn;
+  RN_CHECK(uk && uk_two_row);
   const int64_t tile_rows = g.tile_rows;
   // Each task pads the input rows of its own blocks into its thread's scratch:
   // a shared padded copy, written half by each core, was measured 15% slower

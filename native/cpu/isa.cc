@@ -8,18 +8,18 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "arch.h"
 #include "bf16.h"
 #include "peak.h"
 
-#if defined(__x86_64__) || defined(__i386__)
+#if RN_ARCH_X86_64
 #include <cpuid.h>
-#define RN_X86 1
 #endif
 
 namespace resnode::cpu {
 namespace {
 
-#ifdef RN_X86
+#if RN_ARCH_X86_64
 uint64_t xgetbv0() {
   uint32_t eax, edx;
   // xgetbv with ecx=0; encoded as bytes so no -mxsave flag is needed.
@@ -53,7 +53,7 @@ CpuFeatures detect() {
   const long l2 = sysconf(_SC_LEVEL2_CACHE_SIZE);
   if (l2 > 0) f.l2_bytes = size_t(l2);
 #endif
-#ifdef RN_X86
+#if RN_ARCH_X86_64
   unsigned a, b, c, d;
   if (!__get_cpuid(1, &a, &b, &c, &d)) return f;
   const bool fma = c & (1u << 12), osxsave = c & (1u << 27), avx = c & (1u << 28);
@@ -76,12 +76,15 @@ CpuFeatures detect() {
   }
   if (f.avx512 && !leaf7_1_eax) f.avx512_bf16 = probe_bf16();
 #endif
+#if RN_ARCH_ARM64
+  f.neon = true;
+#endif
   return f;
 }
 
 Isa compute_detected() {
   const CpuFeatures& f = cpu_features();
-  Isa hw = f.avx512 ? Isa::avx512 : f.avx2_fma ? Isa::avx2 : Isa::scalar;
+  Isa hw = f.neon ? Isa::neon : f.avx512 ? Isa::avx512 : f.avx2_fma ? Isa::avx2 : Isa::scalar;
   if (const char* env = std::getenv("RESNODE_ISA")) {
     Isa cap;
     if (parse_isa(env, &cap) && cap < hw) hw = cap;
@@ -101,9 +104,14 @@ const CpuFeatures& cpu_features() {
 bool parse_isa(const char* s, Isa* out) {
   if (!s) return false;
   if (!std::strcmp(s, "scalar")) *out = Isa::scalar;
+#if RN_ARCH_X86_64
   else if (!std::strcmp(s, "avx2")) *out = Isa::avx2;
   else if (!std::strcmp(s, "avx512") || !std::strcmp(s, "avx512f") || !std::strcmp(s, "avx512bf16"))
     *out = Isa::avx512;
+#endif
+#if RN_ARCH_ARM64
+  else if (!std::strcmp(s, "neon")) *out = Isa::neon;
+#endif
   else return false;
   return true;
 }
@@ -140,6 +148,7 @@ const char* isa_name(Isa isa) {
   switch (isa) {
     case Isa::avx512: return "avx512f";
     case Isa::avx2: return "avx2";
+    case Isa::neon: return "neon";
     default: return "scalar";
   }
 }

@@ -8,7 +8,9 @@
 
 namespace resnode::cpu {
 
-enum class Isa { scalar = 0, avx2 = 1, avx512 = 2 };
+// neon is arm64's only SIMD path: a build has either the x86 ones or neon,
+// so the order only ranks paths of one architecture.
+enum class Isa { scalar = 0, avx2 = 1, avx512 = 2, neon = 3 };
 
 // The numerical mode of packed weights (src/modes.ts, one row each): exact
 // computes every conv directly; fast also allows Winograd F(4x4,3x3) or
@@ -23,12 +25,13 @@ const char* precision_name(Precision p);  // "exact" | "fast" | "bf16"
 int64_t window_output_size(int64_t in, int64_t k, int64_t stride, int64_t dil, int64_t p0,
                            int64_t p1, bool ceil_mode = false);
 
-// Detected once by CPUID (and RESNODE_ISA=scalar|avx2|avx512 caps it).
+// Detected once by CPUID on x86-64 (NEON is always there on arm64); RESNODE_ISA
+// (scalar|avx2|avx512|neon) caps it.
 Isa detected_isa();
 // The ISA new packings and kernels use. set_active_isa() clamps to detected_isa().
 Isa active_isa();
 void set_active_isa(Isa isa);
-const char* isa_name(Isa isa);  // "scalar" | "avx2" | "avx512f"
+const char* isa_name(Isa isa);  // "scalar" | "avx2" | "avx512f" | "neon"
 
 // Threads: a persistent pool shared by the process; the caller's thread joins in.
 int default_threads();           // number of cores

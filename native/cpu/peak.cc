@@ -4,6 +4,7 @@
 #include <thread>
 #include <vector>
 
+#include "arch.h"
 #include "bf16.h"
 #include "common.h"
 #include "isa.h"
@@ -46,8 +47,15 @@ double best_rate(double (*loop)(int64_t), int64_t iters, double flops_per_iter, 
 double measure_fma_peak_gflops(int threads) {
   threads = std::max(1, threads);
   const Isa isa = active_isa();
-  const int lanes = isa == Isa::avx512 ? 16 : isa == Isa::avx2 ? 8 : 1;
-  auto loop = isa == Isa::avx512 ? fma_loop__avx512f : isa == Isa::avx2 ? fma_loop__avx2 : fma_loop__scalar;
+  int lanes = 1;
+  double (*loop)(int64_t) = fma_loop__scalar;
+#if RN_ARCH_X86_64
+  if (isa == Isa::avx512) lanes = 16, loop = fma_loop__avx512f;
+  if (isa == Isa::avx2) lanes = 8, loop = fma_loop__avx2;
+#endif
+#if RN_ARCH_ARM64
+  if (isa == Isa::neon) lanes = 4, loop = fma_loop__neon;
+#endif
   // About 20 ms per run at ~165 GFLOP/s per core.
   const int64_t iters = int64_t(4e8) / (12 * lanes) * (lanes == 1 ? 1 : 4);
   return best_rate(loop, iters, 12.0 * 2.0 * lanes, threads);
@@ -55,9 +63,13 @@ double measure_fma_peak_gflops(int threads) {
 
 double measure_bf16_peak_gflops(int threads) {
   RN_CHECK(bf16_available());
+#if RN_ARCH_X86_64
   // The same instruction count per run as the AVX-512 FMA loop.
   const int64_t iters = int64_t(4e8) / (12 * 16) * 4;
   return best_rate(dpbf16_loop__avx512bf16, iters, 12.0 * 2.0 * 2.0 * 16, std::max(1, threads));
+#else
+  return 0;
+#endif
 }
 
 }  // namespace resnode::cpu

@@ -9,6 +9,7 @@ namespace resnode::cpu {
 // so the compiler cannot drop the work. FLOPs per iteration: 12 * 2 * lanes.
 double fma_loop__avx512f(int64_t iters);  // lanes = 16
 double fma_loop__avx2(int64_t iters);     // lanes = 8
+double fma_loop__neon(int64_t iters);     // lanes = 4
 double fma_loop__scalar(int64_t iters);   // lanes = 1
 // 12 vdpbf16ps chains: FLOPs per iteration 12 * 2 * 2 * 16 (two pairs per lane).
 double dpbf16_loop__avx512bf16(int64_t iters);

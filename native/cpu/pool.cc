@@ -3,6 +3,7 @@
 #include <cfloat>
 #include <vector>
 
+#include "arch.h"
 #include "common.h"
 #include "isa.h"
 #include "ops.h"
@@ -67,8 +68,13 @@ namespace {
 
 const MaxPoolRowKernels& max_pool_kernels(Isa isa) {
   static const MaxPoolRowKernels portable{max_pool_vmax, max_pool_hmax};
+#if RN_ARCH_X86_64
   static const MaxPoolRowKernels avx512{max_pool_vmax__avx512f, max_pool_hmax__avx512f};
-  return isa == Isa::avx512 ? avx512 : portable;
+  if (isa == Isa::avx512) return avx512;
+#else
+  (void)isa;
+#endif
+  return portable;
 }
 
 }  // namespace

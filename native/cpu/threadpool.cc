@@ -1,6 +1,5 @@
 #include "threadpool.h"
 
-#include <immintrin.h>
 #include <sched.h>
 
 #include <algorithm>
@@ -12,8 +11,13 @@
 #include <thread>
 #include <vector>
 
+#include "arch.h"
 #include "common.h"
 #include "ops.h"
+
+#if RN_ARCH_X86_64
+#include <immintrin.h>
+#endif
 
 namespace resnode::cpu {
 namespace {
@@ -22,8 +26,10 @@ constexpr int kMaxWorkers = 255;
 constexpr auto kSpin = std::chrono::microseconds(300);
 
 inline void cpu_relax() {
-#if defined(__x86_64__) || defined(__i386__)
+#if RN_ARCH_X86_64
   _mm_pause();
+#elif RN_ARCH_ARM64
+  __asm__ __volatile__("yield");
 #else
   std::this_thread::yield();
 #endif

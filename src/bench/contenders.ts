@@ -1,6 +1,7 @@
 // The things a benchmark races: our backends (per mode) and ONNX Runtime, each
 // loaded once and run many times on the same input.
-import * as ort from 'onnxruntime-node';
+import type * as ort from 'onnxruntime-node';
+import { loadOrt } from '../optional-deps.js';
 import { load, type LayerTimes, type Model } from '../model.js';
 import type { Mode } from '../modes.js';
 import type { Tensor } from '../tensor.js';
@@ -37,6 +38,7 @@ export async function ours(bytes: Uint8Array, kind: 'native' | 'js' | 'cuda', x:
 }
 
 export async function onnxRuntime(bytes: Uint8Array, x: Tensor, threads: number, profilePrefix?: string): Promise<Contender & { session: ort.InferenceSession }> {
+  const ort = await loadOrt('bench');
   const start = performance.now();
   const session = await ort.InferenceSession.create(bytes, {
     graphOptimizationLevel: 'all',

@@ -100,7 +100,10 @@ export async function runBench(o: BenchOptions, isa: string): Promise<BenchRepor
   await writeFile(modelPath, bytes);
   const results: ContenderResult[] = [];
   let layers: BenchReport['layers'];
-  const bar = o.progress ? new cliProgress.SingleBar({ format: 'bench {bar} {percentage}% | {stage}', hideCursor: true }, cliProgress.Presets.shades_classic) : undefined;
+  // On stderr, so stdout stays the report; without a terminal (a pipe, CI) a plain line every 5 s.
+  const bar = o.progress
+    ? new cliProgress.SingleBar({ format: 'bench {bar} {percentage}% | {stage}', hideCursor: true, stream: process.stderr, noTTYOutput: !process.stderr.isTTY, notTTYSchedule: 5000 }, cliProgress.Presets.shades_classic)
+    : undefined;
   const perBatch = o.warmup + o.repeats + (o.memory ? 1 : 0);
   bar?.start(o.batches.length * perBatch, 0, { stage: 'loading' });
   try {

@@ -1,6 +1,7 @@
 // resnode bench <model.onnx | resnet18|34|50|101|152> --backends native,js,ort --batch 1,8 ...
 import { InvalidArgumentError, type Command } from 'commander';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { info } from '../info.js';
 import { runBench } from '../bench/run.js';
@@ -29,16 +30,17 @@ export function register(program: Command): void {
     .option('--js-repeats <n>', 'timed runs of the (slow) JS backend', int, 2)
     .option('--layers', 'per-layer time table, ours against ORT\'s profiler')
     .option('--no-memory', 'skip the child processes that measure load time and peak RSS')
-    .option('--out <dir>', 'where the Markdown report and SVG chart go', 'bench/results')
+    .option('--out <dir>', 'where the Markdown report and SVG chart go (default: a new temporary folder, named at the end)')
     .option('--json <file>', 'also write the raw report as JSON')
-    .action(async (model: string, o: { backends: ('native' | 'js' | 'cuda' | 'ort')[]; batch: number[]; threads?: number; mode: Mode[]; repeats: number; warmup: number; jsRepeats: number; layers?: boolean; memory: boolean; out: string; json?: string }) => {
+    .action(async (model: string, o: { backends: ('native' | 'js' | 'cuda' | 'ort')[]; batch: number[]; threads?: number; mode: Mode[]; repeats: number; warmup: number; jsRepeats: number; layers?: boolean; memory: boolean; out?: string; json?: string }) => {
       const report = await runBench(
-        { model, backends: o.backends, batches: o.batch, threads: o.threads ?? currentThreads(), modes: o.mode, repeats: o.repeats, warmup: o.warmup, jsRepeats: o.jsRepeats, layers: o.layers ?? false, memory: o.memory, progress: process.stderr.isTTY },
+        { model, backends: o.backends, batches: o.batch, threads: o.threads ?? currentThreads(), modes: o.mode, repeats: o.repeats, warmup: o.warmup, jsRepeats: o.jsRepeats, layers: o.layers ?? false, memory: o.memory, progress: true },
         info().isa ?? 'none',
       );
       console.log(toText(report));
-      await mkdir(o.out, { recursive: true });
-      const base = join(o.out, `${report.model}-b${report.batches.join('-')}`);
+      const out = o.out ?? (await mkdtemp(join(tmpdir(), 'resnode-bench-')));
+      await mkdir(out, { recursive: true });
+      const base = join(out, `${report.model}-b${report.batches.join('-')}`);
       await writeFile(`${base}.md`, toMarkdown(report));
       await writeFile(`${base}.svg`, toSvg(report));
       if (o.json) await writeFile(o.json, JSON.stringify(report, null, 2));

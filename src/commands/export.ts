@@ -19,5 +19,6 @@ export function register(program: Command): void {
       const bytes = g.toOnnx();
       await writeFile(o.output, bytes);
       console.log(`wrote ${o.output} (${(bytes.byteLength / 2 ** 20).toFixed(1)} MiB, ${(g.parameterCount() / 1e6).toFixed(2)} M parameters)`);
+      console.log(`its weights are random (seed ${o.seed}), not trained: its outputs, and \`resnode run\` classes, mean nothing; export trained weights from PyTorch (models/) to classify`);
     });
 }

@@ -13,6 +13,7 @@ import type { Mode } from '../modes.js';
 import { toNpy } from '../npy.js';
 import { BACKEND_HELP, backendName, dims, MODE_HELP, modeName, positiveInt } from './args.js';
 import { readTensor } from './tensor-file.js';
+import { EXIT_ERROR } from './exit-codes.js';
 
 interface RunFlags {
   input?: string;
@@ -71,8 +72,8 @@ export function register(program: Command): void {
     .option('--top <k>', 'classes to print per image', positiveInt, 5)
     .option('--labels <spec>', "'imagenet' or a labels file (one per line); default ImageNet's for 1000-class models")
     .action(async (path: string, images: string[], o: RunFlags, cmd: Command) => {
-      if (images.length > 0 && o.input) cmd.error('error: give either --input <tensor> or image paths, not both');
-      if (images.length === 0 && !o.input) cmd.error("error: required option '-i, --input <file>' not specified (or give image paths to classify)");
+      if (images.length > 0 && o.input) cmd.error('error: give either --input <tensor> or image paths, not both', { exitCode: EXIT_ERROR });
+      if (images.length === 0 && !o.input) cmd.error("error: required option '-i, --input <file>' not specified (or give image paths to classify)", { exitCode: EXIT_ERROR });
       const model = await load(path, { backend: o.backend, mode: o.mode, threads: o.threads });
       try {
         if (images.length > 0) await runClassify(model, images, o);

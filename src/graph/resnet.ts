@@ -35,7 +35,10 @@ const BLOCKS: Record<ResNetDepth, { bottleneck: boolean; layers: [number, number
 export function resnet(options: ResNetOptions | CifarResNetOptions): Graph {
   if (isCifarOptions(options)) return cifarResnet(options); // 6n+2-layer CIFAR nets: see cifar.ts
   const spec = BLOCKS[options.depth];
-  if (!spec) throw new RangeError(`Expected depth 18, 34, 50, 101 or 152 for resnet() but received ${String(options.depth)}`);
+  if (!spec) {
+    const cifar = [20, 32, 44, 56, 110].includes(options.depth as number) ? `; the CIFAR ResNet-${String(options.depth)} is resnet({ depth: ${String(options.depth)}, variant: 'cifar' }) or cifarResnet()` : '';
+    throw new RangeError(`Expected depth 18, 34, 50, 101 or 152 for resnet() but received ${String(options.depth)}${cifar}`);
+  }
   const width = options.width ?? 64;
   const numClasses = options.numClasses ?? 1000;
   const inChannels = options.inChannels ?? 3;

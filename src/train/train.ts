@@ -8,6 +8,14 @@ import type { TrainBackendName } from './backend.js';
 import type { Dataset } from './dataset.js';
 import { Sgd } from './sgd.js';
 
+/**
+ * A multibar train() can draw its bar into: cli-progress's MultiBar fits. Typed
+ * here so that resnode's declarations need no @types/cli-progress.
+ */
+export interface ProgressMultiBar {
+  create(total: number, start: number, payload?: object, options?: { format?: string }): { update(value: number, payload?: object): void };
+}
+
 export interface TrainOptions {
   epochs: number;
   lr: number;
@@ -24,7 +32,7 @@ export interface TrainOptions {
   /** Training-error points per epoch in the history. Default 4. */
   pointsPerEpoch?: number;
   /** Show a progress bar (default: when stderr is a TTY), or draw into this multibar. */
-  progress?: boolean | cliProgress.MultiBar;
+  progress?: boolean | ProgressMultiBar;
   /** Label shown on the bar. */
   label?: string;
   /** Examples of the train split to evaluate at the end in inference mode. Default: all. */

@@ -16,7 +16,8 @@ export interface Variant {
   restore(): void;
 }
 
-const ISA_ORDER: NativeIsa[] = ['scalar', 'avx2', 'avx512f'];
+// Worst first, per architecture (a build has the x86 paths or NEON, never both).
+const ISA_ORDER: NativeIsa[] = process.arch === 'arm64' ? ['scalar', 'neon'] : ['scalar', 'avx2', 'avx512f'];
 
 let addon: NativeBinding | null | undefined;
 let addonError = '';

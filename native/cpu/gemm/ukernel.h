@@ -44,6 +44,8 @@ void f32_gemm_8x1__avx512f(size_t mr, size_t nc, size_t kc, const float* a, cons
                            float* c, size_t ldc, bool accumulate, const GemmEpilogue* ep);
 void f32_gemm_6x16__avx2(size_t mr, size_t nc, size_t kc, const float* a, const float* b, size_t ldb,
                              float* c, size_t ldc, bool accumulate, const GemmEpilogue* ep);
+void f32_gemm_8x8__neon(size_t mr, size_t nc, size_t kc, const float* a, const float* b, size_t ldb,
+                        float* c, size_t ldc, bool accumulate, const GemmEpilogue* ep);
 void f32_gemm_4x8__scalar(size_t mr, size_t nc, size_t kc, const float* a, const float* b, size_t ldb,
                              float* c, size_t ldc, bool accumulate, const GemmEpilogue* ep);
 

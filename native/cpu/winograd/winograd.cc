@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "../arch.h"
 #include "../threadpool.h"
 #include "winograd_kernels.h"
 
@@ -63,14 +64,16 @@ float* wino_scratch(int slot, size_t count) {
 const WinoKernels& kernels_for(Isa isa, int64_t tile) {
   static const WinoKernels scalar4{f32_winograd_input_4x4_3x3__scalar, f32_winograd_gemm_32__scalar,
                                    f32_winograd_output_4x4_3x3__scalar, "f32_winograd_4x4_3x3__scalar"};
-  static const WinoKernels avx512_4{f32_winograd_input_4x4_3x3__avx512f, f32_winograd_gemm_14x32__avx512f,
-                                    f32_winograd_output_4x4_3x3__avx512f, "f32_winograd_4x4_3x3__avx512f"};
   static const WinoKernels scalar2{f32_winograd_input_2x2_3x3__scalar, f32_winograd_gemm_32__scalar,
                                    f32_winograd_output_2x2_3x3__scalar, "f32_winograd_2x2_3x3__scalar"};
+  RN_CHECK(tile == 4 || tile == 2);
+#if RN_ARCH_X86_64
+  static const WinoKernels avx512_4{f32_winograd_input_4x4_3x3__avx512f, f32_winograd_gemm_14x32__avx512f,
+                                    f32_winograd_output_4x4_3x3__avx512f, "f32_winograd_4x4_3x3__avx512f"};
   static const WinoKernels avx512_2{f32_winograd_input_2x2_3x3__avx512f, f32_winograd_gemm_14x32__avx512f,
                                     f32_winograd_output_2x2_3x3__avx512f, "f32_winograd_2x2_3x3__avx512f"};
-  RN_CHECK(tile == 4 || tile == 2);
   if (isa == Isa::avx512) return tile == 4 ? avx512_4 : avx512_2;
+#endif
   return tile == 4 ? scalar4 : scalar2;
 }
 
