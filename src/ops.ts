@@ -132,6 +132,13 @@ function prepareConv2d(x: Tensor, w: Tensor | PackedConv2d, options: Conv2dOptio
   return { backend: packed.backend, packed: packed.packed, residual, y, params };
 }
 
+/**
+ * y = act(conv(x, w) + bias + residual), off the JS thread. The inputs (x and
+ * the residual) are copied before this returns, so detaching their buffers
+ * (a transfer, postMessage) or writing to them while the promise is pending
+ * is harmless: the result is that of the inputs at the call. The same holds
+ * for every async op here and for Model.run.
+ */
 export async function conv2d(x: Tensor, w: Tensor | PackedConv2d, options: Conv2dOptions = {}): Promise<Tensor> {
   const p = prepareConv2d(x, w, options);
   await p.backend.conv2d(p.packed, x.data, p.residual, p.y.data, p.params);

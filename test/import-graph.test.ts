@@ -16,10 +16,14 @@ function sources(dir: string): string[] {
   });
 }
 
-/** Every relative import or re-export of a file, resolved to a .ts path. */
+/** Every relative import, re-export, side-effect or dynamic import of a file, resolved to a .ts path. */
 export function importsOf(file: string): string[] {
   const text = readFileSync(file, 'utf8');
-  const specifiers = [...text.matchAll(/^\s*(?:import|export)\s[^;]*?from\s+['"](\.[^'"]+)['"]/gms), ...text.matchAll(/import\(\s*['"](\.[^'"]+)['"]\s*\)/g)].map((m) => m[1]!);
+  const specifiers = [
+    ...text.matchAll(/^\s*(?:import|export)\s[^;]*?from\s+['"](\.[^'"]+)['"]/gms), // import … from, export … from
+    ...text.matchAll(/^\s*import\s+['"](\.[^'"]+)['"]/gm), // side-effect imports
+    ...text.matchAll(/import\(\s*['"](\.[^'"]+)['"]\s*\)/g), // dynamic imports
+  ].map((m) => m[1]!);
   return specifiers.map((s) => resolve(dirname(file), s.replace(/\.js$/, '.ts')));
 }
 
@@ -54,6 +58,12 @@ test('the import graph of src/ has no cycle', (t) => {
   t.true([...graph.values()].flat().length > 100, 'the import scanner found almost no imports');
   const cycle = findCycle(graph);
   t.is(cycle, null, cycle ? `cycle: ${cycle.map((f) => relative(SRC, f)).join(' → ')}` : '');
+});
+
+test('the scanner sees every kind of import', (t) => {
+  const layers = graph.get(join(SRC, 'graph/layers.ts'))!;
+  t.true(layers.includes(join(SRC, 'onnx/export.ts')), 'side-effect import');
+  t.true(layers.includes(join(SRC, 'graph/graph.ts')), 'import … from');
 });
 
 test('the cycle finder finds a cycle when there is one (and none in a chain)', (t) => {

@@ -24,7 +24,8 @@
 // CudaBuffers only enqueues on the context's stream and returns at once: this is
 // how a whole model runs with one upload and one download. The async forms run
 // on the libuv pool and resolve when the stream has finished the work.
-// mode is 'tf32' (tensor cores, default) or 'fp32' (exact); src/backend/cuda.ts
+// mode is 'fp32' (exact, the default, as the library's default mode) or 'tf32'
+// (tensor cores); src/backend/cuda.ts
 // maps the library's modes (src/modes.ts) onto it.
 // Every function except cudaInfo throws Error("CUDA is not available: <reason>")
 // when no usable GPU exists.
@@ -131,9 +132,9 @@ std::shared_ptr<cu::ConvWeights> GetPacked(Napi::Env env, const Napi::Value& v, 
   return Unwrap<PackedBox>(env, v, &kPackedTag, where, "packed", from)->w;
 }
 
-// 'tf32' (default) | 'fp32'
+// 'fp32' (default: exact, as src/modes.ts's default) | 'tf32'
 cu::MathMode ReadMathMode(Napi::Env env, const Napi::Value& v, const char* where, const char* name) {
-  if (v.IsUndefined() || v.IsNull()) return cu::MathMode::tf32;
+  if (v.IsUndefined() || v.IsNull()) return cu::MathMode::fp32;
   const std::string s = v.IsString() ? v.As<Napi::String>().Utf8Value() : "";
   if (s == "tf32") return cu::MathMode::tf32;
   if (s == "fp32") return cu::MathMode::fp32;
