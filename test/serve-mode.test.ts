@@ -44,7 +44,7 @@ test.serial('WorkerPool.create({ mode }) loads every worker in that mode; a bad 
   } finally {
     await exact.close();
   }
-  await t.throwsAsync(WorkerPool.create(modelBytes, { size: 1, mode: 'turbo' as 'fast' }), { instanceOf: TypeError, message: /WorkerPool\.create: expected one of 'exact', 'fast' for options\.mode but received "turbo"/ });
+  await t.throwsAsync(WorkerPool.create(modelBytes, { size: 1, mode: 'turbo' as 'fast' }), { instanceOf: TypeError, message: /WorkerPool\.create: expected one of 'exact', 'fast', 'bf16' for options\.mode but received "turbo"/ });
 });
 
 test.serial("serve({ mode: 'fast' }) runs the fast kernels, in the main thread and in workers", async (t) => {

@@ -73,7 +73,7 @@ export function register(program: Command): void {
     .option('--labels <spec>', "'imagenet' or a labels file (one per line); default ImageNet's for 1000-class models")
     .action(async (path: string, images: string[], o: RunFlags, cmd: Command) => {
       if (images.length > 0 && o.input) cmd.error('error: give either --input <tensor> or image paths, not both', { exitCode: EXIT_ERROR });
-      if (images.length === 0 && !o.input) cmd.error("error: required option '-i, --input <file>' not specified (or give image paths to classify)", { exitCode: EXIT_ERROR });
+      if (images.length === 0 && !o.input) cmd.error('error: give image paths to classify, or --input <tensor.npy> to run on a tensor', { exitCode: EXIT_ERROR });
       const model = await load(path, { backend: o.backend, mode: o.mode, threads: o.threads });
       try {
         if (images.length > 0) await runClassify(model, images, o);
