@@ -55,7 +55,7 @@ test.serial("serve({ mode: 'fast' }) runs the fast kernels, in the main thread a
       await checkFast(t, parseNpy(new Uint8Array(await r.arrayBuffer())).data);
     });
   }
-  await t.throwsAsync(withServer({ mode: 'quick' as 'fast' }, async () => {}), { message: /serve: expected 'exact' or 'fast' for options.mode but received "quick"/ });
+  await t.throwsAsync(withServer({ mode: 'quick' as 'fast' }, async () => {}), { message: /serve: expected one of 'exact', 'fast', 'bf16' for options.mode but received "quick"/ });
 });
 
 test.serial('`resnode serve --mode fast` serves the fast kernels; a bad --mode is refused', async (t) => {
@@ -87,7 +87,7 @@ test.serial('`resnode serve --mode fast` serves the fast kernels; a bad --mode i
   let err = '';
   bad.stderr.on('data', (d: Buffer) => (err += d.toString()));
   t.not(await new Promise<number | null>((r) => bad.on('exit', (code) => r(code))), 0);
-  t.regex(err, /--mode.*expected 'exact' or 'fast'/);
+  t.regex(err, /--mode.*expected one of 'exact', 'fast', 'bf16'/);
 });
 
 test.serial('a run lost with its worker names the worker by its pool index', async (t) => {

@@ -2,6 +2,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { serve } from '../serve/server.js';
 import type { Mode } from '../modes.js';
+import { BACKEND_HELP, backendName, MODE_HELP, modeName } from './args.js';
 
 const int = (min: number) => (v: string): number => {
   const n = Number(v);
@@ -56,16 +57,10 @@ export function register(program: Command): void {
     .option('--headers-timeout-ms <ms>', 'time a client has to send its request headers', int(1), 10_000)
     .option('--request-timeout-ms <ms>', "Node's deadline for a whole request, behind --timeout-ms (default: timeout + 5000)", int(1))
     .option('--model-name <name>', 'the model name on the /v2 routes (default: the file name without .onnx)')
-    .option('--mode <mode>', "exact | fast (Winograd / TF32; error bounds in src/modes.ts)", (v) => {
-      if (v !== 'exact' && v !== 'fast') throw new InvalidArgumentError("expected 'exact' or 'fast'");
-      return v;
-    }, 'exact')
+    .option('--mode <mode>', MODE_HELP, modeName, 'exact')
     .option('--top <k>', 'default top-k for /v1/classify', int(1), 5)
     .option('--labels <spec>', "'imagenet' or a labels file (one per line); default ImageNet's for 1000 classes")
-    .option('--backend <name>', 'native | js | cuda', (v) => {
-      if (v !== 'native' && v !== 'js' && v !== 'cuda') throw new InvalidArgumentError("expected 'native', 'js' or 'cuda'");
-      return v;
-    }, 'native')
+    .option('--backend <name>', BACKEND_HELP, backendName, 'native')
     .option('--threads <n>', 'native threads (per worker with --workers)', int(1))
     .action(async (path: string, o: ServeFlags) => {
       const srv = await serve(path, {

@@ -38,7 +38,7 @@ export interface ServeOptions {
   /** Class names, 'imagenet', or a labels file path; default ImageNet's for 1000-class models. */
   labels?: readonly string[] | string;
   backend?: 'native' | 'js' | 'cuda';
-  /** 'exact' (default) or 'fast' (Winograd / TF32, error bounds in src/modes.ts), passed to load(). */
+  /** A mode of src/modes.ts ('exact' by default, 'fast', 'bf16'), passed to load(). */
   mode?: Mode;
   /** Native threads (in the main thread, or per worker). */
   threads?: number;
@@ -84,7 +84,7 @@ export function resolveOptions(options: unknown): Resolved {
     top: option(o.top, 5, isPositiveInt, 'top', 'a positive integer'),
     labels: o.labels,
     backend: o.backend,
-    mode: option<Mode | undefined>(o.mode, undefined, (v) => v === 'exact' || v === 'fast', 'mode', "'exact' or 'fast'"),
+    mode: option<Mode | undefined>(o.mode, undefined, (v) => (MODE_NAMES as readonly unknown[]).includes(v), 'mode', `one of ${MODE_NAMES.map((m) => `'${m}'`).join(', ')}`),
     threads: o.threads,
     modelName: option(o.modelName, undefined, (v) => typeof v === 'string' && /^[A-Za-z0-9_.-]{1,128}$/.test(v), 'modelName', 'a name of letters, digits, "_", "." or "-"'),
     preprocess: o.preprocess,
