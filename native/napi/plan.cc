@@ -8,6 +8,9 @@
 // (types, lengths against what the plan requires, overlaps) with the same
 // Bind* functions, then runs the steps in order.
 #include <algorithm>
+#include <climits>
+#include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <memory>
 #include <string>
@@ -57,8 +60,37 @@ struct TransposeBaton {
   }
 };
 
+// An ONNX QuantizeLinear -> DequantizeLinear pair per tensor over `count` floats; y may be x.
+struct QuantizeDequantizeBaton {
+  static constexpr const char* kName = "quantizeDequantize";
+  const float* x = nullptr;
+  float* y = nullptr;
+  int64_t count = 0;
+  float scale = 1.f;
+  int32_t zero_point = 0, qmin = 0, qmax = 255;
+  void Run() { cpu::quantize_dequantize(x, count, scale, zero_point, qmin, qmax, y); }
+};
+
+// The step's q: { scale, zeroPoint, qmin, qmax } (src/graph/graph.ts QuantParams).
+QuantizeDequantizeBaton ParseQuantizeDequantize(Napi::Env env, const Napi::Value& qv, int64_t count,
+                                                const char* where) {
+  const Napi::Object q = ToObject(env, qv, where, "q");
+  QuantizeDequantizeBaton b;
+  b.count = count;
+  const Napi::Value sv = q.Get("scale");
+  const double scale = sv.IsNumber() ? sv.As<Napi::Number>().DoubleValue() : 0;
+  if (!sv.IsNumber()) ThrowType(env, where, "q.scale", "a number", Describe(sv));
+  if (!(scale > 0) || !std::isfinite(float(scale)))
+    ThrowRange(env, where, "q.scale", "a positive finite float32", Describe(sv));
+  b.scale = float(scale);
+  b.qmin = int32_t(GetIntProp(env, q, "qmin", where, INT32_MIN, INT32_MAX));
+  b.qmax = int32_t(GetIntProp(env, q, "qmax", where, b.qmin, INT32_MAX));
+  b.zero_point = int32_t(GetIntProp(env, q, "zeroPoint", where, b.qmin, b.qmax));
+  return b;
+}
+
 using AnyBaton = std::variant<ConvBaton, GemmBaton, PoolBaton, GapBaton, AddBaton, CopyBaton,
-                              ReluBaton, TransposeBaton>;
+                              ReluBaton, TransposeBaton, QuantizeDequantizeBaton>;
 
 struct Step {
   AnyBaton baton;        // parsed and checked; buffers unbound
@@ -114,12 +146,12 @@ Step ParseStep(Napi::Env env, const Napi::Value& v, size_t i, Plan& plan) {
   const Napi::Object o = v.As<Napi::Object>();
   const Napi::Value opv = o.Get("op");
   static const char* kOps[] = {"conv", "gemm", "maxPool", "averagePool", "globalAveragePool",
-                               "add", "copy", "relu", "transpose"};
+                               "add", "copy", "relu", "transpose", "quantizeDequantize"};
   const std::string op = opv.IsString() ? opv.As<Napi::String>().Utf8Value() : "";
   if (std::find(std::begin(kOps), std::end(kOps), op) == std::end(kOps))
     ThrowType(env, outer, at + ".op",
               "one of 'conv', 'gemm', 'maxPool', 'averagePool', 'globalAveragePool', 'add', "
-              "'copy', 'relu', 'transpose'",
+              "'copy', 'relu', 'transpose', 'quantizeDequantize'",
               opv.IsString() ? "'" + op + "'" : Describe(opv));
   const std::string where_s = outer + ": " + at + " (" + op + ")";
   const char* where = where_s.c_str();
@@ -179,6 +211,10 @@ Step ParseStep(Napi::Env env, const Napi::Value& v, size_t i, Plan& plan) {
     else s.baton = ReluBaton{nullptr, nullptr, n};
     in_need = {n};
     out_need = n;
+  } else if (op == "quantizeDequantize") {
+    s.baton = ParseQuantizeDequantize(env, o.Get("q"), count("count"), where);
+    in_need = {std::get<QuantizeDequantizeBaton>(s.baton).count};
+    out_need = in_need[0];
   } else {  // transpose
     TransposeBaton b;
     b.rows = ToInt(env, o.Get("rows"), where, "rows", 1, kMaxDim);
@@ -257,7 +293,7 @@ PlanBaton Bind(const Napi::CallbackInfo& info, const char* where, std::vector<Na
                              "y must not overlap x");
             op.x = x.data;
             op.y = y.data;
-          } else {  // copy, relu: y may be x itself, not a shifted view of it
+          } else {  // copy, relu, quantizeDequantize: y may be x itself, not a shifted view of it
             RequireNoOverlap(env, y.data, op.count, x.data, op.count, true, w,
                              "y overlaps x (it may only be the very same buffer)");
             op.x = x.data;
@@ -288,6 +324,7 @@ bool ReleasePlan(Napi::Env, const Napi::Value& v) {
 //     'globalAveragePool': n, c, hw, threads; inputs [x]
 //     'add': count, relu, threads; inputs [a, b]
 //     'copy' / 'relu': count; inputs [x]   'transpose': rows, cols; inputs [x]
+//     'quantizeDequantize': count, q: { scale, zeroPoint, qmin, qmax }; inputs [x]
 //   inputs/output index the buffer list given at run time. The plan keeps its
 //   own reference to the packed weights (releasing their handles later is safe).
 // Returns: an opaque plan handle (freed when collected or released).

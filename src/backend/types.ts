@@ -5,6 +5,7 @@
 import type { Mode } from '../modes.js';
 
 import type { BackendName } from './name.js';
+import type { QuantParams } from '../graph/graph.js';
 export type { BackendName };
 
 /** Weights packed once per backend (opaque to callers). */
@@ -57,6 +58,7 @@ export type PlanStepOf<W> = { inputs: number[]; output: number } & (
   | { op: 'add'; count: number; relu: boolean; threads: number }
   | { op: 'copy' | 'relu'; count: number }
   | { op: 'transpose'; rows: number; cols: number }
+  | { op: 'quantizeDequantize'; count: number; q: QuantParams }
 );
 export type PlanStep = PlanStepOf<PackedWeights>;
 

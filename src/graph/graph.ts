@@ -74,6 +74,19 @@ export type ReshapeNode = NodeBase<'Reshape', { shape: number[] }>;
 export type GemmNode = NodeBase<'Gemm', { relu?: boolean }>;
 /** A 2-D transpose (perm [1, 0]); Gemm with transA=1 imports as Transpose → Gemm. */
 export type TransposeNode = NodeBase<'Transpose', Record<string, never>>;
+/**
+ * An ONNX QuantizeLinear → DequantizeLinear pair on an activation (per tensor):
+ * y = (clamp(roundHalfEven(x / scale) + zeroPoint, qmin, qmax) − zeroPoint) · scale,
+ * in float32. The values between the two are the model's int8/uint8 tensor.
+ */
+export type QuantizeDequantizeNode = NodeBase<'QuantizeDequantize', QuantParams>;
+export interface QuantParams {
+  scale: number;
+  zeroPoint: number;
+  /** The quantized type's range: [0, 255] (uint8) or [-128, 127] (int8). */
+  qmin: number;
+  qmax: number;
+}
 
 export type Node =
   | ConvNode
@@ -86,10 +99,11 @@ export type Node =
   | FlattenNode
   | ReshapeNode
   | GemmNode
-  | TransposeNode;
+  | TransposeNode
+  | QuantizeDequantizeNode;
 export type OpType = Node['op'];
 export const OP_TYPES: readonly OpType[] = [
-  'Conv', 'BatchNormalization', 'Relu', 'Add', 'MaxPool', 'AveragePool', 'GlobalAveragePool', 'Flatten', 'Reshape', 'Gemm', 'Transpose',
+  'Conv', 'BatchNormalization', 'Relu', 'Add', 'MaxPool', 'AveragePool', 'GlobalAveragePool', 'Flatten', 'Reshape', 'Gemm', 'Transpose', 'QuantizeDequantize',
 ];
 
 export interface GraphInit {
@@ -263,6 +277,7 @@ export function inferNode(node: Node, get: (name: string) => number[]): number[]
       return [...x];
     }
     case 'Relu':
+    case 'QuantizeDequantize':
       return [...x];
     case 'Add': {
       const b = get(node.inputs[1]!);

@@ -80,6 +80,17 @@ function expandNode(n: Node, extraInits: TensorProtoLike[]): NodeProtoLike[] {
     }
     case 'Transpose':
       return [{ name: n.name, opType: 'Transpose', input: [n.inputs[0]!], output: [out], attribute: [ints('perm', [1, 0])] }];
+    case 'QuantizeDequantize': {
+      const a = n.attrs;
+      const scale = `${n.name}/scale`, zeroPoint = `${n.name}/zero_point`;
+      const int8 = a.qmin < 0;
+      extraInits.push({ name: scale, dims: [], dataType: DataType.FLOAT, rawData: float32ToLE(Float32Array.of(a.scale)) });
+      extraInits.push({ name: zeroPoint, dims: [], dataType: int8 ? DataType.INT8 : DataType.UINT8, rawData: Uint8Array.of(a.zeroPoint & 0xff) });
+      return [
+        { name: `${n.name}/quantize`, opType: 'QuantizeLinear', input: [n.inputs[0]!, scale, zeroPoint], output: [`${out}/q`] },
+        { name: n.name, opType: 'DequantizeLinear', input: [`${out}/q`, scale, zeroPoint], output: [out] },
+      ];
+    }
     case 'Gemm': {
       const inputs = n.inputs.slice(0, 3).filter((s, i) => i < 2 || s !== '');
       const g: NodeProtoLike = { name: n.name, opType: 'Gemm', input: inputs, output: [n.attrs.relu ? `${out}/gemm` : out], attribute: [int('transB', 1)] };

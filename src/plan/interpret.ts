@@ -4,6 +4,8 @@
 // at a time, the same steps its own executor runs), and the CUDA device plan
 // runs its steps through it with device buffers.
 import type { ConvParams, KernelBackend, PackedWeights, PlanExecutor, PlanLayout, PlanStep, PoolParams } from '../backend/types.js';
+import type { QuantParams } from '../graph/graph.js';
+import { quantizeDequantize } from '../kernels-js/quantize.js';
 
 /** What a step needs from a backend, over buffers of type B (host arrays, or device handles). */
 export interface StepKernels<B> {
@@ -18,6 +20,8 @@ export interface StepKernels<B> {
   relu(x: B, y: B, count: number): void | Promise<void>;
   /** y = xᵀ for x [rows, cols] */
   transpose(x: B, y: B, rows: number, cols: number): void | Promise<void>;
+  /** An ONNX QuantizeLinear → DequantizeLinear pair, elementwise in float32 (y may be x). */
+  quantizeDequantize(x: B, y: B, count: number, q: QuantParams): void | Promise<void>;
 }
 
 export function runStep<B>(k: StepKernels<B>, s: PlanStep, buffers: readonly B[]): void | Promise<void> {
@@ -33,6 +37,7 @@ export function runStep<B>(k: StepKernels<B>, s: PlanStep, buffers: readonly B[]
     case 'copy': return k.copy(x, y, s.count);
     case 'relu': return k.relu(x, y, s.count);
     case 'transpose': return k.transpose(x, y, s.rows, s.cols);
+    case 'quantizeDequantize': return k.quantizeDequantize(x, y, s.count, s.q);
   }
 }
 
@@ -56,6 +61,7 @@ export function hostKernels(be: KernelBackend, sync: boolean): StepKernels<Float
     transpose: (x, y, rows, cols) => {
       for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) y[c * rows + r] = x[r * cols + c]!;
     },
+    quantizeDequantize,
   };
 }
 
