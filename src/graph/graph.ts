@@ -36,6 +36,22 @@ export interface ConvAttrs {
   residual?: string;
   /** Fused ReLU. */
   relu?: boolean;
+  /** Set when the model stores the weights quantized (see WeightQuant). */
+  weightQuant?: WeightQuant;
+}
+/**
+ * How a quantized model stores a Conv or Gemm's weights, along the output
+ * channel (one scale, or one per channel): the IR holds their dequantized
+ * float32 values, and the exporter writes them back as int8/uint8 (and the
+ * bias as int32 with scale biasScales) behind DequantizeLinear, so that ONNX
+ * Runtime runs the node in int8 as the original model had it.
+ */
+export interface WeightQuant {
+  type: 'int8' | 'uint8';
+  scales: number[];
+  zeroPoints: number[];
+  /** The int32 bias's scales (zero point 0), when the bias is quantized. */
+  biasScales?: number[];
 }
 export interface PoolAttrs {
   kernelShape: [number, number];
@@ -71,7 +87,7 @@ export type FlattenNode = NodeBase<'Flatten', { axis: number }>;
 /** shape uses ONNX semantics: 0 copies the input dim, one -1 is inferred. */
 export type ReshapeNode = NodeBase<'Reshape', { shape: number[] }>;
 /** inputs [x, W, B?]; x: [M, K], W: [N, K]; y = x·Wᵀ + b. */
-export type GemmNode = NodeBase<'Gemm', { relu?: boolean }>;
+export type GemmNode = NodeBase<'Gemm', { relu?: boolean; weightQuant?: WeightQuant }>;
 /** A 2-D transpose (perm [1, 0]); Gemm with transA=1 imports as Transpose → Gemm. */
 export type TransposeNode = NodeBase<'Transpose', Record<string, never>>;
 /**

@@ -7,7 +7,7 @@
 //   QuantizeDequantize node, computed in float32 (see src/graph/graph.ts).
 // Malformed quantization parameters are reported through `bad`, so they end in
 // the importer's one OnnxImportError.
-import type { Initializer, Node, QuantParams } from '../graph/graph.js';
+import type { Initializer, Node, QuantParams, WeightQuant } from '../graph/graph.js';
 import { elementCount } from '../shapes.js';
 import { QUANT_RANGES, dequantizeValue, quantizeValue, type QuantType } from '../quant/linear.js';
 import { DataType, DATA_TYPE_NAMES } from './proto.js';
@@ -16,6 +16,15 @@ import type { NodeProtoLike } from './proto.js';
 
 /** A QuantizeLinear output on an activation: what its DequantizeLinear readers undo. */
 export interface QuantizedValue extends QuantParams { input: string }
+
+/** How a float initializer folded from DequantizeLinear was stored. */
+export interface DequantizedConst {
+  type: QuantType;
+  scales: number[];
+  zeroPoints: number[];
+  /** The axis its scales run along; -1 for one scale. */
+  axis: number;
+}
 
 export interface QdqNodeContext {
   op: 'QuantizeLinear' | 'DequantizeLinear';
@@ -31,6 +40,7 @@ export interface QdqNodeContext {
   /** Values whose definition already failed (what reads them reports nothing more). */
   failed: Set<string>;
   quantized: Map<string, QuantizedValue>;
+  dequantized: Map<string, DequantizedConst>;
   bad(msg: string): void;
   push(n: Node): void;
   /** The nodes that read a value, or null when it is a graph output. */
@@ -120,6 +130,7 @@ export function importQdqNode(c: QdqNodeContext): void {
       const data = new Float32Array(q.data.length);
       for (let i = 0; i < data.length; i++) { const k = ch(i); data[i] = dequantizeValue(q.data[i]!, p.scales[k]!, p.zeroPoints[k]!); }
       c.floats.set(c.out, { dims: [...q.dims], data });
+      c.dequantized.set(c.out, { type: p.type, scales: [...p.scales], zeroPoints: p.zeroPoints, axis: p.axis });
       return;
     }
     const qv = c.quantized.get(x);
@@ -155,4 +166,17 @@ export function importQdqNode(c: QdqNodeContext): void {
     return fail();
   }
   c.quantized.set(c.out, { input: x, scale: p.scales[0]!, zeroPoint: p.zeroPoints[0]!, qmin, qmax });
+}
+
+/**
+ * The WeightQuant of a Conv or Gemm whose weight (and bias) were folded from
+ * DequantizeLinear, when the weight's scales run along `outAxis` (its output
+ * channels) or are one: so that exporting the node writes them back quantized.
+ */
+export function weightQuantOf(dequantized: ReadonlyMap<string, DequantizedConst>, weight: string, bias: string, outAxis: number): WeightQuant | undefined {
+  const w = dequantized.get(weight);
+  if (!w || w.type === 'int32' || (w.axis !== -1 && w.axis !== outAxis)) return undefined;
+  const b = bias ? dequantized.get(bias) : undefined;
+  const biasOk = b && b.type === 'int32' && b.zeroPoints.every((z) => z === 0);
+  return { type: w.type, scales: w.scales, zeroPoints: w.zeroPoints, ...(biasOk ? { biasScales: b.scales } : {}) };
 }

@@ -14,7 +14,7 @@ import { ModelProto, TensorProto, toNum, DATA_TYPE_NAMES, DataType, LITTLE_ENDIA
 import { externalDataReader, type ExternalDataReader } from './external-data.js';
 import { bfloat16BytesToFloat32, bitsToFloat32, float16BytesToFloat32 } from './half.js';
 import { ProblemList } from './problems.js';
-import { importQdqNode, type QuantizedValue } from './import-qdq.js';
+import { importQdqNode, weightQuantOf, type DequantizedConst, type QuantizedValue } from './import-qdq.js';
 import type { AttributeProtoLike, ModelProtoLike, NodeProtoLike, TensorProtoLike, ValueInfoProtoLike } from './proto.js';
 
 export const MIN_OPSET = 1;
@@ -315,6 +315,7 @@ function importGraph(model: ModelProtoLike, options: ImportOptions, external: Ex
   const producedBy = new Map<string, Node>();
   // Outputs of QuantizeLinear on activations, waiting for their DequantizeLinear.
   const quantized = new Map<string, QuantizedValue>();
+  const dequantized = new Map<string, DequantizedConst>();
 
   const push = (n: Node, p?: Pending): void => {
     nodes.push(n);
@@ -400,6 +401,8 @@ function importGraph(model: ModelProtoLike, options: ImportOptions, external: Ex
           name, op: 'Conv', inputs: [x, w, b], outputs: [out],
           attrs: { kernelShape: [wd[2]!, wd[3]!], strides: two(attrInts(a, 'strides')), pads, dilations: two(attrInts(a, 'dilations')), groups: attrInt(a, 'group', 1) },
         };
+        const wq = weightQuantOf(dequantized, w, b, 0);
+        if (wq) node.attrs.weightQuant = wq;
         push(node, autoPad !== 'NOTSET' ? { autoPad } : undefined);
         return;
       }
@@ -564,12 +567,14 @@ function importGraph(model: ModelProtoLike, options: ImportOptions, external: Ex
           gemmInput = `${name}/transA`;
           push({ name: `${name}/transpose`, op: 'Transpose', inputs: [ins[0]!], outputs: [gemmInput], attrs: {} });
         }
-        push({ name, op: 'Gemm', inputs: [gemmInput, wName, cName], outputs: [out], attrs: {} });
+        // Quantized weights keep their int8 form for export where they reach W [n, k] unscaled.
+        const wq = alpha === 1 ? weightQuantOf(dequantized, bName, cName === ins[2] ? cName : '', transB ? 0 : 1) : undefined;
+        push({ name, op: 'Gemm', inputs: [gemmInput, wName, cName], outputs: [out], attrs: wq ? { weightQuant: wq } : {} });
         return;
       }
       case 'QuantizeLinear':
       case 'DequantizeLinear':
-        importQdqNode({ op, name, ins, out, axis: attrInt(a, 'axis', 1), opset, floats, ints, failed, quantized, bad, push,
+        importQdqNode({ op, name, ins, out, axis: attrInt(a, 'axis', 1), opset, floats, ints, failed, quantized, dequantized, bad, push,
           readers: (v) => (graphOutputNames.has(v) ? null : rawUses.get(v) ?? []) });
         return;
       default:
