@@ -12,6 +12,7 @@ import { Graph, load, Tensor } from '../src/index.js';
 import { OnnxImportError, fromOnnx } from '../src/onnx/import.js';
 import { ModelProto } from '../src/onnx/proto.js';
 import { ortRun } from './helpers/ort.js';
+import { agreement } from './helpers/quant-agreement.js';
 import { rng } from './helpers/rng.js';
 
 const PYTHON = '/usr/bin/python3';
@@ -54,17 +55,6 @@ function outputStep(g: Graph, name: string): number {
   return n.attrs.scale;
 }
 
-interface Agreement { identical: number; maxSteps: number }
-function agreement(ours: Float32Array, theirs: Float32Array, step: number): Agreement {
-  let same = 0;
-  let maxSteps = 0;
-  for (let i = 0; i < theirs.length; i++) {
-    const d = Math.abs(ours[i]! - theirs[i]!);
-    if (d === 0) same++;
-    maxSteps = Math.max(maxSteps, Number.isNaN(d) ? Infinity : d / step);
-  }
-  return { identical: ours.length === theirs.length ? same / theirs.length : 0, maxSteps };
-}
 
 if (missing) {
   test.skip(`QDQ models vs ONNX Runtime: ${missing}`, () => {});
@@ -92,7 +82,7 @@ if (missing) {
             const a = agreement(ours[out]!.data, theirs[out]!, outputStep(graph, out));
             t.log(`${backend} seed ${seed} ${out}: ${(a.identical * 100).toFixed(3)}% identical, max ${a.maxSteps.toFixed(3)} steps apart`);
             t.true(a.identical >= 0.999, `${backend} ${out}: only ${a.identical} identical`);
-            t.true(a.maxSteps <= 1 + 1e-6, `${backend} ${out}: ${a.maxSteps} steps apart`);
+            t.true(a.maxSteps <= 1 + 1e-4, `${backend} ${out}: ${a.maxSteps} steps apart`);
           }
         }
       }
@@ -107,7 +97,7 @@ if (missing) {
     const back = await ortRun(exported, { x });
     const step = outputStep(fromOnnx(bytes), 'features');
     const a = agreement(back.features!, original.features!, step);
-    t.true(a.identical >= 0.999 && a.maxSteps <= 1 + 1e-6, JSON.stringify(a));
+    t.true(a.identical >= 0.999 && a.maxSteps <= 1 + 1e-4, JSON.stringify(a));
     t.true(fromOnnx(exported).nodes.some((n) => n.op === 'QuantizeDequantize'));
   });
 

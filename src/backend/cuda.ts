@@ -136,7 +136,7 @@ export class CudaDevicePlan implements PlanExecutor {
     mode: (p: PackedWeights) => CudaMode,
   ) {
     for (const s of plan.steps) {
-      if (s.op === 'transpose' || s.op === 'quantizeDequantize') throw new ModelError(`cuda backend: the plan has a ${s.op} step, which has no CUDA kernel`);
+      if (s.op === 'transpose' || s.op === 'quantizeDequantize' || s.op === 'requantize') throw new ModelError(`cuda backend: the plan has a ${s.op} step, which has no CUDA kernel`);
     }
     this.zerosCount = Math.max(0, ...plan.steps.map((s) => (s.op === 'copy' || s.op === 'relu' ? s.count : 0)));
     const zeros = () => this.zeros!;
@@ -155,6 +155,9 @@ export class CudaDevicePlan implements PlanExecutor {
       },
       quantizeDequantize: () => {
         throw new ModelError('cuda backend: quantizeDequantize has no CUDA kernel');
+      },
+      requantize: () => {
+        throw new ModelError('cuda backend: requantize has no CUDA kernel');
       },
     };
   }

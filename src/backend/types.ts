@@ -5,7 +5,8 @@
 import type { Mode } from '../modes.js';
 
 import type { BackendName } from './name.js';
-import type { QuantParams } from '../graph/graph.js';
+import type { QuantParams, RequantizeNode } from '../graph/graph.js';
+export type RequantParams = RequantizeNode['attrs'];
 export type { BackendName };
 
 /** Weights packed once per backend (opaque to callers). */
@@ -59,6 +60,8 @@ export type PlanStepOf<W> = { inputs: number[]; output: number } & (
   | { op: 'copy' | 'relu'; count: number }
   | { op: 'transpose'; rows: number; cols: number }
   | { op: 'quantizeDequantize'; count: number; q: QuantParams }
+  /** count = outer · channels · inner elements; multipliers has 1 or `channels` entries. */
+  | { op: 'requantize'; count: number; channels: number; inner: number; r: RequantParams }
 );
 export type PlanStep = PlanStepOf<PackedWeights>;
 

@@ -96,6 +96,13 @@ export type TransposeNode = NodeBase<'Transpose', Record<string, never>>;
  * in float32. The values between the two are the model's int8/uint8 tensor.
  */
 export type QuantizeDequantizeNode = NodeBase<'QuantizeDequantize', QuantParams>;
+/**
+ * Integer-exact requantization (what an int8 kernel's epilogue does), per channel c of NCHW (dims[1]):
+ * y = (clamp(roundHalfEven(x · multipliers[c] / divisor) + zeroPoint, qmin, qmax) − zeroPoint) · outScale.
+ * With divisor = the input's scale and multipliers [1] it turns dequantized values into the integers
+ * q − zeroPoint; after a Conv/Gemm on integer weights it turns the int32 sums into the next quantized tensor.
+ */
+export type RequantizeNode = NodeBase<'Requantize', { multipliers: number[]; divisor: number; zeroPoint: number; qmin: number; qmax: number; outScale: number }>;
 export interface QuantParams {
   scale: number;
   zeroPoint: number;
@@ -116,10 +123,11 @@ export type Node =
   | ReshapeNode
   | GemmNode
   | TransposeNode
-  | QuantizeDequantizeNode;
+  | QuantizeDequantizeNode
+  | RequantizeNode;
 export type OpType = Node['op'];
 export const OP_TYPES: readonly OpType[] = [
-  'Conv', 'BatchNormalization', 'Relu', 'Add', 'MaxPool', 'AveragePool', 'GlobalAveragePool', 'Flatten', 'Reshape', 'Gemm', 'Transpose', 'QuantizeDequantize',
+  'Conv', 'BatchNormalization', 'Relu', 'Add', 'MaxPool', 'AveragePool', 'GlobalAveragePool', 'Flatten', 'Reshape', 'Gemm', 'Transpose', 'QuantizeDequantize', 'Requantize',
 ];
 
 export interface GraphInit {
@@ -295,6 +303,11 @@ export function inferNode(node: Node, get: (name: string) => number[]): number[]
     case 'Relu':
     case 'QuantizeDequantize':
       return [...x];
+    case 'Requantize': {
+      const m = node.attrs.multipliers.length;
+      if (m !== 1 && (x.length < 2 || x[1] !== m)) fail(`has ${m} multipliers but input ${dimsStr(x)} has ${x[1]} channels`);
+      return [...x];
+    }
     case 'Add': {
       const b = get(node.inputs[1]!);
       if (!sameDims(x, b)) fail(`operands must have the same shape, got ${dimsStr(x)} and ${dimsStr(b)}`);

@@ -91,6 +91,8 @@ function expandNode(n: Node, x: ExportExtras): NodeProtoLike[] {
     }
     case 'Transpose':
       return [{ name: n.name, opType: 'Transpose', input: [n.inputs[0]!], output: [out], attribute: [ints('perm', [1, 0])] }];
+    case 'Requantize':
+      throw new Error(`Node "${n.name}": Requantize is the integer form a loaded model runs quantized convolutions in; export the model's graph before load() optimises it`);
     case 'QuantizeDequantize': {
       const a = n.attrs;
       const scale = `${n.name}/scale`, zeroPoint = `${n.name}/zero_point`;

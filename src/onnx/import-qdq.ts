@@ -11,8 +11,10 @@ import type { Initializer, Node, QuantParams, WeightQuant } from '../graph/graph
 import { elementCount } from '../shapes.js';
 import { QUANT_RANGES, dequantizeValue, quantizeValue, type QuantType } from '../quant/linear.js';
 import { DataType, DATA_TYPE_NAMES } from './proto.js';
-import type { IntConst } from './import.js';
 import type { NodeProtoLike } from './proto.js';
+
+/** An integer constant: shapes, pads, axes, and quantized tensors (dataType INT8, UINT8, INT32 ...). */
+export interface IntConst { dims: number[]; data: number[]; dataType?: number }
 
 /** A QuantizeLinear output on an activation: what its DequantizeLinear readers undo. */
 export interface QuantizedValue extends QuantParams { input: string }
@@ -126,6 +128,7 @@ export function importQdqNode(c: QdqNodeContext): void {
       if (!p) return fail();
       const xType = TYPE_OF[q.dataType ?? -1];
       if (xType !== p.type && c.ins[2]) { c.bad(`input "${x}" is ${xType ?? DATA_TYPE_NAMES[q.dataType ?? 0]} but its zero point is ${p.type}`); return fail(); }
+      if (!c.ins[2] && xType) p.type = xType; // no zero point: the input's own type (an int32 bias, say)
       const ch = channelIndexer(q.dims, p.axis, p.scales.length);
       const data = new Float32Array(q.data.length);
       for (let i = 0; i < data.length; i++) { const k = ch(i); data[i] = dequantizeValue(q.data[i]!, p.scales[k]!, p.zeroPoints[k]!); }

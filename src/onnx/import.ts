@@ -14,7 +14,7 @@ import { ModelProto, TensorProto, toNum, DATA_TYPE_NAMES, DataType, LITTLE_ENDIA
 import { externalDataReader, type ExternalDataReader } from './external-data.js';
 import { bfloat16BytesToFloat32, bitsToFloat32, float16BytesToFloat32 } from './half.js';
 import { ProblemList } from './problems.js';
-import { importQdqNode, weightQuantOf, type DequantizedConst, type QuantizedValue } from './import-qdq.js';
+import { importQdqNode, weightQuantOf, type DequantizedConst, type IntConst, type QuantizedValue } from './import-qdq.js';
 import type { AttributeProtoLike, ModelProtoLike, NodeProtoLike, TensorProtoLike, ValueInfoProtoLike } from './proto.js';
 
 export const MIN_OPSET = 1;
@@ -37,8 +37,7 @@ export const SUPPORTED_ONNX_OPS = [
   'Gemm', 'MatMul', 'Identity', 'Dropout', 'Constant', 'Clip', 'Pad', 'ReduceMean', 'QuantizeLinear', 'DequantizeLinear',
 ] as const;
 
-/** An integer constant: shapes, pads, axes, and quantized tensors (dataType INT8, UINT8, INT32 ...). */
-export interface IntConst { dims: number[]; data: number[]; dataType?: number }
+
 
 function decodeModel(bytes: Uint8Array): ModelProtoLike {
   if (bytes.length === 0) throw new OnnxImportError('Cannot load ONNX model: the data is empty (0 bytes)');

@@ -3,9 +3,9 @@
 // way, every backend runs profile() and fetchIntermediates this way (one step
 // at a time, the same steps its own executor runs), and the CUDA device plan
 // runs its steps through it with device buffers.
-import type { ConvParams, KernelBackend, PackedWeights, PlanExecutor, PlanLayout, PlanStep, PoolParams } from '../backend/types.js';
+import type { ConvParams, KernelBackend, PackedWeights, PlanExecutor, PlanLayout, PlanStep, PoolParams, RequantParams } from '../backend/types.js';
 import type { QuantParams } from '../graph/graph.js';
-import { quantizeDequantize } from '../kernels-js/quantize.js';
+import { quantizeDequantize, requantize } from '../kernels-js/quantize.js';
 
 /** What a step needs from a backend, over buffers of type B (host arrays, or device handles). */
 export interface StepKernels<B> {
@@ -22,6 +22,8 @@ export interface StepKernels<B> {
   transpose(x: B, y: B, rows: number, cols: number): void | Promise<void>;
   /** An ONNX QuantizeLinear → DequantizeLinear pair, elementwise in float32 (y may be x). */
   quantizeDequantize(x: B, y: B, count: number, q: QuantParams): void | Promise<void>;
+  /** Integer-exact requantization per channel (y may be x); see RequantizeNode. */
+  requantize(x: B, y: B, count: number, channels: number, inner: number, r: RequantParams): void | Promise<void>;
 }
 
 export function runStep<B>(k: StepKernels<B>, s: PlanStep, buffers: readonly B[]): void | Promise<void> {
@@ -38,6 +40,7 @@ export function runStep<B>(k: StepKernels<B>, s: PlanStep, buffers: readonly B[]
     case 'relu': return k.relu(x, y, s.count);
     case 'transpose': return k.transpose(x, y, s.rows, s.cols);
     case 'quantizeDequantize': return k.quantizeDequantize(x, y, s.count, s.q);
+    case 'requantize': return k.requantize(x, y, s.count, s.channels, s.inner, s.r);
   }
 }
 
@@ -62,6 +65,7 @@ export function hostKernels(be: KernelBackend, sync: boolean): StepKernels<Float
       for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) y[c * rows + r] = x[r * cols + c]!;
     },
     quantizeDequantize,
+    requantize,
   };
 }
 
