@@ -102,7 +102,7 @@ export async function quantize(source: string | Uint8Array | Graph, options: Qua
  * Conv/Gemm weights and biases quantized (their dequantized values replace
  * the float ones, so that resnode's run and ORT's int8 run compute the same).
  */
-function quantizedGraph(graph: Graph, paramsOf: (value: string) => QuantParams, perChannel: boolean): Graph {
+export function quantizedGraph(graph: Graph, paramsOf: (value: string) => QuantParams, perChannel: boolean): Graph {
   const nodes: Node[] = [];
   const initializers = new Map(graph.initializers);
   const rename = new Map<string, string>(); // float value → its quantized stand-in
