@@ -91,3 +91,15 @@ test('`resnode quantize` writes a QDQ model from a .npy calibration batch, with 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('quantize() calibrates a ResNet-18 (unfused residual Adds whose memory-plan slots are larger than the sum they hold)', async (t) => {
+  const g = resnet({ depth: 18, width: 8, inputSize: 64, numClasses: 10, seed: 4 });
+  const bytes = await quantize(g, { calibration: [batch(2, 1, 64)] });
+  const x = batch(2, 2, 64);
+  const theirs = (await ortRun(bytes, { input: x })).output!;
+  const model = await load(bytes, { threads: 2 });
+  const a = agreement((await model.run({ input: x })).output!.data, theirs, outputStep(bytes, 'output'));
+  await model.dispose();
+  t.log(`${(a.identical * 100).toFixed(1)}% identical, max ${a.maxSteps.toFixed(2)} steps`);
+  t.true(a.maxSteps <= 1 + 1e-4, JSON.stringify(a));
+});

@@ -56,7 +56,11 @@ export function hostKernels(be: KernelBackend, sync: boolean): StepKernels<Float
     maxPool: (x, y, p) => (sync ? be.maxPoolSync(x, y, p) : be.maxPool(x, y, p)),
     averagePool: (x, y, p, cip) => (sync ? be.averagePoolSync(x, y, p, cip) : be.averagePool(x, y, p, cip)),
     globalAveragePool: (x, y, n, c, hw, threads) => (sync ? be.globalAveragePoolSync(x, y, n, c, hw, threads) : be.globalAveragePool(x, y, n, c, hw, threads)),
-    add: (a, b, y, relu, threads) => (sync ? be.addSync(a, b, y, relu, threads) : be.add(a, b, y, relu, threads)),
+    // Slots may be larger than the value they hold (the memory plan grows them): add over `count`.
+    add: (a, b, y, relu, threads, count) => {
+      const [a1, b1, y1] = [a.subarray(0, count), b.subarray(0, count), y.subarray(0, count)];
+      return sync ? be.addSync(a1, b1, y1, relu, threads) : be.add(a1, b1, y1, relu, threads);
+    },
     copy: (x, y, count) => void y.set(x.subarray(0, count)),
     relu: (x, y, count) => {
       for (let i = 0; i < count; i++) y[i] = x[i]! > 0 ? x[i]! : 0;
