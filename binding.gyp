@@ -56,6 +56,7 @@
         "native/cpu/peak.cc",
         "native/cpu/winograd/winograd.cc",
         "native/cpu/pool.cc",
+        "native/cpu/quantize.cc",
         "native/cpu/scratch.cc",
         "native/cpu/threadpool.cc",
         "native/cpu/backward/batch_norm_backward.cc",

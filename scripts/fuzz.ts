@@ -24,6 +24,8 @@ import { resnet } from '../src/graph/resnet.js';
 import { encodeRawModel, floatTensor, int64Tensor } from '../src/onnx/builder.js';
 import type { RawModelSpec, RawNodeSpec, AttrValue } from '../src/onnx/builder.js';
 import { ModelProto } from '../src/onnx/proto.js';
+import { optimize } from '../src/graph/passes.js';
+import { quantizedGraph } from '../src/quant/quantize.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -37,6 +39,11 @@ export function corpus(): { name: string; bytes: Uint8Array }[] {
     // A full ResNet-18 topology at width 8 (all 20 convs, shortcuts, pools, fc): small enough to mutate fast.
     { name: 'resnet18-w8', bytes: resnet({ depth: 18, width: 8, inputSize: 32, numClasses: 10, seed: 1 }).toOnnx() },
     { name: 'resnet50-w4', bytes: resnet({ depth: 50, width: 4, inputSize: 32, numClasses: 10, seed: 2 }).toOnnx() },
+    // The same topology as a QDQ model (QuantizeLinear/DequantizeLinear, int8 weights, int32 biases), fixed activation ranges.
+    {
+      name: 'resnet18-w8-qdq',
+      bytes: quantizedGraph(optimize(resnet({ depth: 18, width: 8, inputSize: 32, numClasses: 10, seed: 1 }), { fuseResidual: false }), () => ({ scale: 0.05, zeroPoint: 64, qmin: 0, qmax: 255 }), true).toOnnx(),
+    },
   ];
   for (const m of ['bn_unfolded', 'conv1x1', 'plain']) {
     const p = join(root, 'models', `${m}.onnx`);
@@ -278,7 +285,11 @@ function mutateStruct(src: Uint8Array, ms: StructMutation[]): Uint8Array {
       case 'inputSymbolic': { const v: any = pick(g.input, mu.a); const d = v?.type?.tensorType?.shape?.dim; if (d?.length) d[mu.b % d.length] = { dimParam: 'sym' }; break; }
       case 'cycle': { const n2: any = pick(g.node, mu.b); if (node && n2 && node.input.length && n2.output.length) node.input[0] = n2.output[0]; break; }
       case 'dupOutput': { const n2: any = pick(g.node, mu.b); if (node && n2 && n2.output.length) node.output[0] = n2.output[0]; break; }
-      case 'opType': if (node) node.opType = ['Conv', 'Relu', 'Add', 'MaxPool', 'Gemm', 'Flatten', 'Reshape', 'BatchNormalization', 'GlobalAveragePool', 'Identity', 'LSTM', ''][mu.b % 12]; break;
+      case 'opType': {
+        const ops = ['Conv', 'Relu', 'Add', 'MaxPool', 'Gemm', 'Flatten', 'Reshape', 'BatchNormalization', 'GlobalAveragePool', 'Identity', 'LSTM', '', 'QuantizeLinear', 'DequantizeLinear'];
+        if (node) node.opType = ops[mu.b % ops.length];
+        break;
+      }
       case 'removeNode': if (g.node.length) g.node.splice(mu.a % g.node.length, 1); break;
       case 'swapInputs': if (node && node.input.length >= 2) node.input.reverse(); break;
       case 'dataType': if (init) init.dataType = [0, 2, 6, 7, 10, 11, 16, 99][mu.b % 8]; break;

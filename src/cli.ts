@@ -16,13 +16,14 @@ import { register as registerServe } from './commands/serve.js';
 import { register as registerGradflow } from './commands/gradflow.js';
 import { register as registerTrain } from './commands/train.js';
 import { register as registerBuildNative } from './commands/build-native.js';
+import { register as registerQuantize } from './commands/quantize.js';
 import { EXIT_CODES_HELP, EXIT_ERROR } from './commands/exit-codes.js';
 import { VERSION } from './version.js';
 
 export function buildProgram(): Command {
   const program = new Command('resnode').description('Fast ResNet inference for Node.js, checked against ONNX Runtime').showHelpAfterError()
     .version(VERSION).addHelpText('after', EXIT_CODES_HELP);
-  for (const register of [registerInfo, registerRun, registerValidate, registerExport, registerDemo, registerBench, registerServe, registerGradflow, registerTrain, registerBuildNative]) {
+  for (const register of [registerInfo, registerRun, registerValidate, registerExport, registerDemo, registerBench, registerServe, registerGradflow, registerTrain, registerQuantize, registerBuildNative]) {
     register(program);
   }
   return program;

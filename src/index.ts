@@ -14,6 +14,8 @@ export { QueueFullError, AbortedError } from './serve/batcher.js';
 export { load, Model } from './model.js';
 export type { LoadOptions, RunOptions, Feeds, Results, ValueMetadata } from './model.js';
 export { validate } from './validate.js';
+export { quantize } from './quant/quantize.js';
+export type { QuantizeOptions } from './quant/quantize.js';
 export type { ValidateOptions, ValidationReport, Comparison } from './validate.js';
 export { Graph } from './graph/graph.js';
 export { GraphBuilder } from './graph/layers.js';

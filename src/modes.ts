@@ -4,6 +4,13 @@
 // validate() and docs/ARCHITECTURE.md read it; adding a precision is adding a row.
 // A backend missing from a row's `backends` cannot honour that mode, and
 // checkMode() throws rather than running something else.
+//
+// int8 has no row: it is not a way of running a float model but a property of
+// the model file. A QDQ model says which tensors are int8 (its
+// QuantizeLinear/DequantizeLinear pairs, scales and zero points), and its
+// numbers are defined by ONNX's integer arithmetic, not bounded by a tolerance
+// against float32. The planner honours them in every mode (src/graph/integer-convs.ts,
+// src/onnx/import-qdq.ts); `resnode quantize` makes such a model from a float one.
 import type { BackendName } from './backend/name.js';
 import { oneOf } from './is.js';
 

@@ -8,6 +8,9 @@
 // (types, lengths against what the plan requires, overlaps) with the same
 // Bind* functions, then runs the steps in order.
 #include <algorithm>
+#include <climits>
+#include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <memory>
 #include <string>
@@ -57,8 +60,93 @@ struct TransposeBaton {
   }
 };
 
+// An ONNX QuantizeLinear -> DequantizeLinear pair per tensor over `count` floats; y may be x.
+struct QuantizeDequantizeBaton {
+  static constexpr const char* kName = "quantizeDequantize";
+  const float* x = nullptr;
+  float* y = nullptr;
+  int64_t count = 0;
+  float scale = 1.f;
+  int32_t zero_point = 0, qmin = 0, qmax = 255;
+  void Run() { cpu::quantize_dequantize(x, count, scale, zero_point, qmin, qmax, y); }
+};
+
+// The step's q: { scale, zeroPoint, qmin, qmax } (src/graph/graph.ts QuantParams).
+QuantizeDequantizeBaton ParseQuantizeDequantize(Napi::Env env, const Napi::Value& qv, int64_t count,
+                                                const char* where) {
+  const Napi::Object q = ToObject(env, qv, where, "q");
+  QuantizeDequantizeBaton b;
+  b.count = count;
+  const Napi::Value sv = q.Get("scale");
+  const double scale = sv.IsNumber() ? sv.As<Napi::Number>().DoubleValue() : 0;
+  if (!sv.IsNumber()) ThrowType(env, where, "q.scale", "a number", Describe(sv));
+  if (!(scale > 0) || !std::isfinite(float(scale)))
+    ThrowRange(env, where, "q.scale", "a positive finite float32", Describe(sv));
+  b.scale = float(scale);
+  b.qmin = int32_t(GetIntProp(env, q, "qmin", where, INT32_MIN, INT32_MAX));
+  b.qmax = int32_t(GetIntProp(env, q, "qmax", where, b.qmin, INT32_MAX));
+  b.zero_point = int32_t(GetIntProp(env, q, "zeroPoint", where, b.qmin, b.qmax));
+  return b;
+}
+
+// Integer-exact requantization per channel (cpu::requantize); y may be x.
+struct RequantizeBaton {
+  static constexpr const char* kName = "requantize";
+  const float* x = nullptr;
+  float* y = nullptr;
+  int64_t count = 0, channels = 1, inner = 1;
+  std::shared_ptr<std::vector<float>> multipliers;
+  cpu::Requant r;
+  void Run() {
+    r.multipliers = multipliers->data();
+    cpu::requantize(x, count, channels, inner, r, y);
+  }
+};
+
+double PositiveFloatProp(Napi::Env env, const Napi::Object& o, const char* key, const char* where) {
+  const Napi::Value v = o.Get(key);
+  if (!v.IsNumber()) ThrowType(env, where, std::string("r.") + key, "a number", Describe(v));
+  const double d = v.As<Napi::Number>().DoubleValue();
+  if (!(d > 0) || !std::isfinite(float(d)))
+    ThrowRange(env, where, std::string("r.") + key, "a positive finite float32", Describe(v));
+  return d;
+}
+
+// The step's count, channels, inner and r: { multipliers, divisor, zeroPoint, qmin, qmax, outScale }.
+RequantizeBaton ParseRequantize(Napi::Env env, const Napi::Object& o, const char* where) {
+  RequantizeBaton b;
+  b.count = ToInt(env, o.Get("count"), where, "count", 1, int64_t(1) << 53);
+  b.channels = ToInt(env, o.Get("channels"), where, "channels", 1, kMaxDim);
+  b.inner = ToInt(env, o.Get("inner"), where, "inner", 1, int64_t(1) << 53);
+  if (b.count % (b.channels * b.inner) != 0)
+    ThrowRange(env, where, "count", "a multiple of channels * inner", std::to_string(b.count));
+  const Napi::Object r = ToObject(env, o.Get("r"), where, "r");
+  const Napi::Value mv = r.Get("multipliers");
+  if (!mv.IsArray()) ThrowType(env, where, "r.multipliers", "an array of numbers", Describe(mv));
+  const auto arr = mv.As<Napi::Array>();
+  if (arr.Length() != 1 && int64_t(arr.Length()) != b.channels)
+    ThrowRange(env, where, "r.multipliers.length", "1 or channels (" + std::to_string(b.channels) + ")",
+               std::to_string(arr.Length()));
+  b.multipliers = std::make_shared<std::vector<float>>();
+  for (uint32_t k = 0; k < arr.Length(); ++k) {
+    const Napi::Value e = arr.Get(k);
+    const double d = e.IsNumber() ? e.As<Napi::Number>().DoubleValue() : -1;
+    if (!(d > 0) || !std::isfinite(float(d)))
+      ThrowRange(env, where, "r.multipliers[" + std::to_string(k) + "]", "a positive finite float32", Describe(e));
+    b.multipliers->push_back(float(d));
+  }
+  b.r.n_multipliers = int64_t(arr.Length());
+  b.r.divisor = float(PositiveFloatProp(env, r, "divisor", where));
+  b.r.out_scale = float(PositiveFloatProp(env, r, "outScale", where));
+  const int64_t lim = int64_t(1) << 40;
+  b.r.qmin = double(GetIntProp(env, r, "qmin", where, -lim, lim));
+  b.r.qmax = double(GetIntProp(env, r, "qmax", where, int64_t(b.r.qmin), lim));
+  b.r.zero_point = double(GetIntProp(env, r, "zeroPoint", where, int64_t(b.r.qmin), int64_t(b.r.qmax)));
+  return b;
+}
+
 using AnyBaton = std::variant<ConvBaton, GemmBaton, PoolBaton, GapBaton, AddBaton, CopyBaton,
-                              ReluBaton, TransposeBaton>;
+                              ReluBaton, TransposeBaton, QuantizeDequantizeBaton, RequantizeBaton>;
 
 struct Step {
   AnyBaton baton;        // parsed and checked; buffers unbound
@@ -114,12 +202,13 @@ Step ParseStep(Napi::Env env, const Napi::Value& v, size_t i, Plan& plan) {
   const Napi::Object o = v.As<Napi::Object>();
   const Napi::Value opv = o.Get("op");
   static const char* kOps[] = {"conv", "gemm", "maxPool", "averagePool", "globalAveragePool",
-                               "add", "copy", "relu", "transpose"};
+                               "add", "copy", "relu", "transpose", "quantizeDequantize",
+                               "requantize"};
   const std::string op = opv.IsString() ? opv.As<Napi::String>().Utf8Value() : "";
   if (std::find(std::begin(kOps), std::end(kOps), op) == std::end(kOps))
     ThrowType(env, outer, at + ".op",
               "one of 'conv', 'gemm', 'maxPool', 'averagePool', 'globalAveragePool', 'add', "
-              "'copy', 'relu', 'transpose'",
+              "'copy', 'relu', 'transpose', 'quantizeDequantize', 'requantize'",
               opv.IsString() ? "'" + op + "'" : Describe(opv));
   const std::string where_s = outer + ": " + at + " (" + op + ")";
   const char* where = where_s.c_str();
@@ -179,6 +268,14 @@ Step ParseStep(Napi::Env env, const Napi::Value& v, size_t i, Plan& plan) {
     else s.baton = ReluBaton{nullptr, nullptr, n};
     in_need = {n};
     out_need = n;
+  } else if (op == "quantizeDequantize") {
+    s.baton = ParseQuantizeDequantize(env, o.Get("q"), count("count"), where);
+    in_need = {std::get<QuantizeDequantizeBaton>(s.baton).count};
+    out_need = in_need[0];
+  } else if (op == "requantize") {
+    s.baton = ParseRequantize(env, o, where);
+    in_need = {std::get<RequantizeBaton>(s.baton).count};
+    out_need = in_need[0];
   } else {  // transpose
     TransposeBaton b;
     b.rows = ToInt(env, o.Get("rows"), where, "rows", 1, kMaxDim);
@@ -257,7 +354,7 @@ PlanBaton Bind(const Napi::CallbackInfo& info, const char* where, std::vector<Na
                              "y must not overlap x");
             op.x = x.data;
             op.y = y.data;
-          } else {  // copy, relu: y may be x itself, not a shifted view of it
+          } else {  // copy, relu, (re)quantize: y may be x itself, not a shifted view of it
             RequireNoOverlap(env, y.data, op.count, x.data, op.count, true, w,
                              "y overlaps x (it may only be the very same buffer)");
             op.x = x.data;
@@ -288,6 +385,9 @@ bool ReleasePlan(Napi::Env, const Napi::Value& v) {
 //     'globalAveragePool': n, c, hw, threads; inputs [x]
 //     'add': count, relu, threads; inputs [a, b]
 //     'copy' / 'relu': count; inputs [x]   'transpose': rows, cols; inputs [x]
+//     'quantizeDequantize': count, q: { scale, zeroPoint, qmin, qmax }; inputs [x]
+//     'requantize': count, channels, inner, r: { multipliers, divisor, zeroPoint, qmin, qmax,
+//       outScale }; inputs [x]
 //   inputs/output index the buffer list given at run time. The plan keeps its
 //   own reference to the packed weights (releasing their handles later is safe).
 // Returns: an opaque plan handle (freed when collected or released).

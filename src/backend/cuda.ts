@@ -135,7 +135,9 @@ export class CudaDevicePlan implements PlanExecutor {
     handle: (p: PackedWeights) => Handle,
     mode: (p: PackedWeights) => CudaMode,
   ) {
-    for (const s of plan.steps) if (s.op === 'transpose') throw new ModelError('cuda backend: the plan has a transpose step, which has no CUDA kernel');
+    for (const s of plan.steps) {
+      if (s.op === 'transpose' || s.op === 'quantizeDequantize' || s.op === 'requantize') throw new ModelError(`cuda backend: the plan has a ${s.op} step, which has no CUDA kernel`);
+    }
     this.zerosCount = Math.max(0, ...plan.steps.map((s) => (s.op === 'copy' || s.op === 'relu' ? s.count : 0)));
     const zeros = () => this.zeros!;
     this.kernels = {
@@ -150,6 +152,12 @@ export class CudaDevicePlan implements PlanExecutor {
       relu: (x, y, count) => b.cudaAddSync(ctx, x, zeros(), y, true, count),
       transpose: () => {
         throw new ModelError('cuda backend: transpose has no CUDA kernel');
+      },
+      quantizeDequantize: () => {
+        throw new ModelError('cuda backend: quantizeDequantize has no CUDA kernel');
+      },
+      requantize: () => {
+        throw new ModelError('cuda backend: requantize has no CUDA kernel');
       },
     };
   }

@@ -5,6 +5,8 @@
 import type { Mode } from '../modes.js';
 
 import type { BackendName } from './name.js';
+import type { QuantParams, RequantizeNode } from '../graph/graph.js';
+export type RequantParams = RequantizeNode['attrs'];
 export type { BackendName };
 
 /** Weights packed once per backend (opaque to callers). */
@@ -57,6 +59,9 @@ export type PlanStepOf<W> = { inputs: number[]; output: number } & (
   | { op: 'add'; count: number; relu: boolean; threads: number }
   | { op: 'copy' | 'relu'; count: number }
   | { op: 'transpose'; rows: number; cols: number }
+  | { op: 'quantizeDequantize'; count: number; q: QuantParams }
+  /** count = outer · channels · inner elements; multipliers has 1 or `channels` entries. */
+  | { op: 'requantize'; count: number; channels: number; inner: number; r: RequantParams }
 );
 export type PlanStep = PlanStepOf<PackedWeights>;
 

@@ -36,6 +36,22 @@ export interface ConvAttrs {
   residual?: string;
   /** Fused ReLU. */
   relu?: boolean;
+  /** Set when the model stores the weights quantized (see WeightQuant). */
+  weightQuant?: WeightQuant;
+}
+/**
+ * How a quantized model stores a Conv or Gemm's weights, along the output
+ * channel (one scale, or one per channel): the IR holds their dequantized
+ * float32 values, and the exporter writes them back as int8/uint8 (and the
+ * bias as int32 with scale biasScales) behind DequantizeLinear, so that ONNX
+ * Runtime runs the node in int8 as the original model had it.
+ */
+export interface WeightQuant {
+  type: 'int8' | 'uint8';
+  scales: number[];
+  zeroPoints: number[];
+  /** The int32 bias's scales (zero point 0), when the bias is quantized. */
+  biasScales?: number[];
 }
 export interface PoolAttrs {
   kernelShape: [number, number];
@@ -71,9 +87,29 @@ export type FlattenNode = NodeBase<'Flatten', { axis: number }>;
 /** shape uses ONNX semantics: 0 copies the input dim, one -1 is inferred. */
 export type ReshapeNode = NodeBase<'Reshape', { shape: number[] }>;
 /** inputs [x, W, B?]; x: [M, K], W: [N, K]; y = x·Wᵀ + b. */
-export type GemmNode = NodeBase<'Gemm', { relu?: boolean }>;
+export type GemmNode = NodeBase<'Gemm', { relu?: boolean; weightQuant?: WeightQuant }>;
 /** A 2-D transpose (perm [1, 0]); Gemm with transA=1 imports as Transpose → Gemm. */
 export type TransposeNode = NodeBase<'Transpose', Record<string, never>>;
+/**
+ * An ONNX QuantizeLinear → DequantizeLinear pair on an activation (per tensor):
+ * y = (clamp(roundHalfEven(x / scale) + zeroPoint, qmin, qmax) − zeroPoint) · scale,
+ * in float32. The values between the two are the model's int8/uint8 tensor.
+ */
+export type QuantizeDequantizeNode = NodeBase<'QuantizeDequantize', QuantParams>;
+/**
+ * Integer-exact requantization (what an int8 kernel's epilogue does), per channel c of NCHW (dims[1]):
+ * y = (clamp(roundHalfEven(x · multipliers[c] / divisor) + zeroPoint, qmin, qmax) − zeroPoint) · outScale.
+ * With divisor = the input's scale and multipliers [1] it turns dequantized values into the integers
+ * q − zeroPoint; after a Conv/Gemm on integer weights it turns the int32 sums into the next quantized tensor.
+ */
+export type RequantizeNode = NodeBase<'Requantize', { multipliers: number[]; divisor: number; zeroPoint: number; qmin: number; qmax: number; outScale: number }>;
+export interface QuantParams {
+  scale: number;
+  zeroPoint: number;
+  /** The quantized type's range: [0, 255] (uint8) or [-128, 127] (int8). */
+  qmin: number;
+  qmax: number;
+}
 
 export type Node =
   | ConvNode
@@ -86,10 +122,12 @@ export type Node =
   | FlattenNode
   | ReshapeNode
   | GemmNode
-  | TransposeNode;
+  | TransposeNode
+  | QuantizeDequantizeNode
+  | RequantizeNode;
 export type OpType = Node['op'];
 export const OP_TYPES: readonly OpType[] = [
-  'Conv', 'BatchNormalization', 'Relu', 'Add', 'MaxPool', 'AveragePool', 'GlobalAveragePool', 'Flatten', 'Reshape', 'Gemm', 'Transpose',
+  'Conv', 'BatchNormalization', 'Relu', 'Add', 'MaxPool', 'AveragePool', 'GlobalAveragePool', 'Flatten', 'Reshape', 'Gemm', 'Transpose', 'QuantizeDequantize', 'Requantize',
 ];
 
 export interface GraphInit {
@@ -263,7 +301,13 @@ export function inferNode(node: Node, get: (name: string) => number[]): number[]
       return [...x];
     }
     case 'Relu':
+    case 'QuantizeDequantize':
       return [...x];
+    case 'Requantize': {
+      const m = node.attrs.multipliers.length;
+      if (m !== 1 && (x.length < 2 || x[1] !== m)) fail(`has ${m} multipliers but input ${dimsStr(x)} has ${x[1]} channels`);
+      return [...x];
+    }
     case 'Add': {
       const b = get(node.inputs[1]!);
       if (!sameDims(x, b)) fail(`operands must have the same shape, got ${dimsStr(x)} and ${dimsStr(b)}`);

@@ -3,6 +3,7 @@
 // leaves its argument (and the initializer arrays it shares) untouched.
 import { Graph, GraphError, inferShapes, topoSort, cloneNode } from './graph.js';
 import { elementCount } from '../shapes.js';
+import { integerConvs } from './integer-convs.js';
 import type { ConvNode, GemmNode, Initializer, Node } from './graph.js';
 
 function uniqueInitName(g: Graph, base: string): string {
@@ -214,6 +215,8 @@ export interface OptimizeOptions {
   foldBatchNorm?: boolean;
   fuseResidual?: boolean;
   fuseRelu?: boolean;
+  /** Run quantized Conv/Gemm patterns integer-exact (src/graph/integer-convs.ts). */
+  integerConvs?: boolean;
   /** The graph's weights are the caller's own copy: passes may rewrite them where they are. */
   inPlace?: boolean;
 }
@@ -224,6 +227,7 @@ export function optimize(graph: Graph, options: OptimizeOptions = {}): Graph {
   if (options.foldBatchNorm !== false) g = foldBatchNorm(g, { inPlace: options.inPlace === true });
   if (options.fuseResidual !== false) g = fuseConvAddRelu(g);
   if (options.fuseRelu !== false) g = fuseRelu(g);
+  if (options.integerConvs !== false) g = integerConvs(g);
   return prune(g);
 }
 

@@ -6,3 +6,4 @@ export { maxPool, averagePool } from './pool.js';
 export { add, globalAveragePool } from './eltwise.js';
 export { gemmPacked, packA, packedLength, MR, NR, KC, NC } from './gemm.js';
 export { releaseScratch } from './scratch.js';
+export { quantizeDequantize } from './quantize.js';

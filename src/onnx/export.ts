@@ -4,6 +4,7 @@ import type { Graph, Node } from '../graph/graph.js';
 import { inferShapes, setOnnxWriter, topoSort } from '../graph/graph.js';
 import { AttrType, DataType, ModelProto, float32ToLE } from './proto.js';
 import type { AttributeProtoLike, NodeProtoLike, TensorProtoLike, ValueInfoProtoLike } from './proto.js';
+import { quantizedWeightInputs } from './export-qdq.js';
 
 export const EXPORT_OPSET = 13;
 export const EXPORT_IR_VERSION = 8;
@@ -27,18 +28,28 @@ function int64Tensor(name: string, values: number[]): TensorProtoLike {
   return { name, dims: [values.length], dataType: DataType.INT64, rawData: raw };
 }
 
+/** What expanding a node may add besides its nodes: initializers, and the float initializers written quantized instead. */
+interface ExportExtras { graph: Graph; inits: TensorProtoLike[]; replaced: Set<string> }
+
 /** Expand one IR node into ONNX nodes. */
-function expandNode(n: Node, extraInits: TensorProtoLike[]): NodeProtoLike[] {
+function expandNode(n: Node, x: ExportExtras): NodeProtoLike[] {
+  const extraInits = x.inits;
   const out = n.outputs[0]!;
   switch (n.op) {
     case 'Conv': {
       const a = n.attrs;
       const inputs = n.inputs.slice(0, 3);
+      const nodes: NodeProtoLike[] = [];
+      if (a.weightQuant) {
+        const q = quantizedWeightInputs(n, a.weightQuant, x.graph, extraInits, x.replaced);
+        nodes.push(...q.nodes);
+        inputs[1] = q.w;
+        inputs[2] = q.b;
+      }
       if (inputs[2] === '' || inputs[2] === undefined) inputs.length = 2;
       const attribute = [
         ints('kernel_shape', a.kernelShape), ints('strides', a.strides), ints('pads', a.pads), ints('dilations', a.dilations), int('group', a.groups),
       ];
-      const nodes: NodeProtoLike[] = [];
       let cur = a.residual !== undefined || a.relu ? `${out}/conv` : out;
       nodes.push({ name: n.name, opType: 'Conv', input: inputs, output: [cur], attribute });
       if (a.residual !== undefined) {
@@ -80,11 +91,32 @@ function expandNode(n: Node, extraInits: TensorProtoLike[]): NodeProtoLike[] {
     }
     case 'Transpose':
       return [{ name: n.name, opType: 'Transpose', input: [n.inputs[0]!], output: [out], attribute: [ints('perm', [1, 0])] }];
+    case 'Requantize':
+      throw new Error(`Node "${n.name}": Requantize is the integer form a loaded model runs quantized convolutions in; export the model's graph before load() optimises it`);
+    case 'QuantizeDequantize': {
+      const a = n.attrs;
+      const scale = `${n.name}/scale`, zeroPoint = `${n.name}/zero_point`;
+      const int8 = a.qmin < 0;
+      extraInits.push({ name: scale, dims: [], dataType: DataType.FLOAT, rawData: float32ToLE(Float32Array.of(a.scale)) });
+      extraInits.push({ name: zeroPoint, dims: [], dataType: int8 ? DataType.INT8 : DataType.UINT8, rawData: Uint8Array.of(a.zeroPoint & 0xff) });
+      return [
+        { name: `${n.name}/quantize`, opType: 'QuantizeLinear', input: [n.inputs[0]!, scale, zeroPoint], output: [`${out}/q`] },
+        { name: n.name, opType: 'DequantizeLinear', input: [`${out}/q`, scale, zeroPoint], output: [out] },
+      ];
+    }
     case 'Gemm': {
-      const inputs = n.inputs.slice(0, 3).filter((s, i) => i < 2 || s !== '');
+      let inputs = n.inputs.slice(0, 3);
+      const pre: NodeProtoLike[] = [];
+      if (n.attrs.weightQuant) {
+        const q = quantizedWeightInputs(n, n.attrs.weightQuant, x.graph, extraInits, x.replaced);
+        pre.push(...q.nodes);
+        inputs[1] = q.w;
+        inputs[2] = q.b;
+      }
+      inputs = inputs.filter((s, i) => i < 2 || (s !== '' && s !== undefined));
       const g: NodeProtoLike = { name: n.name, opType: 'Gemm', input: inputs, output: [n.attrs.relu ? `${out}/gemm` : out], attribute: [int('transB', 1)] };
-      if (!n.attrs.relu) return [g];
-      return [g, { name: `${n.name}/relu`, opType: 'Relu', input: [`${out}/gemm`], output: [out] }];
+      if (!n.attrs.relu) return [...pre, g];
+      return [...pre, g, { name: `${n.name}/relu`, opType: 'Relu', input: [`${out}/gemm`], output: [out] }];
     }
   }
 }
@@ -101,10 +133,13 @@ export function toOnnx(graph: Graph, options: ExportOptions = {}): Uint8Array {
   const batchParam = options.batchParam ?? 'N';
   const nodes = topoSort(graph);
   const shapes = inferShapes({ ...graph, nodes } as Graph);
-  const extraInits: TensorProtoLike[] = [];
-  const onnxNodes = nodes.flatMap((n) => expandNode(n, extraInits));
+  const extras: ExportExtras = { graph, inits: [], replaced: new Set() };
+  const extraInits = extras.inits;
+  const onnxNodes = nodes.flatMap((n) => expandNode(n, extras));
   const initializer: TensorProtoLike[] = [];
+  const stillRead = new Set(onnxNodes.flatMap((n) => n.input ?? []));
   for (const [name, t] of graph.initializers) {
+    if (extras.replaced.has(name) && !stillRead.has(name)) continue; // written quantized instead
     initializer.push({ name, dims: t.dims, dataType: DataType.FLOAT, rawData: float32ToLE(t.data) });
   }
   initializer.push(...extraInits);

@@ -14,6 +14,7 @@ import { ModelProto, TensorProto, toNum, DATA_TYPE_NAMES, DataType, LITTLE_ENDIA
 import { externalDataReader, type ExternalDataReader } from './external-data.js';
 import { bfloat16BytesToFloat32, bitsToFloat32, float16BytesToFloat32 } from './half.js';
 import { ProblemList } from './problems.js';
+import { importQdqNode, weightQuantOf, type DequantizedConst, type IntConst, type QuantizedValue } from './import-qdq.js';
 import type { AttributeProtoLike, ModelProtoLike, NodeProtoLike, TensorProtoLike, ValueInfoProtoLike } from './proto.js';
 
 export const MIN_OPSET = 1;
@@ -33,10 +34,10 @@ export class OnnxImportError extends ModelError {
 
 export const SUPPORTED_ONNX_OPS = [
   'Conv', 'BatchNormalization', 'Relu', 'Add', 'Sum', 'MaxPool', 'AveragePool', 'GlobalAveragePool', 'Flatten', 'Reshape',
-  'Gemm', 'MatMul', 'Identity', 'Dropout', 'Constant', 'Clip', 'Pad', 'ReduceMean',
+  'Gemm', 'MatMul', 'Identity', 'Dropout', 'Constant', 'Clip', 'Pad', 'ReduceMean', 'QuantizeLinear', 'DequantizeLinear',
 ] as const;
 
-interface IntConst { dims: number[]; data: number[] }
+
 
 function decodeModel(bytes: Uint8Array): ModelProtoLike {
   if (bytes.length === 0) throw new OnnxImportError('Cannot load ONNX model: the data is empty (0 bytes)');
@@ -106,7 +107,7 @@ function alignedCopy(raw: Uint8Array): ArrayBuffer {
 }
 
 /** Bytes per element of the data types a tensor may have. */
-const ELEMENT_BYTES: Record<number, number> = { [DataType.FLOAT]: 4, [DataType.DOUBLE]: 8, [DataType.FLOAT16]: 2, [DataType.BFLOAT16]: 2, [DataType.INT64]: 8, [DataType.INT32]: 4 };
+const ELEMENT_BYTES: Record<number, number> = { [DataType.FLOAT]: 4, [DataType.DOUBLE]: 8, [DataType.FLOAT16]: 2, [DataType.BFLOAT16]: 2, [DataType.INT64]: 8, [DataType.INT32]: 4, [DataType.INT8]: 1, [DataType.UINT8]: 1 };
 
 /** A tensor as a subject of messages: noun "name". */
 interface TensorSubject { noun: string; name: string }
@@ -118,7 +119,7 @@ function parseTensor(t: TensorProtoLike, who: TensorSubject, external?: External
   const dt = t.dataType ?? 0;
   const size = ELEMENT_BYTES[dt];
   if (size === undefined) {
-    return { kind: 'shared', cause: `have data type ${DATA_TYPE_NAMES[dt] ?? dt}; only FLOAT, FLOAT16, BFLOAT16 and DOUBLE (and INT64/INT32 shape constants) are supported`, detail: '' };
+    return { kind: 'shared', cause: `have data type ${DATA_TYPE_NAMES[dt] ?? dt}; only FLOAT, FLOAT16, BFLOAT16 and DOUBLE (and INT64/INT32 shape constants, INT8/UINT8/INT32 quantized tensors) are supported`, detail: '' };
   }
   let raw = t.rawData && t.rawData.length > 0 ? t.rawData : undefined;
   if (t.dataLocation === 1 || (t.externalData && t.externalData.length > 0)) {
@@ -159,13 +160,21 @@ function parseTensor(t: TensorProtoLike, who: TensorSubject, external?: External
   if (raw) {
     const dv = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
     data = [];
-    for (let i = 0; i < n; i++) data.push(dt === DataType.INT64 ? Number(dv.getBigInt64(i * 8, true)) : dv.getInt32(i * 4, true));
+    const read = (i: number): number => {
+      switch (dt) {
+        case DataType.INT64: return Number(dv.getBigInt64(i * 8, true));
+        case DataType.INT8: return dv.getInt8(i);
+        case DataType.UINT8: return dv.getUint8(i);
+        default: return dv.getInt32(i * 4, true);
+      }
+    };
+    for (let i = 0; i < n; i++) data.push(read(i));
   } else {
     data = dt === DataType.INT64 ? (t.int64Data ?? []).map(toNum) : [...(t.int32Data ?? [])];
     const e = count(data.length);
     if (e) return e;
   }
-  return { kind: 'int', t: { dims, data } };
+  return { kind: 'int', t: { dims, data, dataType: dt } };
 }
 
 /** A parse failure as one sentence (for single tensors). */
@@ -303,6 +312,9 @@ function importGraph(model: ModelProtoLike, options: ImportOptions, external: Ex
   const padsOf = new Map<string, { input: string; pads: [number, number, number, number] }>();
   const names = new Set<string>();
   const producedBy = new Map<string, Node>();
+  // Outputs of QuantizeLinear on activations, waiting for their DequantizeLinear.
+  const quantized = new Map<string, QuantizedValue>();
+  const dequantized = new Map<string, DequantizedConst>();
 
   const push = (n: Node, p?: Pending): void => {
     nodes.push(n);
@@ -388,6 +400,8 @@ function importGraph(model: ModelProtoLike, options: ImportOptions, external: Ex
           name, op: 'Conv', inputs: [x, w, b], outputs: [out],
           attrs: { kernelShape: [wd[2]!, wd[3]!], strides: two(attrInts(a, 'strides')), pads, dilations: two(attrInts(a, 'dilations')), groups: attrInt(a, 'group', 1) },
         };
+        const wq = weightQuantOf(dequantized, w, b, 0);
+        if (wq) node.attrs.weightQuant = wq;
         push(node, autoPad !== 'NOTSET' ? { autoPad } : undefined);
         return;
       }
@@ -552,9 +566,16 @@ function importGraph(model: ModelProtoLike, options: ImportOptions, external: Ex
           gemmInput = `${name}/transA`;
           push({ name: `${name}/transpose`, op: 'Transpose', inputs: [ins[0]!], outputs: [gemmInput], attrs: {} });
         }
-        push({ name, op: 'Gemm', inputs: [gemmInput, wName, cName], outputs: [out], attrs: {} });
+        // Quantized weights keep their int8 form for export where they reach W [n, k] unscaled.
+        const wq = alpha === 1 ? weightQuantOf(dequantized, bName, cName === ins[2] ? cName : '', transB ? 0 : 1) : undefined;
+        push({ name, op: 'Gemm', inputs: [gemmInput, wName, cName], outputs: [out], attrs: wq ? { weightQuant: wq } : {} });
         return;
       }
+      case 'QuantizeLinear':
+      case 'DequantizeLinear':
+        importQdqNode({ op, name, ins, out, axis: attrInt(a, 'axis', 1), opset, floats, ints, failed, quantized, dequantized, bad, push,
+          readers: (v) => (graphOutputNames.has(v) ? null : rawUses.get(v) ?? []) });
+        return;
       default:
         unsupportedNode();
     }

@@ -3,7 +3,9 @@
 // way, every backend runs profile() and fetchIntermediates this way (one step
 // at a time, the same steps its own executor runs), and the CUDA device plan
 // runs its steps through it with device buffers.
-import type { ConvParams, KernelBackend, PackedWeights, PlanExecutor, PlanLayout, PlanStep, PoolParams } from '../backend/types.js';
+import type { ConvParams, KernelBackend, PackedWeights, PlanExecutor, PlanLayout, PlanStep, PoolParams, RequantParams } from '../backend/types.js';
+import type { QuantParams } from '../graph/graph.js';
+import { quantizeDequantize, requantize } from '../kernels-js/quantize.js';
 
 /** What a step needs from a backend, over buffers of type B (host arrays, or device handles). */
 export interface StepKernels<B> {
@@ -18,6 +20,10 @@ export interface StepKernels<B> {
   relu(x: B, y: B, count: number): void | Promise<void>;
   /** y = xᵀ for x [rows, cols] */
   transpose(x: B, y: B, rows: number, cols: number): void | Promise<void>;
+  /** An ONNX QuantizeLinear → DequantizeLinear pair, elementwise in float32 (y may be x). */
+  quantizeDequantize(x: B, y: B, count: number, q: QuantParams): void | Promise<void>;
+  /** Integer-exact requantization per channel (y may be x); see RequantizeNode. */
+  requantize(x: B, y: B, count: number, channels: number, inner: number, r: RequantParams): void | Promise<void>;
 }
 
 export function runStep<B>(k: StepKernels<B>, s: PlanStep, buffers: readonly B[]): void | Promise<void> {
@@ -33,6 +39,8 @@ export function runStep<B>(k: StepKernels<B>, s: PlanStep, buffers: readonly B[]
     case 'copy': return k.copy(x, y, s.count);
     case 'relu': return k.relu(x, y, s.count);
     case 'transpose': return k.transpose(x, y, s.rows, s.cols);
+    case 'quantizeDequantize': return k.quantizeDequantize(x, y, s.count, s.q);
+    case 'requantize': return k.requantize(x, y, s.count, s.channels, s.inner, s.r);
   }
 }
 
@@ -48,7 +56,11 @@ export function hostKernels(be: KernelBackend, sync: boolean): StepKernels<Float
     maxPool: (x, y, p) => (sync ? be.maxPoolSync(x, y, p) : be.maxPool(x, y, p)),
     averagePool: (x, y, p, cip) => (sync ? be.averagePoolSync(x, y, p, cip) : be.averagePool(x, y, p, cip)),
     globalAveragePool: (x, y, n, c, hw, threads) => (sync ? be.globalAveragePoolSync(x, y, n, c, hw, threads) : be.globalAveragePool(x, y, n, c, hw, threads)),
-    add: (a, b, y, relu, threads) => (sync ? be.addSync(a, b, y, relu, threads) : be.add(a, b, y, relu, threads)),
+    // Slots may be larger than the value they hold (the memory plan grows them): add over `count`.
+    add: (a, b, y, relu, threads, count) => {
+      const [a1, b1, y1] = [a.subarray(0, count), b.subarray(0, count), y.subarray(0, count)];
+      return sync ? be.addSync(a1, b1, y1, relu, threads) : be.add(a1, b1, y1, relu, threads);
+    },
     copy: (x, y, count) => void y.set(x.subarray(0, count)),
     relu: (x, y, count) => {
       for (let i = 0; i < count; i++) y[i] = x[i]! > 0 ? x[i]! : 0;
@@ -56,6 +68,8 @@ export function hostKernels(be: KernelBackend, sync: boolean): StepKernels<Float
     transpose: (x, y, rows, cols) => {
       for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) y[c * rows + r] = x[r * cols + c]!;
     },
+    quantizeDequantize,
+    requantize,
   };
 }
 

@@ -95,6 +95,14 @@ export function lower(ctx: LowerContext, memory: MemoryPlan): LoweredPlan {
           return { op: 'transpose', ...io, rows: xDims[0]!, cols: xDims[1]! };
         case 'Relu':
           return { op: 'relu', ...io, count: elementCount(yDims) };
+        case 'Requantize': {
+          const channels = xDims.length > 1 ? xDims[1]! : 1;
+          return { op: 'requantize', ...io, count: elementCount(yDims), channels, inner: elementCount(xDims.slice(2)), r: { ...node.attrs } };
+        }
+        case 'QuantizeDequantize': {
+          const { scale, zeroPoint, qmin, qmax } = node.attrs;
+          return { op: 'quantizeDequantize', ...io, count: elementCount(yDims), q: { scale, zeroPoint, qmin, qmax } };
+        }
         case 'BatchNormalization':
           throw new ModelError(`BatchNormalization node "${node.name}" survived optimisation; load with optimize: true`);
       }

@@ -1,0 +1,110 @@
+// The planner's int8 patterns: DequantizeLinear → Conv/Gemm (or GlobalAveragePool) → QuantizeLinear
+// (a quantized activation in, int8 weights, the output quantized once) is
+// rewritten to compute what an int8 kernel computes, exactly:
+//   Requantize (x / scale_x → the integers q_x − z_x)
+//   → Conv/Gemm on the integer weights q_w − z_w and the int32 bias
+//   → Requantize (roundHalfEven(acc · scale_x·scale_w / scale_y) + z_y, clamped).
+// The float32 kernels sum integers here, exactly while |partial sums| < 2^24
+// (255 · 127 · K stays far below it for the sums real layers produce), so the
+// results are those of ONNX Runtime's QLinearConv/QGemm rather than a float
+// approximation that can land on the other side of a rounding tie (and then
+// drift further layer by layer). Nodes outside the patterns (a float bias, a
+// fused residual, an output read by anything but one QuantizeLinear, every
+// Add: ORT's QLinearAdd rounds in fixed point, which is not emulated yet)
+// keep running dequantized in float32.
+import { Graph, inferShapes } from './graph.js';
+import type { ConvNode, GemmNode, Initializer, Node, QuantizeDequantizeNode, RequantizeNode } from './graph.js';
+
+function uniqueName(m: ReadonlyMap<string, unknown>, base: string): string {
+  let n = base;
+  for (let k = 1; m.has(n); k++) n = `${base}_${k}`;
+  return n;
+}
+
+/** round(v / scale[c]) along axis 0 of data (rows = scales.length, or one scale): the stored integers. */
+function integers(t: Initializer, scales: readonly number[]): Initializer {
+  const inner = scales.length === 1 ? t.data.length : t.data.length / scales.length;
+  const data = Float32Array.from(t.data, (v, i) => Math.round(v / scales[scales.length === 1 ? 0 : Math.floor(i / inner)]!));
+  return { dims: [...t.dims], data };
+}
+
+/** The graph with every matching Conv/Gemm/GlobalAveragePool rewritten (the input graph is left as it was). */
+export function integerConvs(source: Graph): Graph {
+  const shapes = inferShapes(source);
+  /** h·w of a 4-D value, or null. */
+  const shapesOf = (v: string): number | null => { const d = shapes.get(v); return d && d.length === 4 ? d[2]! * d[3]! : null; };
+  const graph = new Graph({ ...source, initializers: new Map(source.initializers), nodes: [...source.nodes] });
+  const producer = new Map<string, Node>();
+  const readers = new Map<string, Node[]>();
+  for (const n of graph.nodes) {
+    producer.set(n.outputs[0]!, n);
+    for (const i of n.inputs) if (i) (readers.get(i) ?? readers.set(i, []).get(i)!).push(n);
+  }
+  const outputs = new Set(graph.outputs.map((o) => o.name));
+  const replace = new Map<Node, Node[]>();
+  const quantizedIo = (n: Node): [QuantizeDequantizeNode, QuantizeDequantizeNode] | null => {
+    const p = producer.get(n.inputs[0]!);
+    const rs = readers.get(n.outputs[0]!) ?? [];
+    if (p?.op !== 'QuantizeDequantize' || rs.length !== 1 || rs[0]!.op !== 'QuantizeDequantize' || outputs.has(n.outputs[0]!)) return null;
+    return [p, rs[0] as QuantizeDequantizeNode];
+  };
+  const toIntegers = (n: Node, p: QuantizeDequantizeNode): RequantizeNode => ({
+    name: `${n.name}/to_integers`, op: 'Requantize', inputs: [p.outputs[0]!], outputs: [uniqueName(producer, `${n.name}/integer_input`)],
+    attrs: { multipliers: [1], divisor: p.attrs.scale, zeroPoint: 0, qmin: p.attrs.qmin - p.attrs.zeroPoint, qmax: p.attrs.qmax - p.attrs.zeroPoint, outScale: 1 },
+  });
+  const INT32 = { zeroPoint: 0, qmin: -(2 ** 31), qmax: 2 ** 31 - 1 };
+  for (const n of graph.nodes) {
+    if (n.op === 'GlobalAveragePool') {
+      // As QLinearGlobalAveragePool: the integer sum S over h·w, then roundHalfEven(S · scale_x / (scale_y · hw)) + z_y.
+      // The float mean of integers times hw rounds back to S exactly (its error is far below 0.5).
+      const io = quantizedIo(n);
+      if (!io) continue;
+      const [p, q] = io;
+      const hw = shapesOf(n.inputs[0]!);
+      if (hw === null) continue;
+      const toInt = toIntegers(n, p);
+      const mean = `${n.outputs[0]}/integer_mean`, sum = `${n.outputs[0]}/integer_sum`;
+      const scale = Math.fround(p.attrs.scale / Math.fround(q.attrs.scale * hw));
+      replace.set(n, [toInt, { ...n, inputs: [toInt.outputs[0]!], outputs: [mean] } as Node,
+        { name: `${n.name}/sum`, op: 'Requantize', inputs: [mean], outputs: [sum], attrs: { multipliers: [hw], divisor: 1, ...INT32, outScale: 1 } }]);
+      replace.set(q, [{ name: q.name, op: 'Requantize', inputs: [sum], outputs: [q.outputs[0]!], attrs: { multipliers: [scale], divisor: 1, zeroPoint: q.attrs.zeroPoint, qmin: q.attrs.qmin, qmax: q.attrs.qmax, outScale: q.attrs.scale } }]);
+      continue;
+    }
+    if (n.op !== 'Conv' && n.op !== 'Gemm') continue;
+    const wq = n.attrs.weightQuant;
+    if (!wq || (n.op === 'Conv' && n.attrs.residual !== undefined)) continue;
+    const io = quantizedIo(n);
+    if (!io) continue;
+    const [p, q] = io;
+    const out = n.outputs[0]!;
+    const bias = n.inputs[2];
+    if (bias && !wq.biasScales) continue; // a float bias: no integer sum to match
+    const sx = p.attrs.scale;
+    const toInt = toIntegers(n, p);
+    const inName = toInt.outputs[0]!;
+    const wName = uniqueName(graph.initializers, `${n.inputs[1]}/integers`);
+    graph.initializers.set(wName, integers(graph.initializers.get(n.inputs[1]!)!, wq.scales));
+    const inputs = [inName, wName, ''];
+    if (bias) {
+      const bName = uniqueName(graph.initializers, `${bias}/integers`);
+      graph.initializers.set(bName, integers(graph.initializers.get(bias)!, wq.biasScales!));
+      inputs[2] = bName;
+    }
+    const { weightQuant: _, ...attrs } = n.attrs;
+    const core = { ...n, inputs, attrs } as ConvNode | GemmNode;
+    const sy = q.attrs;
+    // As ONNX Runtime forms it: (scale_x · scale_w) / scale_y in float32.
+    const multipliers = wq.scales.map((sw) => Math.fround(Math.fround(sx * sw) / sy.scale));
+    const requant: RequantizeNode = {
+      name: q.name, op: 'Requantize', inputs: [out], outputs: [q.outputs[0]!],
+      attrs: { multipliers, divisor: 1, zeroPoint: sy.zeroPoint, qmin: sy.qmin, qmax: sy.qmax, outScale: sy.scale },
+    };
+    replace.set(n, [toInt, core]);
+    replace.set(q, [requant]);
+  }
+  if (replace.size === 0) return source;
+  graph.nodes = graph.nodes.flatMap((n) => replace.get(n) ?? [n]);
+  const read = new Set(graph.nodes.flatMap((n) => n.inputs));
+  for (const name of [...graph.initializers.keys()]) if (!read.has(name)) graph.initializers.delete(name); // the float weights replaced
+  return graph;
+}
