@@ -87,13 +87,13 @@ class Pool {
     job->done.store(0, std::memory_order_relaxed);
     job->error = nullptr;
     const uint64_t gen = (job->join.load(std::memory_order_relaxed) >> 32) + 1;
+    active_.fetch_add(1, std::memory_order_relaxed);
     job->join.store(gen << 32, std::memory_order_release);
-    wake_.fetch_add(1, std::memory_order_seq_cst);
-    if (sleepers_.load(std::memory_order_seq_cst) > 0) {
-      std::lock_guard<std::mutex> lk(mu_);
-      cv_.notify_all();
-    }
-    work(*job);
+    wake();
+    work(*job, false);
+    // Another caller's job may be running short of threads now that this one
+    // has none left to hand out: let waiting workers look again.
+    if (active_.fetch_sub(1, std::memory_order_relaxed) > 1) wake();
     // Close the job: no worker may join after this, then wait for joiners.
     uint64_t s = job->join.load(std::memory_order_acquire);
     while (!job->join.compare_exchange_weak(s, s | kClosed, std::memory_order_acq_rel)) {
@@ -120,6 +120,14 @@ class Pool {
   static constexpr uint64_t kClosed = 1ull << 31;
   static constexpr uint64_t kCountMask = kClosed - 1;
 
+  void wake() {
+    wake_.fetch_add(1, std::memory_order_seq_cst);
+    if (sleepers_.load(std::memory_order_seq_cst) > 0) {
+      std::lock_guard<std::mutex> lk(mu_);
+      cv_.notify_all();
+    }
+  }
+
   Job* claim_slot() {
     for (Job& j : jobs_) {
       bool free = false;
@@ -130,9 +138,14 @@ class Pool {
     return nullptr;
   }
 
-  static void work(Job& job) {
+  // Runs the job's tasks until none are left. A worker also leaves when more
+  // threads run tasks than the job asked for (another caller has arrived and
+  // runs its own job on its own thread): the cores go back to being shared.
+  void work(Job& job, bool worker) {
     ++t_in_task;
+    const int cap = int(job.allowed.load(std::memory_order_relaxed)) + 1;
     for (;;) {
+      if (worker && active_.load(std::memory_order_relaxed) > cap) break;
       const size_t i = job.next.fetch_add(1, std::memory_order_relaxed);
       if (i >= job.n.load(std::memory_order_relaxed)) break;
       try {
@@ -147,6 +160,10 @@ class Pool {
 
   // Joins the open job with the fewest workers that still has tasks and room,
   // so that workers spread over concurrent jobs instead of piling onto one.
+  // A worker joins only while fewer threads run tasks than the job asked for
+  // (callers count too): two concurrent callers of 2 threads each already
+  // fill 2 cores, and a third thread would only make each layer wait for
+  // whichever thread lost its core.
   Job* join_any() {
     for (;;) {
       Job* best = nullptr;
@@ -163,10 +180,20 @@ class Pool {
         }
       }
       if (!best) return nullptr;
+      if (!reserve_thread(int(best->allowed.load(std::memory_order_relaxed)) + 1)) return nullptr;
       uint64_t s = best_word;
       if (best->join.compare_exchange_strong(s, s + 1, std::memory_order_acq_rel)) return best;
       // Lost a race (another worker joined, or the caller closed): look again.
+      active_.fetch_sub(1, std::memory_order_relaxed);
     }
+  }
+
+  // Counts this thread among those running tasks if fewer than `cap` are.
+  bool reserve_thread(int cap) {
+    int a = active_.load(std::memory_order_relaxed);
+    while (a < cap)
+      if (active_.compare_exchange_weak(a, a + 1, std::memory_order_relaxed)) return true;
+    return false;
   }
 
   void ensure_workers(int count) {
@@ -184,7 +211,8 @@ class Pool {
       // scan is not slept through.
       const uint64_t seen = wake_.load(std::memory_order_acquire);
       if (Job* job = join_any()) {
-        work(*job);
+        work(*job, true);
+        active_.fetch_sub(1, std::memory_order_relaxed);
         job->done.fetch_add(1, std::memory_order_release);
         continue;
       }
@@ -211,6 +239,7 @@ class Pool {
   std::vector<std::thread> threads_;
   std::atomic<uint64_t> wake_{0};  // bumped on every publish
   std::atomic<int> sleepers_{0};
+  std::atomic<int> active_{0};  // callers and workers running tasks of published jobs
 };
 
 int count_cpus() {

@@ -58,10 +58,14 @@ void nested_runs_serially() {
   check(ok, "a parallel_for inside a task completes (runs serially, no deadlock)");
 }
 
-// Two callers at once, each asking for 3 threads: both jobs get a pool worker.
-// (With one owner at a time, the second caller ran all its tasks alone.)
+// Two callers at once, each asking for 3 threads: both jobs get a pool worker
+// (with one owner at a time, the second caller ran all its tasks alone), and
+// more than 3 threads run tasks at once (callers included) only briefly, while
+// a worker finishes the task it had when the second caller arrived: concurrent
+// runs share the cores the callers asked for instead of oversubscribing them.
 void concurrent_callers_share_workers() {
-  int helped_both = 0;
+  int helped_both = 0, crowded_starts = 0;
+  std::atomic<int> running{0};
   const int rounds = 5;
   for (int round = 0; round < rounds; ++round) {
     std::set<std::thread::id> seen[2];
@@ -70,16 +74,21 @@ void concurrent_callers_share_workers() {
     for (int c = 0; c < 2; ++c)
       callers.emplace_back([&, c] {
         parallel_for(40, 3, [&](size_t) {
+          const int now_running = running.fetch_add(1) + 1;
           std::this_thread::sleep_for(std::chrono::milliseconds(1));
+          running.fetch_sub(1);
           std::lock_guard<std::mutex> lk(mu);
+          crowded_starts += now_running > 3;
           seen[c].insert(std::this_thread::get_id());
         });
       });
     for (auto& t : callers) t.join();
     helped_both += seen[0].size() > 1 && seen[1].size() > 1;
   }
-  std::printf("  both concurrent jobs helped by a worker in %d of %d rounds\n", helped_both, rounds);
+  std::printf("  both concurrent jobs helped by a worker in %d of %d rounds; %d of %d tasks started beside 3 others\n",
+              helped_both, rounds, crowded_starts, rounds * 80);
   check(helped_both >= rounds - 1, "two concurrent callers both get pool workers");
+  check(crowded_starts <= rounds * 80 / 20, "concurrent callers of 3 threads run more than 3 tasks at once only briefly (<= 5% of task starts)");
 }
 
 // Many callers hammering the pool (more than it has job slots): every sum right.
