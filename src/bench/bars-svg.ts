@@ -5,7 +5,8 @@ export interface Bar { label: string; value: number }
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 export function barsSvg(title: string, bars: Bar[], unit: string, target?: { value: number; label: string }): string {
-  const labelW = 300, barW = 360, rowH = 26, top = 40;
+  // About 7 px per character of a 13 px sans-serif label.
+  const labelW = Math.max(120, 16 + 7 * Math.max(...bars.map((b) => b.label.length))), barW = 360, rowH = 26, top = 40;
   const max = Math.max(...bars.map((b) => b.value), target?.value ?? 0) * 1.1 || 1;
   const x = (v: number) => labelW + (v / max) * barW;
   const height = top + bars.length * rowH + 30;
