@@ -35,6 +35,25 @@ inline void cpu_relax() {
 #endif
 }
 
+// One published parallel_for. A slot is claimed by its caller for the length
+// of the call; workers join it through `join` (gen << 32 | closed bit | count).
+struct Job {
+  std::atomic<bool> claimed{false};
+  std::atomic<uint64_t> join{0};
+  std::atomic<size_t> next{0};
+  std::atomic<uint32_t> done{0};
+  std::atomic<uint32_t> allowed{0};  // workers that may join besides the caller
+  TaskFn fn = nullptr;
+  void* ctx = nullptr;
+  std::atomic<size_t> n{0};
+  std::mutex err_mu;
+  std::exception_ptr error;
+};
+
+// Set while this thread runs a task: a parallel_for from inside a task runs
+// serially (its caller's job already has the threads).
+thread_local int t_in_task = 0;
+
 class Pool {
  public:
   static Pool& instance() {
@@ -46,47 +65,47 @@ class Pool {
 
   void run(size_t n, int threads, TaskFn fn, void* ctx) {
     if (n == 0) return;
-    int want = std::min<int64_t>(std::max(threads, 1), int64_t(n));
-    bool idle = false;
-    if (want <= 1 || !busy_.compare_exchange_strong(idle, true, std::memory_order_acquire)) {
-      // Single thread, or another caller owns the pool (another libuv thread,
-      // or a nested parallel_for from inside a task): run everything here.
+    const int want = int(std::min<int64_t>(std::max(threads, 1), int64_t(n)));
+    Job* job = want > 1 && t_in_task == 0 ? claim_slot() : nullptr;
+    if (!job) {
+      // Single thread, a nested call, or every slot taken: run everything here.
       for (size_t i = 0; i < n; ++i) fn(ctx, i);
       return;
     }
     struct Release {
-      std::atomic<bool>& b;
-      ~Release() { b.store(false, std::memory_order_release); }
-    } release{busy_};
+      Job& j;
+      ~Release() { j.claimed.store(false, std::memory_order_release); }
+    } release{*job};
     ensure_workers(want - 1);
-    // Publish the job. Workers join by CAS on join_ (gen, closed, count).
-    fn_ = fn;
-    ctx_ = ctx;
-    n_ = n;
-    next_.store(0, std::memory_order_relaxed);
-    done_.store(0, std::memory_order_relaxed);
-    error_ = nullptr;
-    allowed_.store(want - 1, std::memory_order_relaxed);
-    const uint64_t gen = (join_.load(std::memory_order_relaxed) >> 32) + 1;
-    join_.store(gen << 32, std::memory_order_relaxed);
-    gen_.store(gen, std::memory_order_seq_cst);
-    if (sleepers_.load(std::memory_order_seq_cst) > 0) {
-      std::lock_guard<std::mutex> lk(mu_);
-      cv_.notify_all();
-    }
-    work();
+    // Publish the job: its fields are written before `join` opens it (release),
+    // and workers read them only after a successful join (acquire).
+    job->fn = fn;
+    job->ctx = ctx;
+    job->n.store(n, std::memory_order_relaxed);
+    job->allowed.store(uint32_t(want - 1), std::memory_order_relaxed);
+    job->next.store(0, std::memory_order_relaxed);
+    job->done.store(0, std::memory_order_relaxed);
+    job->error = nullptr;
+    const uint64_t gen = (job->join.load(std::memory_order_relaxed) >> 32) + 1;
+    active_.fetch_add(1, std::memory_order_relaxed);
+    job->join.store(gen << 32, std::memory_order_release);
+    wake();
+    work(*job, false);
+    // Another caller's job may be running short of threads now that this one
+    // has none left to hand out: let waiting workers look again.
+    if (active_.fetch_sub(1, std::memory_order_relaxed) > 1) wake();
     // Close the job: no worker may join after this, then wait for joiners.
-    uint64_t s = join_.load(std::memory_order_acquire);
-    while (!join_.compare_exchange_weak(s, s | kClosed, std::memory_order_acq_rel)) {
+    uint64_t s = job->join.load(std::memory_order_acquire);
+    while (!job->join.compare_exchange_weak(s, s | kClosed, std::memory_order_acq_rel)) {
     }
     const uint32_t joined = uint32_t(s & kCountMask);
     // Joined workers are finishing their last task: spin briefly, then yield
     // (on an oversubscribed machine the worker may be waiting for this core).
-    for (int spins = 0; done_.load(std::memory_order_acquire) != joined; ++spins) {
+    for (int spins = 0; job->done.load(std::memory_order_acquire) != joined; ++spins) {
       if (spins < 4096) cpu_relax();
       else std::this_thread::yield();
     }
-    if (error_) std::rethrow_exception(error_);
+    if (job->error) std::rethrow_exception(job->error);
   }
 
   int workers() {
@@ -95,83 +114,132 @@ class Pool {
   }
 
  private:
+  // Concurrent parallel_for callers (one per libuv thread running a model, in
+  // practice); a caller that finds all taken runs its tasks alone.
+  static constexpr int kMaxJobs = 32;
   static constexpr uint64_t kClosed = 1ull << 31;
   static constexpr uint64_t kCountMask = kClosed - 1;
 
-  void work() {
+  void wake() {
+    wake_.fetch_add(1, std::memory_order_seq_cst);
+    if (sleepers_.load(std::memory_order_seq_cst) > 0) {
+      std::lock_guard<std::mutex> lk(mu_);
+      cv_.notify_all();
+    }
+  }
+
+  Job* claim_slot() {
+    for (Job& j : jobs_) {
+      bool free = false;
+      if (!j.claimed.load(std::memory_order_relaxed) &&
+          j.claimed.compare_exchange_strong(free, true, std::memory_order_acquire))
+        return &j;
+    }
+    return nullptr;
+  }
+
+  // Runs the job's tasks until none are left. A worker also leaves when more
+  // threads run tasks than the job asked for (another caller has arrived and
+  // runs its own job on its own thread): the cores go back to being shared.
+  void work(Job& job, bool worker) {
+    ++t_in_task;
+    const int cap = int(job.allowed.load(std::memory_order_relaxed)) + 1;
     for (;;) {
-      const size_t i = next_.fetch_add(1, std::memory_order_relaxed);
-      if (i >= n_) break;
+      if (worker && active_.load(std::memory_order_relaxed) > cap) break;
+      const size_t i = job.next.fetch_add(1, std::memory_order_relaxed);
+      if (i >= job.n.load(std::memory_order_relaxed)) break;
       try {
-        fn_(ctx_, i);
+        job.fn(job.ctx, i);
       } catch (...) {
-        std::lock_guard<std::mutex> lk(err_mu_);
-        if (!error_) error_ = std::current_exception();
+        std::lock_guard<std::mutex> lk(job.err_mu);
+        if (!job.error) job.error = std::current_exception();
       }
     }
+    --t_in_task;
+  }
+
+  // Joins the open job with the fewest workers that still has tasks and room,
+  // so that workers spread over concurrent jobs instead of piling onto one.
+  // A worker joins only while fewer threads run tasks than the job asked for
+  // (callers count too): two concurrent callers of 2 threads each already
+  // fill 2 cores, and a third thread would only make each layer wait for
+  // whichever thread lost its core.
+  Job* join_any() {
+    for (;;) {
+      Job* best = nullptr;
+      uint64_t best_word = 0;
+      for (Job& j : jobs_) {
+        const uint64_t s = j.join.load(std::memory_order_acquire);
+        if ((s >> 32) == 0 || (s & kClosed)) continue;
+        const uint64_t count = s & kCountMask;
+        if (count >= j.allowed.load(std::memory_order_relaxed)) continue;
+        if (j.next.load(std::memory_order_relaxed) >= j.n.load(std::memory_order_relaxed)) continue;
+        if (!best || count < (best_word & kCountMask)) {
+          best = &j;
+          best_word = s;
+        }
+      }
+      if (!best) return nullptr;
+      if (!reserve_thread(int(best->allowed.load(std::memory_order_relaxed)) + 1)) return nullptr;
+      uint64_t s = best_word;
+      if (best->join.compare_exchange_strong(s, s + 1, std::memory_order_acq_rel)) return best;
+      // Lost a race (another worker joined, or the caller closed): look again.
+      active_.fetch_sub(1, std::memory_order_relaxed);
+    }
+  }
+
+  // Counts this thread among those running tasks if fewer than `cap` are.
+  bool reserve_thread(int cap) {
+    int a = active_.load(std::memory_order_relaxed);
+    while (a < cap)
+      if (active_.compare_exchange_weak(a, a + 1, std::memory_order_relaxed)) return true;
+    return false;
   }
 
   void ensure_workers(int count) {
     count = std::min(count, kMaxWorkers);
     std::lock_guard<std::mutex> lk(mu_);
     while (int(threads_.size()) < count) {
-      const int index = int(threads_.size());
-      threads_.emplace_back([this, index] { worker_main(index); });
+      threads_.emplace_back([this] { worker_main(); });
       threads_.back().detach();
     }
   }
 
-  void worker_main(int index) {
-    uint64_t seen = gen_.load(std::memory_order_acquire);
+  void worker_main() {
     for (;;) {
-      uint64_t g = wait_for_job(seen);
-      seen = g;
-      if (index >= allowed_.load(std::memory_order_relaxed)) continue;  // allowed_ is written before gen_ is published
-      // Join unless the caller already closed this generation.
-      uint64_t s = join_.load(std::memory_order_acquire);
-      bool joined = false;
-      while ((s >> 32) == g && !(s & kClosed)) {
-        if (join_.compare_exchange_weak(s, s + 1, std::memory_order_acq_rel)) {
-          joined = true;
-          break;
-        }
+      // Read the wake count before scanning, so a job published during the
+      // scan is not slept through.
+      const uint64_t seen = wake_.load(std::memory_order_acquire);
+      if (Job* job = join_any()) {
+        work(*job, true);
+        active_.fetch_sub(1, std::memory_order_relaxed);
+        job->done.fetch_add(1, std::memory_order_release);
+        continue;
       }
-      if (!joined) continue;
-      work();
-      done_.fetch_add(1, std::memory_order_release);
+      wait_for_wake(seen);
     }
   }
 
-  uint64_t wait_for_job(uint64_t seen) {
+  void wait_for_wake(uint64_t seen) {
     auto start = std::chrono::steady_clock::now();
     for (int spins = 0;; ++spins) {
-      uint64_t g = gen_.load(std::memory_order_acquire);
-      if (g != seen) return g;
+      if (wake_.load(std::memory_order_acquire) != seen) return;
       cpu_relax();
       if ((spins & 63) == 63 && std::chrono::steady_clock::now() - start > kSpin) break;
     }
     sleepers_.fetch_add(1, std::memory_order_seq_cst);
     std::unique_lock<std::mutex> lk(mu_);
-    cv_.wait(lk, [&] { return gen_.load(std::memory_order_seq_cst) != seen; });
+    cv_.wait(lk, [&] { return wake_.load(std::memory_order_seq_cst) != seen; });
     sleepers_.fetch_sub(1, std::memory_order_relaxed);
-    return gen_.load(std::memory_order_acquire);
   }
 
-  std::atomic<bool> busy_{false};  // held by the caller whose job is running
-  std::mutex mu_;    // worker list + sleeping
+  Job jobs_[kMaxJobs];
+  std::mutex mu_;  // worker list + sleeping
   std::condition_variable cv_;
-  std::mutex err_mu_;
   std::vector<std::thread> threads_;
-  std::atomic<uint64_t> gen_{0};
-  std::atomic<uint64_t> join_{0};  // gen << 32 | closed bit | joined count
+  std::atomic<uint64_t> wake_{0};  // bumped on every publish
   std::atomic<int> sleepers_{0};
-  std::atomic<size_t> next_{0};
-  std::atomic<uint32_t> done_{0};
-  TaskFn fn_ = nullptr;
-  void* ctx_ = nullptr;
-  size_t n_ = 0;
-  std::atomic<int> allowed_{0};
-  std::exception_ptr error_;
+  std::atomic<int> active_{0};  // callers and workers running tasks of published jobs
 };
 
 int count_cpus() {

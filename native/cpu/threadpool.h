@@ -1,11 +1,14 @@
 // A persistent thread pool shared by the process. parallel_for() runs tasks
 // [0, n) on the caller's thread plus up to (threads - 1) pool workers, which
-// pull task indices from a shared counter.
+// pull task indices from the job's shared counter.
 //
-// Concurrency: one job at a time owns the pool. If another libuv thread is
-// already using it, the caller simply runs all of its tasks itself; workers
-// are never waited on unless they actually joined the job, so this cannot
-// deadlock. Workers spin briefly after a job, then sleep on a condition variable.
+// Concurrency: several callers (libuv threads running models at the same
+// time) each publish their own job; idle workers join any open job with room,
+// spreading over them, so concurrent runs share the cores instead of all but
+// one running single-threaded. A parallel_for from inside a task runs
+// serially. Workers are never waited on unless they actually joined the job,
+// so this cannot deadlock. Workers spin briefly after a job, then sleep on a
+// condition variable.
 #pragma once
 #include <cstddef>
 #include <cstdint>

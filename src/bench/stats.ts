@@ -14,3 +14,10 @@ export function summarize(samples: number[]): Summary {
   const median = at(0.5);
   return { median, min: s[0]!, p90: at(0.9), spread: (at(0.9) - s[0]!) / median, n: s.length };
 }
+
+/** The middle sample (the mean of the two middle ones for an even count). */
+export function median(samples: number[]): number {
+  const s = [...samples].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
