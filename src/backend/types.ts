@@ -57,8 +57,30 @@ export type PlanStepOf<W> = { inputs: number[]; output: number } & (
   | { op: 'add'; count: number; relu: boolean; threads: number }
   | { op: 'copy' | 'relu'; count: number }
   | { op: 'transpose'; rows: number; cols: number }
+  | { op: 'unary'; fn: UnaryFn; alpha: number; beta: number; count: number }
+  | { op: 'binary'; fn: BinaryFn; relu: boolean; dims: number[]; aStrides: number[]; bStrides: number[] }
+  | { op: 'strided'; dims: number[]; strides: number[]; offset: number }
+  | { op: 'concat'; outer: number; chunks: number[] }
+  | { op: 'softmax'; outer: number; n: number; inner: number }
+  | { op: 'layerNorm'; outer: number; n: number; epsilon: number }
 );
 export type PlanStep = PlanStepOf<PackedWeights>;
+
+/**
+ * unary: y = f(x) over count floats; alpha, beta are hardSigmoid's slope and
+ * offset (hardSwish: x·hardSigmoid(x)) and clip's min and max.
+ */
+export type UnaryFn = 'sigmoid' | 'silu' | 'hardSigmoid' | 'hardSwish' | 'clip' | 'erf';
+export const UNARY_FNS: readonly UnaryFn[] = ['sigmoid', 'silu', 'hardSigmoid', 'hardSwish', 'clip', 'erf'];
+/**
+ * binary: y[i] = a[Σ i_d·aStrides[d]] ∘ b[Σ i_d·bStrides[d]] over the row-major
+ * index (i_0, …) of dims (numpy broadcasting: a broadcast dim has stride 0), then relu?.
+ * strided: y[i] = x[offset + Σ i_d·strides[d]] (Transpose, Slice).
+ * concat: for each of outer rows, input k contributes chunks[k] contiguous floats.
+ * softmax: over n of x viewed as [outer, n, inner]. layerNorm: inputs [x, scale, bias?]
+ * over the last n of x viewed as [outer, n].
+ */
+export type BinaryFn = 'add' | 'sub' | 'mul' | 'div';
 
 export interface KernelBackend {
   readonly name: BackendName;

@@ -1,0 +1,147 @@
+#!/usr/bin/python3
+"""Export the CNNs whose ops resnode gained in issue 18 part A, at seeded random weights (no downloads),
+at small resolutions, with PyTorch's input and output beside each.
+
+  /usr/bin/python3 models/export_zoo_ops.py --out DIR [--only NAME,...]
+
+writes DIR/NAME.onnx, DIR/NAME.input.npy, DIR/NAME.output.npy (float16 models: float16 .npy)
+and DIR/zoo_ops.json, a manifest: name, file, input, output, inputName, outputName and, for
+models with dynamic axes, `runs`: further (input, output) pairs at other shapes.
+"""
+import argparse
+import json
+import os
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torchvision
+
+from export_reference import randomize_bn
+
+
+class Nhwc(nn.Module):
+    """A ResNet-18 fed NHWC images, as TensorFlow/Keras exports are: the graph begins with a Transpose."""
+
+    def __init__(self, net):
+        super().__init__()
+        self.net = net
+
+    def forward(self, x):
+        return self.net(x.permute(0, 3, 1, 2))
+
+
+class WithSoftmax(nn.Module):
+    def __init__(self, net):
+        super().__init__()
+        self.net = net
+
+    def forward(self, x):
+        return torch.softmax(self.net(x), dim=1)
+
+
+def se_resnet():
+    """A small SE-ResNet stage: conv, BN, ReLU, then a squeeze-excitation gate (GAP, 1x1, ReLU, 1x1, Sigmoid, Mul)."""
+    class SE(nn.Module):
+        def __init__(self, c):
+            super().__init__()
+            self.fc1 = nn.Conv2d(c, c // 4, 1)
+            self.fc2 = nn.Conv2d(c // 4, c, 1)
+
+        def forward(self, x):
+            s = x.mean((2, 3), keepdim=True)
+            return x * torch.sigmoid(self.fc2(torch.relu(self.fc1(s))))
+
+    return nn.Sequential(nn.Conv2d(3, 32, 3, padding=1), nn.BatchNorm2d(32), nn.ReLU(), SE(32),
+                         nn.Conv2d(32, 16, 3, stride=2), nn.Hardswish(), nn.Hardsigmoid(), nn.GELU(),
+                         nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.LayerNorm(16), nn.Linear(16, 10))
+
+
+def to_float16_file(path):
+    """Every float tensor of the file (initializers, Constant values, inputs, outputs) as FLOAT16."""
+    import onnx
+    from onnx import numpy_helper
+    m = onnx.load(path)
+    def half(t):
+        if t.data_type == onnx.TensorProto.FLOAT:
+            t.CopyFrom(numpy_helper.from_array(numpy_helper.to_array(t).astype(np.float16), t.name))
+    for t in m.graph.initializer:
+        half(t)
+    for n in m.graph.node:
+        for a in n.attribute:
+            if a.type == onnx.AttributeProto.TENSOR:
+                half(a.t)
+    for v in list(m.graph.input) + list(m.graph.output):
+        v.type.tensor_type.elem_type = onnx.TensorProto.FLOAT16
+    onnx.save(m, path)
+
+
+def models(gen):
+    """(name, module, input shape, opset, options) for each export."""
+    tv = torchvision.models
+    r18 = lambda: tv.resnet18(num_classes=10)
+    return [
+        ('efficientnet_b0', tv.efficientnet_b0(num_classes=10), (1, 3, 64, 64), 13, {}),
+        ('regnet_y_400mf', tv.regnet_y_400mf(num_classes=10), (1, 3, 64, 64), 13, {}),
+        ('mobilenet_v2', tv.mobilenet_v2(num_classes=10), (1, 3, 64, 64), 13, {}),
+        ('squeezenet1_1', tv.squeezenet1_1(num_classes=10), (1, 3, 64, 64), 13, {}),
+        ('se_block', se_resnet(), (2, 3, 16, 16), 17, {}),
+        ('resnet18_nhwc', Nhwc(r18()), (1, 64, 64, 3), 13, {}),
+        ('resnet18_softmax', WithSoftmax(r18()), (2, 3, 64, 64), 13, {}),
+        ('resnet18_softmax_opset11', WithSoftmax(r18()), (1, 3, 64, 64), 11, {}),
+        ('resnet18_dynamic', r18(), (1, 3, 64, 64), 13, {'dynamic': [(2, 3, 48, 80), (1, 3, 96, 64)]}),
+        ('resnet18_fp16', r18(), (1, 3, 64, 64), 13, {'half': True}),
+    ]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--out', required=True)
+    ap.add_argument('--only', default='')
+    args = ap.parse_args()
+    only = set(filter(None, args.only.split(',')))
+    os.makedirs(args.out, exist_ok=True)
+    gen = torch.Generator().manual_seed(0)
+    torch.manual_seed(0)
+    entries = []
+    for name, model, shape, opset, opts in models(gen):
+        if only and name not in only:
+            continue
+        model = model.eval()
+        randomize_bn(model, gen)
+        half = opts.get('half', False)
+        x = torch.randn(*shape, generator=gen)
+        if half:
+            # Weights and input rounded to float16; the file is then written as model.half() on a GPU
+            # writes it (PyTorch's CPU convolution has no float16 kernel to trace with).
+            model = model.half().float()
+            x = x.half().float()
+        dyn = opts.get('dynamic')
+        axes = {'input': {0: 'N', 2: 'H', 3: 'W'}, 'output': {0: 'N'}} if dyn else None
+        path = os.path.join(args.out, f'{name}.onnx')
+        torch.onnx.export(model, x, path, input_names=['input'], output_names=['output'], opset_version=opset,
+                          dynamic_axes=axes)
+        if half:
+            to_float16_file(path)
+        entry = {'name': name, 'file': f'{name}.onnx', 'inputName': 'input', 'outputName': 'output', 'runs': []}
+        for k, s in enumerate([shape] + (dyn or [])):
+            xi = x if k == 0 else torch.randn(*s, generator=gen)
+            if half:
+                xi = xi.half().float()
+            with torch.no_grad():
+                # float16 references: PyTorch's float32 run of the float16 weights, rounded once at the
+                # output, as resnode computes (float32 inside, float16 at the edges).
+                y = model(xi)
+            if half:
+                xi, y = xi.half(), y.half()
+            suffix = '' if k == 0 else f'.{k}'
+            np.save(os.path.join(args.out, f'{name}{suffix}.input.npy'), xi.numpy())
+            np.save(os.path.join(args.out, f'{name}{suffix}.output.npy'), y.numpy())
+            entry['runs'].append({'input': f'{name}{suffix}.input.npy', 'output': f'{name}{suffix}.output.npy'})
+        entries.append(entry)
+    with open(os.path.join(args.out, 'zoo_ops.json'), 'w') as f:
+        json.dump(entries, f, indent=2)
+
+
+if __name__ == '__main__':
+    main()
