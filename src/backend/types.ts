@@ -57,8 +57,8 @@ export type PlanStepOf<W> = { inputs: number[]; output: number } & (
   | { op: 'add'; count: number; relu: boolean; threads: number }
   | { op: 'copy' | 'relu'; count: number }
   | { op: 'transpose'; rows: number; cols: number }
-  | { op: 'unary'; fn: UnaryFn; alpha: number; beta: number; count: number }
-  | { op: 'binary'; fn: BinaryFn; relu: boolean; dims: number[]; aStrides: number[]; bStrides: number[] }
+  | { op: 'unary'; fn: UnaryFn; alpha: number; beta: number; count: number; threads: number }
+  | { op: 'binary'; fn: BinaryFn; relu: boolean; dims: number[]; aStrides: number[]; bStrides: number[]; threads: number }
   | { op: 'strided'; dims: number[]; strides: number[]; offset: number }
   | { op: 'concat'; outer: number; chunks: number[] }
   | { op: 'softmax'; outer: number; n: number; inner: number }
@@ -115,6 +115,13 @@ export interface KernelBackend {
   globalAveragePool(x: Float32Array, y: Float32Array, n: number, c: number, hw: number, threads: number): Promise<void>;
   addSync(a: Float32Array, b: Float32Array, y: Float32Array, relu: boolean, threads: number): void;
   add(a: Float32Array, b: Float32Array, y: Float32Array, relu: boolean, threads: number): Promise<void>;
+
+  /**
+   * float16 ↔ float32 at a float16 model's edges (dst.length ≥ src.length);
+   * a backend without them converts in TypeScript (src/onnx/half.ts).
+   */
+  float16ToFloat32?(src: Uint16Array, dst: Float32Array): void;
+  float32ToFloat16?(src: Float32Array, dst: Uint16Array): void;
 
   /** Frees packed weights now rather than at garbage collection (idempotent; later use throws). */
   release?(p: PackedWeights): void;

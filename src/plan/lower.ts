@@ -94,7 +94,7 @@ export function lower(ctx: LowerContext, memory: MemoryPlan): LoweredPlan {
           const relu = node.attrs.relu ?? false;
           const same = elementCount(xDims) === elementCount(yDims) && elementCount(bDims) === elementCount(yDims);
           if (node.op === 'Add' && same) return { op: 'add', ...io, count: elementCount(yDims), relu, threads };
-          return { op: 'binary', ...io, fn: BINARY_FN[node.op], relu, ...broadcastStrides(xDims, bDims, yDims) };
+          return { op: 'binary', ...io, fn: BINARY_FN[node.op], relu, ...broadcastStrides(xDims, bDims, yDims), threads };
         }
         case 'Sigmoid':
         case 'Silu':
@@ -102,7 +102,7 @@ export function lower(ctx: LowerContext, memory: MemoryPlan): LoweredPlan {
         case 'HardSwish':
         case 'Clip':
         case 'Erf':
-          return { op: 'unary', ...io, fn: UNARY_FN[node.op], alpha: node.attrs.alpha, beta: node.attrs.beta, count: elementCount(yDims) };
+          return { op: 'unary', ...io, fn: UNARY_FN[node.op], alpha: node.attrs.alpha, beta: node.attrs.beta, count: elementCount(yDims), threads };
         case 'Concat': {
           io.inputs = node.inputs.map(buffer);
           const axis = axisOf(node.attrs.axis, yDims.length);
