@@ -37,6 +37,7 @@
         "native/napi/conv.cc",
         "native/napi/eltwise.cc",
         "native/napi/gemm.cc",
+        "native/napi/half.cc",
         "native/napi/info.cc",
         "native/napi/packed.cc",
         "native/napi/pool.cc",
@@ -49,6 +50,7 @@
         "native/cpu/conv_dconv.cc",
         "native/cpu/eltwise.cc",
         "native/cpu/eltwise/elementwise.cc",
+        "native/cpu/eltwise/f16_vcvt__scalar.cc",
         "native/cpu/eltwise/f32_vbinary__scalar.cc",
         "native/cpu/eltwise/f32_vunary__scalar.cc",
         "native/cpu/layout.cc",
@@ -141,6 +143,7 @@
           "sources": [
             "native/cpu/gemm/f32_gemm_6x16__avx2.cc",
             "native/cpu/peak__avx2.cc",
+            "native/cpu/eltwise/f16_vcvt__avx2.cc",
             "native/cpu/eltwise/f32_vbinary__avx2.cc",
             "native/cpu/eltwise/f32_vunary__avx2.cc"
           ],

@@ -4,9 +4,10 @@ at small resolutions, with PyTorch's input and output beside each.
 
   /usr/bin/python3 models/export_zoo_ops.py --out DIR [--only NAME,...]
 
-writes DIR/NAME.onnx, DIR/NAME.input.npy, DIR/NAME.output.npy (float16 models: float16 .npy)
-and DIR/zoo_ops.json, a manifest: name, file, input, output, inputName, outputName and, for
-models with dynamic axes, `runs`: further (input, output) pairs at other shapes.
+writes DIR/NAME.onnx, DIR/NAME.input.npy, DIR/NAME.output.npy (float32 .npy; for a float16
+model, float16 values stored as float32) and DIR/zoo_ops.json, a manifest: name, file,
+inputName, outputName, float16, and `runs`: the (input, output) pairs, more than one for
+models with dynamic axes (other batch sizes and resolutions).
 """
 import argparse
 import json
@@ -123,7 +124,8 @@ def main():
                           dynamic_axes=axes)
         if half:
             to_float16_file(path)
-        entry = {'name': name, 'file': f'{name}.onnx', 'inputName': 'input', 'outputName': 'output', 'runs': []}
+        entry = {'name': name, 'file': f'{name}.onnx', 'inputName': 'input', 'outputName': 'output', 'float16': half,
+                 'runs': []}
         for k, s in enumerate([shape] + (dyn or [])):
             xi = x if k == 0 else torch.randn(*s, generator=gen)
             if half:
@@ -133,7 +135,8 @@ def main():
                 # output, as resnode computes (float32 inside, float16 at the edges).
                 y = model(xi)
             if half:
-                xi, y = xi.half(), y.half()
+                # Saved as float32 .npy (every float16 value is one): the test sends them as float16.
+                xi, y = xi.half().float(), y.half().float()
             suffix = '' if k == 0 else f'.{k}'
             np.save(os.path.join(args.out, f'{name}{suffix}.input.npy'), xi.numpy())
             np.save(os.path.join(args.out, f'{name}{suffix}.output.npy'), y.numpy())

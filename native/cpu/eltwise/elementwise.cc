@@ -8,23 +8,28 @@
 
 namespace resnode::cpu {
 
-UnaryKernel unary_kernel(Isa isa) {
+namespace {
+
+// The kernel of an ISA from its three forms (the scalar one everywhere else).
+template <class K>
+K for_isa(Isa isa, [[maybe_unused]] K avx512, [[maybe_unused]] K avx2, K scalar) {
 #if defined(__x86_64__) || defined(_M_X64)
-  if (isa == Isa::avx512) return f32_vunary__avx512f;
-  if (isa == Isa::avx2) return f32_vunary__avx2;
+  if (isa == Isa::avx512) return avx512;
+  if (isa == Isa::avx2) return avx2;
 #endif
   (void)isa;
-  return f32_vunary__scalar;
+  return scalar;
 }
 
-BinaryRowKernel binary_kernel(Isa isa) {
+}  // namespace
+
 #if defined(__x86_64__) || defined(_M_X64)
-  if (isa == Isa::avx512) return f32_vbinary__avx512f;
-  if (isa == Isa::avx2) return f32_vbinary__avx2;
+UnaryKernel unary_kernel(Isa isa) { return for_isa<UnaryKernel>(isa, f32_vunary__avx512f, f32_vunary__avx2, f32_vunary__scalar); }
+BinaryRowKernel binary_kernel(Isa isa) { return for_isa<BinaryRowKernel>(isa, f32_vbinary__avx512f, f32_vbinary__avx2, f32_vbinary__scalar); }
+#else
+UnaryKernel unary_kernel(Isa isa) { return for_isa<UnaryKernel>(isa, nullptr, nullptr, f32_vunary__scalar); }
+BinaryRowKernel binary_kernel(Isa isa) { return for_isa<BinaryRowKernel>(isa, nullptr, nullptr, f32_vbinary__scalar); }
 #endif
-  (void)isa;
-  return f32_vbinary__scalar;
-}
 
 const char* unary_kernel_name(Isa isa) {
   return isa == Isa::avx512 ? "f32_vunary__avx512f" : isa == Isa::avx2 ? "f32_vunary__avx2" : "f32_vunary__scalar";

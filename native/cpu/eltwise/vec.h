@@ -35,49 +35,36 @@ struct Scalar {
   }
 };
 
-#if defined(__AVX2__)
-struct Avx2 {
-  using V = __m256;
-  static constexpr int kLanes = 8;
-  static V load(const float* p) { return _mm256_loadu_ps(p); }
-  static void store(float* p, V v) { _mm256_storeu_ps(p, v); }
-  static V set1(float f) { return _mm256_set1_ps(f); }
-  static V add(V a, V b) { return _mm256_add_ps(a, b); }
-  static V sub(V a, V b) { return _mm256_sub_ps(a, b); }
-  static V mul(V a, V b) { return _mm256_mul_ps(a, b); }
-  static V div(V a, V b) { return _mm256_div_ps(a, b); }
-  static V fmadd(V a, V b, V c) { return _mm256_fmadd_ps(a, b, c); }
-  static V max(V a, V b) { return _mm256_max_ps(a, b); }
-  static V min(V a, V b) { return _mm256_min_ps(a, b); }
-  static V round(V a) { return _mm256_round_ps(a, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
-  static V exp2i(V n) {
-    const __m256i e = _mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127));
-    return _mm256_castsi256_ps(_mm256_slli_epi32(e, 23));
-  }
-};
-#endif
+// The x86 traits differ only in width: W is 256 (AVX2) or 512 (AVX-512), and
+// ROUND the instruction that rounds to the nearest integer.
+#define RN_X86_VEC_TRAITS(Name, W, ROUND)                                                         \
+  struct Name {                                                                                  \
+    using V = __m##W;                                                                            \
+    static constexpr int kLanes = W / 32;                                                        \
+    static V load(const float* p) { return _mm##W##_loadu_ps(p); }                              \
+    static void store(float* p, V v) { _mm##W##_storeu_ps(p, v); }                              \
+    static V set1(float f) { return _mm##W##_set1_ps(f); }                                      \
+    static V add(V a, V b) { return _mm##W##_add_ps(a, b); }                                    \
+    static V sub(V a, V b) { return _mm##W##_sub_ps(a, b); }                                    \
+    static V mul(V a, V b) { return _mm##W##_mul_ps(a, b); }                                    \
+    static V div(V a, V b) { return _mm##W##_div_ps(a, b); }                                    \
+    static V fmadd(V a, V b, V c) { return _mm##W##_fmadd_ps(a, b, c); }                        \
+    static V max(V a, V b) { return _mm##W##_max_ps(a, b); }                                    \
+    static V min(V a, V b) { return _mm##W##_min_ps(a, b); }                                    \
+    static V round(V a) { return ROUND(a, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }      \
+    static V exp2i(V n) {                                                                        \
+      const auto e = _mm##W##_add_epi32(_mm##W##_cvtps_epi32(n), _mm##W##_set1_epi32(127));      \
+      return _mm##W##_castsi##W##_ps(_mm##W##_slli_epi32(e, 23));                                \
+    }                                                                                            \
+  };
 
-#if defined(__AVX512F__)
-struct Avx512 {
-  using V = __m512;
-  static constexpr int kLanes = 16;
-  static V load(const float* p) { return _mm512_loadu_ps(p); }
-  static void store(float* p, V v) { _mm512_storeu_ps(p, v); }
-  static V set1(float f) { return _mm512_set1_ps(f); }
-  static V add(V a, V b) { return _mm512_add_ps(a, b); }
-  static V sub(V a, V b) { return _mm512_sub_ps(a, b); }
-  static V mul(V a, V b) { return _mm512_mul_ps(a, b); }
-  static V div(V a, V b) { return _mm512_div_ps(a, b); }
-  static V fmadd(V a, V b, V c) { return _mm512_fmadd_ps(a, b, c); }
-  static V max(V a, V b) { return _mm512_max_ps(a, b); }
-  static V min(V a, V b) { return _mm512_min_ps(a, b); }
-  static V round(V a) { return _mm512_roundscale_ps(a, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
-  static V exp2i(V n) {
-    const __m512i e = _mm512_add_epi32(_mm512_cvtps_epi32(n), _mm512_set1_epi32(127));
-    return _mm512_castsi512_ps(_mm512_slli_epi32(e, 23));
-  }
-};
+#if defined(__AVX2__)
+RN_X86_VEC_TRAITS(Avx2, 256, _mm256_round_ps)
 #endif
+#if defined(__AVX512F__)
+RN_X86_VEC_TRAITS(Avx512, 512, _mm512_roundscale_ps)
+#endif
+#undef RN_X86_VEC_TRAITS
 
 // exp(x) to about 2 ulp: x = n·ln2 + r with |r| ≤ ln2/2, exp(r) by its degree-6
 // Taylor polynomial, times 2^n. x is clamped to [-87.3, 88.3], so that 2^n stays
