@@ -58,6 +58,22 @@ def se_resnet():
                          nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.LayerNorm(16), nn.Linear(16, 10))
 
 
+def fold_batchnorm(module):
+    """Each Conv2d followed by its BatchNorm2d (torchvision's convN/bnN and downsample pairs) fused in place."""
+    from torch.nn.utils.fusion import fuse_conv_bn_eval
+    children = dict(module.named_children())
+    for name, child in children.items():
+        bn_name = name.replace('conv', 'bn') if name.startswith('conv') else None
+        if isinstance(child, nn.Conv2d) and bn_name in children and isinstance(children[bn_name], nn.BatchNorm2d):
+            setattr(module, name, fuse_conv_bn_eval(child, children[bn_name]))
+            setattr(module, bn_name, nn.Identity())
+        elif isinstance(child, nn.Sequential) and len(child) == 2 and isinstance(child[0], nn.Conv2d) and isinstance(child[1], nn.BatchNorm2d):
+            child[0] = fuse_conv_bn_eval(child[0], child[1])
+            child[1] = nn.Identity()
+        else:
+            fold_batchnorm(child)
+
+
 def to_float16_file(path):
     """Every float tensor of the file (initializers, Constant values, inputs, outputs) as FLOAT16."""
     import onnx
@@ -113,8 +129,10 @@ def main():
         half = opts.get('half', False)
         x = torch.randn(*shape, generator=gen)
         if half:
-            # Weights and input rounded to float16; the file is then written as model.half() on a GPU
+            # BatchNorm folded into the convs first (the exporter would fold it anyway, after the rounding),
+            # then weights and input rounded to float16; the file is then written as model.half() on a GPU
             # writes it (PyTorch's CPU convolution has no float16 kernel to trace with).
+            fold_batchnorm(model)
             model = model.half().float()
             x = x.half().float()
         dyn = opts.get('dynamic')

@@ -59,20 +59,23 @@ void f32_f16_vcvt__scalar(const float* x, uint16_t* y, int64_t n) {
   for (int64_t i = 0; i < n; ++i) y[i] = float_to_half(x[i]);
 }
 
-void f16_to_f32(const uint16_t* x, float* y, int64_t n, Isa isa) {
-#if defined(__x86_64__) || defined(_M_X64)
-  if (isa == Isa::avx2 || isa == Isa::avx512) return f16_f32_vcvt__avx2(x, y, n);
-#endif
-  (void)isa;
-  f16_f32_vcvt__scalar(x, y, n);
+namespace {
+
+// F16C comes with every AVX2 CPU, so the AVX2 kernel serves the AVX-512 path too.
+template <class From, class To>
+void convert(const From* x, To* y, int64_t n, Isa isa, void (*simd)(const From*, To*, int64_t),
+             void (*scalar)(const From*, To*, int64_t)) {
+  (isa == Isa::avx2 || isa == Isa::avx512) && simd ? simd(x, y, n) : scalar(x, y, n);
 }
 
-void f32_to_f16(const float* x, uint16_t* y, int64_t n, Isa isa) {
+}  // namespace
+
 #if defined(__x86_64__) || defined(_M_X64)
-  if (isa == Isa::avx2 || isa == Isa::avx512) return f32_f16_vcvt__avx2(x, y, n);
+void f16_to_f32(const uint16_t* x, float* y, int64_t n, Isa isa) { convert(x, y, n, isa, f16_f32_vcvt__avx2, f16_f32_vcvt__scalar); }
+void f32_to_f16(const float* x, uint16_t* y, int64_t n, Isa isa) { convert(x, y, n, isa, f32_f16_vcvt__avx2, f32_f16_vcvt__scalar); }
+#else
+void f16_to_f32(const uint16_t* x, float* y, int64_t n, Isa isa) { convert<uint16_t, float>(x, y, n, isa, nullptr, f16_f32_vcvt__scalar); }
+void f32_to_f16(const float* x, uint16_t* y, int64_t n, Isa isa) { convert<float, uint16_t>(x, y, n, isa, nullptr, f32_f16_vcvt__scalar); }
 #endif
-  (void)isa;
-  f32_f16_vcvt__scalar(x, y, n);
-}
 
 }  // namespace resnode::cpu
