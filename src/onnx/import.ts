@@ -191,10 +191,12 @@ function valueDims(v: ValueInfoProtoLike, what: string, problems: { add(m: strin
   if (!tt) { problems.add(`${what} "${v.name}" is not a tensor`); return null; }
   if (tt.elemType !== undefined && tt.elemType !== DataType.FLOAT && tt.elemType !== DataType.FLOAT16) { problems.add(`${what} "${v.name}" has element type ${DATA_TYPE_NAMES[tt.elemType] ?? tt.elemType}; only FLOAT and FLOAT16 are supported`); return null; }
   if (!tt.shape) return null;
-  return (tt.shape.dim ?? []).map((d) => {
-    const x = d.dimValue !== undefined && d.dimValue !== null ? toNum(d.dimValue) : 0;
-    return x > 0 ? x : -1;
-  });
+  // A symbolic, absent or 0 dim (protobuf's default, which some writers leave for "unknown") is
+  // dynamic, -1; a negative stated size is malformed.
+  const dims = (tt.shape.dim ?? []).map((d) => (d.dimValue !== undefined && d.dimValue !== null ? toNum(d.dimValue) : 0));
+  const bad = dims.findIndex((x) => x < 0);
+  if (bad >= 0) { problems.add(`${what} "${v.name}" has dim ${dims[bad]} at index ${bad}; a stated dim must be a positive size (or symbolic, for a dynamic one)`); return null; }
+  return dims.map((x) => (x > 0 ? x : -1));
 }
 
 /** What a node still needs from its input's dims, resolved once shapes are inferred. */
