@@ -37,16 +37,23 @@
         "native/napi/conv.cc",
         "native/napi/eltwise.cc",
         "native/napi/gemm.cc",
+        "native/napi/half.cc",
         "native/napi/info.cc",
         "native/napi/packed.cc",
         "native/napi/pool.cc",
         "native/napi/stats.cc",
         "native/napi/plan.cc",
+        "native/napi/steps.cc",
         "native/napi/backward.cc",
         "native/cpu/config.cc",
         "native/cpu/conv2d.cc",
         "native/cpu/conv_dconv.cc",
         "native/cpu/eltwise.cc",
+        "native/cpu/eltwise/elementwise.cc",
+        "native/cpu/eltwise/f16_vcvt__scalar.cc",
+        "native/cpu/eltwise/f32_vbinary__scalar.cc",
+        "native/cpu/eltwise/f32_vunary__scalar.cc",
+        "native/cpu/layout.cc",
         "native/cpu/fc.cc",
         "native/cpu/gemm_driver.cc",
         "native/cpu/im2col.cc",
@@ -107,6 +114,8 @@
             "native/cpu/gemm/f32_dconv_2x7x32s1__avx512f.cc",
             "native/cpu/gemm/f32_dconv_2x7x32s2__avx512f.cc",
             "native/cpu/gemm/f32_dconv_2x7x32__avx512f.cc",
+            "native/cpu/eltwise/f32_vbinary__avx512f.cc",
+            "native/cpu/eltwise/f32_vunary__avx512f.cc",
             "native/cpu/im2col__avx512f.cc",
             "native/cpu/pool__avx512f.cc",
             "native/cpu/peak__avx512f.cc",
@@ -132,7 +141,13 @@
         {
           "target_name": "resnode_avx2",
           "type": "static_library",
-          "sources": [ "native/cpu/gemm/f32_gemm_6x16__avx2.cc", "native/cpu/peak__avx2.cc" ],
+          "sources": [
+            "native/cpu/gemm/f32_gemm_6x16__avx2.cc",
+            "native/cpu/peak__avx2.cc",
+            "native/cpu/eltwise/f16_vcvt__avx2.cc",
+            "native/cpu/eltwise/f32_vbinary__avx2.cc",
+            "native/cpu/eltwise/f32_vunary__avx2.cc"
+          ],
           "cflags": [ "-mavx2", "-mfma" ]
         }
       ]

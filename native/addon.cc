@@ -36,6 +36,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   fn("globalAveragePool", rn::GlobalAveragePoolAsync);
   fn("addSync", rn::AddSync);
   fn("add", rn::AddAsync);
+  fn("float16ToFloat32", rn::Float16ToFloat32);
+  fn("float32ToFloat16", rn::Float32ToFloat16);
   fn("stats", rn::Stats);
   fn("release", rn::Release);
   fn("createPlan", rn::CreatePlan);

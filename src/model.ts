@@ -13,7 +13,8 @@ import { hostKernels, interpretPlan, runStep } from './plan/interpret.js';
 import { lower, type LoweredPlan } from './plan/lower.js';
 import { fromOnnx } from './onnx/import.js';
 import { bool, describe, invalid, oneOf, plainObject, positiveInt } from './is.js';
-import { asTensor, Tensor, type TensorLike } from './tensor.js';
+import { asFloat16Tensor, asTensor, Tensor, type Float16TensorLike, type TensorLike, type TensorType } from './tensor.js';
+import { float16ToFloat32, float32ToFloat16 } from './onnx/half.js';
 import { currentThreads } from './threads.js';
 import { checkMode, type Mode } from './modes.js';
 import { checkBeforeOptimize, checkMemory, inputDimsAt, maxMemoryOption, weightBytes } from './limits.js';
@@ -42,16 +43,21 @@ export interface RunOptions {
 
 export interface ValueMetadata {
   name: string;
-  type: 'float32';
-  /** -1 marks the dynamic batch dimension. */
+  /** float16: the model takes or returns Tensor('float16', Uint16Array) there (it computes in float32). */
+  type: TensorType;
+  /** -1 marks a dynamic dimension (batch, height, width). */
   dims: readonly number[];
 }
 
 /** Model.profile's answer: one row per step of the plan, in execution order. */
 export type LayerTimes = { name: string; op: string; output: string; ms: number; kernel?: string }[];
 
-/** Inputs by name: Tensors, or any object of ONNX Runtime's Tensor shape (an ort.Tensor, { type: 'float32', data, dims }). */
-export type Feeds = Record<string, Tensor | TensorLike>;
+/**
+ * Inputs by name: Tensors, or any object of ONNX Runtime's Tensor shape (an ort.Tensor,
+ * { type: 'float32', data, dims }); a float16 input takes { type: 'float16', data: Uint16Array, dims }.
+ */
+export type Feeds = Record<string, Tensor<TensorType> | TensorLike | Float16TensorLike>;
+/** Outputs by name: Tensor('float32', …), or Tensor('float16', Uint16Array) for a float16 output (see Model.outputs). */
 export type Results = Record<string, Tensor>;
 
 /**
@@ -84,9 +90,9 @@ export class Model {
     this.graph = graph;
     this.backend = backend;
     this.threads = threads;
-    this.inputs = graph.inputs.map((v) => Object.freeze({ name: v.name, type: 'float32' as const, dims: Object.freeze([...v.dims]) }));
+    this.inputs = graph.inputs.map((v) => Object.freeze({ name: v.name, type: v.elemType ?? 'float32', dims: Object.freeze([...v.dims]) }));
     const shapes = inferShapes(graph);
-    this.outputs = graph.outputs.map((v) => Object.freeze({ name: v.name, type: 'float32' as const, dims: Object.freeze([...(shapes.get(v.name) ?? v.dims)]) }));
+    this.outputs = graph.outputs.map((v) => Object.freeze({ name: v.name, type: v.elemType ?? 'float32', dims: Object.freeze([...(shapes.get(v.name) ?? v.dims)]) }));
     this.plans = new PlanCache<ShapePlan>(maxMemoryBytes, 2 * weightBytes(graph), (plan) => {
       plan.free.length = 0;
       plan.executor.release?.();
@@ -116,30 +122,37 @@ export class Model {
     }
   }
 
-  private checkFeeds(where: string, feeds: unknown): Map<string, Tensor> {
+  private checkFeeds(where: string, feeds: unknown): Map<string, Tensor<TensorType>> {
     if (this.disposed) throw new ModelError(`${where}: the model has been disposed`);
     const f = plainObject(where, 'feeds', feeds);
     const known = new Set(this.inputs.map((i) => i.name));
     for (const k of Object.keys(f)) {
       if (!known.has(k)) throw new RangeError(`${where}: unknown input "${k}"; the model's inputs are ${[...known].map((n) => `"${n}"`).join(', ')}`);
     }
-    const out = new Map<string, Tensor>();
+    const out = new Map<string, Tensor<TensorType>>();
     for (const meta of this.inputs) {
       const t = f[meta.name];
       if (t === undefined) throw invalid(where, `feeds["${meta.name}"]`, 'a Tensor', t);
-      const dims = asTensor(where, `feeds["${meta.name}"]`, t).dims;
+      const checked = meta.type === 'float16' ? asFloat16Tensor(where, `feeds["${meta.name}"]`, t) : asTensor(where, `feeds["${meta.name}"]`, t);
+      const dims = checked.dims;
       const ok = dims.length === meta.dims.length && dims.every((d, i) => (meta.dims[i]! < 0 ? d >= 1 : d === meta.dims[i]));
       if (!ok) {
         const expected = `[${meta.dims.map((d) => (d < 0 ? 'N' : d)).join(', ')}]`;
         throw new RangeError(`${where}: input "${meta.name}" expects dims ${expected} but received ${describe(dims)}`);
       }
-      out.set(meta.name, t as Tensor);
+      out.set(meta.name, checked);
     }
     return out;
   }
 
+  /** Copies a feed into its arena buffer, widening float16 (in the backend's native kernel where it has one). */
+  private copyFeed(t: Tensor<TensorType>, dst: Float32Array): void {
+    if (t.type === 'float32') dst.set(t.data as Float32Array);
+    else (this.backend.float16ToFloat32 ?? float16ToFloat32)(t.data as Uint16Array, dst);
+  }
+
   /** The plan for these feeds' dims (lowered and compiled on first use, then cached) and an arena holding copies of the feeds. */
-  private prepare(where: string, feeds: Map<string, Tensor>): { plan: ShapePlan; arena: Float32Array[] } {
+  private prepare(where: string, feeds: Map<string, Tensor<TensorType>>): { plan: ShapePlan; arena: Float32Array[] } {
     const inputDims: Record<string, number[]> = {};
     for (const meta of this.inputs) inputDims[meta.name] = [...feeds.get(meta.name)!.dims];
     const key = JSON.stringify(inputDims);
@@ -161,7 +174,7 @@ export class Model {
     }
     plan.inUse++;
     // Copied now, on the JS thread: the run reads these, never the caller's buffers.
-    this.inputs.forEach((v, i) => arena[i]!.set(feeds.get(v.name)!.data));
+    this.inputs.forEach((v, i) => this.copyFeed(feeds.get(v.name)!, arena[i]!));
     return { plan, arena };
   }
 
@@ -172,9 +185,15 @@ export class Model {
 
   private collect(plan: ShapePlan, arena: Float32Array[], names: Iterable<string>): Results {
     const results: Results = {};
+    const half = new Set(this.outputs.filter((o) => o.type === 'float16').map((o) => o.name));
     for (const name of names) {
       const dims = plan.lowered.memory.shapes.get(name)!;
-      results[name] = new Tensor('float32', arena[plan.lowered.bufferOf.get(name)!]!.slice(0, elementCount(dims)), dims);
+      const data = arena[plan.lowered.bufferOf.get(name)!]!.subarray(0, elementCount(dims));
+      if (!half.has(name)) { results[name] = new Tensor('float32', data.slice(), dims); continue; }
+      const bits = new Uint16Array(data.length);
+      (this.backend.float32ToFloat16 ?? float32ToFloat16)(data, bits);
+      // A float16 output is a Tensor<'float16'>; Results types every value as the float32 default.
+      results[name] = new Tensor('float16', bits, dims) as unknown as Tensor;
     }
     return results;
   }

@@ -70,6 +70,10 @@ export interface NativeBinding {
   globalAveragePool(x: Float32Array, y: Float32Array, n: number, c: number, hw: number, threads: number): Promise<void>;
   addSync(a: Float32Array, b: Float32Array, y: Float32Array, relu: boolean, threads: number): void;
   add(a: Float32Array, b: Float32Array, y: Float32Array, relu: boolean, threads: number): Promise<void>;
+  /** dst[i] = src[i] widened from float16 bits (F16C where the CPU has AVX2); absent in addons built before it. */
+  float16ToFloat32?(src: Uint16Array, dst: Float32Array): void;
+  /** dst[i] = src[i] rounded to float16 (nearest, ties to even). */
+  float32ToFloat16?(src: Float32Array, dst: Uint16Array): void;
 
   stats(): NativeStats;
   /** Frees a packed-weight or plan handle now (idempotent); later use throws TypeError "…has been released". */

@@ -49,14 +49,14 @@ test('unsupported ops: one error listing every unsupported node, plus other prob
     nodes: [
       { op: 'LRN', name: 'norm1', inputs: ['x'], outputs: ['a'], attrs: { size: 3 } },
       { op: 'Conv', name: 'conv_dyn_weight', inputs: ['a', 'a'], outputs: ['b'] },
-      { op: 'Softmax', name: 'prob', inputs: ['b'], outputs: ['c'] },
-      { op: 'Sigmoid', name: 'gate', inputs: ['c'], outputs: ['d'] },
+      { op: 'Hardmax', name: 'prob', inputs: ['b'], outputs: ['c'] },
+      { op: 'Celu', name: 'gate', inputs: ['c'], outputs: ['d'] },
       { op: 'FusedConv', domain: 'com.microsoft', name: 'ms_conv', inputs: ['d', 'w'], outputs: ['e'] },
-      { op: 'Softmax', name: 'prob2', inputs: ['e'], outputs: ['y'] },
+      { op: 'Hardmax', name: 'prob2', inputs: ['e'], outputs: ['y'] },
     ],
   });
-  const err = importError(t, bytes, /5 node\(s\) use unsupported ops \(LRN, Softmax, Sigmoid, com\.microsoft::FusedConv\)/);
-  for (const n of ['LRN (node "norm1")', 'Softmax (node "prob")', 'Sigmoid (node "gate")', 'com.microsoft::FusedConv (node "ms_conv")', 'Softmax (node "prob2")']) {
+  const err = importError(t, bytes, /5 node\(s\) use unsupported ops \(LRN, Hardmax, Celu, com\.microsoft::FusedConv\)/);
+  for (const n of ['LRN (node "norm1")', 'Hardmax (node "prob")', 'Celu (node "gate")', 'com.microsoft::FusedConv (node "ms_conv")', 'Hardmax (node "prob2")']) {
     t.true(err.message.includes(n), n);
   }
   t.regex(err.message, /node "conv_dyn_weight" \(Conv\): weight \(input 1 "a"\) must be a constant float initializer/);
@@ -85,7 +85,9 @@ test('other unloadable models: opset, element types, dynamic dims, bad data size
   importError(t, conv({ opset: 22 }), /opset 22 is not supported \(supported: 1–21\)/);
   importError(t, conv({ opset: 30 }), /opset 30 is not supported/);
   importError(t, conv({ inputs: [{ name: 'x', dims: [1, 3, 4, 4], elemType: 7 }] }), /input "x" has element type INT64; only FLOAT/);
-  importError(t, conv({ inputs: [{ name: 'x', dims: ['N', 3, 'H', 'W'] }] }), /input "x" has dynamic dims \[\?, 3, \?, \?\]; only the first \(batch\) dim/);
+  // Dynamic batch, height and width load (issue 18); a negative stated dim does not.
+  t.deepEqual(fromOnnx(conv({ inputs: [{ name: 'x', dims: ['N', 3, 'H', 'W'] }] })).inputs[0]!.dims, [-1, 3, -1, -1]);
+  importError(t, conv({ inputs: [{ name: 'x', dims: [1, 3, -4, 4] }] }), /input "x" has dim -4 at index 2; a stated dim must be a positive size/);
   importError(t, conv({ initializers: [floatTensor('w', [2, 3, 1, 1], new Float32Array(5))] }), /initializer "w" raw_data has 20 bytes but dims \[2, 3, 1, 1\] need 24/);
   importError(t, conv({ initializers: [{ name: 'w', dims: [2, 3, 1, 1], dataType: 8, rawData: new Uint8Array(12) }] }), /initializer "w" has data type STRING; only FLOAT, FLOAT16, BFLOAT16 and DOUBLE/);
   importError(t, conv({ initializers: [floatTensor('w', [2, 5, 1, 1], new Float32Array(10))] }), /input has 3 channels but weight \[2, 5, 1, 1\]/);

@@ -1,28 +1,20 @@
 // ONNX files as exporters save them, generated now with Debian's PyTorch and onnx
 // (models/export_formats.py): a torchvision ResNet-18 whose tensors are all external data.
 import test from 'ava';
-import { execFile, execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { load, parseNpy } from '../src/index.js';
 import { OnnxImportError } from '../src/onnx/import.js';
 import { relativeToMax } from './helpers/ort.js';
+import { PYTHON, pytorchMissing } from './helpers/pytorch.js';
 
 const MODELS = join(import.meta.dirname, '..', 'models');
-const PYTHON = '/usr/bin/python3';
 const TOL = 1e-5; // max|a−e| ≤ 1e-5·max|e|
 
-const missing = (() => {
-  if (!existsSync(PYTHON)) return `${PYTHON} is missing`;
-  try {
-    execFileSync(PYTHON, ['-c', 'import torch, torchvision, onnx'], { stdio: 'ignore' });
-    return undefined;
-  } catch {
-    return 'PyTorch or onnx is missing';
-  }
-})();
+const missing = pytorchMissing;
 
 interface Entry { name: string; file: string; input: string; output: string; inputName: string; outputName: string }
 

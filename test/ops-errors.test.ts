@@ -65,7 +65,7 @@ for (const backend of ['native', 'js'] as const) {
 }
 
 test('a wrong dtype or a non-typed array is a TypeError naming the argument', async (t) => {
-  t.throws(() => new Tensor('float64' as 'float32', new Float32Array(1), [1]), { instanceOf: TypeError, message: "Tensor: expected 'float32' for type but received \"float64\"" });
+  t.throws(() => new Tensor('float64' as 'float32', new Float32Array(1), [1]), { instanceOf: TypeError, message: "Tensor: expected 'float32' or 'float16' for type but received \"float64\"" });
   t.throws(() => new Tensor('float32', new Float64Array(4) as unknown as Float32Array, [4]), { instanceOf: TypeError, message: 'Tensor: expected a Float32Array for data but received a Float64Array of length 4' });
   t.throws(() => new Tensor('float32', 'abc' as unknown as Float32Array, [3]), { instanceOf: TypeError, message: /for data/ });
   await t.throwsAsync(ops.conv2d({ data: new Float32Array(4), dims: [1, 1, 2, 2] } as unknown as Tensor, Tensor.zeros([1, 1, 1, 1])), {

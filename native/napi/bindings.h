@@ -37,6 +37,10 @@ Napi::Value GlobalAveragePoolAsync(const Napi::CallbackInfo& info);
 Napi::Value AddSync(const Napi::CallbackInfo& info);
 Napi::Value AddAsync(const Napi::CallbackInfo& info);
 
+// half.cc
+Napi::Value Float16ToFloat32(const Napi::CallbackInfo& info);
+Napi::Value Float32ToFloat16(const Napi::CallbackInfo& info);
+
 // stats.cc
 Napi::Value Stats(const Napi::CallbackInfo& info);
 Napi::Value Release(const Napi::CallbackInfo& info);

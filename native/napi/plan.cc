@@ -21,6 +21,7 @@
 #include "batons.h"
 #include "bindings.h"
 #include "plan.h"
+#include "steps.h"
 #include "worker.h"
 
 namespace resnode::napi {
@@ -146,7 +147,9 @@ RequantizeBaton ParseRequantize(Napi::Env env, const Napi::Object& o, const char
 }
 
 using AnyBaton = std::variant<ConvBaton, GemmBaton, PoolBaton, GapBaton, AddBaton, CopyBaton,
-                              ReluBaton, TransposeBaton, QuantizeDequantizeBaton, RequantizeBaton>;
+                              ReluBaton, TransposeBaton, QuantizeDequantizeBaton, RequantizeBaton,
+                              UnaryBaton, BinaryBaton, StridedBaton, ConcatBaton, SoftmaxBaton,
+                              LayerNormBaton>;
 
 struct Step {
   AnyBaton baton;        // parsed and checked; buffers unbound
@@ -203,20 +206,25 @@ Step ParseStep(Napi::Env env, const Napi::Value& v, size_t i, Plan& plan) {
   const Napi::Value opv = o.Get("op");
   static const char* kOps[] = {"conv", "gemm", "maxPool", "averagePool", "globalAveragePool",
                                "add", "copy", "relu", "transpose", "quantizeDequantize",
-                               "requantize"};
+                               "requantize", "unary", "binary", "strided", "concat", "softmax",
+                               "layerNorm"};
   const std::string op = opv.IsString() ? opv.As<Napi::String>().Utf8Value() : "";
   if (std::find(std::begin(kOps), std::end(kOps), op) == std::end(kOps))
     ThrowType(env, outer, at + ".op",
               "one of 'conv', 'gemm', 'maxPool', 'averagePool', 'globalAveragePool', 'add', "
-              "'copy', 'relu', 'transpose', 'quantizeDequantize', 'requantize'",
+              "'copy', 'relu', 'transpose', 'quantizeDequantize', 'requantize', 'unary', "
+              "'binary', 'strided', 'concat', 'softmax', 'layerNorm'",
               opv.IsString() ? "'" + op + "'" : Describe(opv));
   const std::string where_s = outer + ": " + at + " (" + op + ")";
   const char* where = where_s.c_str();
 
   Step s;
   s.where = "runPlan: " + at + " (" + op + ")";
-  // inputs: conv takes [x] or [x, residual]; add [a, b]; the rest [x].
-  const size_t min_in = op == "add" ? 2 : 1, max_in = op == "add" || op == "conv" ? 2 : 1;
+  // inputs: conv takes [x] or [x, residual]; add and binary [a, b]; layerNorm [x, scale] or
+  // [x, scale, bias]; concat one or more; the rest [x].
+  const bool two = op == "add" || op == "binary";
+  const size_t min_in = two || op == "layerNorm" ? 2 : 1;
+  const size_t max_in = op == "concat" ? size_t(kMaxBuffers) : op == "layerNorm" ? 3 : two || op == "conv" ? 2 : 1;
   const Napi::Value inv = o.Get("inputs");
   if (!inv.IsArray() || inv.As<Napi::Array>().Length() < min_in ||
       inv.As<Napi::Array>().Length() > max_in)
@@ -276,6 +284,17 @@ Step ParseStep(Napi::Env env, const Napi::Value& v, size_t i, Plan& plan) {
     s.baton = ParseRequantize(env, o, where);
     in_need = {std::get<RequantizeBaton>(s.baton).count};
     out_need = in_need[0];
+  } else if (op == "unary" || op == "binary" || op == "strided" || op == "concat" ||
+             op == "softmax" || op == "layerNorm") {
+    StepNeeds nd;
+    if (op == "unary") s.baton = ParseUnaryStep(env, o, where, nd);
+    else if (op == "binary") s.baton = ParseBinaryStep(env, o, where, nd);
+    else if (op == "strided") s.baton = ParseStridedStep(env, o, where, nd);
+    else if (op == "concat") s.baton = ParseConcatStep(env, o, s.inputs.size(), where, nd);
+    else if (op == "softmax") s.baton = ParseSoftmaxStep(env, o, where, nd);
+    else s.baton = ParseLayerNormStep(env, o, s.inputs.size(), where, nd);
+    in_need = std::move(nd.in_need);
+    out_need = nd.out_need;
   } else {  // transpose
     TransposeBaton b;
     b.rows = ToInt(env, o.Get("rows"), where, "rows", 1, kMaxDim);
@@ -349,7 +368,36 @@ PlanBaton Bind(const Napi::CallbackInfo& info, const char* where, std::vector<Na
           else if constexpr (std::is_same_v<T, PoolBaton>) BindPool(env, op, x, y, w);
           else if constexpr (std::is_same_v<T, GapBaton>) BindGap(env, op, x, y, w);
           else if constexpr (std::is_same_v<T, AddBaton>) BindAdd(env, op, x, x2, y, w);
-          else if constexpr (std::is_same_v<T, TransposeBaton>) {
+          else if constexpr (std::is_same_v<T, UnaryBaton> || std::is_same_v<T, BinaryBaton>) {
+            // Elementwise: y may be an operand itself, not a shifted view of one.
+            const int64_t ny = plan.need[size_t(s.output)];
+            for (size_t k = 0; k < s.inputs.size(); ++k) {
+              const F32& in = bufs[size_t(s.inputs[k])];
+              RequireNoOverlap(env, y.data, ny, in.data, plan.need[size_t(s.inputs[k])], true, w,
+                               "y overlaps an input (it may only be the very same buffer)");
+            }
+            if constexpr (std::is_same_v<T, UnaryBaton>) op.x = x.data;
+            else { op.a = x.data; op.b = x2.data; }
+            op.y = y.data;
+          } else if constexpr (std::is_same_v<T, StridedBaton> || std::is_same_v<T, ConcatBaton> ||
+                               std::is_same_v<T, SoftmaxBaton> || std::is_same_v<T, LayerNormBaton>) {
+            for (size_t k = 0; k < s.inputs.size(); ++k) {
+              const F32& in = bufs[size_t(s.inputs[k])];
+              RequireNoOverlap(env, y.data, plan.need[size_t(s.output)], in.data,
+                               plan.need[size_t(s.inputs[k])], false, w, "y must not overlap an input");
+            }
+            if constexpr (std::is_same_v<T, ConcatBaton>) {
+              op.xs.clear();
+              for (int k : s.inputs) op.xs.push_back(bufs[size_t(k)].data);
+            } else if constexpr (std::is_same_v<T, LayerNormBaton>) {
+              op.x = x.data;
+              op.scale = x2.data;
+              op.bias = s.inputs.size() > 2 ? bufs[size_t(s.inputs[2])].data : nullptr;
+            } else {
+              op.x = x.data;
+            }
+            op.y = y.data;
+          } else if constexpr (std::is_same_v<T, TransposeBaton>) {
             RequireNoOverlap(env, y.data, op.rows * op.cols, x.data, op.rows * op.cols, false, w,
                              "y must not overlap x");
             op.x = x.data;
@@ -388,6 +436,8 @@ bool ReleasePlan(Napi::Env, const Napi::Value& v) {
 //     'quantizeDequantize': count, q: { scale, zeroPoint, qmin, qmax }; inputs [x]
 //     'requantize': count, channels, inner, r: { multipliers, divisor, zeroPoint, qmin, qmax,
 //       outScale }; inputs [x]
+//     'unary', 'binary', 'strided', 'concat', 'softmax', 'layerNorm': see steps.h and
+//       PlanStep in src/backend/types.ts
 //   inputs/output index the buffer list given at run time. The plan keeps its
 //   own reference to the packed weights (releasing their handles later is safe).
 // Returns: an opaque plan handle (freed when collected or released).

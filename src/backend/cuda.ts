@@ -116,6 +116,10 @@ export function cudaBackendOn(b: CudaBinding, mode: Mode = 'exact', options: { o
  * allocates nothing. Runs of one plan are serialised: they share the arena
  * (the device's stream orders their work anyway).
  */
+function noKernel(op: string): never {
+  throw new ModelError(`cuda backend: ${op} has no CUDA kernel`);
+}
+
 export class CudaDevicePlan implements PlanExecutor {
   /** cudaAlloc calls made by this plan so far (observable: a second run of the same shape adds none). */
   allocations = 0;
@@ -135,9 +139,9 @@ export class CudaDevicePlan implements PlanExecutor {
     handle: (p: PackedWeights) => Handle,
     mode: (p: PackedWeights) => CudaMode,
   ) {
-    for (const s of plan.steps) {
-      if (s.op === 'transpose' || s.op === 'quantizeDequantize' || s.op === 'requantize') throw new ModelError(`cuda backend: the plan has a ${s.op} step, which has no CUDA kernel`);
-    }
+    // Steps without a CUDA kernel yet: refused when the plan is made, before any device memory is taken.
+    const NO_KERNEL = ['transpose', 'quantizeDequantize', 'requantize', 'unary', 'binary', 'strided', 'concat', 'softmax', 'layerNorm'];
+    for (const s of plan.steps) if (NO_KERNEL.includes(s.op)) throw new ModelError(`cuda backend: the plan has a ${s.op} step, which has no CUDA kernel`);
     this.zerosCount = Math.max(0, ...plan.steps.map((s) => (s.op === 'copy' || s.op === 'relu' ? s.count : 0)));
     const zeros = () => this.zeros!;
     this.kernels = {
@@ -150,15 +154,15 @@ export class CudaDevicePlan implements PlanExecutor {
       add: (a, bb, y, relu, _threads, count) => b.cudaAddSync(ctx, a, bb, y, relu, count),
       copy: (x, y, count) => b.cudaAddSync(ctx, x, zeros(), y, false, count),
       relu: (x, y, count) => b.cudaAddSync(ctx, x, zeros(), y, true, count),
-      transpose: () => {
-        throw new ModelError('cuda backend: transpose has no CUDA kernel');
-      },
-      quantizeDequantize: () => {
-        throw new ModelError('cuda backend: quantizeDequantize has no CUDA kernel');
-      },
-      requantize: () => {
-        throw new ModelError('cuda backend: requantize has no CUDA kernel');
-      },
+      transpose: () => noKernel('transpose'),
+      quantizeDequantize: () => noKernel('quantizeDequantize'),
+      requantize: () => noKernel('requantize'),
+      unary: () => noKernel('unary'),
+      binary: () => noKernel('binary'),
+      strided: () => noKernel('strided'),
+      concat: () => noKernel('concat'),
+      softmax: () => noKernel('softmax'),
+      layerNorm: () => noKernel('layerNorm'),
     };
   }
 

@@ -40,6 +40,8 @@ export function createNativeBackend(): NativeBackend {
     globalAveragePool: (x, y, n, c, hw, threads) => withCallerStack(() => b.globalAveragePool(x, y, n, c, hw, threads)),
     addSync: (a, bb, y, relu, threads) => b.addSync(a, bb, y, relu, threads),
     add: (a, bb, y, relu, threads) => withCallerStack(() => b.add(a, bb, y, relu, threads)),
+    // An addon built before these existed lacks them: Model then converts in TypeScript.
+    ...(b.float16ToFloat32 && b.float32ToFloat16 ? { float16ToFloat32: b.float16ToFloat32.bind(b), float32ToFloat16: b.float32ToFloat16.bind(b) } : {}),
     release: (p) => b.release(handle(p)),
     createPlan: (steps) => b.createPlan(steps.map(nativeStep)),
     runPlanSync: (plan, buffers) => b.runPlanSync(plan, buffers),

@@ -62,8 +62,30 @@ export type PlanStepOf<W> = { inputs: number[]; output: number } & (
   | { op: 'quantizeDequantize'; count: number; q: QuantParams }
   /** count = outer · channels · inner elements; multipliers has 1 or `channels` entries. */
   | { op: 'requantize'; count: number; channels: number; inner: number; r: RequantParams }
+  | { op: 'unary'; fn: UnaryFn; alpha: number; beta: number; count: number; threads: number }
+  | { op: 'binary'; fn: BinaryFn; relu: boolean; dims: number[]; aStrides: number[]; bStrides: number[]; threads: number }
+  | { op: 'strided'; dims: number[]; strides: number[]; offset: number }
+  | { op: 'concat'; outer: number; chunks: number[] }
+  | { op: 'softmax'; outer: number; n: number; inner: number }
+  | { op: 'layerNorm'; outer: number; n: number; epsilon: number }
 );
 export type PlanStep = PlanStepOf<PackedWeights>;
+
+/**
+ * unary: y = f(x) over count floats; alpha, beta are hardSigmoid's slope and
+ * offset (hardSwish: x·hardSigmoid(x)) and clip's min and max.
+ */
+export type UnaryFn = 'sigmoid' | 'silu' | 'hardSigmoid' | 'hardSwish' | 'clip' | 'erf';
+export const UNARY_FNS: readonly UnaryFn[] = ['sigmoid', 'silu', 'hardSigmoid', 'hardSwish', 'clip', 'erf'];
+/**
+ * binary: y[i] = a[Σ i_d·aStrides[d]] ∘ b[Σ i_d·bStrides[d]] over the row-major
+ * index (i_0, …) of dims (numpy broadcasting: a broadcast dim has stride 0), then relu?.
+ * strided: y[i] = x[offset + Σ i_d·strides[d]] (Transpose, Slice).
+ * concat: for each of outer rows, input k contributes chunks[k] contiguous floats.
+ * softmax: over n of x viewed as [outer, n, inner]. layerNorm: inputs [x, scale, bias?]
+ * over the last n of x viewed as [outer, n].
+ */
+export type BinaryFn = 'add' | 'sub' | 'mul' | 'div';
 
 export interface KernelBackend {
   readonly name: BackendName;
@@ -98,6 +120,13 @@ export interface KernelBackend {
   globalAveragePool(x: Float32Array, y: Float32Array, n: number, c: number, hw: number, threads: number): Promise<void>;
   addSync(a: Float32Array, b: Float32Array, y: Float32Array, relu: boolean, threads: number): void;
   add(a: Float32Array, b: Float32Array, y: Float32Array, relu: boolean, threads: number): Promise<void>;
+
+  /**
+   * float16 ↔ float32 at a float16 model's edges (dst.length ≥ src.length);
+   * a backend without them converts in TypeScript (src/onnx/half.ts).
+   */
+  float16ToFloat32?(src: Uint16Array, dst: Float32Array): void;
+  float32ToFloat16?(src: Float32Array, dst: Uint16Array): void;
 
   /** Frees packed weights now rather than at garbage collection (idempotent; later use throws). */
   release?(p: PackedWeights): void;

@@ -1,8 +1,10 @@
 // The graph IR: a small, typed, inference-only graph of ResNet-style ops.
 //
 // Conventions:
-// - Activations are NCHW float32. Only the first (batch) dimension of a graph
-//   input may be dynamic; it is written -1 and propagates as -1 through shapes.
+// - Activations are NCHW float32 (float16 graph inputs/outputs are converted at
+//   the model's edge). Any dim of a graph input may be dynamic (batch, height,
+//   width): it is written -1 and propagates as -1 through shapes until a run's
+//   input dims fix it (plans are made per input shape).
 // - Weights are initializers (float32). Every weight-bearing input (Conv W/B,
 //   BN params, Gemm W/B) must name an initializer.
 // - Conv pads are resolved at import: [top, left, bottom, right].
@@ -16,8 +18,10 @@ import { ModelError } from '../errors.js';
 
 export interface ValueInfo {
   name: string;
-  /** -1 in dims[0] marks a dynamic batch. */
+  /** -1 marks a dynamic dim (batch, height, width). */
   dims: number[];
+  /** The element type callers see at the model's edge; float32 when absent (the graph computes in float32). */
+  elemType?: 'float32' | 'float16';
 }
 
 export interface Initializer {
@@ -88,8 +92,8 @@ export type FlattenNode = NodeBase<'Flatten', { axis: number }>;
 export type ReshapeNode = NodeBase<'Reshape', { shape: number[] }>;
 /** inputs [x, W, B?]; x: [M, K], W: [N, K]; y = x·Wᵀ + b. */
 export type GemmNode = NodeBase<'Gemm', { relu?: boolean; weightQuant?: WeightQuant }>;
-/** A 2-D transpose (perm [1, 0]); Gemm with transA=1 imports as Transpose → Gemm. */
-export type TransposeNode = NodeBase<'Transpose', Record<string, never>>;
+/** y = permute(x, perm) (ONNX Transpose; Gemm with transA=1 imports as Transpose [1, 0] → Gemm). */
+export type TransposeNode = NodeBase<'Transpose', { perm: number[] }>;
 /**
  * An ONNX QuantizeLinear → DequantizeLinear pair on an activation (per tensor):
  * y = (clamp(roundHalfEven(x / scale) + zeroPoint, qmin, qmax) − zeroPoint) · scale,
@@ -110,6 +114,25 @@ export interface QuantParams {
   qmin: number;
   qmax: number;
 }
+/**
+ * Elementwise functions of one input: Sigmoid, HardSigmoid (max(0, min(1, alpha·x + beta))),
+ * HardSwish (x·HardSigmoid(x) with 1/6, 1/2), Clip (min(max(x, alpha), beta)), Erf, and
+ * Silu (x·sigmoid(x), fused from Mul(x, Sigmoid(x)); exported back as the pair).
+ */
+export type UnaryOp = 'Sigmoid' | 'HardSigmoid' | 'HardSwish' | 'Clip' | 'Erf' | 'Silu';
+export const UNARY_OPS: readonly UnaryOp[] = ['Sigmoid', 'HardSigmoid', 'HardSwish', 'Clip', 'Erf', 'Silu'];
+export type UnaryNode = NodeBase<UnaryOp, { alpha: number; beta: number }>;
+/** numpy-broadcast elementwise a ∘ b (Add is its own node: it also fuses into Conv). */
+export type BinaryOp = 'Mul' | 'Sub' | 'Div';
+export type BinaryNode = NodeBase<BinaryOp, { relu?: boolean }>;
+/** Concatenation of every input along axis. */
+export type ConcatNode = NodeBase<'Concat', { axis: number }>;
+/** ONNX Slice with constant starts/ends/axes/steps (Split imports as one Slice per output). */
+export type SliceNode = NodeBase<'Slice', { starts: number[]; ends: number[]; axes: number[]; steps: number[] }>;
+/** Softmax along axis; legacy (opset < 13): over the flattened dims [axis, rank). */
+export type SoftmaxNode = NodeBase<'Softmax', { axis: number; legacy: boolean }>;
+/** inputs [x, scale, bias?]: normalises over dims [axis, rank). */
+export type LayerNormNode = NodeBase<'LayerNormalization', { axis: number; epsilon: number }>;
 
 export type Node =
   | ConvNode
@@ -124,10 +147,17 @@ export type Node =
   | GemmNode
   | TransposeNode
   | QuantizeDequantizeNode
-  | RequantizeNode;
+  | RequantizeNode
+  | UnaryNode
+  | BinaryNode
+  | ConcatNode
+  | SliceNode
+  | SoftmaxNode
+  | LayerNormNode;
 export type OpType = Node['op'];
 export const OP_TYPES: readonly OpType[] = [
-  'Conv', 'BatchNormalization', 'Relu', 'Add', 'MaxPool', 'AveragePool', 'GlobalAveragePool', 'Flatten', 'Reshape', 'Gemm', 'Transpose', 'QuantizeDequantize', 'Requantize',
+  'Conv', 'BatchNormalization', 'Relu', 'Add', 'MaxPool', 'AveragePool', 'GlobalAveragePool', 'Flatten', 'Reshape', 'Gemm', 'Transpose',
+  ...UNARY_OPS, 'Mul', 'Sub', 'Div', 'Concat', 'Slice', 'Softmax', 'LayerNormalization',
 ];
 
 export interface GraphInit {
@@ -178,8 +208,8 @@ export class Graph {
   clone(): Graph {
     return new Graph({
       name: this.name,
-      inputs: this.inputs.map((v) => ({ name: v.name, dims: [...v.dims] })),
-      outputs: this.outputs.map((v) => ({ name: v.name, dims: [...v.dims] })),
+      inputs: this.inputs.map((v) => ({ ...v, dims: [...v.dims] })),
+      outputs: this.outputs.map((v) => ({ ...v, dims: [...v.dims] })),
       initializers: new Map(this.initializers),
       nodes: this.nodes.map(cloneNode),
     });
@@ -255,7 +285,7 @@ export function topoSort(graph: Graph): Node[] {
 }
 
 function dimsStr(d: readonly number[]): string {
-  return `[${d.map((x) => (x < 0 ? 'N' : x)).join(', ')}]`;
+  return `[${d.map((x, i) => (x >= 0 ? x : i === 0 ? 'N' : '?')).join(', ')}]`;
 }
 
 function mulDim(a: number, b: number): number {
@@ -282,9 +312,9 @@ export function inferNode(node: Node, get: (name: string) => number[]): number[]
       if (w[2] !== a.kernelShape[0] || w[3] !== a.kernelShape[1]) fail(`kernel_shape ${dimsStr(a.kernelShape)} does not match weight ${dimsStr(w)}`);
       const b = node.inputs[2];
       if (b) { const bd = get(b); if (elementCount(bd) !== w[0]) fail(`bias has ${elementCount(bd)} elements, expected ${w[0]}`); }
-      const oh = convOutputSize(x[2]!, w[2]!, a.strides[0], a.pads[0], a.pads[2], a.dilations[0]);
-      const ow = convOutputSize(x[3]!, w[3]!, a.strides[1], a.pads[1], a.pads[3], a.dilations[1]);
-      if (oh < 1 || ow < 1) fail(`output would be empty for input ${dimsStr(x)}`);
+      const oh = x[2]! < 0 ? -1 : convOutputSize(x[2]!, w[2]!, a.strides[0], a.pads[0], a.pads[2], a.dilations[0]);
+      const ow = x[3]! < 0 ? -1 : convOutputSize(x[3]!, w[3]!, a.strides[1], a.pads[1], a.pads[3], a.dilations[1]);
+      if (oh === 0 || ow === 0 || oh < -1 || ow < -1) fail(`output would be empty for input ${dimsStr(x)}`);
       const y = [x[0]!, w[0]!, oh, ow];
       if (a.residual !== undefined) {
         const r = get(a.residual);
@@ -308,9 +338,44 @@ export function inferNode(node: Node, get: (name: string) => number[]): number[]
       if (m !== 1 && (x.length < 2 || x[1] !== m)) fail(`has ${m} multipliers but input ${dimsStr(x)} has ${x[1]} channels`);
       return [...x];
     }
-    case 'Add': {
+    case 'Add':
+    case 'Mul':
+    case 'Sub':
+    case 'Div': {
       const b = get(node.inputs[1]!);
-      if (!sameDims(x, b)) fail(`operands must have the same shape, got ${dimsStr(x)} and ${dimsStr(b)}`);
+      const y = broadcastDims(x, b);
+      if (!y) fail(`operands must have the same shape or broadcast to one (numpy rules), got ${dimsStr(x)} and ${dimsStr(b)}`);
+      return y!;
+    }
+    case 'Sigmoid':
+    case 'HardSigmoid':
+    case 'HardSwish':
+    case 'Clip':
+    case 'Erf':
+    case 'Silu':
+      return [...x];
+    case 'Concat': {
+      const all = node.inputs.map(get);
+      const axis = normAxis(node.attrs.axis, x.length, fail);
+      const y = [...x];
+      for (const d of all.slice(1)) {
+        if (d.length !== x.length || d.some((v, i) => i !== axis && v !== x[i] && v >= 0 && x[i]! >= 0)) fail(`inputs ${all.map(dimsStr).join(', ')} differ outside axis ${axis}`);
+        y[axis] = y[axis]! < 0 || d[axis]! < 0 ? -1 : y[axis]! + d[axis]!;
+      }
+      return y;
+    }
+    case 'Slice':
+      return sliceRanges(x, node.attrs, fail).map((r) => r.count);
+    case 'Softmax':
+      normAxis(node.attrs.axis, x.length, fail);
+      return [...x];
+    case 'LayerNormalization': {
+      const axis = normAxis(node.attrs.axis, x.length, fail);
+      const norm = x.slice(axis).reduce(mulDim, 1);
+      for (const i of [1, 2]) {
+        const p = node.inputs[i];
+        if (p && norm >= 0 && elementCount(get(p)) !== norm) fail(`${i === 1 ? 'scale' : 'bias'} "${p}" has ${elementCount(get(p))} elements, expected ${norm} (the normalised dims ${dimsStr(x.slice(axis))})`);
+      }
       return [...x];
     }
     case 'MaxPool':
@@ -322,9 +387,9 @@ export function inferNode(node: Node, get: (name: string) => number[]): number[]
         const extent = a.dilations[i % 2]! * (a.kernelShape[i % 2]! - 1) + 1;
         if (p >= extent) fail(`pads [${a.pads.join(', ')}] must be smaller than the window extent ${extent} (a window would lie wholly in the padding)`);
       });
-      const oh = poolOutputSize(x[2]!, a.kernelShape[0], a.strides[0], a.pads[0], a.pads[2], a.dilations[0], a.ceilMode);
-      const ow = poolOutputSize(x[3]!, a.kernelShape[1], a.strides[1], a.pads[1], a.pads[3], a.dilations[1], a.ceilMode);
-      if (oh < 1 || ow < 1) fail(`output would be empty for input ${dimsStr(x)}`);
+      const oh = x[2]! < 0 ? -1 : poolOutputSize(x[2]!, a.kernelShape[0], a.strides[0], a.pads[0], a.pads[2], a.dilations[0], a.ceilMode);
+      const ow = x[3]! < 0 ? -1 : poolOutputSize(x[3]!, a.kernelShape[1], a.strides[1], a.pads[1], a.pads[3], a.dilations[1], a.ceilMode);
+      if (oh === 0 || ow === 0 || oh < -1 || ow < -1) fail(`output would be empty for input ${dimsStr(x)}`);
       return [x[0]!, x[1]!, oh, ow];
     }
     case 'GlobalAveragePool':
@@ -337,9 +402,11 @@ export function inferNode(node: Node, get: (name: string) => number[]): number[]
     }
     case 'Reshape':
       return reshapeDims(x, node.attrs.shape, fail);
-    case 'Transpose':
-      if (x.length !== 2) fail(`expects a 2-D input, got ${dimsStr(x)}`);
-      return [x[1]!, x[0]!];
+    case 'Transpose': {
+      const perm = node.attrs.perm;
+      if (perm.length !== x.length || [...perm].sort((p, q) => p - q).some((p, i) => p !== i)) fail(`perm [${perm.join(', ')}] is not a permutation of the ${x.length} dims of ${dimsStr(x)}`);
+      return perm.map((p) => x[p]!);
+    }
     case 'Gemm': {
       const w = get(node.inputs[1]!);
       if (x.length !== 2) fail(`expects a 2-D input [M, K], got ${dimsStr(x)}`);
@@ -349,6 +416,48 @@ export function inferNode(node: Node, get: (name: string) => number[]): number[]
       return [x[0]!, w[0]!];
     }
   }
+}
+
+/** numpy broadcasting of two shapes (-1: unknown, matches anything); null when they do not broadcast. */
+export function broadcastDims(a: readonly number[], b: readonly number[]): number[] | null {
+  const rank = Math.max(a.length, b.length);
+  const y: number[] = [];
+  for (let i = 0; i < rank; i++) {
+    const p = a[a.length - rank + i] ?? 1, q = b[b.length - rank + i] ?? 1;
+    if (p === q || q === 1) y.push(p);
+    else if (p === 1) y.push(q);
+    else if (p < 0 || q < 0) y.push(p < 0 ? q : p);
+    else return null;
+  }
+  return y;
+}
+
+function normAxis(axis: number, rank: number, fail: (m: string) => never): number {
+  const a = axis < 0 ? axis + rank : axis;
+  if (!Number.isInteger(a) || a < 0 || a >= rank) fail(`axis ${axis} out of range for a ${rank}-D input`);
+  return a;
+}
+
+/** Per dim of x: the first index, step and element count a Slice takes (ONNX clamping rules). */
+export function sliceRanges(x: readonly number[], a: SliceNode['attrs'], fail: (m: string) => never): { start: number; step: number; count: number }[] {
+  const r = x.map((d) => ({ start: 0, step: 1, count: d }));
+  if (a.starts.length !== a.ends.length || a.axes.length !== a.starts.length || a.steps.length !== a.starts.length) fail('starts, ends, axes and steps must have the same length');
+  const seen = new Set<number>();
+  a.axes.forEach((ax0, k) => {
+    const ax = normAxis(ax0, x.length, fail);
+    if (seen.has(ax)) fail(`axis ${ax0} appears twice`);
+    seen.add(ax);
+    const d = x[ax]!, step = a.steps[k]!;
+    if (!Number.isSafeInteger(step) || step === 0) fail(`steps must be non-zero integers, got ${step}`);
+    if (d < 0) fail(`cannot slice dim ${ax} while it is dynamic`);
+    const clamp = (v: number, lo: number, hi: number): number => Math.min(Math.max(v < 0 ? v + d : v, lo), hi);
+    const start = step > 0 ? clamp(a.starts[k]!, 0, d) : clamp(a.starts[k]!, -1, d - 1);
+    const end = step > 0 ? clamp(a.ends[k]!, 0, d) : clamp(a.ends[k]!, -1, d - 1);
+    const count = Math.max(0, Math.ceil((end - start) / step));
+    r[ax] = { start, step, count };
+  });
+  if (r.some((v) => v.count === 0)) fail(`the slice of ${dimsStr(x)} is empty`);
+  return r;
 }
 
 const MAX_WINDOW_ATTR = 2 ** 31 - 1;
@@ -371,6 +480,7 @@ function reshapeDims(x: number[], shape: number[], fail: (m: string) => never): 
   if (shape.some((s) => !Number.isInteger(s) || s < -1)) fail(`shape ${target} is invalid`);
   if (shape.filter((s) => s === -1).length > 1) fail(`shape ${target} has more than one -1`);
   shape.forEach((s, i) => { if (s === 0 && i >= x.length) fail(`shape ${target} copies dim ${i} that input ${dimsStr(x)} lacks`); });
+  if (x.slice(1).some((d) => d < 0)) fail(`shape ${target} cannot be applied to input ${dimsStr(x)} before its dynamic height/width are known`);
   const dynamic = x[0]! < 0;
   if (dynamic) {
     // Symbolic only while the batch stays in dim 0 (copied with 0, or inferred with -1) and the rest is fixed.
@@ -434,14 +544,15 @@ export function inferShapes(graph: Graph, inputDims?: Record<string, number[]>):
 export function checkGraph(graph: Graph): Map<string, number[]> {
   const seen = new Set<string>();
   for (const v of graph.inputs) {
-    if (v.dims.slice(1).some((d) => d < 1) || v.dims.length === 0) throw new GraphError(`Input "${v.name}" has shape ${dimsStr(v.dims)}: only the first (batch) dim may be dynamic`);
+    if (v.dims.some((d) => d < 1 && d !== -1) || v.dims.length === 0) throw new GraphError(`Input "${v.name}" has shape ${dimsStr(v.dims)}: every dim must be a positive size or -1 (dynamic)`);
   }
   for (const n of graph.nodes) {
     if (!OP_TYPES.includes(n.op)) throw new GraphError(`Node "${n.name}" has unknown op "${(n as { op: string }).op}"`);
     if (seen.has(n.name)) throw new GraphError(`Two nodes are named "${n.name}"`);
     seen.add(n.name);
+    if (n.op !== 'Concat' && n.inputs.length === 0) throw new GraphError(`Node "${n.name}" (${n.op}) has no inputs`);
     if (n.outputs.length !== 1) throw new GraphError(`Node "${n.name}" (${n.op}) must have exactly one output`);
-    const weightSlots = n.op === 'Conv' || n.op === 'Gemm' ? [1, 2] : n.op === 'BatchNormalization' ? [1, 2, 3, 4] : [];
+    const weightSlots = n.op === 'Conv' || n.op === 'Gemm' || n.op === 'LayerNormalization' ? [1, 2] : n.op === 'BatchNormalization' ? [1, 2, 3, 4] : [];
     for (const i of weightSlots) {
       const w = n.inputs[i];
       if (w && !graph.initializers.has(w)) throw new GraphError(`Node "${n.name}" (${n.op}) input ${i} "${w}" must be an initializer (constant)`);

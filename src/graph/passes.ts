@@ -1,7 +1,7 @@
 // Graph passes: BN folding, Conv/Add/Gemm epilogue fusion, pruning and a
 // liveness-based activation memory plan. Every pass returns a new Graph and
 // leaves its argument (and the initializer arrays it shares) untouched.
-import { Graph, GraphError, inferShapes, topoSort, cloneNode } from './graph.js';
+import { Graph, GraphError, inferShapes, topoSort, cloneNode, sameDims } from './graph.js';
 import { elementCount } from '../shapes.js';
 import { integerConvs } from './integer-convs.js';
 import type { ConvNode, GemmNode, Initializer, Node } from './graph.js';
@@ -139,6 +139,7 @@ export function fuseConvAddRelu(graph: Graph): Graph {
   g.nodes = topoSort(g);
   const uses = useCounts(g);
   const prod = producers(g);
+  const shapes = inferShapes(g);
   const consumers = new Map<string, Node[]>();
   for (const n of g.nodes) for (const i of n.inputs) if (i) (consumers.get(i) ?? consumers.set(i, []).get(i)!).push(n);
   const drop = new Set<Node>();
@@ -146,7 +147,8 @@ export function fuseConvAddRelu(graph: Graph): Graph {
   for (const a of g.nodes) {
     if (a.op !== 'Add' || a.attrs.relu || drop.has(a)) continue;
     const [p, q] = a.inputs as [string, string];
-    if (p === q) continue;
+    // Only a same-shape Add is a residual (a broadcast one stays an elementwise step).
+    if (p === q || !sameDims(shapes.get(p)!, shapes.get(q)!)) continue;
     let conv: ConvNode | undefined, r = '';
     for (const [c, other] of [[p, q], [q, p]] as const) {
       const pc = prod.get(c);
@@ -195,6 +197,31 @@ export function fuseRelu(graph: Graph): Graph {
   return g;
 }
 
+/**
+ * x·sigmoid(x) (Mul(x, Sigmoid(x)) either way round, the sigmoid used only
+ * there) becomes one Silu node: one pass over x instead of two, and no buffer
+ * for the sigmoid (EfficientNet, RegNetY's SiLU).
+ */
+export function fuseSilu(graph: Graph): Graph {
+  const g = graph.clone();
+  const uses = useCounts(g);
+  const prod = producers(g);
+  const drop = new Set<Node>();
+  const replace = new Map<Node, Node>();
+  for (const n of g.nodes) {
+    if (n.op !== 'Mul') continue;
+    for (const [x, s] of [[n.inputs[0]!, n.inputs[1]!], [n.inputs[1]!, n.inputs[0]!]] as const) {
+      const sig = prod.get(s);
+      if (!sig || sig.op !== 'Sigmoid' || sig.inputs[0] !== x || !singleUse(g, uses, s) || drop.has(sig)) continue;
+      drop.add(sig);
+      replace.set(n, { name: n.name, op: 'Silu', inputs: [x], outputs: [...n.outputs], attrs: { alpha: 0, beta: 0 } });
+      break;
+    }
+  }
+  g.nodes = g.nodes.filter((n) => !drop.has(n)).map((n) => replace.get(n) ?? n);
+  return g;
+}
+
 /** Remove nodes whose outputs nothing uses, and unused initializers. */
 export function prune(graph: Graph): Graph {
   const g = graph.clone();
@@ -221,12 +248,12 @@ export interface OptimizeOptions {
   inPlace?: boolean;
 }
 
-/** foldBatchNorm → fuseConvAddRelu → fuseRelu → prune (each can be switched off). */
+/** foldBatchNorm → fuseConvAddRelu → fuseRelu + fuseSilu → prune (each can be switched off). */
 export function optimize(graph: Graph, options: OptimizeOptions = {}): Graph {
   let g = new Graph({ ...graph, nodes: topoSort(graph) });
   if (options.foldBatchNorm !== false) g = foldBatchNorm(g, { inPlace: options.inPlace === true });
   if (options.fuseResidual !== false) g = fuseConvAddRelu(g);
-  if (options.fuseRelu !== false) g = fuseRelu(g);
+  if (options.fuseRelu !== false) g = fuseSilu(fuseRelu(g));
   if (options.integerConvs !== false) g = integerConvs(g);
   return prune(g);
 }

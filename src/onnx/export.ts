@@ -1,4 +1,4 @@
-// Graph → ONNX bytes (opset 13, IR version 8). Fused nodes are expanded back to
+// Graph → ONNX bytes (opset 13, or the first opset with every op used; IR version 8). Fused nodes are expanded back to
 // standard ops (Conv+Add+Relu, Add+Relu, Gemm+Relu), so ONNX Runtime runs the result.
 import type { Graph, Node } from '../graph/graph.js';
 import { inferShapes, setOnnxWriter, topoSort } from '../graph/graph.js';
@@ -90,7 +90,51 @@ function expandNode(n: Node, x: ExportExtras): NodeProtoLike[] {
       return [{ name: n.name, opType: 'Reshape', input: [n.inputs[0]!, shapeName], output: [out] }];
     }
     case 'Transpose':
-      return [{ name: n.name, opType: 'Transpose', input: [n.inputs[0]!], output: [out], attribute: [ints('perm', [1, 0])] }];
+      return [{ name: n.name, opType: 'Transpose', input: [n.inputs[0]!], output: [out], attribute: [ints('perm', n.attrs.perm)] }];
+    case 'Sigmoid':
+    case 'Erf':
+    case 'HardSwish':
+      return [{ name: n.name, opType: n.op, input: [n.inputs[0]!], output: [out] }];
+    case 'HardSigmoid':
+      return [{ name: n.name, opType: 'HardSigmoid', input: [n.inputs[0]!], output: [out], attribute: [float('alpha', n.attrs.alpha), float('beta', n.attrs.beta)] }];
+    case 'Silu':
+      return [
+        { name: `${n.name}/sigmoid`, opType: 'Sigmoid', input: [n.inputs[0]!], output: [`${out}/sigmoid`] },
+        { name: n.name, opType: 'Mul', input: [n.inputs[0]!, `${out}/sigmoid`], output: [out] },
+      ];
+    case 'Clip': {
+      const bounds = [[n.attrs.alpha, 'min'], [n.attrs.beta, 'max']] as const;
+      const input = [n.inputs[0]!];
+      for (const [v, what] of bounds) {
+        const c = `${n.name}/${what}`;
+        extraInits.push({ name: c, dims: [], dataType: DataType.FLOAT, rawData: float32ToLE(Float32Array.of(v)) });
+        input.push(c);
+      }
+      return [{ name: n.name, opType: 'Clip', input, output: [out] }];
+    }
+    case 'Mul':
+    case 'Sub':
+    case 'Div':
+      if (!n.attrs.relu) return [{ name: n.name, opType: n.op, input: n.inputs.slice(0, 2), output: [out] }];
+      return [
+        { name: n.name, opType: n.op, input: n.inputs.slice(0, 2), output: [`${out}/${n.op.toLowerCase()}`] },
+        { name: `${n.name}/relu`, opType: 'Relu', input: [`${out}/${n.op.toLowerCase()}`], output: [out] },
+      ];
+    case 'Concat':
+      return [{ name: n.name, opType: 'Concat', input: [...n.inputs], output: [out], attribute: [int('axis', n.attrs.axis)] }];
+    case 'Slice': {
+      const a = n.attrs;
+      const names = (['starts', 'ends', 'axes', 'steps'] as const).map((k) => {
+        extraInits.push(int64Tensor(`${n.name}/${k}`, a[k]));
+        return `${n.name}/${k}`;
+      });
+      return [{ name: n.name, opType: 'Slice', input: [n.inputs[0]!, ...names], output: [out] }];
+    }
+    case 'Softmax':
+      if (n.attrs.legacy) throw new Error(`Node "${n.name}": an opset < 13 Softmax over the flattened dims cannot be exported at opset ${EXPORT_OPSET}`);
+      return [{ name: n.name, opType: 'Softmax', input: [n.inputs[0]!], output: [out], attribute: [int('axis', n.attrs.axis)] }];
+    case 'LayerNormalization':
+      return [{ name: n.name, opType: 'LayerNormalization', input: n.inputs.filter((v, i) => i < 2 || v !== ''), output: [out], attribute: [int('axis', n.attrs.axis), float('epsilon', n.attrs.epsilon)] }];
     case 'Requantize':
       throw new Error(`Node "${n.name}": Requantize is the integer form a loaded model runs quantized convolutions in; export the model's graph before load() optimises it`);
     case 'QuantizeDequantize': {
@@ -121,11 +165,19 @@ function expandNode(n: Node, x: ExportExtras): NodeProtoLike[] {
   }
 }
 
+/** A dynamic dim 0 is the batch (batchParam); other dynamic dims (height, width) get names of their own. */
 function valueInfo(name: string, dims: number[], batchParam: string): ValueInfoProtoLike {
+  const param = (i: number): string => (i === 0 ? batchParam : `${name}_dim${i}`);
   return {
     name,
-    type: { tensorType: { elemType: DataType.FLOAT, shape: { dim: dims.map((d) => (d < 0 ? { dimParam: batchParam } : { dimValue: d })) } } },
+    type: { tensorType: { elemType: DataType.FLOAT, shape: { dim: dims.map((d, i) => (d < 0 ? { dimParam: param(i) } : { dimValue: d })) } } },
   };
+}
+
+/** The lowest opset at or above EXPORT_OPSET that defines every op of the graph (HardSwish: 14, LayerNormalization: 17). */
+function exportOpset(nodes: readonly Node[]): number {
+  const since: Partial<Record<Node['op'], number>> = { HardSwish: 14, LayerNormalization: 17 };
+  return Math.max(EXPORT_OPSET, ...nodes.map((n) => since[n.op] ?? 0));
 }
 
 /** Encode a graph as an ONNX ModelProto. */
@@ -156,7 +208,7 @@ export function toOnnx(graph: Graph, options: ExportOptions = {}): Uint8Array {
     irVersion: EXPORT_IR_VERSION,
     producerName: options.producerName ?? 'resnode',
     producerVersion: '0.1.0',
-    opsetImport: [{ domain: '', version: EXPORT_OPSET }],
+    opsetImport: [{ domain: '', version: exportOpset(nodes) }],
     graph: {
       name: graph.name,
       node: onnxNodes,

@@ -44,3 +44,40 @@ export function bitsToFloat32(bits: readonly number[], bf16: boolean): Float32Ar
   }
   return out;
 }
+
+/** float32 → the nearest float16 bit pattern (ties to even; overflow to ±Infinity; NaN stays NaN). */
+export function floatToHalf(f: number): number {
+  F32[0] = f;
+  const x = U32[0]!;
+  const sign = (x >>> 16) & 0x8000;
+  const exp = (x >>> 23) & 0xff;
+  const mant = x & 0x7fffff;
+  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0);
+  const e = exp - 127 + 15;
+  if (e >= 31) return sign | 0x7c00;
+  if (e <= 0) {
+    // A subnormal half (or zero): the value in units of 2^-24, rounded to even.
+    if (e < -10) return sign;
+    const m = mant | 0x800000;
+    const shift = 14 - e;
+    const half = 1 << (shift - 1);
+    const rest = m & ((1 << shift) - 1);
+    let h = m >>> shift;
+    if (rest > half || (rest === half && (h & 1))) h++;
+    return sign | h;
+  }
+  let h = (e << 10) | (mant >>> 13);
+  const rest = mant & 0x1fff;
+  if (rest > 0x1000 || (rest === 0x1000 && (h & 1))) h++; // a carry into the exponent is still right
+  return sign | h;
+}
+
+/** dst[i] = src[i] widened (the TypeScript form of the addon's float16ToFloat32). */
+export function float16ToFloat32(src: Uint16Array, dst: Float32Array): void {
+  for (let i = 0; i < src.length; i++) dst[i] = halfToFloat(src[i]!);
+}
+
+/** dst[i] = src[i] rounded to float16 (the TypeScript form of the addon's float32ToFloat16). */
+export function float32ToFloat16(src: Float32Array, dst: Uint16Array): void {
+  for (let i = 0; i < src.length; i++) dst[i] = floatToHalf(src[i]!);
+}

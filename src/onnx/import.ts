@@ -35,6 +35,7 @@ export class OnnxImportError extends ModelError {
 export const SUPPORTED_ONNX_OPS = [
   'Conv', 'BatchNormalization', 'Relu', 'Add', 'Sum', 'MaxPool', 'AveragePool', 'GlobalAveragePool', 'Flatten', 'Reshape',
   'Gemm', 'MatMul', 'Identity', 'Dropout', 'Constant', 'Clip', 'Pad', 'ReduceMean', 'QuantizeLinear', 'DequantizeLinear',
+  'Sigmoid', 'HardSigmoid', 'HardSwish', 'Erf', 'Mul', 'Sub', 'Div', 'Concat', 'Split', 'Slice', 'Transpose', 'Softmax', 'LayerNormalization',
 ] as const;
 
 
@@ -185,18 +186,37 @@ function parsedError(p: Extract<Parsed, { kind: 'error' | 'shared' }>, who: Tens
   return list.lines()[0]!;
 }
 
+/** The element type of a graph input or output: float16 ones are converted at the model's edge. */
+function valueElemType(v: ValueInfoProtoLike): 'float32' | 'float16' {
+  return v.type?.tensorType?.elemType === DataType.FLOAT16 ? 'float16' : 'float32';
+}
+
+function edgeType(v: ValueInfoProtoLike): { elemType?: 'float16' } {
+  return valueElemType(v) === 'float16' ? { elemType: 'float16' } : {};
+}
+
 function valueDims(v: ValueInfoProtoLike, what: string, problems: { add(m: string): void }): number[] | null {
   const tt = v.type?.tensorType;
   if (!tt) { problems.add(`${what} "${v.name}" is not a tensor`); return null; }
-  if (tt.elemType !== undefined && tt.elemType !== 1) { problems.add(`${what} "${v.name}" has element type ${DATA_TYPE_NAMES[tt.elemType] ?? tt.elemType}; only FLOAT is supported`); return null; }
+  if (tt.elemType !== undefined && tt.elemType !== DataType.FLOAT && tt.elemType !== DataType.FLOAT16) { problems.add(`${what} "${v.name}" has element type ${DATA_TYPE_NAMES[tt.elemType] ?? tt.elemType}; only FLOAT and FLOAT16 are supported`); return null; }
   if (!tt.shape) return null;
-  return (tt.shape.dim ?? []).map((d) => {
-    const x = d.dimValue !== undefined && d.dimValue !== null ? toNum(d.dimValue) : 0;
-    return x > 0 ? x : -1;
-  });
+  // A symbolic, absent or 0 dim (protobuf's default, which some writers leave for "unknown") is
+  // dynamic, -1; a negative stated size is malformed.
+  const dims = (tt.shape.dim ?? []).map((d) => (d.dimValue !== undefined && d.dimValue !== null ? toNum(d.dimValue) : 0));
+  const bad = dims.findIndex((x) => x < 0);
+  if (bad >= 0) { problems.add(`${what} "${v.name}" has dim ${dims[bad]} at index ${bad}; a stated dim must be a positive size (or symbolic, for a dynamic one)`); return null; }
+  return dims.map((x) => (x > 0 ? x : -1));
 }
 
-interface Pending { autoPad?: string; copy?: boolean }
+/** What a node still needs from its input's dims, resolved once shapes are inferred. */
+interface Pending {
+  autoPad?: string;
+  copy?: boolean;
+  /** A Split without sizes: this Slice is part `index` of `parts` equal parts along its axis. */
+  splitPart?: { index: number; parts: number };
+  /** A Transpose without perm: reverse the dims. */
+  reversePerm?: boolean;
+}
 
 export interface ImportOptions {
   /**
@@ -287,8 +307,7 @@ function importGraph(model: ModelProtoLike, options: ImportOptions, external: Ex
     const before = problems.length;
     const dims = valueDims(v, 'input', problems);
     if (!dims) { if (problems.length === before) problems.add(`input "${name}" has no shape`); continue; }
-    if (dims.slice(1).some((d) => d < 0)) problems.add(`input "${name}" has dynamic dims [${dims.map((d) => (d < 0 ? '?' : d)).join(', ')}]; only the first (batch) dim may be dynamic`);
-    inputs.push({ name, dims });
+    inputs.push({ name, dims, ...edgeType(v) });
   }
 
   // Use counts in the ONNX graph (for pattern checks) and consumers.
@@ -347,6 +366,14 @@ function importGraph(model: ModelProtoLike, options: ImportOptions, external: Ex
       const v = ins[i];
       if (!v) { bad(`input ${i} is missing`); return false; }
       if (floats.has(v) || ints.has(v)) { bad(`input ${i} "${v}" is a constant; only activations are supported there`); return false; }
+      return true;
+    };
+    // A numpy-broadcast elementwise op: activations or float constants, but not two constants.
+    const binaryOperands = (): boolean => {
+      if (ins.length !== 2 || !ins[0] || !ins[1]) { bad('expects two inputs'); return false; }
+      if (ins.some((v) => failed.has(v))) return false;
+      if (ins.some((v) => ints.has(v))) { bad('integer operands are not supported'); return false; }
+      if (ins.every((v) => floats.has(v))) { bad('both operands are constants (fold them before export)'); return false; }
       return true;
     };
     const extraOutputsUnused = (): void => {
@@ -426,11 +453,82 @@ function importGraph(model: ModelProtoLike, options: ImportOptions, external: Ex
         let lo: number | undefined, hi: number | undefined;
         if (opset < 11) { lo = a.has('min') ? attrFloat(a, 'min', 0) : undefined; hi = a.has('max') ? attrFloat(a, 'max', 0) : undefined; }
         else {
-          if (ins[1]) { const t = floats.get(ins[1]); if (!t) { bad('min must be a constant'); return; } lo = t.data[0]; }
-          if (ins[2]) { const t = floats.get(ins[2]); if (!t) { bad('max must be a constant'); return; } hi = t.data[0]; }
+          if (ins[1]) { const t = floats.get(ins[1]); if (!t || t.data.length !== 1) { bad('min must be a constant scalar'); return; } lo = t.data[0]; }
+          if (ins[2]) { const t = floats.get(ins[2]); if (!t || t.data.length !== 1) { bad('max must be a constant scalar'); return; } hi = t.data[0]; }
         }
-        if (lo !== 0 || (hi !== undefined && hi !== Infinity)) { bad(`only Clip(min=0, max=+inf) (a ReLU) is supported, got min=${lo ?? '-inf'}, max=${hi ?? '+inf'}`); return; }
-        push({ name, op: 'Relu', inputs: [ins[0]!], outputs: [out], attrs: {} });
+        // Clip(0, +inf) is a ReLU, which fuses into the op before it.
+        if (lo === 0 && (hi === undefined || hi === Infinity)) push({ name, op: 'Relu', inputs: [ins[0]!], outputs: [out], attrs: {} });
+        else push({ name, op: 'Clip', inputs: [ins[0]!], outputs: [out], attrs: { alpha: lo ?? -Infinity, beta: hi ?? Infinity } });
+        return;
+      }
+      case 'Sigmoid':
+      case 'Erf':
+      case 'HardSwish':
+      case 'HardSigmoid': {
+        if (!notConst(0)) return;
+        const [alpha, beta] = op === 'HardSigmoid' ? [attrFloat(a, 'alpha', 0.2), attrFloat(a, 'beta', 0.5)] : op === 'HardSwish' ? [1 / 6, 0.5] : [0, 0];
+        push({ name, op, inputs: [ins[0]!], outputs: [out], attrs: { alpha, beta } });
+        return;
+      }
+      case 'Mul':
+      case 'Sub':
+      case 'Div': {
+        if (opset < 7 && attrInt(a, 'broadcast', 0) === 1) { bad('broadcast=1 (opset < 7) is not supported'); return; }
+        if (!binaryOperands()) return;
+        push({ name, op, inputs: [ins[0]!, ins[1]!], outputs: [out], attrs: {} });
+        return;
+      }
+      case 'Concat': {
+        const axis = attrInt(a, 'axis', NaN);
+        if (Number.isNaN(axis)) { bad('axis is required'); return; }
+        if (ins.length === 0 || ins.some((i) => i === '')) { bad('every input must be given'); return; }
+        if (ins.some((i) => ints.has(i))) { bad('integer (shape) Concat inputs are only supported when every input is a constant'); return; }
+        push({ name, op: 'Concat', inputs: [...ins], outputs: [out], attrs: { axis } });
+        return;
+      }
+      case 'Split': {
+        if (!notConst(0)) return;
+        const axis = attrInt(a, 'axis', 0);
+        const sizes = opset < 13 ? attrInts(a, 'split') ?? null : ins[1] ? needInt(ins[1], 'split') : null;
+        if (opset >= 13 && ins[1] && !sizes) return;
+        const outs = np.output ?? [];
+        if (sizes && sizes.length !== outs.length) { bad(`split has ${sizes.length} sizes for ${outs.length} outputs`); return; }
+        let start = 0;
+        outs.forEach((o, k) => {
+          const node: Node = { name: k === 0 ? name : uniqueNodeName(names, `${name}/${k}`), op: 'Slice', inputs: [ins[0]!], outputs: [o], attrs: { starts: [start], ends: [start + (sizes?.[k] ?? 0)], axes: [axis], steps: [1] } };
+          if (sizes) start += sizes[k]!;
+          if (o) push(node, sizes ? undefined : { splitPart: { index: k, parts: outs.length } });
+        });
+        return;
+      }
+      case 'Slice': {
+        if (!notConst(0)) return;
+        let starts: number[] | null, ends: number[] | null, axes: number[] | null, steps: number[] | null;
+        if (opset < 10) { starts = attrInts(a, 'starts') ?? null; ends = attrInts(a, 'ends') ?? null; axes = attrInts(a, 'axes') ?? null; steps = null; }
+        else { starts = needInt(ins[1], 'starts'); ends = needInt(ins[2], 'ends'); axes = ins[3] ? needInt(ins[3], 'axes') : null; steps = ins[4] ? needInt(ins[4], 'steps') : null; }
+        if (!starts || !ends || (opset >= 10 && ((ins[3] && !axes) || (ins[4] && !steps)))) { if (opset < 10) bad('starts and ends are required'); return; }
+        push({ name, op: 'Slice', inputs: [ins[0]!], outputs: [out], attrs: { starts: [...starts], ends: [...ends], axes: axes ? [...axes] : starts.map((_, i) => i), steps: steps ? [...steps] : starts.map(() => 1) } });
+        return;
+      }
+      case 'Transpose': {
+        if (!notConst(0)) return;
+        const perm = attrInts(a, 'perm');
+        push({ name, op: 'Transpose', inputs: [ins[0]!], outputs: [out], attrs: { perm: perm ?? [] } }, perm ? undefined : { reversePerm: true });
+        return;
+      }
+      case 'Softmax': {
+        if (!notConst(0)) return;
+        push({ name, op: 'Softmax', inputs: [ins[0]!], outputs: [out], attrs: { axis: attrInt(a, 'axis', opset < 13 ? 1 : -1), legacy: opset < 13 } });
+        return;
+      }
+      case 'LayerNormalization': {
+        if (!notConst(0)) return;
+        extraOutputsUnused();
+        const scale = needFloat(1, 'scale');
+        const bias = ins[2] ? needFloat(2, 'bias') : '';
+        if (scale === null || bias === null) return;
+        if (attrInt(a, 'stash_type', 1) !== 1) { bad('only stash_type=1 (float32 statistics) is supported'); return; }
+        push({ name, op: 'LayerNormalization', inputs: [ins[0]!, scale, bias], outputs: [out], attrs: { axis: attrInt(a, 'axis', -1), epsilon: attrFloat(a, 'epsilon', 1e-5) } });
         return;
       }
       case 'Add':
@@ -455,7 +553,8 @@ function importGraph(model: ModelProtoLike, options: ImportOptions, external: Ex
                 return;
               }
             }
-            bad(`an Add with a constant operand ("${operands[ci]}") is only supported as the bias of a MatMul`);
+            if (!binaryOperands()) return;
+            push({ name, op: 'Add', inputs: [ins[0]!, ins[1]!], outputs: [out], attrs: {} });
             return;
           }
         }
@@ -564,7 +663,7 @@ function importGraph(model: ModelProtoLike, options: ImportOptions, external: Ex
         let gemmInput = ins[0]!;
         if (transA) {
           gemmInput = `${name}/transA`;
-          push({ name: `${name}/transpose`, op: 'Transpose', inputs: [ins[0]!], outputs: [gemmInput], attrs: {} });
+          push({ name: `${name}/transpose`, op: 'Transpose', inputs: [ins[0]!], outputs: [gemmInput], attrs: { perm: [1, 0] } });
         }
         // Quantized weights keep their int8 form for export where they reach W [n, k] unscaled.
         const wq = alpha === 1 ? weightQuantOf(dequantized, bName, cName === ins[2] ? cName : '', transB ? 0 : 1) : undefined;
@@ -594,7 +693,7 @@ function importGraph(model: ModelProtoLike, options: ImportOptions, external: Ex
         // (Reshape to the same dims; the dims are filled in once the rank is known).
         if (floats.has(src) || ints.has(src)) { problems.add(`graph output "${name}" is a constant, which is not supported`); continue; }
         push({ name: uniqueNodeName(names, `${name}/copy`), op: 'Reshape', inputs: [src], outputs: [name], attrs: { shape: [] } }, { copy: true });
-        outputs.push({ name, dims: [] });
+        outputs.push({ name, dims: [], ...edgeType(o) });
         continue;
       }
       // Rename src → name everywhere.
@@ -610,7 +709,7 @@ function importGraph(model: ModelProtoLike, options: ImportOptions, external: Ex
       problems.add(`graph output "${name}" is a constant, which is not supported`);
       continue;
     }
-    outputs.push({ name, dims: [] });
+    outputs.push({ name, dims: [], ...edgeType(o) });
   }
 
   if (unsupported.length > 0 || problems.length > 0) {
@@ -637,6 +736,21 @@ function importGraph(model: ModelProtoLike, options: ImportOptions, external: Ex
     for (const n of graph.nodes) {
       const p = pending.get(n);
       if (p?.copy && n.op === 'Reshape') n.attrs.shape = shapes.get(n.inputs[0]!)!.map(() => 0);
+      if (n.op === 'Softmax' && n.attrs.legacy) {
+        // Over the flattened dims [axis, rank): the same as over one axis when that axis is the last.
+        const rank = shapes.get(n.inputs[0]!)!.length;
+        if ((n.attrs.axis < 0 ? n.attrs.axis + rank : n.attrs.axis) === rank - 1) n.attrs = { axis: rank - 1, legacy: false };
+      }
+      if (p?.reversePerm && n.op === 'Transpose') n.attrs.perm = shapes.get(n.inputs[0]!)!.map((_, i, d) => d.length - 1 - i);
+      if (p?.splitPart && n.op === 'Slice') {
+        const x = shapes.get(n.inputs[0]!)!;
+        const axis = n.attrs.axes[0]! < 0 ? n.attrs.axes[0]! + x.length : n.attrs.axes[0]!;
+        const d = x[axis] ?? -1;
+        if (d < 0 || d % p.splitPart.parts !== 0) throw new GraphError(`node "${n.name}" (Split): cannot split dim ${axis} of [${x.join(', ')}] into ${p.splitPart.parts} equal parts`);
+        const part = d / p.splitPart.parts;
+        n.attrs.starts = [p.splitPart.index * part];
+        n.attrs.ends = [(p.splitPart.index + 1) * part];
+      }
       if (p?.autoPad && (n.op === 'Conv' || n.op === 'MaxPool' || n.op === 'AveragePool')) {
         const x = shapes.get(n.inputs[0]!)!;
         const k = n.attrs.kernelShape;

@@ -3,9 +3,13 @@
 // way, every backend runs profile() and fetchIntermediates this way (one step
 // at a time, the same steps its own executor runs), and the CUDA device plan
 // runs its steps through it with device buffers.
-import type { ConvParams, KernelBackend, PackedWeights, PlanExecutor, PlanLayout, PlanStep, PoolParams, RequantParams } from '../backend/types.js';
+import type { BinaryFn, ConvParams, KernelBackend, PackedWeights, PlanExecutor, PlanLayout, PlanStep, PoolParams, RequantParams, UnaryFn } from '../backend/types.js';
 import type { QuantParams } from '../graph/graph.js';
 import { quantizeDequantize, requantize } from '../kernels-js/quantize.js';
+import { binary } from '../kernels-js/broadcast.js';
+import { concat, stridedCopy } from '../kernels-js/layout.js';
+import { layerNorm, softmax } from '../kernels-js/normalize.js';
+import { unary } from '../kernels-js/unary.js';
 
 /** What a step needs from a backend, over buffers of type B (host arrays, or device handles). */
 export interface StepKernels<B> {
@@ -24,6 +28,12 @@ export interface StepKernels<B> {
   quantizeDequantize(x: B, y: B, count: number, q: QuantParams): void | Promise<void>;
   /** Integer-exact requantization per channel (y may be x); see RequantizeNode. */
   requantize(x: B, y: B, count: number, channels: number, inner: number, r: RequantParams): void | Promise<void>;
+  unary(fn: UnaryFn, alpha: number, beta: number, x: B, y: B, count: number): void | Promise<void>;
+  binary(fn: BinaryFn, relu: boolean, a: B, b: B, y: B, dims: number[], aStrides: number[], bStrides: number[]): void | Promise<void>;
+  strided(x: B, y: B, dims: number[], strides: number[], offset: number): void | Promise<void>;
+  concat(xs: B[], y: B, outer: number, chunks: number[]): void | Promise<void>;
+  softmax(x: B, y: B, outer: number, n: number, inner: number): void | Promise<void>;
+  layerNorm(x: B, scale: B, bias: B | null, y: B, outer: number, n: number, epsilon: number): void | Promise<void>;
 }
 
 export function runStep<B>(k: StepKernels<B>, s: PlanStep, buffers: readonly B[]): void | Promise<void> {
@@ -41,13 +51,21 @@ export function runStep<B>(k: StepKernels<B>, s: PlanStep, buffers: readonly B[]
     case 'transpose': return k.transpose(x, y, s.rows, s.cols);
     case 'quantizeDequantize': return k.quantizeDequantize(x, y, s.count, s.q);
     case 'requantize': return k.requantize(x, y, s.count, s.channels, s.inner, s.r);
+    case 'unary': return k.unary(s.fn, s.alpha, s.beta, x, y, s.count);
+    case 'binary': return k.binary(s.fn, s.relu, x, buffers[s.inputs[1]!]!, y, s.dims, s.aStrides, s.bStrides);
+    case 'strided': return k.strided(x, y, s.dims, s.strides, s.offset);
+    case 'concat': return k.concat(s.inputs.map((i) => buffers[i]!), y, s.outer, s.chunks);
+    case 'softmax': return k.softmax(x, y, s.outer, s.n, s.inner);
+    case 'layerNorm': return k.layerNorm(x, buffers[s.inputs[1]!]!, s.inputs.length > 2 ? buffers[s.inputs[2]!]! : null, y, s.outer, s.n, s.epsilon);
   }
 }
 
 /**
  * A host backend's kernels, its synchronous forms or its async ones (looked up
  * at each call, so a wrapped backend method is honoured); the data-movement
- * steps are plain loops.
+ * steps are plain loops, and the elementwise, layout and normalisation steps
+ * the TypeScript kernels of src/kernels-js (one-step runs: profile() and
+ * fetchIntermediates; a native plan runs its own SIMD kernels).
  */
 export function hostKernels(be: KernelBackend, sync: boolean): StepKernels<Float32Array> {
   return {
@@ -70,6 +88,8 @@ export function hostKernels(be: KernelBackend, sync: boolean): StepKernels<Float
     },
     quantizeDequantize,
     requantize,
+    // The TypeScript kernels: a backend's own kernels for these steps run in its compiled plan.
+    unary, binary, strided: stridedCopy, concat, softmax, layerNorm,
   };
 }
 

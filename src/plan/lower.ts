@@ -3,9 +3,11 @@
 // resolved parameters (shapes, pads, threads), buffer indices from the memory
 // plan and packed-weight handles, plus the kernel each step was given when it
 // was planned (for profiles). Nothing else in the library switches over graph ops to run them.
-import type { ConvParams, KernelBackend, PackedWeights, PlanLayout, PlanStep, PoolParams } from '../backend/types.js';
+import type { BinaryFn, ConvParams, KernelBackend, PackedWeights, PlanLayout, PlanStep, PoolParams, UnaryFn } from '../backend/types.js';
 import { ModelError } from '../errors.js';
-import type { ConvNode, Graph, Node } from '../graph/graph.js';
+import { sliceRanges, type ConvNode, type Graph, type Node, type UnaryOp } from '../graph/graph.js';
+import { broadcastStrides } from '../kernels-js/broadcast.js';
+import { mergeStrided, rowMajorStrides } from '../kernels-js/layout.js';
 import type { MemoryPlan } from '../graph/passes.js';
 import { elementCount } from '../shapes.js';
 
@@ -37,6 +39,12 @@ function convParams(graph: Graph, node: ConvNode, shapes: Map<string, number[]>,
     strides: a.strides, pads: a.pads, dilations: a.dilations, outDims: [yDims[2]!, yDims[3]!], relu: a.relu ?? false, threads,
   };
 }
+
+const UNARY_FN: Record<UnaryOp, UnaryFn> = { Sigmoid: 'sigmoid', Silu: 'silu', HardSigmoid: 'hardSigmoid', HardSwish: 'hardSwish', Clip: 'clip', Erf: 'erf' };
+const BINARY_FN: Record<'Add' | 'Mul' | 'Sub' | 'Div', BinaryFn> = { Add: 'add', Mul: 'mul', Sub: 'sub', Div: 'div' };
+
+const product = (d: readonly number[]): number => d.reduce((p, q) => p * q, 1);
+const axisOf = (axis: number, rank: number): number => (axis < 0 ? axis + rank : axis);
 
 export function lower(ctx: LowerContext, memory: MemoryPlan): LoweredPlan {
   const { graph, backend: be, threads } = ctx;
@@ -78,8 +86,46 @@ export function lower(ctx: LowerContext, memory: MemoryPlan): LoweredPlan {
           return { op: 'gemm', ...io, packed, m: xDims[0]!, relu: node.attrs.relu ?? false, threads };
         }
         case 'Add':
+        case 'Mul':
+        case 'Sub':
+        case 'Div': {
           io.inputs.push(buffer(node.inputs[1]!));
-          return { op: 'add', ...io, count: elementCount(yDims), relu: node.attrs.relu ?? false, threads };
+          const bDims = shapes.get(node.inputs[1]!)!;
+          const relu = node.attrs.relu ?? false;
+          const same = elementCount(xDims) === elementCount(yDims) && elementCount(bDims) === elementCount(yDims);
+          if (node.op === 'Add' && same) return { op: 'add', ...io, count: elementCount(yDims), relu, threads };
+          return { op: 'binary', ...io, fn: BINARY_FN[node.op], relu, ...broadcastStrides(xDims, bDims, yDims), threads };
+        }
+        case 'Sigmoid':
+        case 'Silu':
+        case 'HardSigmoid':
+        case 'HardSwish':
+        case 'Clip':
+        case 'Erf':
+          return { op: 'unary', ...io, fn: UNARY_FN[node.op], alpha: node.attrs.alpha, beta: node.attrs.beta, count: elementCount(yDims), threads };
+        case 'Concat': {
+          io.inputs = node.inputs.map(buffer);
+          const axis = axisOf(node.attrs.axis, yDims.length);
+          const inner = product(yDims.slice(axis + 1));
+          return { op: 'concat', ...io, outer: product(yDims.slice(0, axis)), chunks: node.inputs.map((v) => shapes.get(v)![axis]! * inner) };
+        }
+        case 'Slice': {
+          const ranges = sliceRanges(xDims, node.attrs, (m) => { throw new ModelError(`Slice "${node.name}": ${m}`); });
+          const xs = rowMajorStrides(xDims);
+          const offset = ranges.reduce((acc, r, d) => acc + r.start * xs[d]!, 0);
+          return { op: 'strided', ...io, offset, ...mergeStrided(yDims, ranges.map((r, d) => r.step * xs[d]!)) };
+        }
+        case 'Softmax': {
+          const axis = axisOf(node.attrs.axis, xDims.length);
+          if (node.attrs.legacy) return { op: 'softmax', ...io, outer: product(xDims.slice(0, axis)), n: product(xDims.slice(axis)), inner: 1 };
+          return { op: 'softmax', ...io, outer: product(xDims.slice(0, axis)), n: xDims[axis]!, inner: product(xDims.slice(axis + 1)) };
+        }
+        case 'LayerNormalization': {
+          const axis = axisOf(node.attrs.axis, xDims.length);
+          io.inputs.push(buffer(node.inputs[1]!));
+          if (node.inputs[2]) io.inputs.push(buffer(node.inputs[2]));
+          return { op: 'layerNorm', ...io, outer: product(xDims.slice(0, axis)), n: product(xDims.slice(axis)), epsilon: node.attrs.epsilon };
+        }
         case 'MaxPool':
         case 'AveragePool': {
           const a = node.attrs;
@@ -91,8 +137,12 @@ export function lower(ctx: LowerContext, memory: MemoryPlan): LoweredPlan {
         case 'Flatten':
         case 'Reshape':
           return { op: 'copy', ...io, count: elementCount(yDims) };
-        case 'Transpose':
-          return { op: 'transpose', ...io, rows: xDims[0]!, cols: xDims[1]! };
+        case 'Transpose': {
+          const perm = node.attrs.perm;
+          if (perm.length === 2 && perm[0] === 1) return { op: 'transpose', ...io, rows: xDims[0]!, cols: xDims[1]! };
+          const xs = rowMajorStrides(xDims);
+          return { op: 'strided', ...io, offset: 0, ...mergeStrided(yDims, perm.map((p) => xs[p]!)) };
+        }
         case 'Relu':
           return { op: 'relu', ...io, count: elementCount(yDims) };
         case 'Requantize': {

@@ -52,6 +52,11 @@ const WEIGHT_SLOTS: Record<string, number[]> = {
   MatMul: [1],
   BatchNormalization: [1, 2, 3, 4],
   Reshape: [1],
+  // Bounds, index lists and affine parameters: constants in the models resnode runs.
+  Clip: [1, 2],
+  Slice: [1, 2, 3, 4],
+  Split: [1],
+  LayerNormalization: [1, 2],
 };
 
 export interface LoadedCase {

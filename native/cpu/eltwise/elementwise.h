@@ -1,0 +1,41 @@
+// The elementwise kernels of the plan's unary and binary steps: declarations,
+// and the one templated source each ISA's file instantiates.
+#pragma once
+#include <cstdint>
+
+#include "../ops.h"
+
+namespace resnode::cpu {
+
+enum class UnaryFn { sigmoid = 0, silu, hard_sigmoid, hard_swish, clip, erf };
+enum class BinaryFn { add = 0, sub, mul, div };
+
+// y[0, n) = f(x[0, n)); alpha, beta: hard_sigmoid's slope and offset (hard_swish:
+// x·hard_sigmoid(x)), clip's min and max. y may be x.
+using UnaryKernel = void (*)(UnaryFn fn, float alpha, float beta, const float* x, float* y, int64_t n);
+// y[i] = relu?(a[i·sa] ∘ b[i·sb]) for i in [0, n), with sa, sb each 0 or 1.
+using BinaryRowKernel = void (*)(BinaryFn fn, bool relu, const float* a, int64_t sa, const float* b,
+                                 int64_t sb, float* y, int64_t n);
+
+void f32_vunary__scalar(UnaryFn, float, float, const float*, float*, int64_t);
+void f32_vbinary__scalar(BinaryFn, bool, const float*, int64_t, const float*, int64_t, float*, int64_t);
+#if defined(__x86_64__) || defined(_M_X64)
+void f32_vunary__avx2(UnaryFn, float, float, const float*, float*, int64_t);
+void f32_vunary__avx512f(UnaryFn, float, float, const float*, float*, int64_t);
+void f32_vbinary__avx2(BinaryFn, bool, const float*, int64_t, const float*, int64_t, float*, int64_t);
+void f32_vbinary__avx512f(BinaryFn, bool, const float*, int64_t, const float*, int64_t, float*, int64_t);
+#endif
+
+// The kernels for an ISA (fixed when a plan step is parsed) and their names, for profiles.
+UnaryKernel unary_kernel(Isa isa);
+BinaryRowKernel binary_kernel(Isa isa);
+const char* unary_kernel_name(Isa isa);  // "f32_vunary__avx512f", ...
+
+// Whole steps, split over the pool where the arrays are large.
+void unary(UnaryKernel k, UnaryFn fn, float alpha, float beta, const float* x, float* y,
+           int64_t count, int threads);
+// y over the row-major index of dims[0, rank): a[Σ i_d·as[d]] ∘ b[Σ i_d·bs[d]].
+void binary(BinaryRowKernel k, BinaryFn fn, bool relu, const float* a, const float* b, float* y,
+            int rank, const int64_t* dims, const int64_t* as, const int64_t* bs, int threads);
+
+}  // namespace resnode::cpu

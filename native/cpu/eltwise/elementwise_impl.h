@@ -1,0 +1,71 @@
+// The templated bodies of f32_vunary__<isa> and f32_vbinary__<isa>: full
+// vectors of T, then the tail through the scalar form of the same code.
+#pragma once
+#include "elementwise.h"
+#include "vec.h"
+
+namespace resnode::cpu::impl {
+
+// fn is a template argument so that each function's loop has no branch in it.
+template <class T, UnaryFn fn>
+inline typename T::V unary_one(typename T::V x, typename T::V alpha, typename T::V beta) {
+  const auto one = T::set1(1.f), zero = T::set1(0.f);
+  switch (fn) {
+    case UnaryFn::sigmoid: return T::div(one, T::add(one, vec::exp<T>(T::sub(zero, x))));
+    case UnaryFn::silu: return T::div(x, T::add(one, vec::exp<T>(T::sub(zero, x))));
+    case UnaryFn::hard_sigmoid: return T::min(one, T::max(zero, T::fmadd(alpha, x, beta)));
+    case UnaryFn::hard_swish: return T::mul(x, T::min(one, T::max(zero, T::fmadd(alpha, x, beta))));
+    case UnaryFn::clip: return T::min(beta, T::max(alpha, x));  // NaN passes through
+    case UnaryFn::erf: return vec::erf<T>(x);
+  }
+  return x;
+}
+
+template <class T, UnaryFn fn>
+void vunary_loop(float alpha, float beta, const float* x, float* y, int64_t n) {
+  int64_t i = 0;
+  const auto va = T::set1(alpha), vb = T::set1(beta);
+  for (; i + T::kLanes <= n; i += T::kLanes) T::store(y + i, unary_one<T, fn>(T::load(x + i), va, vb));
+  for (; i < n; ++i) y[i] = unary_one<vec::Scalar, fn>(x[i], alpha, beta);
+}
+
+template <class T>
+void vunary(UnaryFn fn, float alpha, float beta, const float* x, float* y, int64_t n) {
+  switch (fn) {
+    case UnaryFn::sigmoid: return vunary_loop<T, UnaryFn::sigmoid>(alpha, beta, x, y, n);
+    case UnaryFn::silu: return vunary_loop<T, UnaryFn::silu>(alpha, beta, x, y, n);
+    case UnaryFn::hard_sigmoid: return vunary_loop<T, UnaryFn::hard_sigmoid>(alpha, beta, x, y, n);
+    case UnaryFn::hard_swish: return vunary_loop<T, UnaryFn::hard_swish>(alpha, beta, x, y, n);
+    case UnaryFn::clip: return vunary_loop<T, UnaryFn::clip>(alpha, beta, x, y, n);
+    case UnaryFn::erf: return vunary_loop<T, UnaryFn::erf>(alpha, beta, x, y, n);
+  }
+}
+
+template <class T>
+inline typename T::V binary_one(BinaryFn fn, bool relu, typename T::V p, typename T::V q) {
+  typename T::V v;
+  switch (fn) {
+    case BinaryFn::add: v = T::add(p, q); break;
+    case BinaryFn::sub: v = T::sub(p, q); break;
+    case BinaryFn::mul: v = T::mul(p, q); break;
+    default: v = T::div(p, q); break;
+  }
+  return relu ? T::max(v, T::set1(0.f)) : v;  // NaN → 0, as the TypeScript kernel does
+}
+
+template <class T>
+void vbinary(BinaryFn fn, bool relu, const float* a, int64_t sa, const float* b, int64_t sb, float* y, int64_t n) {
+  int64_t i = 0;
+  if (sa == 1 && sb == 1) {
+    for (; i + T::kLanes <= n; i += T::kLanes) T::store(y + i, binary_one<T>(fn, relu, T::load(a + i), T::load(b + i)));
+  } else if (sa == 1) {  // b broadcast along the row: the squeeze-excitation gate, a per-channel scale
+    const auto q = T::set1(*b);
+    for (; i + T::kLanes <= n; i += T::kLanes) T::store(y + i, binary_one<T>(fn, relu, T::load(a + i), q));
+  } else if (sb == 1) {
+    const auto p = T::set1(*a);
+    for (; i + T::kLanes <= n; i += T::kLanes) T::store(y + i, binary_one<T>(fn, relu, p, T::load(b + i)));
+  }
+  for (; i < n; ++i) y[i] = binary_one<vec::Scalar>(fn, relu, a[i * sa], b[i * sb]);
+}
+
+}  // namespace resnode::cpu::impl
