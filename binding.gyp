@@ -56,6 +56,7 @@
         "native/cpu/peak.cc",
         "native/cpu/winograd/winograd.cc",
         "native/cpu/pool.cc",
+        "native/cpu/dwconv/dwconv.cc",
         "native/cpu/scratch.cc",
         "native/cpu/threadpool.cc",
         "native/cpu/backward/batch_norm_backward.cc",
@@ -106,6 +107,13 @@
             "native/cpu/gemm/f32_dconv_2x7x32s1__avx512f.cc",
             "native/cpu/gemm/f32_dconv_2x7x32s2__avx512f.cc",
             "native/cpu/gemm/f32_dconv_2x7x32__avx512f.cc",
+            "native/cpu/dwconv/f32_dwconv_3x3s1__avx512f.cc",
+            "native/cpu/dwconv/f32_dwconv_3x3s2__avx512f.cc",
+            "native/cpu/dwconv/f32_dwconv_5x5s1__avx512f.cc",
+            "native/cpu/dwconv/f32_dwconv_5x5s2__avx512f.cc",
+            "native/cpu/dwconv/f32_dwconv_7x7s1__avx512f.cc",
+            "native/cpu/dwconv/f32_dwconv_7x7s2__avx512f.cc",
+            "native/cpu/dwconv/f32_vmulcaddc__avx512f.cc",
             "native/cpu/im2col__avx512f.cc",
             "native/cpu/pool__avx512f.cc",
             "native/cpu/peak__avx512f.cc",
@@ -131,7 +139,17 @@
         {
           "target_name": "resnode_avx2",
           "type": "static_library",
-          "sources": [ "native/cpu/gemm/f32_gemm_6x16__avx2.cc", "native/cpu/peak__avx2.cc" ],
+          "sources": [
+            "native/cpu/gemm/f32_gemm_6x16__avx2.cc",
+            "native/cpu/peak__avx2.cc",
+            "native/cpu/dwconv/f32_dwconv_3x3s1__avx2.cc",
+            "native/cpu/dwconv/f32_dwconv_3x3s2__avx2.cc",
+            "native/cpu/dwconv/f32_dwconv_5x5s1__avx2.cc",
+            "native/cpu/dwconv/f32_dwconv_5x5s2__avx2.cc",
+            "native/cpu/dwconv/f32_dwconv_7x7s1__avx2.cc",
+            "native/cpu/dwconv/f32_dwconv_7x7s2__avx2.cc",
+            "native/cpu/dwconv/f32_vmulcaddc__avx2.cc"
+          ],
           "cflags": [ "-mavx2", "-mfma" ]
         }
       ]
