@@ -2,7 +2,9 @@
 // vector lanes, AVX-512 and AVX2) against the float64 reference: 3x3, 5x5 and
 // 7x7 at stride 1 and 2, channel multipliers 1 and 2, output widths from 1 to
 // past four vectors (the 4-vector blocks and masked tails), asymmetric pads
-// wider than the kernel's reach, batches, and the fused bias / residual / ReLU.
+// wider than the kernel's reach, batches, and the fused bias / residual / ReLU;
+// and 1x1 stride-1 unpadded ones, which run the per-channel affine f32_vmulcaddc
+// (how a BatchNormalization with no conv before it runs).
 // Controls that the kernels do not take (kernel 1 or 4, stride 3, dilation 2,
 // unequal kh/kw) run the scalar direct loop and must match too.
 import test from 'ava';
@@ -22,12 +24,13 @@ const depthwiseCase = fc
     n: fc.integer({ min: 1, max: 2 }),
     c: fc.integer({ min: 1, max: 5 }),
     multiplier: fc.constantFrom(1, 1, 2),
-    k: fc.constantFrom(3, 5, 7, 3, 5, 7, 1, 4),
+    k: fc.constantFrom(3, 5, 7, 3, 5, 7, 1, 1, 4),
     // a second kernel extent unequal to k now and then: a control (scalar loop)
     kwDelta: fc.constantFrom(0, 0, 0, 0, 0, 0, 0, 1),
     stride: fc.constantFrom(1, 2, 1, 2, 3),
     dilation: fc.constantFrom(1, 1, 1, 1, 1, 2),
-    pads: fc.tuple(pad, pad, pad, pad),
+    // all-zero pads a third of the time (with k = 1, stride 1: the per-channel affine)
+    pads: fc.oneof(fc.tuple(pad, pad, pad, pad), fc.constant([0, 0, 0, 0] as [number, number, number, number])),
     ow: fc.oneof(fc.integer({ min: 1, max: 20 }), fc.integer({ min: 21, max: 75 })),
     oh: fc.integer({ min: 1, max: 5 }),
     bias: fc.boolean(),
@@ -82,11 +85,11 @@ for (const v of nativeVariants()) {
     t.teardown(() => v.restore());
     const b = nativeBinding();
     const suffix = v.isa === 'avx512f' || v.isa === 'avx2' ? v.isa : null;
-    const kernel = (k: number, s: number, d = 1, multiplier = 1) => {
+    const kernel = (k: number, s: number, d = 1, multiplier = 1, p = 1) => {
       const c = 8;
       const packed = b.packConv2d(new Float32Array(c * multiplier * k * k), null, c * multiplier, 1, k, k, c);
-      const pads: [number, number, number, number] = [1, 1, 1, 1];
-      const o = outSize(32, k, s, 1, 1, d);
+      const pads: [number, number, number, number] = [p, p, p, p];
+      const o = outSize(32, k, s, p, p, d);
       return b.convKernel(packed, { inputDims: [1, c, 32, 32], cOut: c * multiplier, kh: k, kw: k, groups: c, strides: [s, s], pads, dilations: [d, d], outDims: [o, o], relu: false, threads: 1 });
     };
     for (const k of [3, 5, 7]) {
@@ -98,5 +101,8 @@ for (const v of nativeVariants()) {
     t.is(kernel(3, 3), 'f32_conv_direct__scalar');
     t.is(kernel(3, 1, 2), 'f32_conv_direct__scalar');
     t.is(kernel(4, 1), 'f32_conv_direct__scalar');
+    t.is(kernel(1, 1, 1, 1, 0), suffix ? `f32_vmulcaddc__${suffix}` : 'f32_conv_direct__scalar');
+    t.is(kernel(1, 1, 1, 1, 1), 'f32_conv_direct__scalar');
+    t.is(kernel(1, 1, 1, 2, 0), 'f32_conv_direct__scalar');
   });
 }

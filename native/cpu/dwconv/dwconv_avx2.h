@@ -44,7 +44,7 @@ inline void dwconv_row_avx2(const float* const* rows, size_t phase, const float*
                             const float* residual, float lo, float hi, size_t out_w, float* y) {
   const __m256 b = _mm256_set1_ps(bias), l = _mm256_set1_ps(lo), h = _mm256_set1_ps(hi);
   size_t x = 0;
-  for (; out_w - x > 16; x += 32) dwconv_block_avx2<K, S, 4>(rows, phase, w, b, residual, l, h, x, out_w, y);
+  for (; x + 16 < out_w; x += 32) dwconv_block_avx2<K, S, 4>(rows, phase, w, b, residual, l, h, x, out_w, y);
   for (; x < out_w; x += 8) dwconv_block_avx2<K, S, 1>(rows, phase, w, b, residual, l, h, x, out_w, y);
 }
 

@@ -41,7 +41,7 @@ inline void dwconv_row_avx512f(const float* const* rows, size_t phase, const flo
                                size_t out_w, float* y) {
   const __m512 b = _mm512_set1_ps(bias), l = _mm512_set1_ps(lo), h = _mm512_set1_ps(hi);
   size_t x = 0;
-  for (; out_w - x > 32; x += 64) dwconv_block_avx512f<K, S, 4>(rows, phase, w, b, residual, l, h, x, out_w, y);
+  for (; x + 32 < out_w; x += 64) dwconv_block_avx512f<K, S, 4>(rows, phase, w, b, residual, l, h, x, out_w, y);
   for (; x < out_w; x += 16) dwconv_block_avx512f<K, S, 1>(rows, phase, w, b, residual, l, h, x, out_w, y);
 }
 
