@@ -65,8 +65,10 @@ async function timing(bytes: Uint8Array, e: Entry, dir: string, runs: number): P
   }
 }
 
-function firstLine(err: unknown): string {
-  return (err instanceof Error ? `${err.name}: ${err.message}` : String(err)).split('\n')[0]!.slice(0, 160);
+/** The error's first lines (an OnnxImportError's heading and its first causes), on one line. */
+function firstLines(err: unknown): string {
+  const text = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+  return text.split('\n').map((l) => l.trim()).filter(Boolean).slice(0, 3).join(' ').slice(0, 300);
 }
 
 async function main(): Promise<void> {
@@ -100,7 +102,7 @@ async function main(): Promise<void> {
         row.scalar = t.scalar;
         if (row.native > TOL || (row.js !== undefined && row.js > TOL)) failed = true;
       } catch (err) {
-        row.why = firstLine(err);
+        row.why = firstLines(err);
       }
       console.log(line(row));
     }
