@@ -25,12 +25,50 @@ from export_reference import randomize_bn
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 M = torchvision.models
+nn = torch.nn
+
+
+class PreActBottleneck(nn.Module):
+    """ResNet-v2's bottleneck (He et al. 2016, "Identity Mappings"): BN and ReLU before each conv,
+    so the first BN of a block has no conv before it (a standalone BatchNormalization)."""
+
+    def __init__(self, cin, planes, stride):
+        super().__init__()
+        self.bn1 = nn.BatchNorm2d(cin)
+        self.conv1 = nn.Conv2d(cin, planes, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(planes)
+        self.conv2 = nn.Conv2d(planes, planes, 3, stride, 1, bias=False)
+        self.bn3 = nn.BatchNorm2d(planes)
+        self.conv3 = nn.Conv2d(planes, planes * 4, 1, bias=False)
+        needs = stride != 1 or cin != planes * 4
+        self.shortcut = nn.Conv2d(cin, planes * 4, 1, stride, bias=False) if needs else None
+
+    def forward(self, x):
+        out = torch.relu(self.bn1(x))
+        sc = self.shortcut(out) if self.shortcut is not None else x
+        out = self.conv1(out)
+        out = self.conv2(torch.relu(self.bn2(out)))
+        out = self.conv3(torch.relu(self.bn3(out)))
+        return out + sc
+
+
+def preact_resnet50():
+    """Pre-activation ResNet-v2-50: not in torchvision, but the issue's 1.0x speed target."""
+    layers, cin = [nn.Conv2d(3, 64, 7, 2, 3, bias=False), nn.MaxPool2d(3, 2, 1)], 64
+    for planes, blocks, stride in [(64, 3, 1), (128, 4, 2), (256, 6, 2), (512, 3, 2)]:
+        for b in range(blocks):
+            layers.append(PreActBottleneck(cin, planes, stride if b == 0 else 1))
+            cin = planes * 4
+    layers += [nn.BatchNorm2d(cin), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(cin, 1000)]
+    return nn.Sequential(*layers)
+
 
 # (name, family, constructor, native resolution). One entry per family first, so
 # that --small (the first of each family) covers every family.
 ZOO = [
     ('resnet18', 'ResNet', lambda: M.resnet18(), 224),
     ('resnet50', 'ResNet', lambda: M.resnet50(), 224),
+    ('preact_resnet50', 'ResNet-v2 (pre-activation)', preact_resnet50, 224),
     ('resnext50_32x4d', 'ResNeXt', lambda: M.resnext50_32x4d(), 224),
     ('wide_resnet50_2', 'Wide-ResNet', lambda: M.wide_resnet50_2(), 224),
     ('regnet_x_400mf', 'RegNetX', lambda: M.regnet_x_400mf(), 224),

@@ -16,7 +16,7 @@ import { ortRun, relativeToMax } from './helpers/ort.js';
 const PYTHON = '/usr/bin/python3';
 const TOL = 1e-5; // max|a−e| ≤ 1e-5·max|e| (issue 18's bound)
 // The families that load today; the others need ops of issue 18's part A.
-const RUNS = ['resnet18', 'resnext50_32x4d', 'wide_resnet50_2', 'regnet_x_400mf', 'mnasnet0_5'];
+const RUNS = ['resnet18', 'preact_resnet50', 'resnext50_32x4d', 'wide_resnet50_2', 'regnet_x_400mf', 'mnasnet0_5'];
 const NOT_YET: Record<string, RegExp> = {
   regnet_y_400mf: /Sigmoid|Mul/,
   mobilenet_v2: /Clip/,
