@@ -60,18 +60,23 @@ DwconvKernel pick(Isa, int64_t, int64_t) { return {}; }
 void pad_plane(const Conv2dShape& s, const float* plane, int64_t rows, size_t len, float* dst) {
   const int64_t stride = s.stride_w;
   const size_t row_floats = len * size_t(stride);
-  std::memset(dst, 0, size_t(rows) * row_floats * sizeof(float));
   for (int64_t r = 0; r < rows; ++r) {
     const int64_t iy = r - s.pad_top;
-    if (iy < 0 || iy >= s.h) continue;
-    const float* src = plane + iy * s.w;
     float* row = dst + size_t(r) * row_floats;
     // padded column c = ix + pad_left, kept while it fits the row's phases
-    const int64_t end = std::min<int64_t>(s.w, int64_t(row_floats) - s.pad_left);
-    if (stride == 1) {
-      std::memcpy(row + s.pad_left, src, size_t(std::max<int64_t>(end, 0)) * sizeof(float));
+    const int64_t end = std::max<int64_t>(0, std::min<int64_t>(s.w, int64_t(row_floats) - s.pad_left));
+    if (iy < 0 || iy >= s.h || end == 0) {
+      std::memset(row, 0, row_floats * sizeof(float));
       continue;
     }
+    const float* src = plane + iy * s.w;
+    if (stride == 1) {
+      std::memset(row, 0, size_t(s.pad_left) * sizeof(float));
+      std::memcpy(row + s.pad_left, src, size_t(end) * sizeof(float));
+      std::memset(row + s.pad_left + end, 0, (row_floats - size_t(s.pad_left + end)) * sizeof(float));
+      continue;
+    }
+    std::memset(row, 0, row_floats * sizeof(float));
     for (int64_t ix = 0; ix < end; ++ix) {
       const int64_t c = ix + s.pad_left;
       row[size_t(c & 1) * len + size_t(c >> 1)] = src[ix];
@@ -99,7 +104,9 @@ void affine_planes(const Conv2dShape& s, const PackedConv& w, f32_vmulcaddc_fn f
 
 size_t dwconv_row_floats(size_t out_w, size_t k, size_t stride) {
   (void)stride;  // per phase: the kernels read column x + kx (s1) or x + kx/2 (s2) of it
-  return round_up(out_w, 16) + 64 + k;
+  // A 4-vector block starts below out_w - 32 and reads 64 + k - 1 floats; a
+  // one-vector step starts below out_w on a multiple of 16 and reads 16 + k - 1.
+  return round_up(out_w, 16) + 32 + k;
 }
 
 DwconvKernel dwconv_kernel(const Conv2dShape& s, const PackedConv& w) {
