@@ -4,7 +4,8 @@
 // output and times native against onnxruntime-node (batch 1, 2 threads, exact
 // mode, alternating runs in this one process). One line per model; a model
 // that does not load prints why. Exits 1 if a model that loads misses 1e-5·max|ref|.
-//   npx tsx scripts/zoo.ts [--out bench/results/zoo.md] [--only a,b] [--small] [--runs 10] [--no-js]
+//   npx tsx scripts/zoo.ts [--out bench/results/zoo.md] [--only a,b] [--small] [--runs 10] [--no-js] [--models DIR]
+// --models DIR reuses the files of an earlier export_zoo.py --out DIR (exporting takes minutes).
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -78,17 +79,21 @@ async function main(): Promise<void> {
     .option('--small', 'one model per family at 64x64 (as npm test runs them)', false)
     .option('--runs <n>', 'timed runs per contender', '10')
     .option('--no-js', 'skip the JS backend (it is slow on the 224x224 models)')
+    .option('--models <dir>', 'use the models that export_zoo.py wrote to this folder instead of exporting now')
     .parse()
-    .opts<{ out?: string; only: string; small: boolean; runs: string; js: boolean }>();
-  const dir = mkdtempSync(join(tmpdir(), 'resnode-zoo-'));
+    .opts<{ out?: string; only: string; small: boolean; runs: string; js: boolean; models?: string }>();
+  const dir = o.models ?? mkdtempSync(join(tmpdir(), 'resnode-zoo-'));
   const rows: Row[] = [];
   let failed = false;
   try {
-    const args = [join(import.meta.dirname, '..', 'models', 'export_zoo.py'), '--out', dir];
-    if (o.small) args.push('--small');
-    if (o.only) args.push('--only', o.only);
-    execFileSync(PYTHON, args, { stdio: ['ignore', 'inherit', 'inherit'] });
-    const entries = JSON.parse(readFileSync(join(dir, 'zoo.json'), 'utf8')) as Entry[];
+    if (!o.models) {
+      const args = [join(import.meta.dirname, '..', 'models', 'export_zoo.py'), '--out', dir];
+      if (o.small) args.push('--small');
+      if (o.only) args.push('--only', o.only);
+      execFileSync(PYTHON, args, { stdio: ['ignore', 'inherit', 'inherit'] });
+    }
+    const only = o.only ? o.only.split(',') : undefined;
+    const entries = (JSON.parse(readFileSync(join(dir, 'zoo.json'), 'utf8')) as Entry[]).filter((e) => !only || only.includes(e.name));
     for (const e of entries) {
       const row: Row = { name: e.name, family: e.family, res: e.inputShape ? `${e.inputShape[2]}` : '' };
       rows.push(row);
@@ -107,7 +112,7 @@ async function main(): Promise<void> {
       console.log(line(row));
     }
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    if (!o.models) rmSync(dir, { recursive: true, force: true });
   }
   if (o.out) writeFileSync(o.out, markdown(rows, o.small));
   if (failed) {
