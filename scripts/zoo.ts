@@ -135,6 +135,7 @@ function markdown(rows: Row[], small: boolean): string {
     '',
     'Written by `npm run test:zoo` (scripts/zoo.ts). Error: max|ours − PyTorch| / max|PyTorch|.',
     'Latency: native exact mode ÷ onnxruntime-node (default session options), batch 1, 2 threads, median of alternating runs in one process.',
+    'On a machine shared with other work the ratios move between runs; compare several runs before reading one number.',
     '',
     '| model | family | input | error native | error JS | native ÷ ORT | notes |',
     '|---|---|---|---|---|---|---|',

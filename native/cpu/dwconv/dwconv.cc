@@ -123,6 +123,7 @@ void conv2d_dwconv(const Conv2dShape& s, const PackedConv& w, const float* x,
   RN_CHECK(kernel.found() && s.c_in == s.groups);
   if (kernel.affine) return affine_planes(s, w, kernel.affine, x, residual, relu, y, threads);
   const int64_t k = s.kh, stride = s.stride_h, m_g = w.m_per_group;
+  RN_CHECK(k <= 7 && (stride == 1 || stride == 2));  // window[] below, and the phases
   const size_t len = dwconv_row_floats(size_t(s.out_w), size_t(k), size_t(stride));
   const int64_t rows = (s.out_h - 1) * stride + k;  // padded rows the windows touch
   const size_t row_floats = len * size_t(stride);
