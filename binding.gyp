@@ -64,6 +64,7 @@
         "native/cpu/winograd/winograd.cc",
         "native/cpu/pool.cc",
         "native/cpu/quantize.cc",
+        "native/cpu/dwconv/dwconv.cc",
         "native/cpu/scratch.cc",
         "native/cpu/threadpool.cc",
         "native/cpu/backward/batch_norm_backward.cc",
@@ -116,6 +117,13 @@
             "native/cpu/gemm/f32_dconv_2x7x32__avx512f.cc",
             "native/cpu/eltwise/f32_vbinary__avx512f.cc",
             "native/cpu/eltwise/f32_vunary__avx512f.cc",
+            "native/cpu/dwconv/f32_dwconv_3x3s1__avx512f.cc",
+            "native/cpu/dwconv/f32_dwconv_3x3s2__avx512f.cc",
+            "native/cpu/dwconv/f32_dwconv_5x5s1__avx512f.cc",
+            "native/cpu/dwconv/f32_dwconv_5x5s2__avx512f.cc",
+            "native/cpu/dwconv/f32_dwconv_7x7s1__avx512f.cc",
+            "native/cpu/dwconv/f32_dwconv_7x7s2__avx512f.cc",
+            "native/cpu/dwconv/f32_vmulcaddc__avx512f.cc",
             "native/cpu/im2col__avx512f.cc",
             "native/cpu/pool__avx512f.cc",
             "native/cpu/peak__avx512f.cc",
@@ -146,7 +154,14 @@
             "native/cpu/peak__avx2.cc",
             "native/cpu/eltwise/f16_vcvt__avx2.cc",
             "native/cpu/eltwise/f32_vbinary__avx2.cc",
-            "native/cpu/eltwise/f32_vunary__avx2.cc"
+            "native/cpu/eltwise/f32_vunary__avx2.cc",
+            "native/cpu/dwconv/f32_dwconv_3x3s1__avx2.cc",
+            "native/cpu/dwconv/f32_dwconv_3x3s2__avx2.cc",
+            "native/cpu/dwconv/f32_dwconv_5x5s1__avx2.cc",
+            "native/cpu/dwconv/f32_dwconv_5x5s2__avx2.cc",
+            "native/cpu/dwconv/f32_dwconv_7x7s1__avx2.cc",
+            "native/cpu/dwconv/f32_dwconv_7x7s2__avx2.cc",
+            "native/cpu/dwconv/f32_vmulcaddc__avx2.cc"
           ],
           "cflags": [ "-mavx2", "-mfma" ]
         }

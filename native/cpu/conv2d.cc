@@ -1,6 +1,7 @@
 // conv2d: im2col (or the input itself for pointwise convolutions) times the
 // packed weights, with bias + residual + ReLU fused into the tile stores.
-// Groups whose output-channel count is tiny (depthwise) use a direct loop;
+// Groups whose output-channel count is tiny (depthwise) use the depthwise
+// row kernels (dwconv/dwconv.h) where one fits the shape, else a direct loop;
 // ungrouped kernels bigger than 1x1 on AVX-512 use the channels-in-lanes
 // direct kernel (conv_dconv.h), and 3x3 ones in the fast mode may use Winograd.
 #include <algorithm>
@@ -8,6 +9,7 @@
 
 #include "common.h"
 #include "conv_dconv.h"
+#include "dwconv/dwconv.h"
 #include "gemm_driver.h"
 #include "im2col.h"
 #include "ops.h"
@@ -94,7 +96,8 @@ int64_t window_output_size(int64_t in, int64_t k, int64_t stride, int64_t dil, i
 // The only place a conv's kernel family is decided: from the shape and the
 // packed weights (their precision and ISA), never from state read at run time.
 ConvChoice choose_conv2d(const Conv2dShape& s, const PackedConv& w) {
-  if (w.direct) return {ConvPath::direct, 0, nullptr};
+  if (w.direct)
+    return {dwconv_kernel(s, w).found() ? ConvPath::dwconv : ConvPath::direct, 0, nullptr};
   if (w.winograd_enabled)
     if (const int64_t tile = winograd_tile(s, w.isa())) return {ConvPath::winograd, tile, nullptr};
   if (w.dconv) {
@@ -107,6 +110,7 @@ ConvChoice choose_conv2d(const Conv2dShape& s, const PackedConv& w) {
 const char* conv2d_kernel(const Conv2dShape& s, const PackedConv& w, const ConvChoice& c) {
   switch (c.path) {
     case ConvPath::direct: return "f32_conv_direct__scalar";
+    case ConvPath::dwconv: return dwconv_kernel(s, w).name;
     case ConvPath::winograd: return winograd3x3_kernel(c.tile, w.isa());
     case ConvPath::dconv: return conv2d_dconv_kernel(s, w);
     case ConvPath::gemm: break;
@@ -137,6 +141,7 @@ void conv2d(const Conv2dShape& s, const PackedConv& packed, const ConvChoice& c,
   if (threads <= 0) threads = global_threads();
   switch (c.path) {
     case ConvPath::direct: return conv_direct(s, packed, x, residual, relu, y, threads);
+    case ConvPath::dwconv: return conv2d_dwconv(s, packed, x, residual, relu, y, threads);
     case ConvPath::winograd: return winograd3x3(s, packed.winograd(c.tile), x, residual, relu, y, threads);
     case ConvPath::dconv: return conv2d_dconv(s, packed, x, residual, relu, y, threads);
     case ConvPath::gemm: break;

@@ -65,7 +65,7 @@ double measure_fma_peak_gflops(int threads);
 // The kernel family of one conv, decided once per shape and packing (when a
 // plan step or a call is parsed) from the packed weights alone: their
 // precision and the ISA they were packed for.
-enum class ConvPath { direct, winograd, dconv, gemm };
+enum class ConvPath { direct, dwconv, winograd, dconv, gemm };
 struct ConvChoice {
   ConvPath path = ConvPath::gemm;
   int64_t tile = 0;                   // winograd: the output tile (4 or 2)

@@ -68,7 +68,8 @@ function singleUse(g: Graph, uses: Map<string, number>, value: string): boolean 
  * Fold each BatchNormalization into the Conv before it (when that conv's output
  * feeds only the BN and is no graph output). A BN that cannot be folded becomes
  * a depthwise 1×1 Conv (groups = C) on 4-D input, or a diagonal Gemm on 2-D
- * input, so every BN runs through the conv/gemm kernels.
+ * input, so every BN runs through the conv/gemm kernels (the native backend runs
+ * that depthwise 1×1 as a vectorised per-channel affine, f32_vmulcaddc).
  */
 export function foldBatchNorm(graph: Graph, options: { inPlace?: boolean } = {}): Graph {
   const g = graph.clone();

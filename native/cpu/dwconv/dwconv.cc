@@ -1,0 +1,155 @@
+// The depthwise driver: one task per (image, output channel) plane. Each task
+// copies its input plane once into a zero-padded buffer (split into even and
+// odd columns for stride 2, so that every tap is a contiguous vector load)
+// and runs the row kernel chosen for the shape over the output rows.
+#include "dwconv.h"
+
+#include <algorithm>
+#include <cstring>
+#include <limits>
+
+#include "../arch.h"
+#include "../common.h"
+#include "../threadpool.h"
+
+namespace resnode::cpu {
+namespace {
+
+#if RN_ARCH_X86_64
+#define RN_DWCONV(k) DwconvKernel{k, nullptr, #k}
+#define RN_VMULCADDC(k) DwconvKernel{nullptr, k, #k}
+DwconvKernel pick_affine(Isa isa) {
+  if (isa == Isa::avx512) return RN_VMULCADDC(f32_vmulcaddc__avx512f);
+  if (isa == Isa::avx2) return RN_VMULCADDC(f32_vmulcaddc__avx2);
+  return {};
+}
+
+DwconvKernel pick(Isa isa, int64_t k, int64_t stride) {
+  const int key = int(k) * 10 + int(stride);
+  if (isa == Isa::avx512) {
+    switch (key) {
+      case 31: return RN_DWCONV(f32_dwconv_3x3s1__avx512f);
+      case 32: return RN_DWCONV(f32_dwconv_3x3s2__avx512f);
+      case 51: return RN_DWCONV(f32_dwconv_5x5s1__avx512f);
+      case 52: return RN_DWCONV(f32_dwconv_5x5s2__avx512f);
+      case 71: return RN_DWCONV(f32_dwconv_7x7s1__avx512f);
+      case 72: return RN_DWCONV(f32_dwconv_7x7s2__avx512f);
+    }
+  } else if (isa == Isa::avx2) {
+    switch (key) {
+      case 31: return RN_DWCONV(f32_dwconv_3x3s1__avx2);
+      case 32: return RN_DWCONV(f32_dwconv_3x3s2__avx2);
+      case 51: return RN_DWCONV(f32_dwconv_5x5s1__avx2);
+      case 52: return RN_DWCONV(f32_dwconv_5x5s2__avx2);
+      case 71: return RN_DWCONV(f32_dwconv_7x7s1__avx2);
+      case 72: return RN_DWCONV(f32_dwconv_7x7s2__avx2);
+    }
+  }
+  return {};
+}
+#undef RN_DWCONV
+#undef RN_VMULCADDC
+#else
+// The kernels are x86-64 only: elsewhere the scalar direct loop runs.
+DwconvKernel pick_affine(Isa) { return {}; }
+DwconvKernel pick(Isa, int64_t, int64_t) { return {}; }
+#endif
+
+// Rows [0, rows) of the padded plane of input plane `plane`, each `len`
+// floats (per phase for stride 2), zeros outside the input.
+void pad_plane(const Conv2dShape& s, const float* plane, int64_t rows, size_t len, float* dst) {
+  const int64_t stride = s.stride_w;
+  const size_t row_floats = len * size_t(stride);
+  for (int64_t r = 0; r < rows; ++r) {
+    const int64_t iy = r - s.pad_top;
+    float* row = dst + size_t(r) * row_floats;
+    // padded column c = ix + pad_left, kept while it fits the row's phases
+    const int64_t end = std::max<int64_t>(0, std::min<int64_t>(s.w, int64_t(row_floats) - s.pad_left));
+    if (iy < 0 || iy >= s.h || end == 0) {
+      std::memset(row, 0, row_floats * sizeof(float));
+      continue;
+    }
+    const float* src = plane + iy * s.w;
+    if (stride == 1) {
+      std::memset(row, 0, size_t(s.pad_left) * sizeof(float));
+      std::memcpy(row + s.pad_left, src, size_t(end) * sizeof(float));
+      std::memset(row + s.pad_left + end, 0, (row_floats - size_t(s.pad_left + end)) * sizeof(float));
+      continue;
+    }
+    std::memset(row, 0, row_floats * sizeof(float));
+    for (int64_t ix = 0; ix < end; ++ix) {
+      const int64_t c = ix + s.pad_left;
+      row[size_t(c & 1) * len + size_t(c >> 1)] = src[ix];
+    }
+  }
+}
+
+float clamp_low(bool relu) { return relu ? 0.0f : -std::numeric_limits<float>::infinity(); }
+
+// The per-channel affine: the planes are contiguous, so one call per plane.
+void affine_planes(const Conv2dShape& s, const PackedConv& w, f32_vmulcaddc_fn fn,
+                   const float* x, const float* residual, bool relu, float* y, int threads) {
+  const size_t hw = size_t(s.h * s.w);
+  const int t = threads_for_work(2.0 * double(s.n * s.c_out) * double(hw), threads);
+  const float* bias = w.bias_or_null();
+  const float lo = clamp_low(relu), hi = std::numeric_limits<float>::infinity();
+  parallel_for(size_t(s.n * s.c_out), t, [&](size_t plane) {
+    const size_t oc = plane % size_t(s.c_out), off = plane * hw;
+    fn(x + off, hw, w.weights.get()[oc], bias ? bias[oc] : 0.0f,
+       residual ? residual + off : nullptr, lo, hi, y + off);
+  });
+}
+
+}  // namespace
+
+size_t dwconv_row_floats(size_t out_w, size_t k, size_t stride) {
+  (void)stride;  // per phase: the kernels read column x + kx (s1) or x + kx/2 (s2) of it
+  // A 4-vector block starts below out_w - 32 and reads 64 + k - 1 floats; a
+  // one-vector step starts below out_w on a multiple of 16 and reads 16 + k - 1.
+  return round_up(out_w, 16) + 32 + k;
+}
+
+DwconvKernel dwconv_kernel(const Conv2dShape& s, const PackedConv& w) {
+  if (!w.direct || w.bf16 || w.c_in_per_group != 1) return {};
+  if (s.kh != s.kw || s.stride_h != s.stride_w || s.dil_h != 1 || s.dil_w != 1) return {};
+  const bool unpadded = s.pad_top == 0 && s.pad_left == 0 && s.pad_bottom == 0 && s.pad_right == 0;
+  if (s.kh == 1 && s.stride_h == 1 && unpadded && w.m_per_group == 1) return pick_affine(w.isa());
+  return pick(w.isa(), s.kh, s.stride_h);
+}
+
+void conv2d_dwconv(const Conv2dShape& s, const PackedConv& w, const float* x,
+                   const float* residual, bool relu, float* y, int threads) {
+  const DwconvKernel kernel = dwconv_kernel(s, w);
+  RN_CHECK(kernel.found() && s.c_in == s.groups);
+  if (kernel.affine) return affine_planes(s, w, kernel.affine, x, residual, relu, y, threads);
+  const int64_t k = s.kh, stride = s.stride_h, m_g = w.m_per_group;
+  RN_CHECK(k <= 7 && (stride == 1 || stride == 2));  // window[] below, and the phases
+  const size_t len = dwconv_row_floats(size_t(s.out_w), size_t(k), size_t(stride));
+  const int64_t rows = (s.out_h - 1) * stride + k;  // padded rows the windows touch
+  const size_t row_floats = len * size_t(stride);
+  const int64_t ohw = s.out_h * s.out_w;
+  const double flops = 2.0 * double(s.n * s.c_out * ohw) * double(k * k);
+  const int t = threads_for_work(flops, threads);
+  const float* bias = w.bias_or_null();
+  const float lo = clamp_low(relu);
+  const float hi = std::numeric_limits<float>::infinity();
+  parallel_for(size_t(s.n * s.c_out), t, [&](size_t task) {
+    const int64_t b = int64_t(task) / s.c_out, oc = int64_t(task) % s.c_out;
+    const float* plane = x + (b * s.c_in + oc / m_g) * s.h * s.w;
+    // slot 0: the same per-thread buffer the GEMM path packs B panels into
+    float* padded = thread_scratch(0, size_t(rows) * row_floats);
+    pad_plane(s, plane, rows, len, padded);
+    const float* wk = w.weights.get() + oc * k * k;
+    const float bv = bias ? bias[oc] : 0.0f;
+    float* yp = y + (b * s.c_out + oc) * ohw;
+    const float* rp = residual ? residual + (b * s.c_out + oc) * ohw : nullptr;
+    const float* window[7];
+    for (int64_t oy = 0; oy < s.out_h; ++oy) {
+      for (int64_t ky = 0; ky < k; ++ky) window[ky] = padded + size_t(oy * stride + ky) * row_floats;
+      kernel.fn(window, len, wk, bv, rp ? rp + oy * s.out_w : nullptr, lo, hi, size_t(s.out_w),
+                yp + oy * s.out_w);
+    }
+  });
+}
+
+}  // namespace resnode::cpu

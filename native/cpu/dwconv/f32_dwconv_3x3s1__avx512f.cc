@@ -1,0 +1,11 @@
+// Depthwise 3x3 stride-1 row kernel, avx512f (template in dwconv_avx512f.h).
+#include "dwconv_avx512f.h"
+
+namespace resnode::cpu {
+
+void f32_dwconv_3x3s1__avx512f(const float* const* rows, size_t phase, const float* w, float bias,
+        const float* residual, float lo, float hi, size_t out_w, float* y) {
+  dwconv_row_avx512f<3, 1>(rows, phase, w, bias, residual, lo, hi, out_w, y);
+}
+
+}  // namespace resnode::cpu

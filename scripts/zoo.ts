@@ -1,0 +1,149 @@
+// The CNN zoo run (npm run test:zoo): exports every torchvision CNN classifier
+// with models/export_zoo.py (seeded random weights, 224x224, Inception v3 at
+// 299), then for each model runs the native and JS backends against PyTorch's
+// output and times native against onnxruntime-node (batch 1, 2 threads, exact
+// mode, alternating runs in this one process). One line per model; a model
+// that does not load prints why. Exits 1 if a model that loads misses 1e-5·max|ref|.
+//   npx tsx scripts/zoo.ts [--out bench/results/zoo.md] [--only a,b] [--small] [--runs 10] [--no-js] [--models DIR]
+// --models DIR reuses the files of an earlier export_zoo.py --out DIR (exporting takes minutes).
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Command } from 'commander';
+import { load, parseNpy } from '../src/index.js';
+import { onnxRuntime } from '../src/bench/contenders.js';
+import { relativeToMax } from '../test/helpers/ort.js';
+
+const PYTHON = '/usr/bin/python3';
+const TOL = 1e-5;
+const SIMD_SHARE = 0.01; // layers above 1% of the time must name a SIMD kernel
+
+interface Entry { name: string; family: string; file?: string; input?: string; output?: string; inputName?: string; outputName?: string; inputShape?: number[]; exportError?: string }
+interface Row { name: string; family: string; res: string; native?: number; js?: number; ratio?: number; scalar?: string; why?: string }
+
+const median = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)]!;
+
+async function errorOf(bytes: Uint8Array, backend: 'native' | 'js', e: Entry, dir: string): Promise<number> {
+  const x = parseNpy(new Uint8Array(readFileSync(join(dir, e.input!))));
+  const ref = parseNpy(new Uint8Array(readFileSync(join(dir, e.output!))));
+  const model = await load(bytes, { backend, threads: 2 });
+  try {
+    const y = (await model.run({ [e.inputName!]: x }))[e.outputName!]!;
+    return relativeToMax(y.data, ref.data);
+  } finally {
+    await model.dispose();
+  }
+}
+
+/** Native ÷ ORT median latency, runs alternating; and the slow layers that name no SIMD kernel. */
+async function timing(bytes: Uint8Array, e: Entry, dir: string, runs: number): Promise<{ ratio: number; scalar: string }> {
+  const x = parseNpy(new Uint8Array(readFileSync(join(dir, e.input!))));
+  const model = await load(bytes, { backend: 'native', threads: 2, mode: 'exact' });
+  const ort = await onnxRuntime(bytes, x, 2);
+  try {
+    const feeds = { [e.inputName!]: x };
+    await model.run(feeds);
+    await ort.run();
+    const ours: number[] = [], theirs: number[] = [];
+    for (let i = 0; i < runs; i++) {
+      let t0 = performance.now();
+      await model.run(feeds);
+      ours.push(performance.now() - t0);
+      t0 = performance.now();
+      await ort.run();
+      theirs.push(performance.now() - t0);
+    }
+    const layers = model.profile(feeds);
+    const total = layers.reduce((s, l) => s + l.ms, 0);
+    const scalar = layers
+      .filter((l) => l.ms > SIMD_SHARE * total && (!l.kernel || /__scalar$/.test(l.kernel)))
+      .map((l) => `${l.name} (${l.op}, ${l.kernel ?? 'no kernel'}, ${((100 * l.ms) / total).toFixed(0)}%)`);
+    return { ratio: median(ours) / median(theirs), scalar: scalar.join('; ') };
+  } finally {
+    await model.dispose();
+    await ort.dispose();
+  }
+}
+
+/** The error's first lines (an OnnxImportError's heading and its first causes), on one line. */
+function firstLines(err: unknown): string {
+  const text = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+  return text.split('\n').map((l) => l.trim()).filter(Boolean).slice(0, 3).join(' ').slice(0, 300);
+}
+
+async function main(): Promise<void> {
+  const o = new Command()
+    .option('--out <file>', 'write the table as markdown here')
+    .option('--only <names>', 'comma-separated model names', '')
+    .option('--small', 'one model per family at 64x64 (as npm test runs them)', false)
+    .option('--runs <n>', 'timed runs per contender', '10')
+    .option('--no-js', 'skip the JS backend (it is slow on the 224x224 models)')
+    .option('--models <dir>', 'use the models that export_zoo.py wrote to this folder instead of exporting now')
+    .parse()
+    .opts<{ out?: string; only: string; small: boolean; runs: string; js: boolean; models?: string }>();
+  const dir = o.models ?? mkdtempSync(join(tmpdir(), 'resnode-zoo-'));
+  const rows: Row[] = [];
+  let failed = false;
+  try {
+    if (!o.models) {
+      const args = [join(import.meta.dirname, '..', 'models', 'export_zoo.py'), '--out', dir];
+      if (o.small) args.push('--small');
+      if (o.only) args.push('--only', o.only);
+      execFileSync(PYTHON, args, { stdio: ['ignore', 'inherit', 'inherit'] });
+    }
+    const only = o.only ? o.only.split(',') : undefined;
+    const entries = (JSON.parse(readFileSync(join(dir, 'zoo.json'), 'utf8')) as Entry[]).filter((e) => !only || only.includes(e.name));
+    for (const e of entries) {
+      const row: Row = { name: e.name, family: e.family, res: e.inputShape ? `${e.inputShape[2]}` : '' };
+      rows.push(row);
+      try {
+        if (e.exportError) throw new Error(`PyTorch export failed: ${e.exportError}`);
+        const bytes = new Uint8Array(readFileSync(join(dir, e.file!)));
+        row.native = await errorOf(bytes, 'native', e, dir);
+        if (o.js) row.js = await errorOf(bytes, 'js', e, dir);
+        const t = await timing(bytes, e, dir, Number(o.runs));
+        row.ratio = t.ratio;
+        row.scalar = t.scalar;
+        if (row.native > TOL || (row.js !== undefined && row.js > TOL)) failed = true;
+      } catch (err) {
+        row.why = firstLines(err);
+      }
+      console.log(line(row));
+    }
+  } finally {
+    if (!o.models) rmSync(dir, { recursive: true, force: true });
+  }
+  if (o.out) writeFileSync(o.out, markdown(rows, o.small));
+  if (failed) {
+    console.error(`zoo: a model that loads is farther than ${TOL}·max|ref| from PyTorch`);
+    process.exitCode = 1;
+  }
+}
+
+const fmt = (v?: number) => (v === undefined ? '–' : v.toExponential(1));
+
+function line(r: Row): string {
+  if (r.why) return `${r.name.padEnd(20)} does not run: ${r.why}`;
+  const scalar = r.scalar ? `  scalar layers over 1%: ${r.scalar}` : '';
+  return `${r.name.padEnd(20)} err native ${fmt(r.native)}  js ${fmt(r.js)}  native/ORT ${r.ratio!.toFixed(2)}×${scalar}`;
+}
+
+function markdown(rows: Row[], small: boolean): string {
+  const head = [
+    `# The CNN zoo: torchvision ${small ? 'at 64x64' : 'at 224x224 (Inception v3 at 299)'}, seeded random weights`,
+    '',
+    'Written by `npm run test:zoo` (scripts/zoo.ts). Error: max|ours − PyTorch| / max|PyTorch|.',
+    'Latency: native exact mode ÷ onnxruntime-node (default session options), batch 1, 2 threads, median of alternating runs in one process.',
+    'On a machine shared with other work the ratios move between runs; compare several runs before reading one number.',
+    '',
+    '| model | family | input | error native | error JS | native ÷ ORT | notes |',
+    '|---|---|---|---|---|---|---|',
+  ];
+  const body = rows.map((r) => r.why
+    ? `| ${r.name} | ${r.family} | ${r.res} | – | – | – | does not run: ${r.why.replace(/\|/g, '\\|')} |`
+    : `| ${r.name} | ${r.family} | ${r.res} | ${fmt(r.native)} | ${fmt(r.js)} | ${r.ratio!.toFixed(2)} | ${r.scalar ? `scalar layers over 1%: ${r.scalar}` : ''} |`);
+  return [...head, ...body, ''].join('\n');
+}
+
+await main();
