@@ -86,7 +86,8 @@ export async function quantize(source: string | Uint8Array | Graph, options: Qua
       for (const [name, r] of ranges) {
         const v = name === graph.inputs[0]!.name ? batch : values[name];
         if (!v) throw new Error(`quantize: calibration did not produce "${name}"`);
-        r.add(v.data);
+        if (v.type !== 'float32') throw new TypeError(`${where}: "${name}" is ${v.type}; calibration needs a float32 model`);
+        r.add(v.data as Float32Array);
       }
       onBatch?.(i + 1, batches.length);
     }
