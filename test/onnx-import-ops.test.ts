@@ -169,6 +169,26 @@ test('Pad (opset 11, pads input) folds into the following Conv', async (t) => {
   }, { x: [1, 2, 6, 6] }, ['Conv']);
 });
 
+test('a Pad of all-zero pads (as PyTorch writes before DenseNet\'s average pools) is an identity, whatever reads it', async (t) => {
+  await roundTrip(t, {
+    opset: 13,
+    inputs: [{ name: 'x', dims: [1, 2, 6, 6] }],
+    outputs: [{ name: 'y' }],
+    initializers: [int64Tensor('pads', [8], [0, 0, 0, 0, 0, 0, 0, 0])],
+    nodes: [
+      { op: 'Pad', inputs: ['x', 'pads'], outputs: ['p'], attrs: { mode: 'reflect' } },
+      { op: 'AveragePool', inputs: ['p'], outputs: ['y'], attrs: { kernel_shape: [2, 2], strides: [2, 2] } },
+    ],
+  }, { x: [1, 2, 6, 6] }, ['AveragePool']);
+  // Non-zero pads before anything but a Conv are still refused.
+  const bytes = encodeRawModel({
+    opset: 13, inputs: [{ name: 'x', dims: [1, 2, 6, 6] }], outputs: [{ name: 'y' }],
+    initializers: [int64Tensor('pads', [8], [0, 0, 1, 0, 0, 0, 0, 0])],
+    nodes: [{ op: 'Pad', inputs: ['x', 'pads'], outputs: ['p'] }, { op: 'AveragePool', inputs: ['p'], outputs: ['y'], attrs: { kernel_shape: [2, 2] } }],
+  });
+  t.throws(() => fromOnnx(bytes), { message: /only a constant zero Pad/ });
+});
+
 test('ReduceMean over H,W: keepdims attr (opset 13) and axes input (opset 18)', async (t) => {
   await roundTrip(t, {
     opset: 13,

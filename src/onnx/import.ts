@@ -604,6 +604,8 @@ function importGraph(model: ModelProtoLike, options: ImportOptions, external: Ex
         const mode = attrString(a, 'mode', 'constant');
         const pads = opset < 11 ? attrInts(a, 'pads') ?? attrInts(a, 'paddings') ?? null : needInt(ins[1], 'pads');
         if (!pads) { if (opset < 11) bad('pads missing'); return; }
+        // A Pad of nothing (PyTorch writes one before DenseNet's average pools): whatever its mode, an identity.
+        if (pads.every((p) => p === 0) && (opset < 11 || !ins[3])) { alias.set(out, ins[0]!); return; }
         const value = opset < 11 ? attrFloat(a, 'value', 0) : ins[2] ? floats.get(ins[2])?.data[0] ?? NaN : 0;
         const consumers = rawUses.get(out) ?? [];
         const ok = mode === 'constant' && value === 0 && pads.length === 8 && pads[0] === 0 && pads[1] === 0 && pads[4] === 0 && pads[5] === 0
