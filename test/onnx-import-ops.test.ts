@@ -169,7 +169,7 @@ test('Pad (opset 11, pads input) folds into the following Conv', async (t) => {
   }, { x: [1, 2, 6, 6] }, ['Conv']);
 });
 
-test('a Pad of all-zero pads (as PyTorch writes before DenseNet\'s average pools) is an identity, whatever reads it', async (t) => {
+test('a Pad of all-zero pads is an identity (DenseNet), and a zero Pad before an AveragePool folds into it (Inception v3)', async (t) => {
   await roundTrip(t, {
     opset: 13,
     inputs: [{ name: 'x', dims: [1, 2, 6, 6] }],
@@ -180,13 +180,30 @@ test('a Pad of all-zero pads (as PyTorch writes before DenseNet\'s average pools
       { op: 'AveragePool', inputs: ['p'], outputs: ['y'], attrs: { kernel_shape: [2, 2], strides: [2, 2] } },
     ],
   }, { x: [1, 2, 6, 6] }, ['AveragePool']);
-  // Non-zero pads before anything but a Conv are still refused.
+  // A zero Pad before an AveragePool (Inception v3's branch pools) becomes the pool's own pads, counted.
+  await roundTrip(t, {
+    opset: 13,
+    inputs: [{ name: 'x', dims: [1, 2, 6, 6] }],
+    outputs: [{ name: 'y' }],
+    initializers: [int64Tensor('pads', [8], [0, 0, 1, 2, 0, 0, 1, 0])],
+    nodes: [
+      { op: 'Pad', inputs: ['x', 'pads'], outputs: ['p'] },
+      { op: 'AveragePool', inputs: ['p'], outputs: ['y'], attrs: { kernel_shape: [3, 3], strides: [1, 1] } },
+    ],
+  }, { x: [1, 2, 6, 6] }, ['AveragePool']);
+  // Non-zero pads before a max pool (or a ceil-mode average pool) are still refused.
   const bytes = encodeRawModel({
     opset: 13, inputs: [{ name: 'x', dims: [1, 2, 6, 6] }], outputs: [{ name: 'y' }],
     initializers: [int64Tensor('pads', [8], [0, 0, 1, 0, 0, 0, 0, 0])],
-    nodes: [{ op: 'Pad', inputs: ['x', 'pads'], outputs: ['p'] }, { op: 'AveragePool', inputs: ['p'], outputs: ['y'], attrs: { kernel_shape: [2, 2] } }],
+    nodes: [{ op: 'Pad', inputs: ['x', 'pads'], outputs: ['p'] }, { op: 'MaxPool', inputs: ['p'], outputs: ['y'], attrs: { kernel_shape: [2, 2] } }],
   });
   t.throws(() => fromOnnx(bytes), { message: /only a constant zero Pad/ });
+  const ceil = encodeRawModel({
+    opset: 13, inputs: [{ name: 'x', dims: [1, 2, 6, 6] }], outputs: [{ name: 'y' }],
+    initializers: [int64Tensor('pads', [8], [0, 0, 1, 0, 0, 0, 0, 0])],
+    nodes: [{ op: 'Pad', inputs: ['x', 'pads'], outputs: ['p'] }, { op: 'AveragePool', inputs: ['p'], outputs: ['y'], attrs: { kernel_shape: [2, 2], ceil_mode: 1 } }],
+  });
+  t.throws(() => fromOnnx(ceil), { message: /only a constant zero Pad/ });
 });
 
 test('ReduceMean over H,W: keepdims attr (opset 13) and axes input (opset 18)', async (t) => {

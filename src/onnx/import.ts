@@ -585,7 +585,16 @@ function importGraph(model: ModelProtoLike, options: ImportOptions, external: Ex
           push({ name, op: 'MaxPool', inputs: [ins[0]!], outputs: [out], attrs: base }, p);
         } else {
           if (dil[0] !== 1 || dil[1] !== 1) { bad('AveragePool with dilations is not supported'); return; }
-          push({ name, op: 'AveragePool', inputs: [ins[0]!], outputs: [out], attrs: { ...base, countIncludePad: attrInt(a, 'count_include_pad', 0) === 1 } }, p);
+          // A zero Pad before it (Inception v3's branch pools): its zeros are values the average counts.
+          const extra = padsOf.get(ins[0]!);
+          let x = ins[0]!;
+          let countIncludePad = attrInt(a, 'count_include_pad', 0) === 1;
+          if (extra) {
+            x = extra.input;
+            for (let i = 0; i < 4; i++) base.pads[i]! += extra.pads[i]!;
+            countIncludePad = true;
+          }
+          push({ name, op: 'AveragePool', inputs: [x], outputs: [out], attrs: { ...base, countIncludePad } }, p);
         }
         return;
       }
@@ -609,10 +618,10 @@ function importGraph(model: ModelProtoLike, options: ImportOptions, external: Ex
         const value = opset < 11 ? attrFloat(a, 'value', 0) : ins[2] ? floats.get(ins[2])?.data[0] ?? NaN : 0;
         const consumers = rawUses.get(out) ?? [];
         const ok = mode === 'constant' && value === 0 && pads.length === 8 && pads[0] === 0 && pads[1] === 0 && pads[4] === 0 && pads[5] === 0
-          && pads.every((p) => p >= 0) && consumers.length > 0 && consumers.every((c) => c.opType === 'Conv') && !graphOutputNames.has(out)
+          && pads.every((p) => p >= 0) && consumers.length > 0 && consumers.every((c) => c.opType === 'Conv' || takesPadAsOwn(c)) && !graphOutputNames.has(out)
           && (opset < 11 || !ins[3]);
-        if (!ok) { bad('only a constant zero Pad of the spatial dims of a 4-D tensor that feeds Conv nodes is supported (it is folded into their pads)'); return; }
-        // Folded into the pads of every consuming Conv (all consumers were checked to be Convs).
+        if (!ok) { bad('only a constant zero Pad of the spatial dims of a 4-D tensor that feeds Conv or AveragePool nodes is supported (it is folded into their pads)'); return; }
+        // Folded into the pads of every consumer (all were checked to be Convs, or AveragePools that count padding).
         padsOf.set(out, { input: ins[0]!, pads: [pads[2]!, pads[3]!, pads[6]!, pads[7]!] });
         return;
       }
@@ -786,6 +795,18 @@ function importGraph(model: ModelProtoLike, options: ImportOptions, external: Ex
 export async function loadOnnxFile(path: string): Promise<Graph> {
   const bytes = await readFile(path);
   return fromOnnx(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), { baseDir: dirname(path) });
+}
+
+/**
+ * Whether an AveragePool can take a zero Pad before it as its own pads: exact when the pool
+ * counts padding (or has none of its own) and has no ceil mode or auto_pad to interact with.
+ */
+function takesPadAsOwn(c: NodeProtoLike): boolean {
+  if (c.opType !== 'AveragePool') return false;
+  const a = attrMap(c);
+  const own = attrInts(a, 'pads') ?? [0, 0, 0, 0];
+  return attrString(a, 'auto_pad', 'NOTSET') === 'NOTSET' && attrInt(a, 'ceil_mode', 0) === 0
+    && (attrInt(a, 'count_include_pad', 0) === 1 || own.every((p) => p === 0));
 }
 
 function two(v: number[] | undefined): [number, number] {
