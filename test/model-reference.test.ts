@@ -2,18 +2,18 @@
 // own outputs: the small committed models, and torchvision ResNet-18 and
 // ResNeXt-50 32x4d generated at test time by models/export_reference.py.
 import test from 'ava';
-import { execFile, execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { info, load, parseNpy, Tensor } from '../src/index.js';
 import { MODES as MODE_ERROR_BOUNDS, MODE_NAMES } from '../src/modes.js';
 import { ortRun, relativeToMax } from './helpers/ort.js';
+import { PYTHON, pytorchMissing } from './helpers/pytorch.js';
 
 const MODELS = join(import.meta.dirname, '..', 'models');
 const TOL = 1e-4; // max|a−e| ≤ 1e-4·max|e|
-const PYTHON = '/usr/bin/python3';
 
 interface Entry { name: string; file: string; input: string; output: string; inputName: string; outputName: string }
 const read = (dir: string, f: string) => new Uint8Array(readFileSync(join(dir, f)));
@@ -48,16 +48,7 @@ test('the mission\'s 1×1 example: 1×192×28×28 through 32 filters of 1×1×19
   t.deepEqual([...y.dims], [1, 32, 28, 28]);
 });
 
-const torchMissing = !existsSync(PYTHON)
-  ? `${PYTHON} is missing`
-  : (() => {
-      try {
-        execFileSync(PYTHON, ['-c', 'import torch, torchvision, onnx'], { stdio: 'ignore' });
-        return undefined;
-      } catch {
-        return 'PyTorch is missing';
-      }
-    })();
+const torchMissing = pytorchMissing;
 
 if (torchMissing) {
   test.skip(`torchvision ResNet-18, ResNet-50 and ResNeXt-50 vs PyTorch: ${torchMissing} (apt-get install python3-torch python3-torchvision python3-onnx)`, () => {});

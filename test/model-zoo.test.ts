@@ -5,15 +5,15 @@
 // lacks so far must end in one clear OnnxImportError naming the missing op;
 // when one starts to load, move it to RUNS.
 import test from 'ava';
-import { execFile, execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { load, OnnxImportError, parseNpy } from '../src/index.js';
 import { ortRun, relativeToMax } from './helpers/ort.js';
+import { PYTHON, pytorchMissing } from './helpers/pytorch.js';
 
-const PYTHON = '/usr/bin/python3';
 const TOL = 1e-5; // max|a−e| ≤ 1e-5·max|e| (issue 18's bound)
 // The families that load today; the others need what issue 18 has not done yet
 // (EfficientNetV2, Inception v3 and ConvNeXt, the slowest to export, only in
@@ -29,16 +29,7 @@ const NOT_YET: Record<string, RegExp> = {
 
 interface Entry { name: string; family: string; file: string; input: string; output: string; inputName: string; outputName: string; exportError?: string }
 
-const torchMissing = !existsSync(PYTHON)
-  ? `${PYTHON} is missing`
-  : (() => {
-      try {
-        execFileSync(PYTHON, ['-c', 'import torch, torchvision, onnx'], { stdio: 'ignore' });
-        return undefined;
-      } catch {
-        return 'PyTorch is missing';
-      }
-    })();
+const torchMissing = pytorchMissing;
 
 if (torchMissing) {
   test.skip(`the small CNN zoo vs PyTorch: ${torchMissing} (apt-get install python3-torch python3-torchvision python3-onnx)`, () => {});
