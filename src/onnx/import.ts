@@ -15,6 +15,7 @@ import { externalDataReader, type ExternalDataReader } from './external-data.js'
 import { bfloat16BytesToFloat32, bitsToFloat32, float16BytesToFloat32 } from './half.js';
 import { ProblemList } from './problems.js';
 import { importQdqNode, weightQuantOf, type DequantizedConst, type IntConst, type QuantizedValue } from './import-qdq.js';
+import { expandQOperators, MICROSOFT_QOPERATOR_OPS, QOPERATOR_OPS } from './import-qoperator.js';
 import type { AttributeProtoLike, ModelProtoLike, NodeProtoLike, TensorProtoLike, ValueInfoProtoLike } from './proto.js';
 
 export const MIN_OPSET = 1;
@@ -310,9 +311,12 @@ function importGraph(model: ModelProtoLike, options: ImportOptions, external: Ex
     inputs.push({ name, dims, ...edgeType(v) });
   }
 
+  // QOperator nodes (QLinearConv ...) become their QDQ form here, so that what follows sees one form.
+  const expanded = expandQOperators(gp.node ?? [], floats, (m) => problems.add(m));
+
   // Use counts in the ONNX graph (for pattern checks) and consumers.
   const rawUses = new Map<string, NodeProtoLike[]>();
-  for (const n of gp.node ?? []) for (const i of n.input ?? []) if (i) (rawUses.get(i) ?? rawUses.set(i, []).get(i)!).push(n);
+  for (const n of expanded.nodes) for (const i of n.input ?? []) if (i) (rawUses.get(i) ?? rawUses.set(i, []).get(i)!).push(n);
   const graphOutputNames = new Set((gp.output ?? []).map((o) => o.name ?? ''));
   const used = (name: string | undefined): boolean => !!name && (rawUses.has(name) || graphOutputNames.has(name));
 
@@ -341,15 +345,16 @@ function importGraph(model: ModelProtoLike, options: ImportOptions, external: Ex
     if (p) pending.set(n, p);
   };
 
-  (gp.node ?? []).forEach((np, index) => {
+  expanded.nodes.forEach((np, index) => {
     const op = np.opType ?? '';
+    const from = expanded.origin.get(np);
     let name = np.name || `${op}_${index}`;
     while (names.has(name)) name = `${name}_${index}`;
     names.add(name);
     const a = attrMap(np);
     const ins = (np.input ?? []).map((i) => (i ? resolve(i) : ''));
     const out = np.output?.[0] ?? '';
-    const bad = (msg: string): void => { problems.add(`node "${name}" (${op}): ${msg}`); };
+    const bad = (msg: string): void => { problems.add(from ? `node "${from.name}" (${from.op}, ${from.part}): ${msg}` : `node "${name}" (${op}): ${msg}`); };
     const unsupportedNode = (): void => { unsupported.push({ op: np.domain && np.domain !== 'ai.onnx' ? `${np.domain}::${op}` : op, node: name }); };
     const needFloat = (i: number, what: string): string | null => {
       const v = ins[i];
@@ -729,7 +734,7 @@ function importGraph(model: ModelProtoLike, options: ImportOptions, external: Ex
       const ops = [...new Set(unsupported.map((u) => u.op))];
       lines.push(`${unsupported.length} node(s) use unsupported ops (${ops.join(', ')}):`);
       for (const u of unsupported) lines.push(`  - ${u.op} (node "${u.node}")`);
-      lines.push(`  Supported ops: ${SUPPORTED_ONNX_OPS.join(', ')}.`);
+      lines.push(`  Supported ops: ${[...SUPPORTED_ONNX_OPS, ...QOPERATOR_OPS, ...MICROSOFT_QOPERATOR_OPS.map((o) => `com.microsoft::${o}`)].join(', ')}.`);
     }
     const reasons = problems.lines();
     for (const p of reasons) lines.push(`- ${p}`);
