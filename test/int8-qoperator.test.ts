@@ -1,0 +1,98 @@
+// Quantized models in the QOperator form (QLinearConv, QLinearMatMul and ONNX
+// Runtime's com.microsoft QLinear* ops), generated now with the onnx Python
+// package (models/make_qoperator.py, independent of resnode): each op per
+// tensor and per channel, int8 and uint8, with pads, strides and groups, and a
+// whole QOperator ResNet-ish net, run on every backend and compared with
+// onnxruntime-node on the same file: identical on ≥ 99.9% of output elements,
+// never more than one quantization step apart. The planner's integer pass
+// must see them as it sees QDQ files; export writes them back as QDQ.
+import test from 'ava';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { load, Tensor } from '../src/index.js';
+import { fromOnnx } from '../src/onnx/import.js';
+import { integerConvs } from '../src/graph/integer-convs.js';
+import { ortRun, relativeToMax } from './helpers/ort.js';
+import { agreement } from './helpers/quant-agreement.js';
+import { PYTHON, pytorchMissing } from './helpers/pytorch.js';
+import { rng } from './helpers/rng.js';
+
+const MODELS = join(import.meta.dirname, '..', 'models');
+const backends = ['native', 'js'] as const;
+const missing = pytorchMissing;
+
+interface Case { file: string; inputs: Record<string, number[]>; steps: Record<string, number> }
+
+function feedsFor(c: Case, batch: number, seed: number): Record<string, Tensor> {
+  const rand = rng(seed);
+  return Object.fromEntries(Object.entries(c.inputs).map(([name, dims]) => {
+    const shape = [batch, ...dims];
+    const data = Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => (rand() * 2 - 1) * 2.5); // past the calibrated range too
+    return [name, new Tensor('float32', data, shape)];
+  }));
+}
+
+/**
+ * The models the planner's integer pass turns into integer-exact steps (Conv/Gemm/GlobalAveragePool between
+ * quantized values); the others (adds, a channels-last pool between transposes ...) run dequantized in float32.
+ */
+const INTEGER_STEPS = /^(conv|matmul|gemm_(u8|s8)|gap_(u8|s8)|resnet)/;
+
+if (missing) {
+  test.skip(`QOperator models vs ONNX Runtime: ${missing}`, () => {});
+} else {
+  const dir = mkdtempSync(join(tmpdir(), 'resnode-qop-'));
+  test.after.always(() => rmSync(dir, { recursive: true, force: true }));
+  execFileSync(PYTHON, [join(MODELS, 'make_qoperator.py'), '--outdir', dir], { timeout: 120_000 });
+  const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as Record<string, Case>;
+
+  for (const [name, c] of Object.entries(manifest)) {
+    test.serial(`QOperator ${name} agrees with ONNX Runtime on every backend`, async (t) => {
+      const bytes = new Uint8Array(readFileSync(c.file));
+      const graph = fromOnnx(bytes);
+      t.true(graph.nodes.some((n) => n.op === 'QuantizeDequantize'), 'activations stay quantized');
+      if (INTEGER_STEPS.test(name)) {
+        t.true(integerConvs(graph).nodes.some((n) => n.op === 'Requantize'), 'the planner turns it into integer-exact steps, as it does a QDQ file');
+      }
+      const feeds = feedsFor(c, name.startsWith('resnet') ? 4 : 8, 1);
+      const theirs = await ortRun(bytes, feeds);
+      for (const backend of backends) {
+        const model = await load(bytes, { backend, threads: 2 });
+        const ours = await model.run(feeds);
+        await model.dispose();
+        for (const [out, step] of Object.entries(c.steps)) {
+          if (name.startsWith('gemm_float')) {
+            // QGemm without y_scale: a float output (the int32 sum times a_scale·b_scale), not quantized.
+            const rel = relativeToMax(ours[out]!.data, theirs[out]!);
+            t.true(rel <= 1e-5, `${backend} ${out}: ${rel} relative to max`);
+            continue;
+          }
+          const a = agreement(ours[out]!.data, theirs[out]!, step);
+          t.log(`${backend} ${out}: ${(a.identical * 100).toFixed(3)}% identical, max ${a.maxSteps.toFixed(3)} steps apart`);
+          t.true(a.identical >= 0.999, `${backend} ${out}: only ${a.identical} identical`);
+          t.true(a.maxSteps <= 1 + 1e-4, `${backend} ${out}: ${a.maxSteps} steps apart`);
+        }
+      }
+    });
+  }
+
+  for (const name of ['resnet_u8', 'resnet_s8']) {
+    test.serial(`an imported QOperator ${name} exports as QDQ that ONNX Runtime runs to the same values`, async (t) => {
+      const c = manifest[name]!;
+      const bytes = new Uint8Array(readFileSync(c.file));
+      const feeds = feedsFor(c, 4, 7);
+      const original = await ortRun(bytes, feeds);
+      const exported = fromOnnx(bytes).toOnnx();
+      const back = await ortRun(exported, feeds);
+      for (const [out, step] of Object.entries(c.steps)) {
+        const a = agreement(back[out]!, original[out]!, step);
+        t.true(a.identical >= 0.999 && a.maxSteps <= 1 + 1e-4, `${out}: ${JSON.stringify(a)}`);
+      }
+      const again = fromOnnx(exported);
+      t.true(again.nodes.some((n) => n.op === 'QuantizeDequantize'), 'the export is QDQ');
+      t.true(again.nodes.some((n) => n.op === 'Conv' && n.attrs.weightQuant !== undefined), 'with int8 weights');
+    });
+  }
+}
