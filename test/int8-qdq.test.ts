@@ -10,8 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Graph, load, Tensor } from '../src/index.js';
 import { OnnxImportError, fromOnnx } from '../src/onnx/import.js';
-import { ModelProto } from '../src/onnx/proto.js';
 import { ortRun } from './helpers/ort.js';
+import { floatBytes as floats, init, mutate, type ModelObj } from './helpers/onnx-mutate.js';
 import { agreement } from './helpers/quant-agreement.js';
 import { rng } from './helpers/rng.js';
 
@@ -102,18 +102,6 @@ if (missing) {
   });
 
   // Malformed quantization parameters: each is one OnnxImportError naming the tensor.
-  type ModelObj = { graph: { initializer: Record<string, unknown>[]; input: Record<string, unknown>[] } };
-  const mutate = (bytes: Uint8Array, edit: (m: ModelObj) => void): Uint8Array => {
-    const m = ModelProto.toObject(ModelProto.decode(bytes), { defaults: false }) as ModelObj;
-    edit(m);
-    return ModelProto.encode(ModelProto.fromObject(m)).finish();
-  };
-  const init = (m: ModelObj, name: string): Record<string, unknown> => {
-    const t = m.graph.initializer.find((i) => i.name === name);
-    if (!t) throw new Error(`no initializer ${name}`);
-    return t;
-  };
-  const floats = (values: number[]): Uint8Array => new Uint8Array(Float32Array.from(values).buffer);
   const cases: { what: string; edit: (m: ModelObj) => void; message: RegExp }[] = [
     { what: 'a zero activation scale', edit: (m) => { init(m, 'a2.dq.scale').rawData = floats([0]); }, message: /scale "a2\.dq\.scale" must be positive and finite, but element 0 is 0/ },
     { what: 'a negative per-channel weight scale', edit: (m) => { const t = init(m, 'conv1.ws'); const f = new Float32Array(new Uint8Array(t.rawData as Uint8Array).buffer); f[3] = -0.5; t.rawData = new Uint8Array(f.buffer); }, message: /scale "conv1\.ws" must be positive and finite, but element 3 is -0\.5/ },

@@ -12,11 +12,12 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { load, Tensor } from '../src/index.js';
-import { fromOnnx } from '../src/onnx/import.js';
+import { OnnxImportError, fromOnnx } from '../src/onnx/import.js';
 import { integerConvs } from '../src/graph/integer-convs.js';
 import { ortRun, relativeToMax } from './helpers/ort.js';
 import { agreement } from './helpers/quant-agreement.js';
 import { PYTHON, pytorchMissing } from './helpers/pytorch.js';
+import { floatBytes, init, mutate, type ModelObj } from './helpers/onnx-mutate.js';
 import { rng } from './helpers/rng.js';
 
 const MODELS = join(import.meta.dirname, '..', 'models');
@@ -93,6 +94,50 @@ if (missing) {
       const again = fromOnnx(exported);
       t.true(again.nodes.some((n) => n.op === 'QuantizeDequantize'), 'the export is QDQ');
       t.true(again.nodes.some((n) => n.op === 'Conv' && n.attrs.weightQuant !== undefined), 'with int8 weights');
+    });
+  }
+  // Malformed QOperator nodes: each is one OnnxImportError naming the node (and the tensor).
+  // conv_u8_pc: QuantizeLinear_0 (x: s1, z2) → QLinearConv_1 (w: wq4, ws5, wz6; y: s7, z8; bias bq10) → DequantizeLinear_2.
+  const conv = /node "QLinearConv_1" \(QLinearConv/;
+  const node = (m: ModelObj, op: string): ModelObj['graph']['node'][number] => m.graph.node.find((n) => n.opType === op)!;
+  const errorCases: { what: string; model: string; edit: (m: ModelObj) => void; message: RegExp }[] = [
+    {
+      what: 'a zero input scale', model: 'conv_u8_pc',
+      edit: (m) => { m.graph.initializer.push({ name: 'zero', dims: [], dataType: 1, rawData: floatBytes([0]) }); node(m, 'QLinearConv').input[1] = 'zero'; },
+      message: /node "QLinearConv_1" \(QLinearConv, dequantizing x\): scale "zero" must be positive and finite, but element 0 is 0/,
+    },
+    {
+      what: 'a negative per-channel weight scale', model: 'conv_u8_pc',
+      edit: (m) => { const t = init(m, 'ws5'); const f = new Float32Array(new Uint8Array(t.rawData as Uint8Array).buffer); f[3] = -0.5; t.rawData = new Uint8Array(f.buffer); },
+      message: /node "QLinearConv_1" \(QLinearConv, dequantizing w\): scale "ws5" must be positive and finite, but element 3 is -0\.5/,
+    },
+    { what: 'an output zero point out of the uint8 range', model: 'conv_u8_pc', edit: (m) => { const t = init(m, 'z8'); delete t.rawData; t.int32Data = [300]; }, message: /node "QLinearConv_1" \(QLinearConv, quantizing its output\): zero point "z8" element 0 is 300, outside the uint8 range \[0, 255\]/ },
+    { what: 'a weight zero point of the wrong type', model: 'conv_u8_pc', edit: (m) => { init(m, 'wz6').dataType = 2; }, message: /node "QLinearConv_1" \(QLinearConv, dequantizing w\): input "wq4" is int8 but its zero point is uint8/ },
+    { what: 'an input zero point of the wrong type', model: 'conv_u8_pc', edit: (m) => { node(m, 'QLinearConv').input[2] = 's1'; }, message: /node "QLinearConv_1" \(QLinearConv, dequantizing x\): zero point "s1" must be a constant integer initializer/ },
+    {
+      what: 'per-channel weight scales of the wrong length', model: 'conv_u8_pc',
+      edit: (m) => { for (const n of ['ws5', 'wz6']) { const t = init(m, n); t.dims = [15]; t.rawData = (t.rawData as Uint8Array).slice(0, n === 'ws5' ? 60 : 15); } },
+      message: /node "QLinearConv_1" \(QLinearConv, dequantizing w\): scale "ws5" has 15 elements but axis 0 of \[16, 8, 3, 3\] has 16 \(per-channel lengths must match\)/,
+    },
+    {
+      what: 'an output scale that is not an initializer', model: 'conv_u8_pc',
+      edit: (m) => {
+        m.graph.initializer = m.graph.initializer.filter((i) => i.name !== 's7');
+        m.graph.input.push({ name: 's7', type: { tensorType: { elemType: 1, shape: { dim: [] } } } });
+      },
+      message: /node "QLinearConv_1" \(QLinearConv, quantizing its output\): scale "s7" must be a constant float initializer/,
+    },
+    { what: 'a missing weight zero point', model: 'conv_u8_pc', edit: (m) => { node(m, 'QLinearConv').input[5] = ''; }, message: /node "QLinearConv_1" \(QLinearConv\): input 5 \(w_zero_point\) is missing/ },
+    { what: 'a QLinearMatMul without its inputs', model: 'matmul_u8_pc', edit: (m) => { node(m, 'QLinearMatMul').input = ['xq3']; }, message: /node "QLinearMatMul_1" \(QLinearMatMul\): input 1 \(a_scale\), .*input 7 \(y_zero_point\) are missing/ },
+    { what: 'a QGemm with alpha 2', model: 'gemm_u8_pc', edit: (m) => { node(m, 'QGemm').attribute!.push({ name: 'alpha', type: 1, f: 2 }); }, message: /node "QGemm_1" \(QGemm\): alpha 2 is not supported/ },
+    { what: 'a QLinearConcat with a broken input triple', model: 'concat_u8', edit: (m) => { node(m, 'QLinearConcat').input.pop(); }, message: /node "QLinearConcat_2" \(QLinearConcat\): expects Y_scale, Y_zero_point and then \(X, X_scale, X_zero_point\) triples, got 7 inputs/ },
+  ];
+  for (const c of errorCases) {
+    test(`QOperator import: ${c.what} is one OnnxImportError naming the node`, (t) => {
+      const bytes = mutate(new Uint8Array(readFileSync(manifest[c.model]!.file)), c.edit);
+      const err = t.throws(() => fromOnnx(bytes), { instanceOf: OnnxImportError });
+      t.regex(err!.message, c.message);
+      if (c.model === 'conv_u8_pc') t.regex(err!.message, conv);
     });
   }
 }
