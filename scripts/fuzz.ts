@@ -26,6 +26,7 @@ import type { RawModelSpec, RawNodeSpec, AttrValue } from '../src/onnx/builder.j
 import { ModelProto } from '../src/onnx/proto.js';
 import { optimize } from '../src/graph/passes.js';
 import { quantizedGraph } from '../src/quant/quantize.js';
+import { qoperatorSeed } from './fuzz-qoperator-seed.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -44,6 +45,8 @@ export function corpus(): { name: string; bytes: Uint8Array }[] {
       name: 'resnet18-w8-qdq',
       bytes: quantizedGraph(optimize(resnet({ depth: 18, width: 8, inputSize: 32, numClasses: 10, seed: 1 }), { fuseResidual: false }), () => ({ scale: 0.05, zeroPoint: 64, qmin: 0, qmax: 255 }), true).toOnnx(),
     },
+    // The QOperator form (QLinearConv, QLinearMatMul, com.microsoft QLinearAdd/QLinearConcat/QLinearGlobalAveragePool/QGemm).
+    { name: 'qoperator', bytes: qoperatorSeed() },
   ];
   for (const m of ['bn_unfolded', 'conv1x1', 'plain']) {
     const p = join(root, 'models', `${m}.onnx`);
@@ -286,7 +289,8 @@ function mutateStruct(src: Uint8Array, ms: StructMutation[]): Uint8Array {
       case 'cycle': { const n2: any = pick(g.node, mu.b); if (node && n2 && node.input.length && n2.output.length) node.input[0] = n2.output[0]; break; }
       case 'dupOutput': { const n2: any = pick(g.node, mu.b); if (node && n2 && n2.output.length) node.output[0] = n2.output[0]; break; }
       case 'opType': {
-        const ops = ['Conv', 'Relu', 'Add', 'MaxPool', 'Gemm', 'Flatten', 'Reshape', 'BatchNormalization', 'GlobalAveragePool', 'Identity', 'LSTM', '', 'QuantizeLinear', 'DequantizeLinear'];
+        const ops = ['Conv', 'Relu', 'Add', 'MaxPool', 'Gemm', 'Flatten', 'Reshape', 'BatchNormalization', 'GlobalAveragePool', 'Identity', 'LSTM', '', 'QuantizeLinear', 'DequantizeLinear',
+          'QLinearConv', 'QLinearMatMul', 'QLinearAdd', 'QGemm', 'QLinearConcat', 'QLinearGlobalAveragePool'];
         if (node) node.opType = ops[mu.b % ops.length];
         break;
       }

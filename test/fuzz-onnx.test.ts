@@ -113,3 +113,22 @@ test('a model with its structure intact still decodes after re-encoding (the str
   const { bytes } = corpus()[0]!;
   t.notThrows(() => ModelProto.decode(ModelProto.encode(ModelProto.decode(bytes)).finish()));
 });
+
+test('the QOperator seed runs, and every node removal, dropped initializer or changed data type of it is rejected cleanly (or runs)', async (t) => {
+  const bytes = corpus().find((c) => c.name === 'qoperator')!.bytes;
+  t.is((await runCase(bytes, { backend })).outcome, 'ran');
+  /* eslint-disable @typescript-eslint/no-explicit-any */
+  const edit = (f: (g: any) => void): Uint8Array => { const m: any = ModelProto.decode(bytes); f(m.graph); return ModelProto.encode(m).finish(); };
+  const g0: any = ModelProto.decode(bytes);
+  const cases: Uint8Array[] = [];
+  for (let i = 0; i < g0.graph.node.length; i++) cases.push(edit((g) => { g.node.splice(i, 1); }));
+  for (let i = 0; i < g0.graph.initializer.length; i++) {
+    cases.push(edit((g) => { g.initializer.splice(i, 1); }));
+    for (const dataType of [1, 2, 3, 6, 7]) cases.push(edit((g) => { g.initializer[i].dataType = dataType; }));
+  }
+  /* eslint-enable @typescript-eslint/no-explicit-any */
+  const counts = { ran: 0, rejected: 0 };
+  for (const c of cases) counts[(await runCase(c, { backend })).outcome]++;
+  t.log(`${cases.length} edits: ${counts.ran} ran, ${counts.rejected} rejected cleanly`);
+  t.true(counts.rejected > cases.length / 2, 'most edits break the model and must be reported');
+});

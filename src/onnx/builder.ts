@@ -54,6 +54,12 @@ export function int64Tensor(name: string, dims: number[], data: number[], as: 'r
   return { name, dims, dataType: DataType.INT64, rawData: raw };
 }
 
+/** An INT8, UINT8 or INT32 tensor (quantized weights, zero points, biases) stored as raw_data. */
+export function integerTensor(name: string, dims: number[], data: number[], dataType: DataType.INT8 | DataType.UINT8 | DataType.INT32): TensorProtoLike {
+  const bytes = dataType === DataType.INT32 ? new Uint8Array(Int32Array.from(data).buffer) : dataType === DataType.INT8 ? new Uint8Array(Int8Array.from(data).buffer) : Uint8Array.from(data);
+  return { name, dims, dataType, rawData: bytes };
+}
+
 export function encodeRawModel(spec: RawModelSpec): Uint8Array {
   const model = {
     irVersion: spec.irVersion ?? 8,
