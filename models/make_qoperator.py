@@ -5,7 +5,9 @@ and MaxPool/Transpose/Reshape/Flatten on quantized tensors) with the onnx
 package alone, independently of resnode. Scales and zero points come from
 float32 PyTorch forward passes over random calibration data, the way
 quantize_static picks them (a ReLU after a conv or add is folded into its
-output range, as ORT's quantizer does).
+output range, as ORT's quantizer does). Also, in the QDQ form, the
+pools, Concat, Transpose, Reshape and Flatten that ORT's quantizer wraps in
+QuantizeLinear/DequantizeLinear pairs.
 
 Writes one model per case into --outdir and manifest.json: for each model its
 file, its inputs' shapes and its output's quantization step.
@@ -245,6 +247,38 @@ for signed in (False, True):
     dequantize(b, 'yq', ys, yz, 'y')
     dequantize(b, 'a4', a4s, a4z, 'features')
     emit(f"resnet_{'s8' if signed else 'u8'}", b, {'x': [3, 32, 32]}, {'y': yf, 'features': a4f}, {'y': y_scale, 'features': s4})
+
+# The QDQ form of the ops that ORT's quantizer wraps in QuantizeLinear/DequantizeLinear pairs around
+# Inception, SqueezeNet and MobileNet branches: MaxPool (its input's scale), AveragePool, Concat of two
+# scales, then Transpose, Reshape and Flatten (each keeping its input's scale).
+for signed in (False, True):
+    b = Builder(signed, True)
+    xf = calib(4, 8, 8)
+    b.inputs.append(helper.make_tensor_value_info('x', TensorProto.FLOAT, ['N', 4, 8, 8]))
+
+    def qdq(value, params, out):
+        s, z, _ = params
+        b.nodes.append(helper.make_node('QuantizeLinear', [value, s, z], [f'{out}.q']))
+        b.nodes.append(helper.make_node('DequantizeLinear', [f'{out}.q', s, z], [out]))
+
+    px = b.act_params(xf)
+    qdq('x', px, 'xd')
+    b.nodes.append(helper.make_node('MaxPool', ['xd'], ['m'], kernel_shape=[2, 2], strides=[2, 2]))
+    qdq('m', px, 'md')
+    af = F.avg_pool2d(xf, 3, 2, 1, count_include_pad=False)
+    b.nodes.append(helper.make_node('AveragePool', ['xd'], ['a'], kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1]))
+    qdq('a', b.act_params(af), 'ad')
+    cf = torch.cat([F.max_pool2d(xf, 2, 2), af], 1)
+    pc = b.act_params(cf)
+    b.nodes.append(helper.make_node('Concat', ['md', 'ad'], ['c'], axis=1))
+    qdq('c', pc, 'cd')
+    b.nodes.append(helper.make_node('Transpose', ['cd'], ['t'], perm=[0, 2, 3, 1]))
+    qdq('t', pc, 'td')
+    b.nodes.append(helper.make_node('Reshape', ['td', b.const(np.array([0, 16, 8], np.int64), 'shape')], ['r']))
+    qdq('r', pc, 'rd')
+    b.nodes.append(helper.make_node('Flatten', ['rd'], ['f'], axis=1))
+    qdq('f', pc, 'y')
+    emit(f"qdq_pools_concat_{'s8' if signed else 'u8'}", b, {'x': [4, 8, 8]}, {'y': cf.flatten(1)}, {'y': pc[2]})
 
 with open(os.path.join(args.outdir, 'manifest.json'), 'w') as f:
     json.dump(manifest, f, indent=1)

@@ -2,7 +2,8 @@
 // Runtime's com.microsoft QLinear* ops), generated now with the onnx Python
 // package (models/make_qoperator.py, independent of resnode): each op per
 // tensor and per channel, int8 and uint8, with pads, strides and groups, and a
-// whole QOperator ResNet-ish net, run on every backend and compared with
+// whole QOperator ResNet-ish net (and, in the QDQ form, the pools, Concat,
+// Transpose, Reshape and Flatten ORT's quantizer wraps in Q/DQ pairs), run on every backend and compared with
 // onnxruntime-node on the same file: identical on ≥ 99.9% of output elements,
 // never more than one quantization step apart. The planner's integer pass
 // must see them as it sees QDQ files; export writes them back as QDQ.
