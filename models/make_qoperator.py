@@ -248,6 +248,31 @@ for signed in (False, True):
     dequantize(b, 'a4', a4s, a4z, 'features')
     emit(f"resnet_{'s8' if signed else 'u8'}", b, {'x': [3, 32, 32]}, {'y': yf, 'features': a4f}, {'y': y_scale, 'features': s4})
 
+# MatMulInteger and ConvInteger (int32 out, with nonzero weight zero points) on statically quantized
+# inputs, then Cast to float and a Mul by the product of the scales, as ORT's dynamic quantizer lays them out.
+for signed in (False, True):
+    for op in ('MatMulInteger', 'ConvInteger'):
+        if op == 'ConvInteger' and signed:
+            continue  # ORT's ConvInteger takes uint8 only
+        b = Builder(signed, True)
+        matmul = op == 'MatMulInteger'
+        shape = [32] if matmul else [6, 7, 7]
+        xf = calib(*shape)
+        x, xs, xz, x_scale = b.input('x', xf)
+        w_dims = [32, 12] if matmul else [8, 3, 3, 3]
+        w_type, w_np, lo, hi = (TensorProto.UINT8, np.uint8, 0, 255) if not signed else (TensorProto.INT8, np.int8, -128, 127)
+        wq = b.const(rng.integers(lo, hi + 1, w_dims).astype(w_np), 'wq')
+        channels = w_dims[1] if matmul else w_dims[0]
+        # Per column for MatMulInteger; one for ConvInteger (ORT's takes no per-channel zero points).
+        wz = b.const(rng.integers(lo // 2, hi // 2, channels if matmul else ()).astype(w_np), 'wz')
+        attrs = {} if matmul else dict(kernel_shape=[3, 3], pads=[1, 0, 1, 2], strides=[2, 1], group=2)
+        b.nodes.append(helper.make_node(op, [x, wq, xz, wz], ['acc'], **attrs))
+        b.nodes.append(helper.make_node('Cast', ['acc'], ['accf'], to=TensorProto.FLOAT))
+        step = float(x_scale * 0.01)
+        b.nodes.append(helper.make_node('Mul', ['accf', b.const(np.array(step, np.float32), 'scale')], ['y']))
+        out_shape = torch.zeros(1, 12) if matmul else torch.zeros(1, 8, 4, 7)
+        emit(f"{op.lower()}_{'s8' if signed else 'u8'}", b, {'x': shape}, {'y': out_shape}, {'y': step})
+
 # The QDQ form of the ops that ORT's quantizer wraps in QuantizeLinear/DequantizeLinear pairs around
 # Inception, SqueezeNet and MobileNet branches: MaxPool (its input's scale), AveragePool, Concat of two
 # scales, then Transpose, Reshape and Flatten (each keeping its input's scale).

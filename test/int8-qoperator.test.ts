@@ -54,7 +54,8 @@ if (missing) {
     test.serial(`QOperator ${name} agrees with ONNX Runtime on every backend`, async (t) => {
       const bytes = new Uint8Array(readFileSync(c.file));
       const graph = fromOnnx(bytes);
-      t.true(graph.nodes.some((n) => n.op === 'QuantizeDequantize'), 'activations stay quantized');
+      if (name.includes('integer')) t.true(graph.nodes.some((n) => n.op === 'Requantize'), 'the integers a − a_zero_point are one integer-exact step');
+      else t.true(graph.nodes.some((n) => n.op === 'QuantizeDequantize'), 'activations stay quantized');
       if (INTEGER_STEPS.test(name)) {
         t.true(integerConvs(graph).nodes.some((n) => n.op === 'Requantize'), 'the planner turns it into integer-exact steps, as it does a QDQ file');
       }
@@ -132,6 +133,15 @@ if (missing) {
     { what: 'a QLinearMatMul without its inputs', model: 'matmul_u8_pc', edit: (m) => { node(m, 'QLinearMatMul').input = ['xq3']; }, message: /node "QLinearMatMul_1" \(QLinearMatMul\): input 1 \(a_scale\), .*input 7 \(y_zero_point\) are missing/ },
     { what: 'a QGemm with alpha 2', model: 'gemm_u8_pc', edit: (m) => { node(m, 'QGemm').attribute!.push({ name: 'alpha', type: 1, f: 2 }); }, message: /node "QGemm_1" \(QGemm\): alpha 2 is not supported/ },
     { what: 'a QLinearConcat with a broken input triple', model: 'concat_u8', edit: (m) => { node(m, 'QLinearConcat').input.pop(); }, message: /node "QLinearConcat_2" \(QLinearConcat\): expects Y_scale, Y_zero_point and then \(X, X_scale, X_zero_point\) triples, got 7 inputs/ },
+    // matmulinteger_u8: QuantizeLinear_0 (x: s1, z2) → MatMulInteger_1 (wq4, wz5) → Cast_2 → Mul_3.
+    { what: 'a MatMulInteger whose A zero point differs from its QuantizeLinear\'s', model: 'matmulinteger_u8', edit: (m) => { node(m, 'MatMulInteger').input[2] = ''; }, message: /node "MatMulInteger_1" \(MatMulInteger, taking the integers of its input\): zero point \(absent: 0\) must be one constant equal to the zero point \d+ of the QuantizeLinear that wrote "xq3"/ },
+    {
+      what: 'a MatMulInteger whose B is not an initializer', model: 'matmulinteger_u8',
+      edit: (m) => { m.graph.initializer = m.graph.initializer.filter((i) => i.name !== 'wq4'); m.graph.input.push({ name: 'wq4', type: { tensorType: { elemType: 2, shape: { dim: [{ dimValue: 32 }, { dimValue: 12 }] } } } }); },
+      message: /node "MatMulInteger_1" \(MatMulInteger\): input 1 "wq4" must be a constant INT8 or UINT8 initializer/,
+    },
+    { what: 'a MatMulInteger with per-column zero points of the wrong length', model: 'matmulinteger_u8', edit: (m) => { const t = init(m, 'wz5'); t.dims = [5]; t.rawData = (t.rawData as Uint8Array).slice(0, 5); }, message: /node "MatMulInteger_1" \(MatMulInteger\): zero point "wz5" has 5 elements but axis 1 of \[32, 12\] has 12/ },
+    { what: 'a Cast of an integer output to INT64', model: 'matmulinteger_u8', edit: (m) => { node(m, 'Cast').attribute = [{ name: 'to', type: 2, i: 7 }]; }, message: /node "Cast_2" \(Cast\): only a Cast of a MatMulInteger\/ConvInteger output to FLOAT is supported, not to INT64/ },
   ];
   for (const c of errorCases) {
     test(`QOperator import: ${c.what} is one OnnxImportError naming the node`, (t) => {

@@ -11,6 +11,7 @@ import type { Initializer, Node, QuantParams, WeightQuant } from '../graph/graph
 import { elementCount } from '../shapes.js';
 import { QUANT_RANGES, dequantizeValue, quantizeValue, type QuantType } from '../quant/linear.js';
 import { DataType, DATA_TYPE_NAMES } from './proto.js';
+import { INTERNAL_DOMAIN } from './import-qoperator.js';
 import type { NodeProtoLike } from './proto.js';
 
 /** An integer constant: shapes, pads, axes, and quantized tensors (dataType INT8, UINT8, INT32 ...). */
@@ -164,11 +165,46 @@ export function importQdqNode(c: QdqNodeContext): void {
   }
   if (c.ints.has(x)) { c.bad(`input "${x}" is an integer constant; QuantizeLinear needs a float input`); return fail(); }
   const readers = c.readers(c.out);
-  if (readers === null || readers.some((r) => r.opType !== 'DequantizeLinear' || (r.domain && r.domain !== 'ai.onnx'))) {
+  const undoes = (r: NodeProtoLike): boolean => (r.opType === 'DequantizeLinear' && (!r.domain || r.domain === 'ai.onnx')) || (r.opType === 'IntegersOf' && r.domain === INTERNAL_DOMAIN);
+  if (readers === null || !readers.every(undoes)) {
     c.bad(`its ${p.type} output "${c.out}" is ${readers === null ? 'a graph output' : 'read by a node other than DequantizeLinear'}; quantized activations are only supported between a QuantizeLinear and DequantizeLinear`);
     return fail();
   }
   c.quantized.set(c.out, { input: x, scale: p.scales[0]!, zeroPoint: p.zeroPoints[0]!, qmin, qmax });
+}
+
+export interface IntegersOfContext {
+  name: string;
+  /** [a, a_zero_point or ''], aliases resolved. */
+  ins: string[];
+  out: string;
+  ints: Map<string, IntConst>;
+  failed: Set<string>;
+  quantized: Map<string, QuantizedValue>;
+  bad(msg: string): void;
+  push(n: Node): void;
+}
+
+/**
+ * The integers a − a_zero_point of a quantized activation (the input of a MatMulInteger or ConvInteger, see
+ * import-qoperator.ts): one Requantize step from the float value its QuantizeLinear quantized. Only an a_zero_point
+ * equal to that QuantizeLinear's is supported (so that a ConvInteger's padding, which is a_zero_point, stays 0).
+ */
+export function importIntegersOf(c: IntegersOfContext): void {
+  const [a, zpName] = c.ins;
+  if (!a || c.failed.has(a)) { c.failed.add(c.out); return; }
+  const qv = c.quantized.get(a);
+  if (!qv) { c.bad(`input "${a}" must be the output of a QuantizeLinear with constant parameters (inputs quantized at run time, by DynamicQuantizeLinear, are not supported)`); c.failed.add(c.out); return; }
+  const zp = zpName ? c.ints.get(zpName) : { dims: [], data: [0] };
+  if (!zp || zp.data.length !== 1 || zp.data[0] !== qv.zeroPoint) {
+    c.bad(`zero point ${zpName ? `"${zpName}"` : '(absent: 0)'} must be one constant equal to the zero point ${qv.zeroPoint} of the QuantizeLinear that wrote "${a}"`);
+    c.failed.add(c.out);
+    return;
+  }
+  c.push({
+    name: c.name, op: 'Requantize', inputs: [qv.input], outputs: [c.out],
+    attrs: { multipliers: [1], divisor: qv.scale, zeroPoint: 0, qmin: qv.qmin - qv.zeroPoint, qmax: qv.qmax - qv.zeroPoint, outScale: 1 },
+  });
 }
 
 /**

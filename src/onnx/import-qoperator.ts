@@ -13,8 +13,18 @@
 //
 // A QLinearConv's or QGemm's int32 bias carries the implicit scale
 // x_scale · w_scale (per output channel), formed here in float32 as ORT does.
+//
+// MatMulInteger and ConvInteger (int32 out) become MatMul/Conv of the
+// integers a − a_zero_point (an internal IntegersOf node, which import-qdq.ts
+// turns into a Requantize step) and the float32 weights b − b_zero_point: the
+// float32 kernels sum integers, exact while |partial sums| < 2^24, as in the
+// planner's integer pass. Their int32 outputs are float32 tensors holding
+// integers, and a Cast of one to FLOAT is an identity.
 import type { Initializer } from '../graph/graph.js';
-import { AttrType, toNum } from './proto.js';
+import { elementCount } from '../shapes.js';
+import { QUANT_RANGES } from '../quant/linear.js';
+import type { IntConst } from './import-qdq.js';
+import { AttrType, DataType, DATA_TYPE_NAMES, toNum } from './proto.js';
 import type { AttributeProtoLike, NodeProtoLike } from './proto.js';
 
 /** The QOperator node an expanded node came from, for messages: node "c1" (QLinearConv, dequantizing x). */
@@ -25,7 +35,10 @@ export interface ExpandedNodes {
   origin: Map<NodeProtoLike, QOperatorOrigin>;
 }
 
-export const QOPERATOR_OPS = ['QLinearConv', 'QLinearMatMul'] as const;
+export const QOPERATOR_OPS = ['QLinearConv', 'QLinearMatMul', 'MatMulInteger', 'ConvInteger'] as const;
+
+/** The domain of the nodes only this expansion writes (IntegersOf). */
+export const INTERNAL_DOMAIN = 'resnode.internal';
 export const MICROSOFT_QOPERATOR_OPS = ['QLinearAdd', 'QLinearMul', 'QLinearGlobalAveragePool', 'QLinearAveragePool', 'QGemm', 'QLinearConcat', 'QLinearSigmoid'] as const;
 
 /** Ops that only move or pick quantized values: run on a quantized input, they keep its scale and zero point. */
@@ -52,10 +65,12 @@ function validScales(t: Initializer | undefined): t is Initializer {
  * `floats` gains the bias scales formed here; `problem` receives what is
  * wrong with a node's structure (missing inputs, unsupported attributes).
  */
-export function expandQOperators(nodes: readonly NodeProtoLike[], floats: Map<string, Initializer>, problem: (msg: string) => void): ExpandedNodes {
+export function expandQOperators(nodes: readonly NodeProtoLike[], floats: Map<string, Initializer>, ints: ReadonlyMap<string, IntConst>, problem: (msg: string) => void): ExpandedNodes {
   const out: NodeProtoLike[] = [];
   const origin = new Map<NodeProtoLike, QOperatorOrigin>();
   const quantizedBy = new Map<string, QuantNames>();
+  /** Outputs of MatMulInteger/ConvInteger: int32 values held in float32. */
+  const integerValued = new Set<string>();
   nodes.forEach((np, index) => {
     const op = np.opType ?? '';
     const name = np.name || `${op}_${index}`;
@@ -95,6 +110,30 @@ export function expandQOperators(nodes: readonly NodeProtoLike[], floats: Map<st
       return tmp('bias');
     };
     const keep = (names: string[]): AttributeProtoLike[] => (np.attribute ?? []).filter((a) => names.includes(a.name ?? ''));
+    /** w − w_zero_point of the integer weight at input i (zero point at input z, per channel along axis) as a float constant, or null. */
+    const integerWeights = (i: number, z: number, axis: number): string | null => {
+      const bad = (msg: string): null => { problem(`node "${name}" (${op}): ${msg}`); return null; };
+      const w = ints.get(ins[i]!);
+      if (!w || (w.dataType !== DataType.INT8 && w.dataType !== DataType.UINT8)) return bad(`input ${i} "${ins[i]}" must be a constant INT8 or UINT8 initializer`);
+      const type = w.dataType === DataType.INT8 ? 'int8' : 'uint8';
+      const channels = w.dims[axis] ?? 0;
+      let zps = [0];
+      if (ins[z]) {
+        const zp = ints.get(ins[z]);
+        if (!zp) return bad(`zero point "${ins[z]}" must be a constant integer initializer`);
+        if (zp.dataType !== w.dataType) return bad(`zero point "${ins[z]}" has data type ${DATA_TYPE_NAMES[zp.dataType ?? 0] ?? zp.dataType} but input "${ins[i]}" is ${type}`);
+        if (zp.data.length !== 1 && zp.data.length !== channels) return bad(`zero point "${ins[z]}" has ${zp.data.length} elements but axis ${axis} of [${w.dims.join(', ')}] has ${channels} (per-channel lengths must match)`);
+        const { qmin, qmax } = QUANT_RANGES[type];
+        const outOf = zp.data.findIndex((v) => v < qmin || v > qmax);
+        if (outOf >= 0) return bad(`zero point "${ins[z]}" element ${outOf} is ${zp.data[outOf]}, outside the ${type} range [${qmin}, ${qmax}]`);
+        zps = zp.data;
+      }
+      const inner = elementCount(w.dims.slice(axis + 1));
+      const data = Float32Array.from(w.data, (v, k) => v - zps[zps.length === 1 ? 0 : Math.floor(k / inner) % channels]!);
+      const wName = tmp('w_integers');
+      floats.set(wName, { dims: [...w.dims], data });
+      return wName;
+    };
 
     if (isDefault(np) && op === 'QLinearConv') {
       if (!present(['x', 'x_scale', 'x_zero_point', 'w', 'w_scale', 'w_zero_point', 'y_scale', 'y_zero_point'])) return;
@@ -156,6 +195,24 @@ export function expandQOperators(nodes: readonly NodeProtoLike[], floats: Map<st
         parts.push(dq(at, at + 1, at + 2, `x${k}`));
       }
       q(float('Concat', parts, [axis]), ins[0]!, ins[1]!);
+      return;
+    }
+    if (isDefault(np) && (op === 'MatMulInteger' || op === 'ConvInteger')) {
+      const matmul = op === 'MatMulInteger';
+      if (!present(matmul ? ['A', 'B'] : ['x', 'w'])) return;
+      const w = integerWeights(1, 3, matmul ? 1 : 0);
+      if (w === null) return;
+      const a = tmp('a_integers');
+      emit('taking the integers of its input', { name: tmp('integers_of_a'), opType: 'IntegersOf', domain: INTERNAL_DOMAIN, input: [ins[0]!, ins[2] ?? ''], output: [a] });
+      float(matmul ? 'MatMul' : 'Conv', [a, w], matmul ? [] : keep(['auto_pad', 'dilations', 'group', 'kernel_shape', 'pads', 'strides']), y);
+      integerValued.add(y);
+      return;
+    }
+    if (isDefault(np) && op === 'Cast' && ins[0] && integerValued.has(ins[0])) {
+      const to = toNum(attr(np, 'to')?.i);
+      if (to !== DataType.FLOAT) { problem(`node "${name}" (Cast): only a Cast of a MatMulInteger/ConvInteger output to FLOAT is supported, not to ${DATA_TYPE_NAMES[to] ?? to}`); return; }
+      emit('Identity', { name, opType: 'Identity', input: [ins[0]], output: [y] });
+      integerValued.add(y);
       return;
     }
     if (isDefault(np) && op === 'QuantizeLinear' && ins[1]) quantizedBy.set(y, { scale: ins[1], zp: ins[2] ?? '' });

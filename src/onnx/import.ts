@@ -14,8 +14,8 @@ import { ModelProto, TensorProto, toNum, DATA_TYPE_NAMES, DataType, LITTLE_ENDIA
 import { externalDataReader, type ExternalDataReader } from './external-data.js';
 import { bfloat16BytesToFloat32, bitsToFloat32, float16BytesToFloat32 } from './half.js';
 import { ProblemList } from './problems.js';
-import { importQdqNode, weightQuantOf, type DequantizedConst, type IntConst, type QuantizedValue } from './import-qdq.js';
-import { expandQOperators, MICROSOFT_QOPERATOR_OPS, QOPERATOR_OPS } from './import-qoperator.js';
+import { importIntegersOf, importQdqNode, weightQuantOf, type DequantizedConst, type IntConst, type QuantizedValue } from './import-qdq.js';
+import { expandQOperators, INTERNAL_DOMAIN, MICROSOFT_QOPERATOR_OPS, QOPERATOR_OPS } from './import-qoperator.js';
 import type { AttributeProtoLike, ModelProtoLike, NodeProtoLike, TensorProtoLike, ValueInfoProtoLike } from './proto.js';
 
 export const MIN_OPSET = 1;
@@ -312,7 +312,7 @@ function importGraph(model: ModelProtoLike, options: ImportOptions, external: Ex
   }
 
   // QOperator nodes (QLinearConv ...) become their QDQ form here, so that what follows sees one form.
-  const expanded = expandQOperators(gp.node ?? [], floats, (m) => problems.add(m));
+  const expanded = expandQOperators(gp.node ?? [], floats, ints, (m) => problems.add(m));
 
   // Use counts in the ONNX graph (for pattern checks) and consumers.
   const rawUses = new Map<string, NodeProtoLike[]>();
@@ -385,6 +385,7 @@ function importGraph(model: ModelProtoLike, options: ImportOptions, external: Ex
       (np.output ?? []).slice(1).forEach((o, k) => { if (used(o)) bad(`output ${k + 1} "${o}" is used, but only the first output is supported`); });
     };
 
+    if (np.domain === INTERNAL_DOMAIN) { importIntegersOf({ name, ins, out, ints, failed, quantized, bad, push }); return; }
     if (np.domain && np.domain !== 'ai.onnx') { unsupportedNode(); return; }
     switch (op) {
       case 'Identity':
