@@ -11,7 +11,6 @@ import type { Initializer, Node, QuantParams, WeightQuant } from '../graph/graph
 import { elementCount } from '../shapes.js';
 import { QUANT_RANGES, dequantizeValue, quantizeValue, type QuantType } from '../quant/linear.js';
 import { DataType, DATA_TYPE_NAMES } from './proto.js';
-import { INTERNAL_DOMAIN } from './import-qoperator.js';
 import type { NodeProtoLike } from './proto.js';
 
 /** An integer constant: shapes, pads, axes, and quantized tensors (dataType INT8, UINT8, INT32 ...). */
@@ -172,6 +171,9 @@ export function importQdqNode(c: QdqNodeContext): void {
   }
   c.quantized.set(c.out, { input: x, scale: p.scales[0]!, zeroPoint: p.zeroPoints[0]!, qmin, qmax });
 }
+
+/** The domain of the IntegersOf nodes only import-qoperator.ts writes (the inputs of MatMulInteger/ConvInteger). */
+export const INTERNAL_DOMAIN = 'resnode.internal';
 
 export interface IntegersOfContext {
   name: string;

@@ -23,7 +23,7 @@
 import type { Initializer } from '../graph/graph.js';
 import { elementCount } from '../shapes.js';
 import { QUANT_RANGES } from '../quant/linear.js';
-import type { IntConst } from './import-qdq.js';
+import { INTERNAL_DOMAIN, type IntConst } from './import-qdq.js';
 import { AttrType, DataType, DATA_TYPE_NAMES, toNum } from './proto.js';
 import type { AttributeProtoLike, NodeProtoLike } from './proto.js';
 
@@ -36,9 +36,6 @@ export interface ExpandedNodes {
 }
 
 export const QOPERATOR_OPS = ['QLinearConv', 'QLinearMatMul', 'MatMulInteger', 'ConvInteger'] as const;
-
-/** The domain of the nodes only this expansion writes (IntegersOf). */
-export const INTERNAL_DOMAIN = 'resnode.internal';
 export const MICROSOFT_QOPERATOR_OPS = ['QLinearAdd', 'QLinearMul', 'QLinearGlobalAveragePool', 'QLinearAveragePool', 'QGemm', 'QLinearConcat', 'QLinearSigmoid'] as const;
 
 /** Ops that only move or pick quantized values: run on a quantized input, they keep its scale and zero point. */

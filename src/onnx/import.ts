@@ -14,8 +14,8 @@ import { ModelProto, TensorProto, toNum, DATA_TYPE_NAMES, DataType, LITTLE_ENDIA
 import { externalDataReader, type ExternalDataReader } from './external-data.js';
 import { bfloat16BytesToFloat32, bitsToFloat32, float16BytesToFloat32 } from './half.js';
 import { ProblemList } from './problems.js';
-import { importIntegersOf, importQdqNode, weightQuantOf, type DequantizedConst, type IntConst, type QuantizedValue } from './import-qdq.js';
-import { expandQOperators, INTERNAL_DOMAIN, MICROSOFT_QOPERATOR_OPS, QOPERATOR_OPS } from './import-qoperator.js';
+import { importIntegersOf, importQdqNode, INTERNAL_DOMAIN, weightQuantOf, type DequantizedConst, type IntConst, type QuantizedValue } from './import-qdq.js';
+import { expandQOperators, MICROSOFT_QOPERATOR_OPS, QOPERATOR_OPS } from './import-qoperator.js';
 import type { AttributeProtoLike, ModelProtoLike, NodeProtoLike, TensorProtoLike, ValueInfoProtoLike } from './proto.js';
 
 export const MIN_OPSET = 1;
