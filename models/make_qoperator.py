@@ -1,6 +1,7 @@
 """Builds small quantized models in the QOperator form (QLinearConv,
 QLinearMatMul and ONNX Runtime's com.microsoft QLinearAdd, QLinearMul, QGemm,
 QLinearGlobalAveragePool, QLinearAveragePool, QLinearConcat, QLinearSigmoid,
+QLinearLeakyRelu,
 and MaxPool/Transpose/Reshape/Flatten on quantized tensors) with the onnx
 package alone, independently of resnode. Scales and zero points come from
 float32 PyTorch forward passes over random calibration data, the way
@@ -183,7 +184,7 @@ for signed in (False, True):
             dequantize(b, 'yq', ys, yz, 'y')
             emit(f'{op[7:].lower()}_{tag[:2]}', b, {'a': [6, 5, 5], 'b': [6, 5, 5]}, {'y': yf}, {'y': y_scale})
         # Pools, concat, sigmoid, and ops running on quantized tensors directly.
-        for case in ('gap', 'gap_channels_last', 'avgpool', 'concat', 'sigmoid', 'maxpool_reshape'):
+        for case in ('gap', 'gap_channels_last', 'avgpool', 'concat', 'sigmoid', 'leaky_relu', 'maxpool_reshape'):
             b = Builder(signed, True)
             shape = [7, 6, 5] if case != 'gap_channels_last' else [6, 5, 7]
             xf = calib(*shape)
@@ -206,6 +207,10 @@ for signed in (False, True):
                 yf = torch.sigmoid(xf)
                 ys, yz, y_scale = b.act_params(yf)
                 b.nodes.append(helper.make_node('QLinearSigmoid', [x, xs, xz, ys, yz], ['yq'], domain=MS))
+            elif case == 'leaky_relu':
+                yf = F.leaky_relu(xf, 0.1)
+                ys, yz, y_scale = b.act_params(yf)
+                b.nodes.append(helper.make_node('QLinearLeakyRelu', [x, xs, xz, ys, yz], ['yq'], domain=MS, alpha=0.1))
             else:
                 # MaxPool, Transpose, Reshape and Flatten on the quantized tensor itself keep its scale.
                 b.nodes.append(helper.make_node('MaxPool', [x], ['m'], kernel_shape=[2, 2], strides=[2, 2], pads=[0, 0, 1, 1]))

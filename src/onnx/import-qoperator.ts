@@ -1,5 +1,5 @@
 // The QOperator form of quantized models (QLinearConv, QLinearMatMul, ORT's
-// com.microsoft QLinearAdd, QGemm, QLinearConcat ...) → the QDQ form, before
+// com.microsoft QLinearAdd, QGemm, QLinearConcat, QLinearLeakyRelu ...) → the QDQ form, before
 // import: each node is expanded into DequantizeLinear of its quantized inputs →
 // the float op → QuantizeLinear of its output, reading the node's own scale and
 // zero-point initializers. import-qdq.ts then folds the pairs into the IR as it
@@ -36,7 +36,7 @@ export interface ExpandedNodes {
 }
 
 export const QOPERATOR_OPS = ['QLinearConv', 'QLinearMatMul', 'MatMulInteger', 'ConvInteger'] as const;
-export const MICROSOFT_QOPERATOR_OPS = ['QLinearAdd', 'QLinearMul', 'QLinearGlobalAveragePool', 'QLinearAveragePool', 'QGemm', 'QLinearConcat', 'QLinearSigmoid'] as const;
+export const MICROSOFT_QOPERATOR_OPS = ['QLinearAdd', 'QLinearMul', 'QLinearGlobalAveragePool', 'QLinearAveragePool', 'QGemm', 'QLinearConcat', 'QLinearSigmoid', 'QLinearLeakyRelu'] as const;
 
 /** Ops that only move or pick quantized values: run on a quantized input, they keep its scale and zero point. */
 const PASS_THROUGH = new Set(['MaxPool', 'Reshape', 'Flatten', 'Transpose', 'Identity']);
@@ -161,6 +161,18 @@ export function expandQOperators(nodes: readonly NodeProtoLike[], floats: Map<st
     if (isMicrosoft(np) && (op === 'QLinearAdd' || op === 'QLinearMul')) {
       if (!present(['A', 'A_scale', null, 'B', 'B_scale', null, 'C_scale'])) return;
       q(float(op === 'QLinearAdd' ? 'Add' : 'Mul', [dq(0, 1, 2, 'a'), dq(3, 4, 5, 'b')], []), ins[6]!, ins[7] ?? '');
+      return;
+    }
+    if (isMicrosoft(np) && op === 'QLinearLeakyRelu') {
+      if (!present(['X', 'X_scale', null, 'Y_scale'])) return;
+      // LeakyRelu(x) = Relu(x) − alpha·Relu(−x): exactly x or alpha·x in float32, as ORT's table computes it.
+      const x = dq(0, 1, 2, 'x');
+      const constant = (what: string, v: number): string => { floats.set(tmp(what), { dims: [], data: Float32Array.of(v) }); return tmp(what); };
+      const positive = float('Relu', [x], [], tmp('positive'));
+      const negated = float('Mul', [x, constant('minus_one', -1)], [], tmp('negated'));
+      const negative = float('Relu', [negated], [], tmp('negative_part'));
+      const leak = float('Mul', [negative, constant('alpha', attr(np, 'alpha')?.f ?? 0.01)], [], tmp('leak'));
+      q(float('Sub', [positive, leak], []), ins[3]!, ins[4] ?? '');
       return;
     }
     if (isMicrosoft(np) && (op === 'QLinearGlobalAveragePool' || op === 'QLinearAveragePool' || op === 'QLinearSigmoid')) {
