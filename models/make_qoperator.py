@@ -97,14 +97,21 @@ class Builder:
         onnx.save(model, path)
 
 
+def same_pads(k, dilation):
+    """SAME_UPPER padding of a stride-1 conv: [top, left, bottom, right]."""
+    total = [(k - 1) * d for d in dilation]
+    return [total[0] // 2, total[1] // 2, total[0] - total[0] // 2, total[1] - total[1] // 2]
+
+
 def conv_layer(b, x, xs, xz, x_scale, xf, cin, cout, k, relu=False, **attrs):
     """QLinearConv of quantized x (float twin xf): returns (y, ys, yz, y_scale, yf)."""
     groups = attrs.get('group', 1)
+    dilation = attrs.get('dilations', [1, 1])
     w = (torch.randn(cout, cin // groups, k, k) / np.sqrt(cin // groups * k * k)).numpy().astype(np.float32)
     bias = (torch.randn(cout) * 0.1).numpy().astype(np.float32)
-    pads = attrs.get('pads', [0, 0, 0, 0])
+    pads = attrs.get('pads', same_pads(k, dilation) if attrs.get('auto_pad') == 'SAME_UPPER' else [0, 0, 0, 0])
     xp = F.pad(xf, (pads[1], pads[3], pads[0], pads[2]))
-    yf = F.conv2d(xp, torch.from_numpy(w), torch.from_numpy(bias), stride=attrs.get('strides', [1, 1]), groups=groups)
+    yf = F.conv2d(xp, torch.from_numpy(w), torch.from_numpy(bias), stride=attrs.get('strides', [1, 1]), groups=groups, dilation=dilation)
     if relu:
         yf = torch.relu(yf)
     wq, ws, wz, wscales = b.weights(w, 0)
@@ -135,7 +142,9 @@ for signed in (False, True):
         # QLinearConv: pads and stride 1; stride 2 with asymmetric pads and groups; depthwise.
         for variant, cin, cout, attrs in [('conv', 8, 16, dict(pads=[1, 1, 1, 1])),
                                           ('conv_strided_grouped', 8, 12, dict(pads=[0, 1, 1, 0], strides=[2, 2], group=2)),
-                                          ('conv_depthwise', 8, 8, dict(pads=[1, 1, 1, 1], group=8))]:
+                                          ('conv_depthwise', 8, 8, dict(pads=[1, 1, 1, 1], group=8)),
+                                          ('conv_same_upper', 8, 8, dict(auto_pad='SAME_UPPER')),
+                                          ('conv_dilated', 8, 8, dict(pads=[2, 2, 2, 2], dilations=[2, 2]))]:
             b = Builder(signed, per_channel)
             xf = calib(cin, 9, 9)
             x, xs, xz, x_scale = b.input('x', xf)
