@@ -151,6 +151,15 @@ for signed in (False, True):
             y, ys, yz, y_scale, yf = conv_layer(b, x, xs, xz, x_scale, xf, cin, cout, 3, **attrs)
             dequantize(b, y, ys, yz, 'y')
             emit(f'{variant}_{tag}', b, {'x': [cin, 9, 9]}, {'y': yf}, {'y': y_scale})
+        # A QLinearConv that reads its input with another scale than the QuantizeLinear wrote it with
+        # (ORT takes the integers as they are).
+        b = Builder(signed, per_channel)
+        xf = calib(8, 9, 9)
+        x, xs, xz, x_scale = b.input('x', xf)
+        read_scale = np.float32(x_scale * 1.25)
+        y, ys, yz, y_scale, yf = conv_layer(b, x, b.const(np.array(read_scale, np.float32), 's'), xz, read_scale, xf * 1.25, 8, 8, 3, pads=[1, 1, 1, 1])
+        dequantize(b, y, ys, yz, 'y')
+        emit(f'conv_rescaled_input_{tag}', b, {'x': [8, 9, 9]}, {'y': yf}, {'y': y_scale})
         # QLinearMatMul and QGemm (quantized and float outputs).
         b = Builder(signed, per_channel)
         xf = calib(32)

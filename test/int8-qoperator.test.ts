@@ -81,7 +81,7 @@ if (missing) {
     });
   }
 
-  for (const name of ['resnet_u8', 'resnet_s8']) {
+  for (const name of ['resnet_u8', 'resnet_s8', 'matmulinteger_u8', 'convinteger_u8', 'conv_rescaled_input_u8_pc']) {
     test.serial(`an imported QOperator ${name} exports as QDQ that ONNX Runtime runs to the same values`, async (t) => {
       const c = manifest[name]!;
       const bytes = new Uint8Array(readFileSync(c.file));
@@ -91,13 +91,18 @@ if (missing) {
       const back = await ortRun(exported, feeds);
       for (const [out, step] of Object.entries(c.steps)) {
         const a = agreement(back[out]!, original[out]!, step);
-        t.true(a.identical >= 0.999 && a.maxSteps <= 1 + 1e-4, `${out}: ${JSON.stringify(a)}`);
+        if (name.includes('integer')) {
+          // Exported as float convolutions on the integers w − w_zero_point, which ORT optimises in float32
+          // (it folds the Mul by the scales into a Conv's weights): equal up to float rounding, not bit for bit.
+          t.true(a.maxSteps <= 0.05, `${out}: ${JSON.stringify(a)}`);
+        } else t.true(a.identical >= 0.999 && a.maxSteps <= 1 + 1e-4, `${out}: ${JSON.stringify(a)}`);
       }
       const again = fromOnnx(exported);
-      t.true(again.nodes.some((n) => n.op === 'QuantizeDequantize'), 'the export is QDQ');
-      t.true(again.nodes.some((n) => n.op === 'Conv' && n.attrs.weightQuant !== undefined), 'with int8 weights');
+      if (name.startsWith('resnet')) t.true(again.nodes.some((n) => n.op === 'Conv' && n.attrs.weightQuant !== undefined), 'the export is QDQ, with int8 weights');
+      else t.true(again.nodes.some((n) => n.op === 'Requantize'), 'a Q/DQ pair of two scales imports back as one Requantize step');
     });
   }
+
   // Malformed QOperator nodes: each is one OnnxImportError naming the node (and the tensor).
   // conv_u8_pc: QuantizeLinear_0 (x: s1, z2) → QLinearConv_1 (w: wq4, ws5, wz6; y: s7, z8; bias bq10) → DequantizeLinear_2.
   const conv = /node "QLinearConv_1" \(QLinearConv/;

@@ -135,18 +135,20 @@ function expandNode(n: Node, x: ExportExtras): NodeProtoLike[] {
       return [{ name: n.name, opType: 'Softmax', input: [n.inputs[0]!], output: [out], attribute: [int('axis', n.attrs.axis)] }];
     case 'LayerNormalization':
       return [{ name: n.name, opType: 'LayerNormalization', input: n.inputs.filter((v, i) => i < 2 || v !== ''), output: [out], attribute: [int('axis', n.attrs.axis), float('epsilon', n.attrs.epsilon)] }];
-    case 'Requantize':
-      throw new Error(`Node "${n.name}": Requantize is the integer form a loaded model runs quantized convolutions in; export the model's graph before load() optimises it`);
+    case 'Requantize': {
+      // One multiplier of 1 over an int8/uint8 range (a DequantizeLinear with its own scale, or MatMulInteger's
+      // integer input): a QuantizeLinear → DequantizeLinear pair whose scales differ. Per-channel ones are the
+      // planner's integer form, which has no ONNX equivalent.
+      const a = n.attrs;
+      const int8 = a.qmin === -128 && a.qmax === 127;
+      if (a.multipliers.length !== 1 || a.multipliers[0] !== 1 || !(int8 || (a.qmin === 0 && a.qmax === 255))) {
+        throw new Error(`Node "${n.name}": Requantize is the integer form a loaded model runs quantized convolutions in; export the model's graph before load() optimises it`);
+      }
+      return quantizeDequantize(n.name, n.inputs[0]!, out, a.divisor, a.outScale, a.zeroPoint, int8, extraInits);
+    }
     case 'QuantizeDequantize': {
       const a = n.attrs;
-      const scale = `${n.name}/scale`, zeroPoint = `${n.name}/zero_point`;
-      const int8 = a.qmin < 0;
-      extraInits.push({ name: scale, dims: [], dataType: DataType.FLOAT, rawData: float32ToLE(Float32Array.of(a.scale)) });
-      extraInits.push({ name: zeroPoint, dims: [], dataType: int8 ? DataType.INT8 : DataType.UINT8, rawData: Uint8Array.of(a.zeroPoint & 0xff) });
-      return [
-        { name: `${n.name}/quantize`, opType: 'QuantizeLinear', input: [n.inputs[0]!, scale, zeroPoint], output: [`${out}/q`] },
-        { name: n.name, opType: 'DequantizeLinear', input: [`${out}/q`, scale, zeroPoint], output: [out] },
-      ];
+      return quantizeDequantize(n.name, n.inputs[0]!, out, a.scale, a.scale, a.zeroPoint, a.qmin < 0, extraInits);
     }
     case 'Gemm': {
       let inputs = n.inputs.slice(0, 3);
@@ -163,6 +165,19 @@ function expandNode(n: Node, x: ExportExtras): NodeProtoLike[] {
       return [...pre, g, { name: `${n.name}/relu`, opType: 'Relu', input: [`${out}/gemm`], output: [out] }];
     }
   }
+}
+
+/** QuantizeLinear(x, quantizeScale, zp) → DequantizeLinear(·, dequantizeScale, zp), per tensor. */
+function quantizeDequantize(name: string, x: string, out: string, quantizeScale: number, dequantizeScale: number, zp: number, int8: boolean, extraInits: TensorProtoLike[]): NodeProtoLike[] {
+  const scale = `${name}/scale`, zeroPoint = `${name}/zero_point`;
+  const dqScale = dequantizeScale === quantizeScale ? scale : `${name}/dequantize_scale`;
+  extraInits.push({ name: scale, dims: [], dataType: DataType.FLOAT, rawData: float32ToLE(Float32Array.of(quantizeScale)) });
+  if (dqScale !== scale) extraInits.push({ name: dqScale, dims: [], dataType: DataType.FLOAT, rawData: float32ToLE(Float32Array.of(dequantizeScale)) });
+  extraInits.push({ name: zeroPoint, dims: [], dataType: int8 ? DataType.INT8 : DataType.UINT8, rawData: Uint8Array.of(zp & 0xff) });
+  return [
+    { name: `${name}/quantize`, opType: 'QuantizeLinear', input: [x, scale, zeroPoint], output: [`${out}/q`] },
+    { name, opType: 'DequantizeLinear', input: [`${out}/q`, dqScale, zeroPoint], output: [out] },
+  ];
 }
 
 /** A dynamic dim 0 is the batch (batchParam); other dynamic dims (height, width) get names of their own. */

@@ -4,7 +4,9 @@
 //   biases; per tensor or per channel) is folded once into a float32 initializer;
 // - QuantizeLinear of a float initializer is folded into an integer one;
 // - QuantizeLinear → DequantizeLinear on an activation (per tensor) becomes one
-//   QuantizeDequantize node, computed in float32 (see src/graph/graph.ts).
+//   QuantizeDequantize node, computed in float32 (see src/graph/graph.ts); a
+//   DequantizeLinear that reads the integers with another scale (same zero
+//   point) becomes one Requantize step instead.
 // Malformed quantization parameters are reported through `bad`, so they end in
 // the importer's one OnnxImportError.
 import type { Initializer, Node, QuantParams, WeightQuant } from '../graph/graph.js';
@@ -143,11 +145,16 @@ export function importQdqNode(c: QdqNodeContext): void {
     }
     const p = readParams(c, null, false);
     if (!p) return fail();
-    if (p.scales[0] !== qv.scale || p.zeroPoints[0] !== qv.zeroPoint || QUANT_RANGES[p.type].qmin !== qv.qmin) {
-      c.bad(`its scale/zero point (${p.scales[0]}, ${p.zeroPoints[0]} ${p.type}) differ from those of the QuantizeLinear that wrote "${x}" (${qv.scale}, ${qv.zeroPoint}); only matching pairs are supported`);
+    if (p.zeroPoints[0] !== qv.zeroPoint || QUANT_RANGES[p.type].qmin !== qv.qmin) {
+      c.bad(`its zero point (${p.zeroPoints[0]} ${p.type}) differs from that of the QuantizeLinear that wrote "${x}" (${qv.zeroPoint}); only pairs with one zero point are supported`);
       return fail();
     }
     const { scale, zeroPoint, qmin, qmax } = qv;
+    if (p.scales[0] !== scale) {
+      // The integers read with another scale (a QOperator consumer whose x_scale differs from its producer's y_scale).
+      c.push({ name: c.name, op: 'Requantize', inputs: [qv.input], outputs: [c.out], attrs: { multipliers: [1], divisor: scale, zeroPoint, qmin, qmax, outScale: p.scales[0]! } });
+      return;
+    }
     c.push({ name: c.name, op: 'QuantizeDequantize', inputs: [qv.input], outputs: [c.out], attrs: { scale, zeroPoint, qmin, qmax } });
     return;
   }
@@ -203,10 +210,8 @@ export function importIntegersOf(c: IntegersOfContext): void {
     c.failed.add(c.out);
     return;
   }
-  c.push({
-    name: c.name, op: 'Requantize', inputs: [qv.input], outputs: [c.out],
-    attrs: { multipliers: [1], divisor: qv.scale, zeroPoint: 0, qmin: qv.qmin - qv.zeroPoint, qmax: qv.qmax - qv.zeroPoint, outScale: 1 },
-  });
+  // (clamp(round(x / scale) + z, qmin, qmax) − z) · 1: exports as QuantizeLinear → DequantizeLinear with scale 1.
+  c.push({ name: c.name, op: 'Requantize', inputs: [qv.input], outputs: [c.out], attrs: { multipliers: [1], divisor: qv.scale, zeroPoint: qv.zeroPoint, qmin: qv.qmin, qmax: qv.qmax, outScale: 1 } });
 }
 
 /**
