@@ -201,6 +201,17 @@ for signed in (False, True):
             b.nodes.append(helper.make_node(op, [a, as_, az, c, cs, cz, ys, yz], ['yq'], domain=MS))
             dequantize(b, 'yq', ys, yz, 'y')
             emit(f'{op[7:].lower()}_{tag[:2]}', b, {'a': [6, 5, 5], 'b': [6, 5, 5]}, {'y': yf}, {'y': y_scale})
+        # QLinearAdd of a quantized constant (a per-channel offset, as a folded bias add writes it).
+        b = Builder(signed, True)
+        af = calib(6, 5, 5)
+        a, as_, az, _ = b.input('a', af)
+        cq = rng.integers(b.qmin, b.qmax + 1, (1, 6, 1, 1)).astype(b.np_type)
+        cs, cz = b.const(np.array(0.01, np.float32), 's'), b.const(np.array(3, b.np_type), 'z')
+        yf = af + torch.from_numpy((cq.astype(np.float32) - 3) * 0.01)
+        ys, yz, y_scale = b.act_params(yf)
+        b.nodes.append(helper.make_node('QLinearAdd', [a, as_, az, b.const(cq, 'c'), cs, cz, ys, yz], ['yq'], domain=MS))
+        dequantize(b, 'yq', ys, yz, 'y')
+        emit(f'add_constant_{tag[:2]}', b, {'a': [6, 5, 5]}, {'y': yf}, {'y': y_scale})
         # Pools, concat, sigmoid, and ops running on quantized tensors directly.
         for case in ('gap', 'gap_channels_last', 'avgpool', 'concat', 'sigmoid', 'leaky_relu', 'maxpool_reshape'):
             b = Builder(signed, True)
