@@ -70,18 +70,20 @@ class Builder:
         self.nodes.append(helper.make_node('QuantizeLinear', [name, s, z], [q]))
         return q, s, z, sv
 
-    def weights(self, w, axis):
-        """int8 symmetric weights, per channel along `axis` or per tensor: (q name, scale name, zp name, scales)."""
+    def weights(self, w, axis, unsigned=False):
+        """int8 symmetric weights (or uint8 ones around zero point 128), per channel along `axis` or per tensor:
+        (q name, scale name, zp name, scales)."""
         channels = w.shape[axis]
         moved = np.moveaxis(w, axis, 0).reshape(channels, -1)
         amax = np.abs(moved).max(axis=1) if self.per_channel else np.full(channels, np.abs(w).max())
         scale = (np.maximum(amax, 1e-8) / 127).astype(np.float32)
         shape = [1] * w.ndim
         shape[axis] = channels
-        q = np.clip(np.rint(w / scale.reshape(shape)), -127, 127).astype(np.int8)
+        zp, w_np = (128, np.uint8) if unsigned else (0, np.int8)
+        q = (np.clip(np.rint(w / scale.reshape(shape)), -127, 127) + zp).astype(w_np)
         if self.per_channel:
-            return self.const(q, 'wq'), self.const(scale, 'ws'), self.const(np.zeros(channels, np.int8), 'wz'), scale
-        return self.const(q, 'wq'), self.const(np.array(scale[0], np.float32), 'ws'), self.const(np.array(0, np.int8), 'wz'), scale
+            return self.const(q, 'wq'), self.const(scale, 'ws'), self.const(np.full(channels, zp, w_np), 'wz'), scale
+        return self.const(q, 'wq'), self.const(np.array(scale[0], np.float32), 'ws'), self.const(np.array(zp, w_np), 'wz'), scale
 
     def bias(self, b, x_scale, w_scales):
         bs = (np.float32(x_scale) * w_scales).astype(np.float32)
@@ -103,7 +105,7 @@ def same_pads(k, dilation):
     return [total[0] // 2, total[1] // 2, total[0] - total[0] // 2, total[1] - total[1] // 2]
 
 
-def conv_layer(b, x, xs, xz, x_scale, xf, cin, cout, k, relu=False, **attrs):
+def conv_layer(b, x, xs, xz, x_scale, xf, cin, cout, k, relu=False, unsigned_weights=False, **attrs):
     """QLinearConv of quantized x (float twin xf): returns (y, ys, yz, y_scale, yf)."""
     groups = attrs.get('group', 1)
     dilation = attrs.get('dilations', [1, 1])
@@ -114,7 +116,7 @@ def conv_layer(b, x, xs, xz, x_scale, xf, cin, cout, k, relu=False, **attrs):
     yf = F.conv2d(xp, torch.from_numpy(w), torch.from_numpy(bias), stride=attrs.get('strides', [1, 1]), groups=groups, dilation=dilation)
     if relu:
         yf = torch.relu(yf)
-    wq, ws, wz, wscales = b.weights(w, 0)
+    wq, ws, wz, wscales = b.weights(w, 0, unsigned_weights)
     ys, yz, y_scale = b.act_params(yf, relu)
     y = b.name('y')
     b.nodes.append(helper.make_node('QLinearConv', [x, xs, xz, wq, ws, wz, ys, yz, b.bias(bias, x_scale, wscales)], [y], kernel_shape=[k, k], **attrs))
@@ -144,7 +146,10 @@ for signed in (False, True):
                                           ('conv_strided_grouped', 8, 12, dict(pads=[0, 1, 1, 0], strides=[2, 2], group=2)),
                                           ('conv_depthwise', 8, 8, dict(pads=[1, 1, 1, 1], group=8)),
                                           ('conv_same_upper', 8, 8, dict(auto_pad='SAME_UPPER')),
-                                          ('conv_dilated', 8, 8, dict(pads=[2, 2, 2, 2], dilations=[2, 2]))]:
+                                          ('conv_dilated', 8, 8, dict(pads=[2, 2, 2, 2], dilations=[2, 2])),
+                                          ('conv_uint8_weights', 8, 16, dict(pads=[1, 1, 1, 1], unsigned_weights=True))]:
+            if signed and attrs.get('unsigned_weights'):
+                continue  # ORT has no QLinearConv for int8 inputs with uint8 weights
             b = Builder(signed, per_channel)
             xf = calib(cin, 9, 9)
             x, xs, xz, x_scale = b.input('x', xf)
