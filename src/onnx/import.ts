@@ -14,6 +14,7 @@ import { ModelProto, TensorProto, toNum, DATA_TYPE_NAMES, DataType, LITTLE_ENDIA
 import { externalDataReader, type ExternalDataReader } from './external-data.js';
 import { bfloat16BytesToFloat32, bitsToFloat32, float16BytesToFloat32 } from './half.js';
 import { ProblemList } from './problems.js';
+import { FoldError, SHAPE_OPS, ShapeFolder, foldShapeInputs, type ShapeInputs } from './shape-fold.js';
 import { importQdqNode, weightQuantOf, type DequantizedConst, type IntConst, type QuantizedValue } from './import-qdq.js';
 import type { AttributeProtoLike, ModelProtoLike, NodeProtoLike, TensorProtoLike, ValueInfoProtoLike } from './proto.js';
 
@@ -36,6 +37,7 @@ export const SUPPORTED_ONNX_OPS = [
   'Conv', 'BatchNormalization', 'Relu', 'Add', 'Sum', 'MaxPool', 'AveragePool', 'GlobalAveragePool', 'Flatten', 'Reshape',
   'Gemm', 'MatMul', 'Identity', 'Dropout', 'Constant', 'Clip', 'Pad', 'ReduceMean', 'QuantizeLinear', 'DequantizeLinear',
   'Sigmoid', 'HardSigmoid', 'HardSwish', 'Erf', 'Mul', 'Sub', 'Div', 'Concat', 'Split', 'Slice', 'Transpose', 'Softmax', 'LayerNormalization',
+  'Shape', 'Gather', 'Unsqueeze', 'Squeeze', 'Cast', 'ConstantOfShape', 'Range', 'Expand',
 ] as const;
 
 
@@ -216,6 +218,8 @@ interface Pending {
   splitPart?: { index: number; parts: number };
   /** A Transpose without perm: reverse the dims. */
   reversePerm?: boolean;
+  /** A Reshape's shape or a Slice's bounds that a shape subgraph computes (folded once dims are inferred). */
+  shapeInputs?: ShapeInputs;
 }
 
 export interface ImportOptions {
@@ -334,6 +338,7 @@ function importGraph(model: ModelProtoLike, options: ImportOptions, external: Ex
   // Outputs of QuantizeLinear on activations, waiting for their DequantizeLinear.
   const quantized = new Map<string, QuantizedValue>();
   const dequantized = new Map<string, DequantizedConst>();
+  const folder = new ShapeFolder(ints);
 
   const push = (n: Node, p?: Pending): void => {
     nodes.push(n);
@@ -359,6 +364,7 @@ function importGraph(model: ModelProtoLike, options: ImportOptions, external: Ex
     };
     const needInt = (v: string | undefined, what: string): number[] | null => {
       if (v && failed.has(v)) return null;
+      if (v && folder.isInt(v) && !ints.has(v)) { bad(`${what} "${v}" depends on a dynamic dim here, which is not supported`); return null; }
       if (!v || !ints.has(v)) { bad(`${what}${v ? ` "${v}"` : ''} must be a constant integer initializer or Constant`); return null; }
       return ints.get(v)!.data;
     };
@@ -381,6 +387,31 @@ function importGraph(model: ModelProtoLike, options: ImportOptions, external: Ex
     };
 
     if (np.domain && np.domain !== 'ai.onnx') { unsupportedNode(); return; }
+    if (isShapeNode(op, ins, folder)) {
+      // Integer (shape) values are folded, not graph nodes; those that read no dims fold now.
+      if (ins.some((v) => failed.has(v))) { failed.add(out); return; }
+      if (op === 'ConstantOfShape' && a.get('value')?.t && a.get('value')!.t!.dataType !== DataType.INT64 && a.get('value')!.t!.dataType !== DataType.INT32) {
+        const p = parseTensor(a.get('value')!.t!, { noun: 'ConstantOfShape value', name });
+        const shape = ins[0] ? folder.constant(ins[0]) : undefined;
+        if (p.kind !== 'float' || !shape || shape.data.length > 4) { bad('only a float ConstantOfShape of a constant shape is supported'); return; }
+        floats.set(out, { dims: shape.data, data: new Float32Array(elementCount(shape.data)).fill(p.t.data[0] ?? 0) });
+        return;
+      }
+      const fill = a.get('value')?.t ? parseTensor(a.get('value')!.t!, { noun: 'ConstantOfShape value', name }) : undefined;
+      folder.record(op, name, ins, out, {
+        axis: attrInt(a, 'axis', 0), axes: attrInts(a, 'axes'), start: a.has('start') ? attrInt(a, 'start', 0) : undefined,
+        end: a.has('end') ? attrInt(a, 'end', 0) : undefined, to: attrInt(a, 'to', 0), fill: fill?.kind === 'int' ? fill.t.data[0] : 0,
+      });
+      try {
+        const c = folder.constant(out);
+        if (c) ints.set(out, c);
+      } catch (err) {
+        if (!(err instanceof FoldError)) throw err;
+        failed.add(out);
+        problems.add(`node "${err.node}" (${err.op}): ${err.message}`);
+      }
+      return;
+    }
     switch (op) {
       case 'Identity':
       case 'Dropout': {
@@ -505,7 +536,15 @@ function importGraph(model: ModelProtoLike, options: ImportOptions, external: Ex
         if (!notConst(0)) return;
         let starts: number[] | null, ends: number[] | null, axes: number[] | null, steps: number[] | null;
         if (opset < 10) { starts = attrInts(a, 'starts') ?? null; ends = attrInts(a, 'ends') ?? null; axes = attrInts(a, 'axes') ?? null; steps = null; }
-        else { starts = needInt(ins[1], 'starts'); ends = needInt(ins[2], 'ends'); axes = ins[3] ? needInt(ins[3], 'axes') : null; steps = ins[4] ? needInt(ins[4], 'steps') : null; }
+        else if ([ins[1], ins[2]].some((v) => v && folder.isInt(v) && !ints.has(v))) {
+          axes = ins[3] ? needInt(ins[3], 'axes') : null; steps = ins[4] ? needInt(ins[4], 'steps') : null;
+          if ((ins[3] && !axes) || (ins[4] && !steps)) return;
+          const sources = new Set([...folder.sources(ins[1] ?? ''), ...folder.sources(ins[2] ?? '')]);
+          const n = ins[1] && ints.has(ins[1]) ? ints.get(ins[1])!.data.length : ins[2] && ints.has(ins[2]) ? ints.get(ins[2])!.data.length : axes?.length ?? 1;
+          push({ name, op: 'Slice', inputs: [ins[0]!, ...sources], outputs: [out], attrs: { starts: [], ends: [], axes: axes ? [...axes] : Array.from({ length: n }, (_, i) => i), steps: steps ? [...steps] : new Array<number>(n).fill(1) } },
+            { shapeInputs: { starts: ins[1], ends: ins[2] } });
+          return;
+        } else { starts = needInt(ins[1], 'starts'); ends = needInt(ins[2], 'ends'); axes = ins[3] ? needInt(ins[3], 'axes') : null; steps = ins[4] ? needInt(ins[4], 'steps') : null; }
         if (!starts || !ends || (opset >= 10 && ((ins[3] && !axes) || (ins[4] && !steps)))) { if (opset < 10) bad('starts and ends are required'); return; }
         push({ name, op: 'Slice', inputs: [ins[0]!], outputs: [out], attrs: { starts: [...starts], ends: [...ends], axes: axes ? [...axes] : starts.map((_, i) => i), steps: steps ? [...steps] : starts.map(() => 1) } });
         return;
@@ -631,6 +670,10 @@ function importGraph(model: ModelProtoLike, options: ImportOptions, external: Ex
         return;
       case 'Reshape': {
         if (!notConst(0)) return;
+        if (opset >= 5 && ins[1] && folder.isInt(ins[1]) && !ints.has(ins[1])) {
+          push({ name, op: 'Reshape', inputs: [ins[0]!, ...folder.sources(ins[1])], outputs: [out], attrs: { shape: [] } }, { shapeInputs: { shape: ins[1] } });
+          return;
+        }
         const shape = opset < 5 ? attrInts(a, 'shape') ?? null : needInt(ins[1], 'shape');
         if (!shape) return;
         if (attrInt(a, 'allowzero', 0) === 1 && shape.includes(0)) { bad('allowzero=1 with a 0 in the shape is not supported'); return; }
@@ -752,6 +795,7 @@ function importGraph(model: ModelProtoLike, options: ImportOptions, external: Ex
         const rank = shapes.get(n.inputs[0]!)!.length;
         if ((n.attrs.axis < 0 ? n.attrs.axis + rank : n.attrs.axis) === rank - 1) n.attrs = { axis: rank - 1, legacy: false };
       }
+      if (p?.shapeInputs && (n.op === 'Reshape' || n.op === 'Slice')) foldShapeInputs(n, p.shapeInputs, folder, (v) => shapes.get(v));
       if (p?.reversePerm && n.op === 'Transpose') n.attrs.perm = shapes.get(n.inputs[0]!)!.map((_, i, d) => d.length - 1 - i);
       if (p?.splitPart && n.op === 'Slice') {
         const x = shapes.get(n.inputs[0]!)!;
@@ -790,6 +834,14 @@ function importGraph(model: ModelProtoLike, options: ImportOptions, external: Ex
   return graph;
 }
 
+
+/** Whether a node computes an integer (shape) value: Shape itself, or a shape op on integer inputs. */
+function isShapeNode(op: string, ins: string[], folder: ShapeFolder): boolean {
+  if (!(SHAPE_OPS as readonly string[]).includes(op)) return false;
+  if (op === 'Shape' || op === 'ConstantOfShape' || op === 'Range') return true;
+  if (op === 'Concat' || op === 'Mul' || op === 'Add' || op === 'Sub' || op === 'Div') return ins.some((v) => v !== '' && folder.isInt(v));
+  return ins[0] !== undefined && ins[0] !== '' && folder.isInt(ins[0]);
+}
 
 /** Read and parse an .onnx file. */
 export async function loadOnnxFile(path: string): Promise<Graph> {

@@ -5,7 +5,7 @@
 // was planned (for profiles). Nothing else in the library switches over graph ops to run them.
 import type { BinaryFn, ConvParams, KernelBackend, PackedWeights, PlanLayout, PlanStep, PoolParams, UnaryFn } from '../backend/types.js';
 import { ModelError } from '../errors.js';
-import { sliceRanges, type ConvNode, type Graph, type Node, type UnaryOp } from '../graph/graph.js';
+import { resolvedSlice, sliceRanges, type ConvNode, type Graph, type Node, type UnaryOp } from '../graph/graph.js';
 import { broadcastStrides } from '../kernels-js/broadcast.js';
 import { mergeStrided, rowMajorStrides } from '../kernels-js/layout.js';
 import type { MemoryPlan } from '../graph/passes.js';
@@ -110,7 +110,8 @@ export function lower(ctx: LowerContext, memory: MemoryPlan): LoweredPlan {
           return { op: 'concat', ...io, outer: product(yDims.slice(0, axis)), chunks: node.inputs.map((v) => shapes.get(v)![axis]! * inner) };
         }
         case 'Slice': {
-          const ranges = sliceRanges(xDims, node.attrs, (m) => { throw new ModelError(`Slice "${node.name}": ${m}`); });
+          const fail = (m: string): never => { throw new ModelError(`Slice "${node.name}": ${m}`); };
+          const ranges = sliceRanges(xDims, resolvedSlice(node, (v) => shapes.get(v)!) ?? fail('its bounds read a dim that is still dynamic'), fail);
           const xs = rowMajorStrides(xDims);
           const offset = ranges.reduce((acc, r, d) => acc + r.start * xs[d]!, 0);
           return { op: 'strided', ...io, offset, ...mergeStrided(yDims, ranges.map((r, d) => r.step * xs[d]!)) };
