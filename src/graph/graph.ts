@@ -100,7 +100,7 @@ export type DimExpr = number | { input: number; dim: number } | { op: 'Add' | 'S
  * shape is computed per input shape (shape is then unused); inputs[1..] are the values it reads dims of.
  */
 export type ReshapeNode = NodeBase<'Reshape', { shape: number[]; shapeExpr?: DimExpr[] }>;
-/** inputs [x, W, B?]; x: [M, K], W: [N, K]; y = x·Wᵀ + b. */
+/** inputs [x, W, B?]; x: [M, K] (or [..., K]: M is the product of the leading dims), W: [N, K]; y = x·Wᵀ + b. */
 export type GemmNode = NodeBase<'Gemm', { relu?: boolean; weightQuant?: WeightQuant }>;
 /** y = permute(x, perm) (ONNX Transpose; Gemm with transA=1 imports as Transpose [1, 0] → Gemm). */
 export type TransposeNode = NodeBase<'Transpose', { perm: number[] }>;
@@ -430,12 +430,14 @@ export function inferNode(node: Node, get: (name: string) => number[]): number[]
       return perm.map((p) => x[p]!);
     }
     case 'Gemm': {
+      // Over the last axis: an N-D input is a GEMM of its leading dims flattened (MatMul on [N, H, W, C]).
       const w = get(node.inputs[1]!);
-      if (x.length !== 2) fail(`expects a 2-D input [M, K], got ${dimsStr(x)}`);
-      if (w.length !== 2 || (x[1]! >= 0 && w[1] !== x[1])) fail(`weight ${dimsStr(w)} does not match input ${dimsStr(x)} (expected [N, ${x[1]}])`);
+      const k = x[x.length - 1]!;
+      if (x.length < 2) fail(`expects an input of 2 or more dims [..., K], got ${dimsStr(x)}`);
+      if (w.length !== 2 || (k >= 0 && w[1] !== k)) fail(`weight ${dimsStr(w)} does not match input ${dimsStr(x)} (expected [N, ${k}])`);
       const b = node.inputs[2];
       if (b) { const bd = get(b); if (elementCount(bd) !== w[0]) fail(`bias has ${elementCount(bd)} elements, expected ${w[0]}`); }
-      return [x[0]!, w[0]!];
+      return [...x.slice(0, -1), w[0]!];
     }
   }
 }

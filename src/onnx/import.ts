@@ -14,6 +14,7 @@ import { ModelProto, TensorProto, toNum, DATA_TYPE_NAMES, DataType, LITTLE_ENDIA
 import { externalDataReader, type ExternalDataReader } from './external-data.js';
 import { bfloat16BytesToFloat32, bitsToFloat32, float16BytesToFloat32 } from './half.js';
 import { ProblemList } from './problems.js';
+import { matchDecomposedLayerNorm, type PatternContext } from './layernorm-pattern.js';
 import { FoldError, SHAPE_OPS, ShapeFolder, foldShapeInputs, type ShapeInputs } from './shape-fold.js';
 import { importQdqNode, weightQuantOf, type DequantizedConst, type IntConst, type QuantizedValue } from './import-qdq.js';
 import type { AttributeProtoLike, ModelProtoLike, NodeProtoLike, TensorProtoLike, ValueInfoProtoLike } from './proto.js';
@@ -319,6 +320,9 @@ function importGraph(model: ModelProtoLike, options: ImportOptions, external: Ex
   for (const n of gp.node ?? []) for (const i of n.input ?? []) if (i) (rawUses.get(i) ?? rawUses.set(i, []).get(i)!).push(n);
   const graphOutputNames = new Set((gp.output ?? []).map((o) => o.name ?? ''));
   const used = (name: string | undefined): boolean => !!name && (rawUses.has(name) || graphOutputNames.has(name));
+  const patterns = patternContext(gp.node ?? [], rawUses, graphOutputNames, floats, ints, opset);
+  // ONNX nodes that a pattern already imported (a decomposed LayerNorm's chain).
+  const consumed = new Set<NodeProtoLike>();
 
   const alias = new Map<string, string>();
   const resolve = (name: string): string => {
@@ -347,6 +351,7 @@ function importGraph(model: ModelProtoLike, options: ImportOptions, external: Ex
   };
 
   (gp.node ?? []).forEach((np, index) => {
+    if (consumed.has(np)) return;
     const op = np.opType ?? '';
     let name = np.name || `${op}_${index}`;
     while (names.has(name)) name = `${name}_${index}`;
@@ -639,6 +644,20 @@ function importGraph(model: ModelProtoLike, options: ImportOptions, external: Ex
       }
       case 'ReduceMean': {
         if (!notConst(0)) return;
+        const ln = matchDecomposedLayerNorm(np, patterns);
+        if (ln) {
+          const param = (t: Initializer, given: string | undefined, what: string): string => {
+            if (given && floats.has(given)) return given;
+            const k = uniqueName(floats, `${name}.${what}`);
+            floats.set(k, t);
+            return k;
+          };
+          const scale = param(ln.scale, ln.scaleName, 'scale');
+          const bias = ln.bias ? param(ln.bias, ln.biasName, 'bias') : '';
+          ln.nodes.forEach((n) => consumed.add(n));
+          push({ name, op: 'LayerNormalization', inputs: [resolve(ln.x), scale, bias], outputs: [ln.output], attrs: { axis: -1, epsilon: ln.epsilon } });
+          return;
+        }
         const axes = opset >= 18 ? (ins[1] ? needInt(ins[1], 'axes') : null) : attrInts(a, 'axes') ?? null;
         const norm = axes?.map((x) => (x < 0 ? x + 4 : x)).sort();
         if (!norm || norm.length !== 2 || norm[0] !== 2 || norm[1] !== 3) { bad(`only ReduceMean over axes [2, 3] of a 4-D tensor is supported (a global average pool), got axes ${axes ? `[${axes.join(', ')}]` : 'all'}`); return; }
@@ -834,6 +853,26 @@ function importGraph(model: ModelProtoLike, options: ImportOptions, external: Ex
   return graph;
 }
 
+
+/** What the LayerNorm pattern reads of the ONNX graph: readers, float constants (initializers or Constant nodes), ReduceMean's axes. */
+function patternContext(nodes: NodeProtoLike[], rawUses: Map<string, NodeProtoLike[]>, outputs: Set<string>, floats: Map<string, Initializer>, ints: Map<string, IntConst>, opset: number): PatternContext {
+  const producer = new Map<string, NodeProtoLike>();
+  for (const n of nodes) for (const o of n.output ?? []) producer.set(o, n);
+  return {
+    readers: (v) => rawUses.get(v) ?? [],
+    constant: (v) => {
+      const f = floats.get(v);
+      if (f) return { t: f, name: v };
+      const p = producer.get(v);
+      const t = p?.opType === 'Constant' ? attrMap(p).get('value')?.t : undefined;
+      const parsed = t ? parseTensor(t, { noun: 'Constant', name: v }) : undefined;
+      return parsed?.kind === 'float' ? { t: parsed.t } : undefined;
+    },
+    axes: (n) => (opset >= 18 ? (n.input?.[1] ? ints.get(n.input[1])?.data ?? null : null) : attrInts(attrMap(n), 'axes') ?? null),
+    keepdims: (n) => attrInt(attrMap(n), 'keepdims', 1) === 1,
+    isGraphOutput: (v) => outputs.has(v),
+  };
+}
 
 /** Whether a node computes an integer (shape) value: Shape itself, or a shape op on integer inputs. */
 function isShapeNode(op: string, ins: string[], folder: ShapeFolder): boolean {

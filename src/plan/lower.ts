@@ -82,8 +82,9 @@ export function lower(ctx: LowerContext, memory: MemoryPlan): LoweredPlan {
         }
         case 'Gemm': {
           const packed = ctx.packed.get(node.name)!;
-          kernel = be.gemmKernel?.(packed, xDims[0]!);
-          return { op: 'gemm', ...io, packed, m: xDims[0]!, relu: node.attrs.relu ?? false, threads };
+          const m = product(xDims.slice(0, -1));
+          kernel = be.gemmKernel?.(packed, m);
+          return { op: 'gemm', ...io, packed, m, relu: node.attrs.relu ?? false, threads };
         }
         case 'Add':
         case 'Mul':
