@@ -5,7 +5,7 @@ import { createBackend } from './backend/index.js';
 import { BACKEND_NAMES } from './backend/name.js';
 import type { KernelBackend, PackedWeights, PlanExecutor } from './backend/types.js';
 import { ModelError } from './errors.js';
-import { Graph, inferShapes, type Node } from './graph/graph.js';
+import { Graph, GraphError, inferShapes, type Node } from './graph/graph.js';
 import { elementCount } from './shapes.js';
 import { optimize, planMemory } from './graph/passes.js';
 import { PlanCache, type CachedPlan } from './plan/cache.js';
@@ -312,6 +312,13 @@ export async function load(source: string | Uint8Array | Graph, options: LoadOpt
   checkBeforeOptimize(where, graph, maxMemoryBytes); // the passes copy weights and may expand 2-D BatchNorms
   // A graph imported here is ours alone: its weights may be folded in place.
   const optimized = optimize(graph, { fuseResidual: fuse, fuseRelu: fuse, inPlace: !(source instanceof Graph) });
-  checkMemory(where, optimized, inputDimsAt(optimized, 1), maxMemoryBytes); // before packing or any buffer
+  try {
+    checkMemory(where, optimized, inputDimsAt(optimized, 1), maxMemoryBytes); // before packing or any buffer
+  } catch (err) {
+    // A dynamic height or width set to 1 may be no valid input (ConvNeXt's 4x4 stride-4 stem): each
+    // input shape's arena is checked when its plan is made (PlanCache.takeArena), and its shapes then.
+    const spatialDynamic = optimized.inputs.some((v) => v.dims.slice(1).some((d) => d < 0));
+    if (!(spatialDynamic && err instanceof GraphError)) throw err;
+  }
   return new Model(optimized, backend, threads, maxMemoryBytes, mode);
 }
