@@ -127,10 +127,11 @@ export interface QuantParams {
 /**
  * Elementwise functions of one input: Sigmoid, HardSigmoid (max(0, min(1, alpha·x + beta))),
  * HardSwish (x·HardSigmoid(x) with 1/6, 1/2), Clip (min(max(x, alpha), beta)), Erf, and
- * Silu (x·sigmoid(x), fused from Mul(x, Sigmoid(x)); exported back as the pair).
+ * Silu (x·sigmoid(x), fused from Mul(x, Sigmoid(x)); exported back as the pair), and Gelu
+ * ((x·(erf(x / alpha) + 1))·beta, fused from PyTorch's Div/Erf/Add/Mul/Mul; alpha √2, beta 1/2).
  */
-export type UnaryOp = 'Sigmoid' | 'HardSigmoid' | 'HardSwish' | 'Clip' | 'Erf' | 'Silu';
-export const UNARY_OPS: readonly UnaryOp[] = ['Sigmoid', 'HardSigmoid', 'HardSwish', 'Clip', 'Erf', 'Silu'];
+export type UnaryOp = 'Sigmoid' | 'HardSigmoid' | 'HardSwish' | 'Clip' | 'Erf' | 'Silu' | 'Gelu';
+export const UNARY_OPS: readonly UnaryOp[] = ['Sigmoid', 'HardSigmoid', 'HardSwish', 'Clip', 'Erf', 'Silu', 'Gelu'];
 export type UnaryNode = NodeBase<UnaryOp, { alpha: number; beta: number }>;
 /** numpy-broadcast elementwise a ∘ b (Add is its own node: it also fuses into Conv). */
 export type BinaryOp = 'Mul' | 'Sub' | 'Div';
@@ -366,6 +367,7 @@ export function inferNode(node: Node, get: (name: string) => number[]): number[]
     case 'Clip':
     case 'Erf':
     case 'Silu':
+    case 'Gelu':
       return [...x];
     case 'Concat': {
       const all = node.inputs.map(get);

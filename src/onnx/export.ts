@@ -92,6 +92,20 @@ function expandNode(n: Node, x: ExportExtras): NodeProtoLike[] {
       return [{ name: n.name, opType: n.op, input: [n.inputs[0]!], output: [out] }];
     case 'HardSigmoid':
       return [{ name: n.name, opType: 'HardSigmoid', input: [n.inputs[0]!], output: [out], attribute: [float('alpha', n.attrs.alpha), float('beta', n.attrs.beta)] }];
+    case 'Gelu': {
+      const c = (what: string, v: number): string => {
+        extraInits.push({ name: `${n.name}/${what}`, dims: [], dataType: DataType.FLOAT, rawData: float32ToLE(Float32Array.of(v)) });
+        return `${n.name}/${what}`;
+      };
+      const x = n.inputs[0]!;
+      return [
+        { name: `${n.name}/div`, opType: 'Div', input: [x, c('divisor', n.attrs.alpha)], output: [`${out}/div`] },
+        { name: `${n.name}/erf`, opType: 'Erf', input: [`${out}/div`], output: [`${out}/erf`] },
+        { name: `${n.name}/add`, opType: 'Add', input: [`${out}/erf`, c('one', 1)], output: [`${out}/add`] },
+        { name: `${n.name}/mul`, opType: 'Mul', input: [x, `${out}/add`], output: [`${out}/mul`] },
+        { name: n.name, opType: 'Mul', input: [`${out}/mul`, c('scale', n.attrs.beta)], output: [out] },
+      ];
+    }
     case 'Silu':
       return [
         { name: `${n.name}/sigmoid`, opType: 'Sigmoid', input: [n.inputs[0]!], output: [`${out}/sigmoid`] },

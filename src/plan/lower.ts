@@ -40,7 +40,7 @@ function convParams(graph: Graph, node: ConvNode, shapes: Map<string, number[]>,
   };
 }
 
-const UNARY_FN: Record<UnaryOp, UnaryFn> = { Sigmoid: 'sigmoid', Silu: 'silu', HardSigmoid: 'hardSigmoid', HardSwish: 'hardSwish', Clip: 'clip', Erf: 'erf' };
+const UNARY_FN: Record<UnaryOp, UnaryFn> = { Sigmoid: 'sigmoid', Silu: 'silu', HardSigmoid: 'hardSigmoid', HardSwish: 'hardSwish', Clip: 'clip', Erf: 'erf', Gelu: 'gelu' };
 const BINARY_FN: Record<'Add' | 'Mul' | 'Sub' | 'Div', BinaryFn> = { Add: 'add', Mul: 'mul', Sub: 'sub', Div: 'div' };
 
 const product = (d: readonly number[]): number => d.reduce((p, q) => p * q, 1);
@@ -103,6 +103,7 @@ export function lower(ctx: LowerContext, memory: MemoryPlan): LoweredPlan {
         case 'HardSwish':
         case 'Clip':
         case 'Erf':
+        case 'Gelu':
           return { op: 'unary', ...io, fn: UNARY_FN[node.op], alpha: node.attrs.alpha, beta: node.attrs.beta, count: elementCount(yDims), threads };
         case 'Concat': {
           io.inputs = node.inputs.map(buffer);
