@@ -17,7 +17,7 @@ import { asFloat16Tensor, asTensor, Tensor, type Float16TensorLike, type TensorL
 import { float16ToFloat32, float32ToFloat16 } from './onnx/half.js';
 import { currentThreads } from './threads.js';
 import { checkMode, type Mode } from './modes.js';
-import { checkBeforeOptimize, checkMemory, inputDimsAt, maxMemoryOption, weightBytes } from './limits.js';
+import { checkBeforeOptimize, checkMemory, hasDynamicSpatialDims, inputDimsAt, maxMemoryOption, weightBytes } from './limits.js';
 import { readModelFile } from './source.js';
 import { requireModeSupported } from './mode-support.js';
 
@@ -317,8 +317,7 @@ export async function load(source: string | Uint8Array | Graph, options: LoadOpt
   } catch (err) {
     // A dynamic height or width set to 1 may be no valid input (ConvNeXt's 4x4 stride-4 stem): each
     // input shape's arena is checked when its plan is made (PlanCache.takeArena), and its shapes then.
-    const spatialDynamic = optimized.inputs.some((v) => v.dims.slice(1).some((d) => d < 0));
-    if (!(spatialDynamic && err instanceof GraphError)) throw err;
+    if (!(hasDynamicSpatialDims(optimized) && err instanceof GraphError)) throw err;
   }
   return new Model(optimized, backend, threads, maxMemoryBytes, mode);
 }

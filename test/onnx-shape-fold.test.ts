@@ -202,3 +202,36 @@ test('MatMul over the last axis of a 4-D tensor is one GEMM of the leading dims,
     await model.dispose();
   }
 });
+
+test('a model with dynamic H/W and an unpadded stem (no valid 1x1 input) loads, and each input shape is checked when its plan is made', async (t) => {
+  const r = rng(5);
+  const bytes = encodeRawModel({
+    opset: 13,
+    inputs: [{ name: 'x', dims: ['N', 3, 'H', 'W'] }],
+    outputs: [{ name: 'y' }],
+    initializers: [floatTensor('w', [4, 3, 3, 3], randomF32(r, 108)), floatTensor('s', [4], randomF32(r, 4, 0.5, 1.5)), floatTensor('b', [4], randomF32(r, 4)),
+      floatTensor('m', [4], randomF32(r, 4)), floatTensor('v', [4], randomF32(r, 4, 0.5, 1.5))],
+    nodes: [{ op: 'Conv', inputs: ['x', 'w'], outputs: ['c'], attrs: { kernel_shape: [3, 3] } }, { op: 'BatchNormalization', inputs: ['c', 's', 'b', 'm', 'v'], outputs: ['y'] }],
+  });
+  for (const backend of BACKENDS) {
+    const model = await load(bytes, { backend });
+    const x = tensor([2, 3, 8, 6], 9);
+    const y = (await model.run({ x }))['y']!;
+    t.deepEqual([...y.dims], [2, 4, 6, 4]);
+    t.true(relativeToMax(y.data, (await ortRun(bytes, { x }))['y']!) <= 1e-6, backend);
+    // An input too small for the stem is refused when its plan is made, naming the conv.
+    await t.throwsAsync(model.run({ x: tensor([1, 3, 2, 2], 1) }), { message: /Conv.*output would be empty/ });
+    await model.dispose();
+  }
+});
+
+test('an integer shape value mixed with a float activation is refused naming the node', (t) => {
+  const bytes = encodeRawModel({
+    opset: 13,
+    inputs: [{ name: 'x', dims: [2, 3] }],
+    outputs: [{ name: 'y' }],
+    nodes: [{ op: 'Shape', inputs: ['x'], outputs: ['s'] }, { op: 'Add', inputs: ['s', 'x'], outputs: ['z'], name: 'mixed' }, { op: 'Reshape', inputs: ['x', 'z'], outputs: ['y'] }],
+  });
+  const err = t.throws(() => fromOnnx(bytes), { instanceOf: OnnxImportError });
+  t.regex(err?.message ?? '', /node "mixed" \(Add\): reads "x", which is not an integer constant or shape value/);
+});

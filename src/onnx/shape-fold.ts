@@ -65,14 +65,14 @@ export class ShapeFolder {
   }
 
   /** The value of `v`, with `dimsOf` giving each graph value's inferred dims (-1: dynamic). */
-  value(v: string, dimsOf: (value: string) => number[] | undefined, memo = new Map<string, SymInts>()): SymInts {
+  value(v: string, dimsOf: (value: string) => number[] | undefined, memo = new Map<string, SymInts>(), reader?: IntNode): SymInts {
     const c = this.ints.get(v);
     if (c) return { dims: c.dims, data: c.data };
     const n = this.nodes.get(v);
-    if (!n) throw new FoldError('', '', `value "${v}" is not an integer constant or shape value`);
+    if (!n) throw new FoldError(reader?.name ?? '', reader?.op ?? '', `reads "${v}", which is not an integer constant or shape value (integer and float operands cannot be mixed)`);
     let r = memo.get(v);
     if (!r) {
-      r = this.evaluate(n, (i) => this.value(i, dimsOf, memo), dimsOf);
+      r = this.evaluate(n, (i) => this.value(i, dimsOf, memo, n), dimsOf);
       if (r.data.length > MAX_ELEMENTS) throw new FoldError(n.name, n.op, `makes ${r.data.length} integers; shape values of more than ${MAX_ELEMENTS} are not supported`);
       memo.set(v, r);
     }
