@@ -235,3 +235,26 @@ test('an integer shape value mixed with a float activation is refused naming the
   const err = t.throws(() => fromOnnx(bytes), { instanceOf: OnnxImportError });
   t.regex(err?.message ?? '', /node "mixed" \(Add\): reads "x", which is not an integer constant or shape value/);
 });
+
+test('a shape read off a value that is renamed to a graph output (through an Identity) still folds', async (t) => {
+  const bytes = encodeRawModel({
+    opset: 13,
+    inputs: [{ name: 'x', dims: ['N', 2, 3] }],
+    outputs: [{ name: 'r_out' }, { name: 'y' }],
+    initializers: [int64Tensor('minus1', [1], [-1]), int64Tensor('zero', [1], [0])],
+    nodes: [
+      { op: 'Relu', inputs: ['x'], outputs: ['r'] },
+      { op: 'Identity', inputs: ['r'], outputs: ['r_out'] },
+      { op: 'Shape', inputs: ['r'], outputs: ['s'] },
+      { op: 'Gather', inputs: ['s', 'zero'], outputs: ['n'], attrs: { axis: 0 } },
+      { op: 'Concat', inputs: ['n', 'minus1'], outputs: ['shape'], attrs: { axis: 0 } },
+      { op: 'Reshape', inputs: ['r', 'shape'], outputs: ['y'] },
+    ],
+  });
+  const model = await load(bytes, { backend: 'js' });
+  const x = tensor([3, 2, 3], 4);
+  const out = await model.run({ x });
+  t.deepEqual([...out['y']!.dims], [3, 6]);
+  t.deepEqual([...out['y']!.data], [...x.data].map((v) => Math.max(v, 0)));
+  await model.dispose();
+});

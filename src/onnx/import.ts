@@ -343,6 +343,7 @@ function importGraph(model: ModelProtoLike, options: ImportOptions, external: Ex
   const quantized = new Map<string, QuantizedValue>();
   const dequantized = new Map<string, DequantizedConst>();
   const folder = new ShapeFolder(ints);
+  const renamed = new Map<string, string>();
 
   const push = (n: Node, p?: Pending): void => {
     nodes.push(n);
@@ -769,7 +770,8 @@ function importGraph(model: ModelProtoLike, options: ImportOptions, external: Ex
         outputs.push({ name, dims: [], ...edgeType(o) });
         continue;
       }
-      // Rename src → name everywhere.
+      // Rename src → name everywhere (the shape values read it by its old name).
+      renamed.set(src, name);
       p.outputs[0] = name;
       producedBy.delete(src);
       producedBy.set(name, p);
@@ -814,7 +816,7 @@ function importGraph(model: ModelProtoLike, options: ImportOptions, external: Ex
         const rank = shapes.get(n.inputs[0]!)!.length;
         if ((n.attrs.axis < 0 ? n.attrs.axis + rank : n.attrs.axis) === rank - 1) n.attrs = { axis: rank - 1, legacy: false };
       }
-      if (p?.shapeInputs && (n.op === 'Reshape' || n.op === 'Slice')) foldShapeInputs(n, p.shapeInputs, folder, (v) => shapes.get(v));
+      if (p?.shapeInputs && (n.op === 'Reshape' || n.op === 'Slice')) foldShapeInputs(n, p.shapeInputs, folder, (v) => shapes.get(v), (v) => renamed.get(v) ?? v);
       if (p?.reversePerm && n.op === 'Transpose') n.attrs.perm = shapes.get(n.inputs[0]!)!.map((_, i, d) => d.length - 1 - i);
       if (p?.splitPart && n.op === 'Slice') {
         const x = shapes.get(n.inputs[0]!)!;

@@ -212,6 +212,13 @@ export function toDimExpr(d: SymDim, inputs: string[]): DimExpr {
   return { op: d.op, a: toDimExpr(d.a, inputs), b: toDimExpr(d.b, inputs) };
 }
 
+/** d with the graph values it reads renamed. */
+function renameDim(d: SymDim, rename: (value: string) => string): SymDim {
+  if (typeof d === 'number') return d;
+  if ('value' in d) return { value: rename(d.value), dim: d.dim };
+  return { op: d.op, a: renameDim(d.a, rename), b: renameDim(d.b, rename) };
+}
+
 /** The shape values a Reshape (shape) or a Slice (starts, ends) reads. */
 export interface ShapeInputs { shape?: string; starts?: string; ends?: string }
 
@@ -220,19 +227,19 @@ export interface ShapeInputs { shape?: string; starts?: string; ends?: string }
  * numbers where every dim they read is known, DimExprs (computed per input shape) where one is
  * dynamic. The node's inputs become its data input plus the values its DimExprs read.
  */
-export function foldShapeInputs(n: ReshapeNode | SliceNode, from: ShapeInputs, folder: ShapeFolder, dimsOf: (value: string) => number[] | undefined): void {
+export function foldShapeInputs(n: ReshapeNode | SliceNode, from: ShapeInputs, folder: ShapeFolder, dimsOf: (value: string) => number[] | undefined, rename: (value: string) => string = (v) => v): void {
   const inputs = [n.inputs[0]!];
   const exprs = (v: string | undefined, what: string): DimExpr[] | undefined => {
     if (!v) return undefined;
     let s: SymInts;
     try {
-      s = folder.value(v, dimsOf);
+      s = folder.value(v, (value) => dimsOf(rename(value)));
     } catch (err) {
       if (err instanceof FoldError) throw new GraphError(`node "${err.node || n.name}" (${err.op || n.op}): ${err.message}`);
       throw err;
     }
     if (s.dims.length !== 1) throw new GraphError(`node "${n.name}" (${n.op}): ${what} must be 1-D, got dims [${s.dims.join(', ')}]`);
-    return s.data.map((d) => toDimExpr(d, inputs));
+    return s.data.map((d) => toDimExpr(renameDim(d, rename), inputs));
   };
   const numeric = (e: DimExpr[]): e is number[] => e.every((d) => typeof d === 'number');
   if (n.op === 'Reshape') {
