@@ -258,3 +258,23 @@ test('a shape read off a value that is renamed to a graph output (through an Ide
   t.deepEqual([...out['y']!.data], [...x.data].map((v) => Math.max(v, 0)));
   await model.dispose();
 });
+
+test('a constant Reshape [0, -1] of an input with dynamic H/W is checked and computed per input shape', async (t) => {
+  const bytes = encodeRawModel({
+    opset: 13,
+    inputs: [{ name: 'x', dims: ['N', 2, 'H', 'W'] }],
+    outputs: [{ name: 'y' }],
+    initializers: [int64Tensor('shape', [2], [0, -1])],
+    nodes: [{ op: 'Reshape', inputs: ['x', 'shape'], outputs: ['y'] }],
+  });
+  for (const backend of BACKENDS) {
+    const model = await load(bytes, { backend });
+    for (const dims of [[1, 2, 3, 4], [2, 2, 5, 1]]) {
+      const x = tensor(dims, 2);
+      const y = (await model.run({ x }))['y']!;
+      t.deepEqual([...y.dims], [dims[0]!, 2 * dims[2]! * dims[3]!], backend);
+      t.deepEqual([...y.data], [...x.data]);
+    }
+    await model.dispose();
+  }
+});

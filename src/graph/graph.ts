@@ -540,7 +540,8 @@ function reshapeDims(x: number[], shape: number[], fail: (m: string) => never): 
   if (shape.some((s) => !Number.isInteger(s) || s < -1)) fail(`shape ${target} is invalid`);
   if (shape.filter((s) => s === -1).length > 1) fail(`shape ${target} has more than one -1`);
   shape.forEach((s, i) => { if (s === 0 && i >= x.length) fail(`shape ${target} copies dim ${i} that input ${dimsStr(x)} lacks`); });
-  if (x.slice(1).some((d) => d < 0)) fail(`shape ${target} cannot be applied to input ${dimsStr(x)} before its dynamic height/width are known`);
+  // A dynamic height/width (Reshape [0, -1] of an NCHW input): dynamic where it depends on them until the plan's dims are known.
+  if (x.slice(1).some((d) => d < 0)) return shape.map((s, i) => (s === 0 ? x[i]! : s));
   const dynamic = x[0]! < 0;
   if (dynamic) {
     // Symbolic only while the batch stays in dim 0 (copied with 0, or inferred with -1) and the rest is fixed.
