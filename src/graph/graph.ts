@@ -100,8 +100,11 @@ export type DimExpr = number | { input: number; dim: number } | { op: 'Add' | 'S
  * shape is computed per input shape (shape is then unused); inputs[1..] are the values it reads dims of.
  */
 export type ReshapeNode = NodeBase<'Reshape', { shape: number[]; shapeExpr?: DimExpr[] }>;
-/** inputs [x, W, B?]; x: [M, K] (or [..., K]: M is the product of the leading dims), W: [N, K]; y = x·Wᵀ + b. */
-export type GemmNode = NodeBase<'Gemm', { relu?: boolean; weightQuant?: WeightQuant }>;
+/**
+ * inputs [x, W, B?]; x: [M, K], W: [N, K]; y = x·Wᵀ + b. With overLastAxis (an ONNX MatMul) x may
+ * be [..., K]: a GEMM of its leading dims flattened (ConvNeXt's Linear on NHWC).
+ */
+export type GemmNode = NodeBase<'Gemm', { relu?: boolean; weightQuant?: WeightQuant; overLastAxis?: boolean }>;
 /** y = permute(x, perm) (ONNX Transpose; Gemm with transA=1 imports as Transpose [1, 0] → Gemm). */
 export type TransposeNode = NodeBase<'Transpose', { perm: number[] }>;
 /**
@@ -432,9 +435,9 @@ export function inferNode(node: Node, get: (name: string) => number[]): number[]
       return perm.map((p) => x[p]!);
     }
     case 'Gemm': {
-      // Over the last axis: an N-D input is a GEMM of its leading dims flattened (MatMul on [N, H, W, C]).
       const w = get(node.inputs[1]!);
       const k = x[x.length - 1]!;
+      if (!node.attrs.overLastAxis && x.length !== 2) fail(`expects a 2-D input [M, K], got ${dimsStr(x)}`);
       if (x.length < 2) fail(`expects an input of 2 or more dims [..., K], got ${dimsStr(x)}`);
       if (w.length !== 2 || (k >= 0 && w[1] !== k)) fail(`weight ${dimsStr(w)} does not match input ${dimsStr(x)} (expected [N, ${k}])`);
       const b = node.inputs[2];

@@ -741,7 +741,9 @@ function importGraph(model: ModelProtoLike, options: ImportOptions, external: Ex
         }
         // Quantized weights keep their int8 form for export where they reach W [n, k] unscaled.
         const wq = alpha === 1 ? weightQuantOf(dequantized, bName, cName === ins[2] ? cName : '', transB ? 0 : 1) : undefined;
-        push({ name, op: 'Gemm', inputs: [gemmInput, wName, cName], outputs: [out], attrs: wq ? { weightQuant: wq } : {} });
+        // ONNX MatMul multiplies over the last axis of an input of any rank; Gemm's is 2-D.
+        const attrs = { ...(wq ? { weightQuant: wq } : {}), ...(op === 'MatMul' ? { overLastAxis: true } : {}) };
+        push({ name, op: 'Gemm', inputs: [gemmInput, wName, cName], outputs: [out], attrs });
         return;
       }
       case 'QuantizeLinear':
