@@ -278,3 +278,24 @@ test('a constant Reshape [0, -1] of an input with dynamic H/W is checked and com
     await model.dispose();
   }
 });
+
+test('a float ConstantOfShape fills its constant, and a huge or negative shape is refused, not allocated', async (t) => {
+  const model = (dims: number[]) => encodeRawModel({
+    opset: 13,
+    inputs: [{ name: 'x', dims: [2, 3] }],
+    outputs: [{ name: 'y' }],
+    initializers: [int64Tensor('shape', [dims.length], dims)],
+    nodes: [
+      { op: 'ConstantOfShape', inputs: ['shape'], outputs: ['k'], name: 'fill', attrs: { value: { tensor: floatTensor('', [1], [0.25]) } } },
+      { op: 'Add', inputs: ['x', 'k'], outputs: ['y'] },
+    ],
+  });
+  const m = await load(model([1, 3]), { backend: 'js' });
+  const x = tensor([2, 3], 1);
+  t.deepEqual([...(await m.run({ x }))['y']!.data], [...x.data].map((v) => Math.fround(v + 0.25)));
+  await m.dispose();
+  for (const dims of [[100000, 100000], [-2, 3]]) {
+    const err = t.throws(() => fromOnnx(model(dims)), { instanceOf: OnnxImportError });
+    t.regex(err?.message ?? '', /node "fill" \(ConstantOfShape\): shape \[.*\] is invalid or has more than 16777216 elements/);
+  }
+});

@@ -20,6 +20,8 @@ import { importQdqNode, weightQuantOf, type DequantizedConst, type IntConst, typ
 import type { AttributeProtoLike, ModelProtoLike, NodeProtoLike, TensorProtoLike, ValueInfoProtoLike } from './proto.js';
 
 export const MIN_OPSET = 1;
+/** The most elements a float ConstantOfShape may fill (64 MiB). */
+const MAX_FILLED_CONSTANT = 1 << 24;
 export const MAX_OPSET = 21;
 
 /** The one error the importer throws. `problems` lists each reason; `unsupported` each unsupported node. */
@@ -399,7 +401,9 @@ function importGraph(model: ModelProtoLike, options: ImportOptions, external: Ex
       if (op === 'ConstantOfShape' && a.get('value')?.t && a.get('value')!.t!.dataType !== DataType.INT64 && a.get('value')!.t!.dataType !== DataType.INT32) {
         const p = parseTensor(a.get('value')!.t!, { noun: 'ConstantOfShape value', name });
         const shape = ins[0] ? folder.constant(ins[0]) : undefined;
-        if (p.kind !== 'float' || !shape || shape.data.length > 4) { bad('only a float ConstantOfShape of a constant shape is supported'); return; }
+        if (p.kind !== 'float' || !shape) { bad('only a float ConstantOfShape of a constant shape is supported'); return; }
+        // A constant the file does not store: bounded, so a crafted shape cannot ask for unbounded memory.
+        if (shape.data.some((d) => !Number.isSafeInteger(d) || d < 0) || elementCount(shape.data) > MAX_FILLED_CONSTANT) { bad(`shape [${shape.data.join(', ')}] is invalid or has more than ${MAX_FILLED_CONSTANT} elements`); return; }
         floats.set(out, { dims: shape.data, data: new Float32Array(elementCount(shape.data)).fill(p.t.data[0] ?? 0) });
         return;
       }
