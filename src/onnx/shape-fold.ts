@@ -125,7 +125,7 @@ export class ShapeFolder {
       }
       case 'Concat': {
         const parts = n.inputs.map((v) => arg(v));
-        if (parts.some((p) => p.dims.length !== 1)) fail('only a Concat of 1-D shape values is supported');
+        if (parts.some((p) => p.dims.length !== 1) || ((a.axis ?? 0) !== 0 && a.axis !== -1)) fail(`only a Concat of 1-D shape values along axis 0 is supported (axis ${a.axis})`);
         const data = parts.flatMap((p) => p.data);
         return { dims: [data.length], data };
       }
