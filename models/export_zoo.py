@@ -8,9 +8,14 @@ and zoo.json, a manifest (name, family, input shape, opset, ops, notes).
   /usr/bin/python3 models/export_zoo.py --out DIR            # every family at 224x224 (Inception v3 at 299)
   /usr/bin/python3 models/export_zoo.py --small --out DIR    # one small model per family at 64x64 (npm test)
   /usr/bin/python3 models/export_zoo.py --only mnasnet0_5,vgg11 --out DIR
+  /usr/bin/python3 models/export_zoo.py --opsets 11,13,17 --batches 1,2 --dynamic --out DIR   # every export setting
+  /usr/bin/python3 models/export_zoo.py --tiny --opsets 11,17 --dynamic --out DIR   # tiny ShuffleNetV2/ConvNeXt (npm test)
 
-Each export uses torch.onnx.export's default settings at opset 13 (batch 1).
-A model that PyTorch cannot export is listed with its error instead.
+By default each export uses torch.onnx.export's default settings at opset 13 (batch 1).
+--opsets and --batches export each model once per opset and batch; --dynamic adds, for each,
+an export with dynamic batch, height and width axes, checked at its traced shape and at a
+second one (batch + 1, height and width + 32, or + 8 with --tiny). A model that PyTorch cannot
+export is listed with its error instead.
 """
 import argparse
 import json
@@ -81,6 +86,7 @@ ZOO = [
     ('efficientnet_b0', 'EfficientNet', lambda: M.efficientnet_b0(), 224),
     ('efficientnet_v2_s', 'EfficientNetV2', lambda: M.efficientnet_v2_s(), 224),
     ('shufflenet_v2_x1_0', 'ShuffleNetV2', lambda: M.shufflenet_v2_x1_0(), 224),
+    ('shufflenet_v2_x0_5', 'ShuffleNetV2', lambda: M.shufflenet_v2_x0_5(), 224),
     ('squeezenet1_1', 'SqueezeNet', lambda: M.squeezenet1_1(), 224),
     ('googlenet', 'GoogLeNet', lambda: M.googlenet(aux_logits=False, init_weights=True), 224),
     ('inception_v3', 'Inception v3', lambda: M.inception_v3(aux_logits=False, init_weights=True), 299),
@@ -88,6 +94,11 @@ ZOO = [
     ('vgg11_bn', 'VGG', lambda: M.vgg11_bn(), 224),
     ('alexnet', 'AlexNet', lambda: M.alexnet(), 224),
     ('convnext_tiny', 'ConvNeXt', lambda: M.convnext_tiny(), 224),
+]
+# The same architectures at a few channels (npm test's export-settings test, 32x32).
+TINY = [
+    ('shufflenet_tiny', 'ShuffleNetV2', lambda: M.ShuffleNetV2([1, 2, 1], [8, 16, 32, 48, 64], num_classes=10), 32),
+    ('convnext_tiny_blocks', 'ConvNeXt', lambda: M.ConvNeXt([M.convnext.CNBlockConfig(16, 32, 1), M.convnext.CNBlockConfig(32, None, 2)], num_classes=10), 32),
 ]
 # Small inputs per family: Inception v3's stem and pools need 75 or more.
 SMALL_RES = {'Inception v3': 96}
@@ -98,37 +109,66 @@ SMALL_SKIP = {'VGG', 'AlexNet'}
 SMALL = 64
 
 
-def export(name, family, model, res, out_dir, gen, opset=13):
+def randomize_layer_scale(model, gen):
+    """ConvNeXt's layer scale starts at 1e-6, which hides each block's residual branch from the
+    output; scales near 1 make the comparison see every block."""
+    for m in model.modules():
+        if hasattr(m, 'layer_scale') and isinstance(m.layer_scale, nn.Parameter):
+            with torch.no_grad():
+                m.layer_scale.copy_(torch.rand(m.layer_scale.shape, generator=gen) + 0.5)
+
+
+def export(name, family, model, res, out_dir, gen, opset=13, batch=1, dynamic=False, grow=32, tag=''):
+    """One export; tag names its files (the model's name alone for the default settings)."""
     model.eval()
     randomize_bn(model, gen)
-    x = torch.randn(1, 3, res, res, generator=gen)
-    with torch.no_grad():
-        y = model(x)
-    path = os.path.join(out_dir, name + '.onnx')
-    torch.onnx.export(model, x, path, opset_version=opset, input_names=['input'], output_names=['output'])
-    np.save(os.path.join(out_dir, name + '.input.npy'), x.numpy().astype(np.float32))
-    np.save(os.path.join(out_dir, name + '.output.npy'), y.numpy().astype(np.float32))
+    randomize_layer_scale(model, gen)
+    stem = name + tag
+    x = torch.randn(batch, 3, res, res, generator=gen)
+    shapes = [x]
+    if dynamic:
+        shapes.append(torch.randn(batch + 1, 3, res + grow, res + grow, generator=gen))
+    checks = []
+    for k, xk in enumerate(shapes):
+        with torch.no_grad():
+            y = model(xk)
+        suffix = '' if k == 0 else f'.{k + 1}'
+        np.save(os.path.join(out_dir, f'{stem}.input{suffix}.npy'), xk.numpy().astype(np.float32))
+        np.save(os.path.join(out_dir, f'{stem}.output{suffix}.npy'), y.numpy().astype(np.float32))
+        checks.append({'input': f'{stem}.input{suffix}.npy', 'output': f'{stem}.output{suffix}.npy', 'inputShape': list(xk.shape)})
+    path = os.path.join(out_dir, stem + '.onnx')
+    axes = {'input': {0: 'N', 2: 'H', 3: 'W'}, 'output': {0: 'N'}} if dynamic else None
+    torch.onnx.export(model, x, path, opset_version=opset, input_names=['input'], output_names=['output'], dynamic_axes=axes)
     import onnx
     ops = sorted({n.op_type for n in onnx.load(path, load_external_data=False).graph.node})
-    print(f'{name}: {res}x{res}, opset {opset}, {os.path.getsize(path) / 1e6:.1f} MB', file=sys.stderr)
-    return {'name': name, 'family': family, 'file': name + '.onnx', 'input': name + '.input.npy',
-            'output': name + '.output.npy', 'inputName': 'input', 'outputName': 'output',
-            'inputShape': [1, 3, res, res], 'opset': opset, 'ops': ops}
+    setting = f'opset {opset}, batch {batch}' + (', dynamic N/H/W' if dynamic else '')
+    print(f'{stem}: {res}x{res}, {setting}, {os.path.getsize(path) / 1e6:.1f} MB', file=sys.stderr)
+    return {'name': name, 'family': family, 'setting': setting, 'file': stem + '.onnx', 'input': checks[0]['input'],
+            'output': checks[0]['output'], 'inputName': 'input', 'outputName': 'output',
+            'inputShape': [batch, 3, res, res], 'opset': opset, 'batch': batch, 'dynamic': dynamic, 'checks': checks, 'ops': ops}
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--out', required=True)
     ap.add_argument('--small', action='store_true', help=f'the first model of each family at {SMALL}x{SMALL} (not VGG, AlexNet)')
+    ap.add_argument('--tiny', action='store_true', help='tiny ShuffleNetV2 and ConvNeXt models at 32x32 instead of the zoo')
     ap.add_argument('--only', default='', help='comma-separated model names')
+    ap.add_argument('--opsets', default='13', help='comma-separated opsets to export each model at')
+    ap.add_argument('--batches', default='1', help='comma-separated batch sizes to export each model at')
+    ap.add_argument('--dynamic', action='store_true', help='also export each with dynamic batch, height and width')
     args = ap.parse_args()
+    opsets = [int(v) for v in args.opsets.split(',') if v]
+    batches = [int(v) for v in args.batches.split(',') if v]
+    settings = [(o, b, d) for o in opsets for b in batches for d in ([False, True] if args.dynamic else [False])]
+    default = settings == [(13, 1, False)]
     os.makedirs(args.out, exist_ok=True)
     torch.manual_seed(0)
     torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
     only = [s for s in args.only.split(',') if s]
     seen = set()
     entries = []
-    for name, family, make, res in ZOO:
+    for name, family, make, res in TINY if args.tiny else ZOO:
         if only and name not in only:
             continue
         if args.small:
@@ -136,12 +176,15 @@ def main():
                 continue
             res = SMALL_RES.get(family, SMALL)
         seen.add(family)
-        torch.manual_seed(0)  # the constructor's random init
-        gen = torch.Generator().manual_seed(1234)
-        try:
-            entries.append(export(name, family, make(), res, args.out, gen))
-        except Exception as e:  # listed, so the zoo run prints why
-            entries.append({'name': name, 'family': family, 'exportError': f'{type(e).__name__}: {e}'.split('\n')[0]})
+        for opset, batch, dynamic in settings:
+            torch.manual_seed(0)  # the constructor's random init
+            gen = torch.Generator().manual_seed(1234)
+            tag = '' if default else f'.op{opset}.b{batch}' + ('.dyn' if dynamic else '')
+            try:
+                entries.append(export(name, family, make(), res, args.out, gen, opset, batch, dynamic, 8 if args.tiny else 32, tag))
+            except Exception as e:  # listed, so the zoo run prints why
+                entries.append({'name': name, 'family': family, 'setting': f'opset {opset}, batch {batch}' + (', dynamic N/H/W' if dynamic else ''),
+                                'exportError': f'{type(e).__name__}: {e}'.split('\n')[0]})
     with open(os.path.join(args.out, 'zoo.json'), 'w') as f:
         json.dump(entries, f, indent=2)
 

@@ -3,9 +3,14 @@
 // 299), then for each model runs the native and JS backends against PyTorch's
 // output and times native against onnxruntime-node (batch 1, 2 threads, exact
 // mode, alternating runs in this one process). One line per model; a model
-// that does not load prints why. Exits 1 if a model that loads misses 1e-5·max|ref|.
+// that does not load prints why. Each model is also run through `resnode validate`'s check
+// (src/validate.ts: ours against ONNX Runtime on seeded inputs). Exits 1 if a model that loads
+// misses 1e-5·max|ref| or fails validate.
 //   npx tsx scripts/zoo.ts [--out bench/results/zoo.md] [--only a,b] [--small] [--runs 10] [--no-js] [--models DIR]
+//                          [--opsets 11,13,17] [--batches 1,2] [--dynamic]
 // --models DIR reuses the files of an earlier export_zoo.py --out DIR (exporting takes minutes).
+// --opsets/--batches/--dynamic export every model once per setting (one row each); a dynamic
+// export is also checked against PyTorch at a second input shape.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,26 +19,45 @@ import { Command } from 'commander';
 import { load, parseNpy } from '../src/index.js';
 import { onnxRuntime } from '../src/bench/contenders.js';
 import { relativeToMax } from '../test/helpers/ort.js';
+import { validate } from '../src/validate.js';
 
 const PYTHON = '/usr/bin/python3';
 const TOL = 1e-5;
 const SIMD_SHARE = 0.01; // layers above 1% of the time must name a SIMD kernel
 
-interface Entry { name: string; family: string; file?: string; input?: string; output?: string; inputName?: string; outputName?: string; inputShape?: number[]; exportError?: string }
-interface Row { name: string; family: string; res: string; native?: number; js?: number; ratio?: number; scalar?: string; why?: string }
+interface Check { input: string; output: string; inputShape: number[] }
+interface Entry { name: string; family: string; setting?: string; file?: string; input?: string; output?: string; inputName?: string; outputName?: string; inputShape?: number[]; dynamic?: boolean; checks?: Check[]; exportError?: string }
+interface Row { name: string; family: string; setting?: string; res: string; native?: number; js?: number; ratio?: number; scalar?: string; validate?: string; why?: string }
 
 const median = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)]!;
 
+/** The largest error against PyTorch over the entry's inputs (a dynamic export has two shapes). */
 async function errorOf(bytes: Uint8Array, backend: 'native' | 'js', e: Entry, dir: string): Promise<number> {
-  const x = parseNpy(new Uint8Array(readFileSync(join(dir, e.input!))));
-  const ref = parseNpy(new Uint8Array(readFileSync(join(dir, e.output!))));
   const model = await load(bytes, { backend, threads: 2 });
   try {
-    const y = (await model.run({ [e.inputName!]: x }))[e.outputName!]!;
-    return relativeToMax(y.data, ref.data);
+    let worst = 0;
+    for (const c of e.checks ?? [{ input: e.input!, output: e.output!, inputShape: e.inputShape ?? [] }]) {
+      const x = parseNpy(new Uint8Array(readFileSync(join(dir, c.input))));
+      const ref = parseNpy(new Uint8Array(readFileSync(join(dir, c.output))));
+      const y = (await model.run({ [e.inputName!]: x }))[e.outputName!]!;
+      if (y.dims.join() !== ref.dims.join()) throw new Error(`output dims [${y.dims.join(', ')}] differ from PyTorch's [${ref.dims.join(', ')}] at input ${c.inputShape.join('x')}`);
+      worst = Math.max(worst, relativeToMax(y.data, ref.data));
+    }
+    return worst;
   } finally {
     await model.dispose();
   }
+}
+
+/**
+ * `resnode validate`'s check (native, exact mode, its default tolerance): on its seeded inputs,
+ * or, where the model's height/width are dynamic (validate's seeded input would be 1x1), on the traced input.
+ */
+async function validateOf(bytes: Uint8Array, e: Entry, dir: string): Promise<string> {
+  const inputs = e.dynamic ? { [e.inputName!]: parseNpy(new Uint8Array(readFileSync(join(dir, e.input!)))) } : undefined;
+  const r = await validate(bytes, { backend: 'native', threads: 2, inputs });
+  const worst = Math.max(...r.outputs.map((c) => c.relError));
+  return `${r.ok ? 'pass' : 'FAIL'} (${worst.toExponential(1)})`;
 }
 
 /** Native ÷ ORT median latency, runs alternating; and the slow layers that name no SIMD kernel. */
@@ -80,8 +104,11 @@ async function main(): Promise<void> {
     .option('--runs <n>', 'timed runs per contender', '10')
     .option('--no-js', 'skip the JS backend (it is slow on the 224x224 models)')
     .option('--models <dir>', 'use the models that export_zoo.py wrote to this folder instead of exporting now')
+    .option('--opsets <list>', 'export each model at these opsets (export_zoo.py --opsets)', '13')
+    .option('--batches <list>', 'and at these batch sizes', '1')
+    .option('--dynamic', 'and also with dynamic batch/height/width axes', false)
     .parse()
-    .opts<{ out?: string; only: string; small: boolean; runs: string; js: boolean; models?: string }>();
+    .opts<{ out?: string; only: string; small: boolean; runs: string; js: boolean; models?: string; opsets: string; batches: string; dynamic: boolean }>();
   const dir = o.models ?? mkdtempSync(join(tmpdir(), 'resnode-zoo-'));
   const rows: Row[] = [];
   let failed = false;
@@ -90,18 +117,22 @@ async function main(): Promise<void> {
       const args = [join(import.meta.dirname, '..', 'models', 'export_zoo.py'), '--out', dir];
       if (o.small) args.push('--small');
       if (o.only) args.push('--only', o.only);
+      args.push('--opsets', o.opsets, '--batches', o.batches);
+      if (o.dynamic) args.push('--dynamic');
       execFileSync(PYTHON, args, { stdio: ['ignore', 'inherit', 'inherit'] });
     }
     const only = o.only ? o.only.split(',') : undefined;
     const entries = (JSON.parse(readFileSync(join(dir, 'zoo.json'), 'utf8')) as Entry[]).filter((e) => !only || only.includes(e.name));
     for (const e of entries) {
-      const row: Row = { name: e.name, family: e.family, res: e.inputShape ? `${e.inputShape[2]}` : '' };
+      const row: Row = { name: e.name, family: e.family, setting: e.setting, res: e.inputShape ? `${e.inputShape[2]}` : '' };
       rows.push(row);
       try {
         if (e.exportError) throw new Error(`PyTorch export failed: ${e.exportError}`);
         const bytes = new Uint8Array(readFileSync(join(dir, e.file!)));
         row.native = await errorOf(bytes, 'native', e, dir);
         if (o.js) row.js = await errorOf(bytes, 'js', e, dir);
+        row.validate = await validateOf(bytes, e, dir);
+        if (!row.validate.startsWith('pass')) failed = true;
         const t = await timing(bytes, e, dir, Number(o.runs));
         row.ratio = t.ratio;
         row.scalar = t.scalar;
@@ -116,33 +147,36 @@ async function main(): Promise<void> {
   }
   if (o.out) writeFileSync(o.out, markdown(rows, o.small));
   if (failed) {
-    console.error(`zoo: a model that loads is farther than ${TOL}·max|ref| from PyTorch`);
+    console.error(`zoo: a model that loads is farther than ${TOL}·max|ref| from PyTorch, or fails resnode validate`);
     process.exitCode = 1;
   }
 }
 
 const fmt = (v?: number) => (v === undefined ? '–' : v.toExponential(1));
 
+const label = (r: Row): string => (r.setting ? `${r.name} (${r.setting})` : r.name);
+
 function line(r: Row): string {
-  if (r.why) return `${r.name.padEnd(20)} does not run: ${r.why}`;
+  if (r.why) return `${label(r).padEnd(20)} does not run: ${r.why}`;
   const scalar = r.scalar ? `  scalar layers over 1%: ${r.scalar}` : '';
-  return `${r.name.padEnd(20)} err native ${fmt(r.native)}  js ${fmt(r.js)}  native/ORT ${r.ratio!.toFixed(2)}×${scalar}`;
+  return `${label(r).padEnd(20)} err native ${fmt(r.native)}  js ${fmt(r.js)}  validate ${r.validate}  native/ORT ${r.ratio!.toFixed(2)}×${scalar}`;
 }
 
 function markdown(rows: Row[], small: boolean): string {
   const head = [
     `# The CNN zoo: torchvision ${small ? 'at 64x64' : 'at 224x224 (Inception v3 at 299)'}, seeded random weights`,
     '',
-    'Written by `npm run test:zoo` (scripts/zoo.ts). Error: max|ours − PyTorch| / max|PyTorch|.',
+    'Written by `npm run test:zoo` (scripts/zoo.ts). Error: max|ours − PyTorch| / max|PyTorch| (a dynamic export: the larger of its two input shapes).',
+    'Validate: `resnode validate`\'s check (native, exact, ours against ONNX Runtime on seeded inputs; the traced input where H/W are dynamic), with its error relative to max|ORT|.',
     'Latency: native exact mode ÷ onnxruntime-node (default session options), batch 1, 2 threads, median of alternating runs in one process.',
     'On a machine shared with other work the ratios move between runs; compare several runs before reading one number.',
     '',
-    '| model | family | input | error native | error JS | native ÷ ORT | notes |',
-    '|---|---|---|---|---|---|---|',
+    '| model | family | setting | input | error native | error JS | validate | native ÷ ORT | notes |',
+    '|---|---|---|---|---|---|---|---|---|',
   ];
   const body = rows.map((r) => r.why
-    ? `| ${r.name} | ${r.family} | ${r.res} | – | – | – | does not run: ${r.why.replace(/\|/g, '\\|')} |`
-    : `| ${r.name} | ${r.family} | ${r.res} | ${fmt(r.native)} | ${fmt(r.js)} | ${r.ratio!.toFixed(2)} | ${r.scalar ? `scalar layers over 1%: ${r.scalar}` : ''} |`);
+    ? `| ${r.name} | ${r.family} | ${r.setting ?? ''} | ${r.res} | – | – | – | – | does not run: ${r.why.replace(/\|/g, '\\|')} |`
+    : `| ${r.name} | ${r.family} | ${r.setting ?? ''} | ${r.res} | ${fmt(r.native)} | ${fmt(r.js)} | ${r.validate ?? '–'} | ${r.ratio!.toFixed(2)} | ${r.scalar ? `scalar layers over 1%: ${r.scalar}` : ''} |`);
   return [...head, ...body, ''].join('\n');
 }
 

@@ -3,7 +3,7 @@
 // given batch) whose estimate exceeds the limit is rejected with the figures.
 import { totalmem } from 'node:os';
 import { ModelError } from './errors.js';
-import { Graph, inferShapes, topoSort } from './graph/graph.js';
+import { Graph, GraphError, inferShapes, topoSort } from './graph/graph.js';
 import { elementCount } from './shapes.js';
 import { planMemory, type MemoryPlan } from './graph/passes.js';
 
@@ -55,6 +55,14 @@ export function planBytes(plan: MemoryPlan): number {
   return 4 * plan.totalFloats;
 }
 
+/**
+ * Whether a graph input has a dynamic dim past the batch (height, width): inputDimsAt sets it to 1,
+ * which may be no valid input (an unpadded stem), so what is checked at load is checked per plan.
+ */
+export function hasDynamicSpatialDims(graph: Graph): boolean {
+  return graph.inputs.some((v) => v.dims.slice(1).some((d) => d < 0));
+}
+
 /** Input dims with the dynamic batch fixed to `batch` (the declared dims otherwise). */
 export function inputDimsAt(graph: Graph, batch = 1): Record<string, number[]> {
   const dims: Record<string, number[]> = {};
@@ -99,8 +107,17 @@ export function checkMemory(where: string, graph: Graph, inputDims: Record<strin
 export function checkBeforeOptimize(where: string, graph: Graph, limit: number): void {
   const w = weightBytes(graph);
   let expansion = 0;
-  if (graph.nodes.some((n) => n.op === 'BatchNormalization')) {
-    const shapes = inferShapes(new Graph({ ...graph, nodes: topoSort(graph) }), inputDimsAt(graph, 1));
+  const shapesAt1 = (): Map<string, number[]> | undefined => {
+    try {
+      return inferShapes(new Graph({ ...graph, nodes: topoSort(graph) }), inputDimsAt(graph, 1));
+    } catch (err) {
+      // No 1x1 input (a dynamic height/width and an unpadded stem): this guard is skipped; each plan's arena is still checked.
+      if (hasDynamicSpatialDims(graph) && err instanceof GraphError) return undefined;
+      throw err;
+    }
+  };
+  const shapes = graph.nodes.some((n) => n.op === 'BatchNormalization') ? shapesAt1() : undefined;
+  if (shapes) {
     for (const n of graph.nodes) {
       if (n.op !== 'BatchNormalization') continue;
       const x = shapes.get(n.inputs[0]!);

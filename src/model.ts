@@ -5,7 +5,7 @@ import { createBackend } from './backend/index.js';
 import { BACKEND_NAMES } from './backend/name.js';
 import type { KernelBackend, PackedWeights, PlanExecutor } from './backend/types.js';
 import { ModelError } from './errors.js';
-import { Graph, inferShapes, type Node } from './graph/graph.js';
+import { Graph, GraphError, inferShapes, type Node } from './graph/graph.js';
 import { elementCount } from './shapes.js';
 import { optimize, planMemory } from './graph/passes.js';
 import { PlanCache, type CachedPlan } from './plan/cache.js';
@@ -17,7 +17,7 @@ import { asFloat16Tensor, asTensor, Tensor, type Float16TensorLike, type TensorL
 import { float16ToFloat32, float32ToFloat16 } from './onnx/half.js';
 import { currentThreads } from './threads.js';
 import { checkMode, type Mode } from './modes.js';
-import { checkBeforeOptimize, checkMemory, inputDimsAt, maxMemoryOption, weightBytes } from './limits.js';
+import { checkBeforeOptimize, checkMemory, hasDynamicSpatialDims, inputDimsAt, maxMemoryOption, weightBytes } from './limits.js';
 import { readModelFile } from './source.js';
 import { requireModeSupported } from './mode-support.js';
 
@@ -312,6 +312,12 @@ export async function load(source: string | Uint8Array | Graph, options: LoadOpt
   checkBeforeOptimize(where, graph, maxMemoryBytes); // the passes copy weights and may expand 2-D BatchNorms
   // A graph imported here is ours alone: its weights may be folded in place.
   const optimized = optimize(graph, { fuseResidual: fuse, fuseRelu: fuse, inPlace: !(source instanceof Graph) });
-  checkMemory(where, optimized, inputDimsAt(optimized, 1), maxMemoryBytes); // before packing or any buffer
+  try {
+    checkMemory(where, optimized, inputDimsAt(optimized, 1), maxMemoryBytes); // before packing or any buffer
+  } catch (err) {
+    // A dynamic height or width set to 1 may be no valid input (ConvNeXt's 4x4 stride-4 stem): each
+    // input shape's arena is checked when its plan is made (PlanCache.takeArena), and its shapes then.
+    if (!(hasDynamicSpatialDims(optimized) && err instanceof GraphError)) throw err;
+  }
   return new Model(optimized, backend, threads, maxMemoryBytes, mode);
 }

@@ -57,12 +57,12 @@ int Threads(Napi::Env env, const Napi::Object& o, const char* where) {
 }  // namespace
 
 UnaryBaton ParseUnaryStep(Napi::Env env, const Napi::Object& o, const char* where, StepNeeds& need) {
-  static const char* kFns[] = {"sigmoid", "silu", "hardSigmoid", "hardSwish", "clip", "erf"};
+  static const char* kFns[] = {"sigmoid", "silu", "hardSigmoid", "hardSwish", "clip", "erf", "gelu"};
   const Napi::Value fv = o.Get("fn");
   const std::string fn = fv.IsString() ? fv.As<Napi::String>().Utf8Value() : "";
   const auto it = std::find(std::begin(kFns), std::end(kFns), fn);
   if (it == std::end(kFns))
-    ThrowType(env, where, "fn", "one of 'sigmoid', 'silu', 'hardSigmoid', 'hardSwish', 'clip', 'erf'", Describe(fv));
+    ThrowType(env, where, "fn", "one of 'sigmoid', 'silu', 'hardSigmoid', 'hardSwish', 'clip', 'erf', 'gelu'", Describe(fv));
   UnaryBaton b;
   b.fn = cpu::UnaryFn(it - std::begin(kFns));
   b.kernel = cpu::unary_kernel(cpu::active_isa());  // fixed now, as pool and conv kernels are

@@ -75,8 +75,8 @@ export type PlanStep = PlanStepOf<PackedWeights>;
  * unary: y = f(x) over count floats; alpha, beta are hardSigmoid's slope and
  * offset (hardSwish: x·hardSigmoid(x)) and clip's min and max.
  */
-export type UnaryFn = 'sigmoid' | 'silu' | 'hardSigmoid' | 'hardSwish' | 'clip' | 'erf';
-export const UNARY_FNS: readonly UnaryFn[] = ['sigmoid', 'silu', 'hardSigmoid', 'hardSwish', 'clip', 'erf'];
+export type UnaryFn = 'sigmoid' | 'silu' | 'hardSigmoid' | 'hardSwish' | 'clip' | 'erf' | 'gelu';
+export const UNARY_FNS: readonly UnaryFn[] = ['sigmoid', 'silu', 'hardSigmoid', 'hardSwish', 'clip', 'erf', 'gelu'];
 /**
  * binary: y[i] = a[Σ i_d·aStrides[d]] ∘ b[Σ i_d·bStrides[d]] over the row-major
  * index (i_0, …) of dims (numpy broadcasting: a broadcast dim has stride 0), then relu?.

@@ -88,10 +88,23 @@ export type AveragePoolNode = NodeBase<'AveragePool', AveragePoolAttrs>;
 export type GlobalAveragePoolNode = NodeBase<'GlobalAveragePool', Record<string, never>>;
 /** Output [prod(dims[0..axis)), prod(dims[axis..])]. */
 export type FlattenNode = NodeBase<'Flatten', { axis: number }>;
-/** shape uses ONNX semantics: 0 copies the input dim, one -1 is inferred. */
-export type ReshapeNode = NodeBase<'Reshape', { shape: number[] }>;
-/** inputs [x, W, B?]; x: [M, K], W: [N, K]; y = x·Wᵀ + b. */
-export type GemmNode = NodeBase<'Gemm', { relu?: boolean; weightQuant?: WeightQuant }>;
+/**
+ * A dim that an ONNX shape subgraph (Shape → Gather → … → Reshape) computes from dims known only
+ * once a plan's input dims are (a dynamic batch, height or width): a number; dim `dim` of the
+ * node's input `input` (an input of the node, so that passes which rename values keep it); or
+ * int64 arithmetic on two of them (Div truncates, as ONNX's integer Div).
+ */
+export type DimExpr = number | { input: number; dim: number } | { op: 'Add' | 'Sub' | 'Mul' | 'Div'; a: DimExpr; b: DimExpr };
+/**
+ * shape uses ONNX semantics: 0 copies the input dim, one -1 is inferred. With shapeExpr, the
+ * shape is computed per input shape (shape is then unused); inputs[1..] are the values it reads dims of.
+ */
+export type ReshapeNode = NodeBase<'Reshape', { shape: number[]; shapeExpr?: DimExpr[] }>;
+/**
+ * inputs [x, W, B?]; x: [M, K], W: [N, K]; y = x·Wᵀ + b. With overLastAxis (an ONNX MatMul) x may
+ * be [..., K]: a GEMM of its leading dims flattened (ConvNeXt's Linear on NHWC).
+ */
+export type GemmNode = NodeBase<'Gemm', { relu?: boolean; weightQuant?: WeightQuant; overLastAxis?: boolean }>;
 /** y = permute(x, perm) (ONNX Transpose; Gemm with transA=1 imports as Transpose [1, 0] → Gemm). */
 export type TransposeNode = NodeBase<'Transpose', { perm: number[] }>;
 /**
@@ -117,18 +130,22 @@ export interface QuantParams {
 /**
  * Elementwise functions of one input: Sigmoid, HardSigmoid (max(0, min(1, alpha·x + beta))),
  * HardSwish (x·HardSigmoid(x) with 1/6, 1/2), Clip (min(max(x, alpha), beta)), Erf, and
- * Silu (x·sigmoid(x), fused from Mul(x, Sigmoid(x)); exported back as the pair).
+ * Silu (x·sigmoid(x), fused from Mul(x, Sigmoid(x)); exported back as the pair), and Gelu
+ * ((x·(erf(x / alpha) + 1))·beta, fused from PyTorch's Div/Erf/Add/Mul/Mul; alpha √2, beta 1/2).
  */
-export type UnaryOp = 'Sigmoid' | 'HardSigmoid' | 'HardSwish' | 'Clip' | 'Erf' | 'Silu';
-export const UNARY_OPS: readonly UnaryOp[] = ['Sigmoid', 'HardSigmoid', 'HardSwish', 'Clip', 'Erf', 'Silu'];
+export type UnaryOp = 'Sigmoid' | 'HardSigmoid' | 'HardSwish' | 'Clip' | 'Erf' | 'Silu' | 'Gelu';
+export const UNARY_OPS: readonly UnaryOp[] = ['Sigmoid', 'HardSigmoid', 'HardSwish', 'Clip', 'Erf', 'Silu', 'Gelu'];
 export type UnaryNode = NodeBase<UnaryOp, { alpha: number; beta: number }>;
 /** numpy-broadcast elementwise a ∘ b (Add is its own node: it also fuses into Conv). */
 export type BinaryOp = 'Mul' | 'Sub' | 'Div';
 export type BinaryNode = NodeBase<BinaryOp, { relu?: boolean }>;
 /** Concatenation of every input along axis. */
 export type ConcatNode = NodeBase<'Concat', { axis: number }>;
-/** ONNX Slice with constant starts/ends/axes/steps (Split imports as one Slice per output). */
-export type SliceNode = NodeBase<'Slice', { starts: number[]; ends: number[]; axes: number[]; steps: number[] }>;
+/**
+ * ONNX Slice with constant axes/steps (Split imports as one Slice per output). startsExpr/endsExpr,
+ * where present, replace starts/ends with values computed per input shape (see DimExpr).
+ */
+export type SliceNode = NodeBase<'Slice', { starts: number[]; ends: number[]; axes: number[]; steps: number[]; startsExpr?: DimExpr[]; endsExpr?: DimExpr[] }>;
 /** Softmax along axis; legacy (opset < 13): over the flattened dims [axis, rank). */
 export type SoftmaxNode = NodeBase<'Softmax', { axis: number; legacy: boolean }>;
 /** inputs [x, scale, bias?]: normalises over dims [axis, rank). */
@@ -307,7 +324,7 @@ export function inferNode(node: Node, get: (name: string) => number[]): number[]
       const a = node.attrs;
       checkWindowAttrs(a, fail);
       if (!Number.isSafeInteger(a.groups) || a.groups < 1) fail(`group must be a positive integer, got ${a.groups}`);
-      if (x[1]! !== w[1]! * a.groups) fail(`input has ${x[1]} channels but weight ${dimsStr(w)} with groups=${a.groups} expects ${w[1]! * a.groups}`);
+      if (x[1]! >= 0 && x[1]! !== w[1]! * a.groups) fail(`input has ${x[1]} channels but weight ${dimsStr(w)} with groups=${a.groups} expects ${w[1]! * a.groups}`);
       if (w[0]! % a.groups !== 0) fail(`output channels ${w[0]} not divisible by groups=${a.groups}`);
       if (w[2] !== a.kernelShape[0] || w[3] !== a.kernelShape[1]) fail(`kernel_shape ${dimsStr(a.kernelShape)} does not match weight ${dimsStr(w)}`);
       const b = node.inputs[2];
@@ -326,7 +343,7 @@ export function inferNode(node: Node, get: (name: string) => number[]): number[]
       if (x.length < 2) fail(`expects at least 2-D input, got ${dimsStr(x)}`);
       for (let i = 1; i < 5; i++) {
         const d = get(node.inputs[i]!);
-        if (elementCount(d) !== x[1]) fail(`parameter "${node.inputs[i]}" has ${elementCount(d)} elements, expected ${x[1]} (channels)`);
+        if (x[1]! >= 0 && elementCount(d) !== x[1]) fail(`parameter "${node.inputs[i]}" has ${elementCount(d)} elements, expected ${x[1]} (channels)`);
       }
       return [...x];
     }
@@ -353,6 +370,7 @@ export function inferNode(node: Node, get: (name: string) => number[]): number[]
     case 'Clip':
     case 'Erf':
     case 'Silu':
+    case 'Gelu':
       return [...x];
     case 'Concat': {
       const all = node.inputs.map(get);
@@ -364,8 +382,12 @@ export function inferNode(node: Node, get: (name: string) => number[]): number[]
       }
       return y;
     }
-    case 'Slice':
-      return sliceRanges(x, node.attrs, fail).map((r) => r.count);
+    case 'Slice': {
+      const a = resolvedSlice(node, get);
+      // Until the plan's input dims are known, a slice of a dynamic dim (or by a computed bound) is dynamic.
+      if (!a || a.axes.some((ax) => (x[ax < 0 ? ax + x.length : ax] ?? 0) < 0)) return x.map((d, i) => (node.attrs.axes.some((ax) => (ax < 0 ? ax + x.length : ax) === i) ? -1 : d));
+      return sliceRanges(x, a, fail).map((r) => r.count);
+    }
     case 'Softmax':
       normAxis(node.attrs.axis, x.length, fail);
       return [...x];
@@ -400,8 +422,13 @@ export function inferNode(node: Node, get: (name: string) => number[]): number[]
       if (axis < 0 || axis > x.length) fail(`axis ${node.attrs.axis} out of range for ${dimsStr(x)}`);
       return [x.slice(0, axis).reduce(mulDim, 1), x.slice(axis).reduce(mulDim, 1)];
     }
-    case 'Reshape':
-      return reshapeDims(x, node.attrs.shape, fail);
+    case 'Reshape': {
+      if (!node.attrs.shapeExpr) return reshapeDims(x, node.attrs.shape, fail);
+      const shape = node.attrs.shapeExpr.map((e) => evalDim(e, node, get));
+      if (shape.every((d) => d !== undefined) && x.slice(1).every((d) => d >= 0)) return reshapeDims(x, shape as number[], fail);
+      // Until the plan's input dims are known: what is known, -1 elsewhere (checked per input shape).
+      return shape.map((d, i) => (d === undefined || d === -1 ? -1 : d === 0 ? x[i] ?? fail(`shape copies dim ${i} that input ${dimsStr(x)} lacks`) : d));
+    }
     case 'Transpose': {
       const perm = node.attrs.perm;
       if (perm.length !== x.length || [...perm].sort((p, q) => p - q).some((p, i) => p !== i)) fail(`perm [${perm.join(', ')}] is not a permutation of the ${x.length} dims of ${dimsStr(x)}`);
@@ -409,11 +436,13 @@ export function inferNode(node: Node, get: (name: string) => number[]): number[]
     }
     case 'Gemm': {
       const w = get(node.inputs[1]!);
-      if (x.length !== 2) fail(`expects a 2-D input [M, K], got ${dimsStr(x)}`);
-      if (w.length !== 2 || w[1] !== x[1]) fail(`weight ${dimsStr(w)} does not match input ${dimsStr(x)} (expected [N, ${x[1]}])`);
+      const k = x[x.length - 1]!;
+      if (!node.attrs.overLastAxis && x.length !== 2) fail(`expects a 2-D input [M, K], got ${dimsStr(x)}`);
+      if (x.length < 2) fail(`expects an input of 2 or more dims [..., K], got ${dimsStr(x)}`);
+      if (w.length !== 2 || (k >= 0 && w[1] !== k)) fail(`weight ${dimsStr(w)} does not match input ${dimsStr(x)} (expected [N, ${k}])`);
       const b = node.inputs[2];
       if (b) { const bd = get(b); if (elementCount(bd) !== w[0]) fail(`bias has ${elementCount(bd)} elements, expected ${w[0]}`); }
-      return [x[0]!, w[0]!];
+      return [...x.slice(0, -1), w[0]!];
     }
   }
 }
@@ -436,6 +465,40 @@ function normAxis(axis: number, rank: number, fail: (m: string) => never): numbe
   const a = axis < 0 ? axis + rank : axis;
   if (!Number.isInteger(a) || a < 0 || a >= rank) fail(`axis ${axis} out of range for a ${rank}-D input`);
   return a;
+}
+
+/**
+ * The value of a DimExpr for node's input dims; undefined while a dim it reads is dynamic (-1).
+ * Throws GraphError for a dim out of range or a division by zero.
+ */
+export function evalDim(e: DimExpr, node: Node, get: (name: string) => number[]): number | undefined {
+  if (typeof e === 'number') return e;
+  if ('input' in e) {
+    const v = node.inputs[e.input];
+    const d = v === undefined ? undefined : get(v);
+    const i = d && e.dim < 0 ? e.dim + d.length : e.dim;
+    if (!d || i < 0 || i >= d.length) throw new GraphError(`Node "${node.name}" (${node.op}): its shape reads dim ${e.dim} of input ${e.input}${d ? `, which has ${d.length} dims` : ', which it lacks'}`);
+    return d[i]! < 0 ? undefined : d[i]!;
+  }
+  const a = evalDim(e.a, node, get), b = evalDim(e.b, node, get);
+  if (a === undefined || b === undefined) return undefined;
+  switch (e.op) {
+    case 'Add': return a + b;
+    case 'Sub': return a - b;
+    case 'Mul': return a * b;
+    case 'Div':
+      if (b === 0) throw new GraphError(`Node "${node.name}" (${node.op}): its shape divides by zero`);
+      return Math.trunc(a / b);
+  }
+}
+
+/** A Slice's starts and ends, computed where they are DimExprs; undefined while one reads a dynamic dim. */
+export function resolvedSlice(node: SliceNode, get: (name: string) => number[]): SliceNode['attrs'] | undefined {
+  const a = node.attrs;
+  const starts = a.startsExpr ? a.startsExpr.map((e) => evalDim(e, node, get)) : a.starts;
+  const ends = a.endsExpr ? a.endsExpr.map((e) => evalDim(e, node, get)) : a.ends;
+  if (starts.some((v) => v === undefined) || ends.some((v) => v === undefined)) return undefined;
+  return { starts: starts as number[], ends: ends as number[], axes: a.axes, steps: a.steps };
 }
 
 /** Per dim of x: the first index, step and element count a Slice takes (ONNX clamping rules). */
@@ -480,7 +543,8 @@ function reshapeDims(x: number[], shape: number[], fail: (m: string) => never): 
   if (shape.some((s) => !Number.isInteger(s) || s < -1)) fail(`shape ${target} is invalid`);
   if (shape.filter((s) => s === -1).length > 1) fail(`shape ${target} has more than one -1`);
   shape.forEach((s, i) => { if (s === 0 && i >= x.length) fail(`shape ${target} copies dim ${i} that input ${dimsStr(x)} lacks`); });
-  if (x.slice(1).some((d) => d < 0)) fail(`shape ${target} cannot be applied to input ${dimsStr(x)} before its dynamic height/width are known`);
+  // A dynamic height/width (Reshape [0, -1] of an NCHW input): dynamic where it depends on them until the plan's dims are known.
+  if (x.slice(1).some((d) => d < 0)) return shape.map((s, i) => (s === 0 ? x[i]! : s));
   const dynamic = x[0]! < 0;
   if (dynamic) {
     // Symbolic only while the batch stays in dim 0 (copied with 0, or inferred with -1) and the rest is fixed.

@@ -223,6 +223,50 @@ export function fuseSilu(graph: Graph): Graph {
   return g;
 }
 
+/**
+ * PyTorch's exact GELU as its export writes it, Mul(Mul(x, Add(Erf(Div(x, c)), 1)), k) (the Muls'
+ * operands either way round, every intermediate used only there, c and k scalar constants),
+ * becomes one Gelu node computing the same float32 operations in one pass (ConvNeXt).
+ */
+export function fuseGelu(graph: Graph): Graph {
+  const g = graph.clone();
+  const uses = useCounts(g);
+  const prod = producers(g);
+  const scalar = (v: string | undefined): number | undefined => {
+    const t = v === undefined ? undefined : g.initializers.get(v);
+    return t && t.data.length === 1 ? t.data[0] : undefined;
+  };
+  // The producer of one operand of n (op `op`, used only by n) and the other operand.
+  const operand = (n: Node, op: string): [Node, string] | undefined => {
+    for (const [p, q] of [[n.inputs[0]!, n.inputs[1]!], [n.inputs[1]!, n.inputs[0]!]] as const) {
+      const m = prod.get(p);
+      if (m && m.op === op && singleUse(g, uses, p)) return [m, q];
+    }
+    return undefined;
+  };
+  const drop = new Set<Node>();
+  const replace = new Map<Node, Node>();
+  for (const n of g.nodes) {
+    if (n.op !== 'Mul' || n.attrs.relu) continue;
+    const outer = operand(n, 'Mul');
+    const scale = outer && scalar(outer[1]);
+    const inner = outer && operand(outer[0], 'Add');
+    if (!outer || scale === undefined || !inner || (outer[0].op === 'Mul' && outer[0].attrs.relu) || (inner[0].op === 'Add' && inner[0].attrs.relu)) continue;
+    const x = inner[1];
+    const erfAdd = inner[0];
+    const erf = operand(erfAdd, 'Erf');
+    if (!erf || scalar(erf[1]) !== 1) continue;
+    const div = prod.get(erf[0].inputs[0]!);
+    if (!div || div.op !== 'Div' || div.attrs.relu || div.inputs[0] !== x || !singleUse(g, uses, div.outputs[0]!)) continue;
+    const divisor = scalar(div.inputs[1]);
+    if (divisor === undefined || [div, erf[0], erfAdd, outer[0]].some((m) => drop.has(m))) continue;
+    for (const m of [div, erf[0], erfAdd, outer[0]]) drop.add(m);
+    replace.set(n, { name: n.name, op: 'Gelu', inputs: [x], outputs: [...n.outputs], attrs: { alpha: divisor, beta: scale } });
+  }
+  g.nodes = g.nodes.filter((n) => !drop.has(n)).map((n) => replace.get(n) ?? n);
+  return g;
+}
+
 /** Remove nodes whose outputs nothing uses, and unused initializers. */
 export function prune(graph: Graph): Graph {
   const g = graph.clone();
@@ -249,12 +293,12 @@ export interface OptimizeOptions {
   inPlace?: boolean;
 }
 
-/** foldBatchNorm → fuseConvAddRelu → fuseRelu + fuseSilu → prune (each can be switched off). */
+/** foldBatchNorm → fuseConvAddRelu → fuseRelu + fuseSilu + fuseGelu → prune (each can be switched off). */
 export function optimize(graph: Graph, options: OptimizeOptions = {}): Graph {
   let g = new Graph({ ...graph, nodes: topoSort(graph) });
   if (options.foldBatchNorm !== false) g = foldBatchNorm(g, { inPlace: options.inPlace === true });
   if (options.fuseResidual !== false) g = fuseConvAddRelu(g);
-  if (options.fuseRelu !== false) g = fuseSilu(fuseRelu(g));
+  if (options.fuseRelu !== false) g = fuseGelu(fuseSilu(fuseRelu(g)));
   if (options.integerConvs !== false) g = integerConvs(g);
   return prune(g);
 }

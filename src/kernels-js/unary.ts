@@ -34,6 +34,7 @@ export function unaryFunction(fn: UnaryFn, alpha: number, beta: number): (x: num
     // NaN passes through, as ONNX Runtime's Clip does.
     case 'clip': return (x) => (x < alpha ? alpha : x > beta ? beta : x);
     case 'erf': return erf;
+    case 'gelu': return (x) => x * (erf(x / alpha) + 1) * beta;
   }
 }
 

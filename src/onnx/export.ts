@@ -5,6 +5,7 @@ import { inferShapes, setOnnxWriter, topoSort } from '../graph/graph.js';
 import { AttrType, DataType, ModelProto, float32ToLE } from './proto.js';
 import type { AttributeProtoLike, NodeProtoLike, TensorProtoLike, ValueInfoProtoLike } from './proto.js';
 import { quantizedWeightInputs } from './export-qdq.js';
+import { dimExprNodes, int64Tensor } from './export-shape.js';
 
 export const EXPORT_OPSET = 13;
 export const EXPORT_IR_VERSION = 8;
@@ -21,15 +22,8 @@ const ints = (name: string, v: readonly number[]): AttributeProtoLike => ({ name
 const int = (name: string, v: number): AttributeProtoLike => ({ name, type: AttrType.INT, i: v });
 const float = (name: string, v: number): AttributeProtoLike => ({ name, type: AttrType.FLOAT, f: v });
 
-function int64Tensor(name: string, values: number[]): TensorProtoLike {
-  const raw = new Uint8Array(values.length * 8);
-  const dv = new DataView(raw.buffer);
-  values.forEach((v, i) => dv.setBigInt64(i * 8, BigInt(v), true));
-  return { name, dims: [values.length], dataType: DataType.INT64, rawData: raw };
-}
-
 /** What expanding a node may add besides its nodes: initializers, and the float initializers written quantized instead. */
-interface ExportExtras { graph: Graph; inits: TensorProtoLike[]; replaced: Set<string> }
+interface ExportExtras { graph: Graph; shapes: Map<string, number[]>; inits: TensorProtoLike[]; replaced: Set<string> }
 
 /** Expand one IR node into ONNX nodes. */
 function expandNode(n: Node, x: ExportExtras): NodeProtoLike[] {
@@ -86,8 +80,9 @@ function expandNode(n: Node, x: ExportExtras): NodeProtoLike[] {
       return [{ name: n.name, opType: 'Flatten', input: [n.inputs[0]!], output: [out], attribute: [int('axis', n.attrs.axis)] }];
     case 'Reshape': {
       const shapeName = `${n.name}/shape`;
-      extraInits.push(int64Tensor(shapeName, n.attrs.shape));
-      return [{ name: n.name, opType: 'Reshape', input: [n.inputs[0]!, shapeName], output: [out] }];
+      const pre = n.attrs.shapeExpr ? dimExprNodes(n, n.attrs.shapeExpr, shapeName, extraInits) : [];
+      if (!n.attrs.shapeExpr) extraInits.push(int64Tensor(shapeName, n.attrs.shape));
+      return [...pre, { name: n.name, opType: 'Reshape', input: [n.inputs[0]!, shapeName], output: [out] }];
     }
     case 'Transpose':
       return [{ name: n.name, opType: 'Transpose', input: [n.inputs[0]!], output: [out], attribute: [ints('perm', n.attrs.perm)] }];
@@ -97,6 +92,20 @@ function expandNode(n: Node, x: ExportExtras): NodeProtoLike[] {
       return [{ name: n.name, opType: n.op, input: [n.inputs[0]!], output: [out] }];
     case 'HardSigmoid':
       return [{ name: n.name, opType: 'HardSigmoid', input: [n.inputs[0]!], output: [out], attribute: [float('alpha', n.attrs.alpha), float('beta', n.attrs.beta)] }];
+    case 'Gelu': {
+      const c = (what: string, v: number): string => {
+        extraInits.push({ name: `${n.name}/${what}`, dims: [], dataType: DataType.FLOAT, rawData: float32ToLE(Float32Array.of(v)) });
+        return `${n.name}/${what}`;
+      };
+      const x = n.inputs[0]!;
+      return [
+        { name: `${n.name}/div`, opType: 'Div', input: [x, c('divisor', n.attrs.alpha)], output: [`${out}/div`] },
+        { name: `${n.name}/erf`, opType: 'Erf', input: [`${out}/div`], output: [`${out}/erf`] },
+        { name: `${n.name}/add`, opType: 'Add', input: [`${out}/erf`, c('one', 1)], output: [`${out}/add`] },
+        { name: `${n.name}/mul`, opType: 'Mul', input: [x, `${out}/add`], output: [`${out}/mul`] },
+        { name: n.name, opType: 'Mul', input: [`${out}/mul`, c('scale', n.attrs.beta)], output: [out] },
+      ];
+    }
     case 'Silu':
       return [
         { name: `${n.name}/sigmoid`, opType: 'Sigmoid', input: [n.inputs[0]!], output: [`${out}/sigmoid`] },
@@ -124,11 +133,14 @@ function expandNode(n: Node, x: ExportExtras): NodeProtoLike[] {
       return [{ name: n.name, opType: 'Concat', input: [...n.inputs], output: [out], attribute: [int('axis', n.attrs.axis)] }];
     case 'Slice': {
       const a = n.attrs;
+      const pre: NodeProtoLike[] = [];
       const names = (['starts', 'ends', 'axes', 'steps'] as const).map((k) => {
-        extraInits.push(int64Tensor(`${n.name}/${k}`, a[k]));
+        const e = k === 'starts' ? a.startsExpr : k === 'ends' ? a.endsExpr : undefined;
+        if (e) pre.push(...dimExprNodes(n, e, `${n.name}/${k}`, extraInits));
+        else extraInits.push(int64Tensor(`${n.name}/${k}`, a[k]));
         return `${n.name}/${k}`;
       });
-      return [{ name: n.name, opType: 'Slice', input: [n.inputs[0]!, ...names], output: [out] }];
+      return [...pre, { name: n.name, opType: 'Slice', input: [n.inputs[0]!, ...names], output: [out] }];
     }
     case 'Softmax':
       if (n.attrs.legacy) throw new Error(`Node "${n.name}": an opset < 13 Softmax over the flattened dims cannot be exported at opset ${EXPORT_OPSET}`);
@@ -160,9 +172,26 @@ function expandNode(n: Node, x: ExportExtras): NodeProtoLike[] {
         inputs[2] = q.b;
       }
       inputs = inputs.filter((s, i) => i < 2 || (s !== '' && s !== undefined));
-      const g: NodeProtoLike = { name: n.name, opType: 'Gemm', input: inputs, output: [n.attrs.relu ? `${out}/gemm` : out], attribute: [int('transB', 1)] };
-      if (!n.attrs.relu) return [...pre, g];
-      return [...pre, g, { name: `${n.name}/relu`, opType: 'Relu', input: [`${out}/gemm`], output: [out] }];
+      // Over the last axis of an N-D input: a Gemm of the leading dims flattened, reshaped back.
+      const rank = x.shapes.get(n.inputs[0]!)?.length ?? 2;
+      const flat = rank > 2 ? `${out}/rows` : out;
+      if (rank > 2) {
+        const k = x.graph.initializers.get(n.inputs[1]!)!.dims;
+        extraInits.push(int64Tensor(`${flat}/shape`, [-1, k[1]!]), int64Tensor(`${out}/ends`, [-1]), int64Tensor(`${out}/starts`, [0]), int64Tensor(`${out}/n`, [k[0]!]));
+        pre.push({ name: `${n.name}/rows`, opType: 'Reshape', input: [inputs[0]!, `${flat}/shape`], output: [`${flat}/in`] });
+        inputs[0] = `${flat}/in`;
+      }
+      const g: NodeProtoLike = { name: n.name, opType: 'Gemm', input: inputs, output: [n.attrs.relu ? `${flat}/gemm` : flat], attribute: [int('transB', 1)] };
+      const post: NodeProtoLike[] = n.attrs.relu ? [{ name: `${n.name}/relu`, opType: 'Relu', input: [`${flat}/gemm`], output: [flat] }] : [];
+      if (rank > 2) {
+        post.push(
+          { name: `${n.name}/shape`, opType: 'Shape', input: [n.inputs[0]!], output: [`${out}/xshape`] },
+          { name: `${n.name}/lead`, opType: 'Slice', input: [`${out}/xshape`, `${out}/starts`, `${out}/ends`], output: [`${out}/lead`] },
+          { name: `${n.name}/outshape`, opType: 'Concat', input: [`${out}/lead`, `${out}/n`], output: [`${out}/outshape`], attribute: [int('axis', 0)] },
+          { name: `${n.name}/unflatten`, opType: 'Reshape', input: [flat, `${out}/outshape`], output: [out] },
+        );
+      }
+      return [...pre, g, ...post];
     }
   }
 }
@@ -200,7 +229,7 @@ export function toOnnx(graph: Graph, options: ExportOptions = {}): Uint8Array {
   const batchParam = options.batchParam ?? 'N';
   const nodes = topoSort(graph);
   const shapes = inferShapes({ ...graph, nodes } as Graph);
-  const extras: ExportExtras = { graph, inits: [], replaced: new Set() };
+  const extras: ExportExtras = { graph, shapes, inits: [], replaced: new Set() };
   const extraInits = extras.inits;
   const onnxNodes = nodes.flatMap((n) => expandNode(n, extras));
   const initializer: TensorProtoLike[] = [];

@@ -16,9 +16,13 @@ import { bfloat16BytesToFloat32, bitsToFloat32, float16BytesToFloat32 } from './
 import { ProblemList } from './problems.js';
 import { importIntegersOf, importQdqNode, INTERNAL_DOMAIN, weightQuantOf, type DequantizedConst, type IntConst, type QuantizedValue } from './import-qdq.js';
 import { expandQOperators, MICROSOFT_QOPERATOR_OPS, QOPERATOR_OPS } from './import-qoperator.js';
+import { matchDecomposedLayerNorm, type PatternContext } from './layernorm-pattern.js';
+import { FoldError, SHAPE_OPS, ShapeFolder, foldShapeInputs, type ShapeInputs } from './shape-fold.js';
 import type { AttributeProtoLike, ModelProtoLike, NodeProtoLike, TensorProtoLike, ValueInfoProtoLike } from './proto.js';
 
 export const MIN_OPSET = 1;
+/** The most elements a float ConstantOfShape may fill (64 MiB). */
+const MAX_FILLED_CONSTANT = 1 << 24;
 export const MAX_OPSET = 21;
 
 /** The one error the importer throws. `problems` lists each reason; `unsupported` each unsupported node. */
@@ -37,6 +41,7 @@ export const SUPPORTED_ONNX_OPS = [
   'Conv', 'BatchNormalization', 'Relu', 'Add', 'Sum', 'MaxPool', 'AveragePool', 'GlobalAveragePool', 'Flatten', 'Reshape',
   'Gemm', 'MatMul', 'Identity', 'Dropout', 'Constant', 'Clip', 'Pad', 'ReduceMean', 'QuantizeLinear', 'DequantizeLinear',
   'Sigmoid', 'HardSigmoid', 'HardSwish', 'Erf', 'Mul', 'Sub', 'Div', 'Concat', 'Split', 'Slice', 'Transpose', 'Softmax', 'LayerNormalization',
+  'Shape', 'Gather', 'Unsqueeze', 'Squeeze', 'Cast', 'ConstantOfShape', 'Range', 'Expand',
 ] as const;
 
 
@@ -217,6 +222,8 @@ interface Pending {
   splitPart?: { index: number; parts: number };
   /** A Transpose without perm: reverse the dims. */
   reversePerm?: boolean;
+  /** A Reshape's shape or a Slice's bounds that a shape subgraph computes (folded once dims are inferred). */
+  shapeInputs?: ShapeInputs;
 }
 
 export interface ImportOptions {
@@ -319,6 +326,9 @@ function importGraph(model: ModelProtoLike, options: ImportOptions, external: Ex
   for (const n of expanded.nodes) for (const i of n.input ?? []) if (i) (rawUses.get(i) ?? rawUses.set(i, []).get(i)!).push(n);
   const graphOutputNames = new Set((gp.output ?? []).map((o) => o.name ?? ''));
   const used = (name: string | undefined): boolean => !!name && (rawUses.has(name) || graphOutputNames.has(name));
+  const patterns = patternContext(expanded.nodes, rawUses, graphOutputNames, floats, ints, opset);
+  // ONNX nodes that a pattern already imported (a decomposed LayerNorm's chain).
+  const consumed = new Set<NodeProtoLike>();
 
   const alias = new Map<string, string>();
   const resolve = (name: string): string => {
@@ -338,6 +348,8 @@ function importGraph(model: ModelProtoLike, options: ImportOptions, external: Ex
   // Outputs of QuantizeLinear on activations, waiting for their DequantizeLinear.
   const quantized = new Map<string, QuantizedValue>();
   const dequantized = new Map<string, DequantizedConst>();
+  const folder = new ShapeFolder(ints);
+  const renamed = new Map<string, string>();
 
   const push = (n: Node, p?: Pending): void => {
     nodes.push(n);
@@ -346,6 +358,7 @@ function importGraph(model: ModelProtoLike, options: ImportOptions, external: Ex
   };
 
   expanded.nodes.forEach((np, index) => {
+    if (consumed.has(np)) return;
     const op = np.opType ?? '';
     const from = expanded.origin.get(np);
     let name = np.name || `${op}_${index}`;
@@ -364,6 +377,7 @@ function importGraph(model: ModelProtoLike, options: ImportOptions, external: Ex
     };
     const needInt = (v: string | undefined, what: string): number[] | null => {
       if (v && failed.has(v)) return null;
+      if (v && folder.isInt(v) && !ints.has(v)) { bad(`${what} "${v}" depends on a dynamic dim here, which is not supported`); return null; }
       if (!v || !ints.has(v)) { bad(`${what}${v ? ` "${v}"` : ''} must be a constant integer initializer or Constant`); return null; }
       return ints.get(v)!.data;
     };
@@ -387,6 +401,33 @@ function importGraph(model: ModelProtoLike, options: ImportOptions, external: Ex
 
     if (np.domain === INTERNAL_DOMAIN) { importIntegersOf({ name, ins, out, ints, failed, quantized, bad, push }); return; }
     if (np.domain && np.domain !== 'ai.onnx') { unsupportedNode(); return; }
+    if (isShapeNode(op, ins, folder)) {
+      // Integer (shape) values are folded, not graph nodes; those that read no dims fold now.
+      if (ins.some((v) => failed.has(v))) { failed.add(out); return; }
+      if (op === 'ConstantOfShape' && a.get('value')?.t && a.get('value')!.t!.dataType !== DataType.INT64 && a.get('value')!.t!.dataType !== DataType.INT32) {
+        const p = parseTensor(a.get('value')!.t!, { noun: 'ConstantOfShape value', name });
+        const shape = ins[0] ? folder.constant(ins[0]) : undefined;
+        if (p.kind !== 'float' || !shape) { bad('only a float ConstantOfShape of a constant shape is supported'); return; }
+        // A constant the file does not store: bounded, so a crafted shape cannot ask for unbounded memory.
+        if (shape.data.some((d) => !Number.isSafeInteger(d) || d < 0) || elementCount(shape.data) > MAX_FILLED_CONSTANT) { bad(`shape [${shape.data.join(', ')}] is invalid or has more than ${MAX_FILLED_CONSTANT} elements`); return; }
+        floats.set(out, { dims: shape.data, data: new Float32Array(elementCount(shape.data)).fill(p.t.data[0] ?? 0) });
+        return;
+      }
+      const fill = a.get('value')?.t ? parseTensor(a.get('value')!.t!, { noun: 'ConstantOfShape value', name }) : undefined;
+      folder.record(op, name, ins, out, {
+        axis: attrInt(a, 'axis', 0), axes: attrInts(a, 'axes'), start: a.has('start') ? attrInt(a, 'start', 0) : undefined,
+        end: a.has('end') ? attrInt(a, 'end', 0) : undefined, to: attrInt(a, 'to', 0), fill: fill?.kind === 'int' ? fill.t.data[0] : 0,
+      });
+      try {
+        const c = folder.constant(out);
+        if (c) ints.set(out, c);
+      } catch (err) {
+        if (!(err instanceof FoldError)) throw err;
+        failed.add(out);
+        problems.add(`node "${err.node}" (${err.op}): ${err.message}`);
+      }
+      return;
+    }
     switch (op) {
       case 'Identity':
       case 'Dropout': {
@@ -511,7 +552,15 @@ function importGraph(model: ModelProtoLike, options: ImportOptions, external: Ex
         if (!notConst(0)) return;
         let starts: number[] | null, ends: number[] | null, axes: number[] | null, steps: number[] | null;
         if (opset < 10) { starts = attrInts(a, 'starts') ?? null; ends = attrInts(a, 'ends') ?? null; axes = attrInts(a, 'axes') ?? null; steps = null; }
-        else { starts = needInt(ins[1], 'starts'); ends = needInt(ins[2], 'ends'); axes = ins[3] ? needInt(ins[3], 'axes') : null; steps = ins[4] ? needInt(ins[4], 'steps') : null; }
+        else if ([ins[1], ins[2]].some((v) => v && folder.isInt(v) && !ints.has(v))) {
+          axes = ins[3] ? needInt(ins[3], 'axes') : null; steps = ins[4] ? needInt(ins[4], 'steps') : null;
+          if ((ins[3] && !axes) || (ins[4] && !steps)) return;
+          const sources = new Set([...folder.sources(ins[1] ?? ''), ...folder.sources(ins[2] ?? '')]);
+          const n = ins[1] && ints.has(ins[1]) ? ints.get(ins[1])!.data.length : ins[2] && ints.has(ins[2]) ? ints.get(ins[2])!.data.length : axes?.length ?? 1;
+          push({ name, op: 'Slice', inputs: [ins[0]!, ...sources], outputs: [out], attrs: { starts: [], ends: [], axes: axes ? [...axes] : Array.from({ length: n }, (_, i) => i), steps: steps ? [...steps] : new Array<number>(n).fill(1) } },
+            { shapeInputs: { starts: ins[1], ends: ins[2] } });
+          return;
+        } else { starts = needInt(ins[1], 'starts'); ends = needInt(ins[2], 'ends'); axes = ins[3] ? needInt(ins[3], 'axes') : null; steps = ins[4] ? needInt(ins[4], 'steps') : null; }
         if (!starts || !ends || (opset >= 10 && ((ins[3] && !axes) || (ins[4] && !steps)))) { if (opset < 10) bad('starts and ends are required'); return; }
         push({ name, op: 'Slice', inputs: [ins[0]!], outputs: [out], attrs: { starts: [...starts], ends: [...ends], axes: axes ? [...axes] : starts.map((_, i) => i), steps: steps ? [...steps] : starts.map(() => 1) } });
         return;
@@ -606,6 +655,20 @@ function importGraph(model: ModelProtoLike, options: ImportOptions, external: Ex
       }
       case 'ReduceMean': {
         if (!notConst(0)) return;
+        const ln = matchDecomposedLayerNorm(np, patterns);
+        if (ln) {
+          const param = (t: Initializer, given: string | undefined, what: string): string => {
+            if (given && floats.has(given)) return given;
+            const k = uniqueName(floats, `${name}.${what}`);
+            floats.set(k, t);
+            return k;
+          };
+          const scale = param(ln.scale, ln.scaleName, 'scale');
+          const bias = ln.bias ? param(ln.bias, ln.biasName, 'bias') : '';
+          ln.nodes.forEach((n) => consumed.add(n));
+          push({ name, op: 'LayerNormalization', inputs: [resolve(ln.x), scale, bias], outputs: [ln.output], attrs: { axis: -1, epsilon: ln.epsilon } });
+          return;
+        }
         const axes = opset >= 18 ? (ins[1] ? needInt(ins[1], 'axes') : null) : attrInts(a, 'axes') ?? null;
         const norm = axes?.map((x) => (x < 0 ? x + 4 : x)).sort();
         if (!norm || norm.length !== 2 || norm[0] !== 2 || norm[1] !== 3) { bad(`only ReduceMean over axes [2, 3] of a 4-D tensor is supported (a global average pool), got axes ${axes ? `[${axes.join(', ')}]` : 'all'}`); return; }
@@ -637,6 +700,10 @@ function importGraph(model: ModelProtoLike, options: ImportOptions, external: Ex
         return;
       case 'Reshape': {
         if (!notConst(0)) return;
+        if (opset >= 5 && ins[1] && folder.isInt(ins[1]) && !ints.has(ins[1])) {
+          push({ name, op: 'Reshape', inputs: [ins[0]!, ...folder.sources(ins[1])], outputs: [out], attrs: { shape: [] } }, { shapeInputs: { shape: ins[1] } });
+          return;
+        }
         const shape = opset < 5 ? attrInts(a, 'shape') ?? null : needInt(ins[1], 'shape');
         if (!shape) return;
         if (attrInt(a, 'allowzero', 0) === 1 && shape.includes(0)) { bad('allowzero=1 with a 0 in the shape is not supported'); return; }
@@ -684,7 +751,9 @@ function importGraph(model: ModelProtoLike, options: ImportOptions, external: Ex
         }
         // Quantized weights keep their int8 form for export where they reach W [n, k] unscaled.
         const wq = alpha === 1 ? weightQuantOf(dequantized, bName, cName === ins[2] ? cName : '', transB ? 0 : 1) : undefined;
-        push({ name, op: 'Gemm', inputs: [gemmInput, wName, cName], outputs: [out], attrs: wq ? { weightQuant: wq } : {} });
+        // ONNX MatMul multiplies over the last axis of an input of any rank; Gemm's is 2-D.
+        const attrs = { ...(wq ? { weightQuant: wq } : {}), ...(op === 'MatMul' ? { overLastAxis: true } : {}) };
+        push({ name, op: 'Gemm', inputs: [gemmInput, wName, cName], outputs: [out], attrs });
         return;
       }
       case 'QuantizeLinear':
@@ -713,7 +782,8 @@ function importGraph(model: ModelProtoLike, options: ImportOptions, external: Ex
         outputs.push({ name, dims: [], ...edgeType(o) });
         continue;
       }
-      // Rename src → name everywhere.
+      // Rename src → name everywhere (the shape values read it by its old name).
+      renamed.set(src, name);
       p.outputs[0] = name;
       producedBy.delete(src);
       producedBy.set(name, p);
@@ -758,6 +828,7 @@ function importGraph(model: ModelProtoLike, options: ImportOptions, external: Ex
         const rank = shapes.get(n.inputs[0]!)!.length;
         if ((n.attrs.axis < 0 ? n.attrs.axis + rank : n.attrs.axis) === rank - 1) n.attrs = { axis: rank - 1, legacy: false };
       }
+      if (p?.shapeInputs && (n.op === 'Reshape' || n.op === 'Slice')) foldShapeInputs(n, p.shapeInputs, folder, (v) => shapes.get(v), (v) => renamed.get(v) ?? v);
       if (p?.reversePerm && n.op === 'Transpose') n.attrs.perm = shapes.get(n.inputs[0]!)!.map((_, i, d) => d.length - 1 - i);
       if (p?.splitPart && n.op === 'Slice') {
         const x = shapes.get(n.inputs[0]!)!;
@@ -796,6 +867,34 @@ function importGraph(model: ModelProtoLike, options: ImportOptions, external: Ex
   return graph;
 }
 
+
+/** What the LayerNorm pattern reads of the ONNX graph: readers, float constants (initializers or Constant nodes), ReduceMean's axes. */
+function patternContext(nodes: NodeProtoLike[], rawUses: Map<string, NodeProtoLike[]>, outputs: Set<string>, floats: Map<string, Initializer>, ints: Map<string, IntConst>, opset: number): PatternContext {
+  const producer = new Map<string, NodeProtoLike>();
+  for (const n of nodes) for (const o of n.output ?? []) producer.set(o, n);
+  return {
+    readers: (v) => rawUses.get(v) ?? [],
+    constant: (v) => {
+      const f = floats.get(v);
+      if (f) return { t: f, name: v };
+      const p = producer.get(v);
+      const t = p?.opType === 'Constant' ? attrMap(p).get('value')?.t : undefined;
+      const parsed = t ? parseTensor(t, { noun: 'Constant', name: v }) : undefined;
+      return parsed?.kind === 'float' ? { t: parsed.t } : undefined;
+    },
+    axes: (n) => (opset >= 18 ? (n.input?.[1] ? ints.get(n.input[1])?.data ?? null : null) : attrInts(attrMap(n), 'axes') ?? null),
+    keepdims: (n) => attrInt(attrMap(n), 'keepdims', 1) === 1,
+    isGraphOutput: (v) => outputs.has(v),
+  };
+}
+
+/** Whether a node computes an integer (shape) value: Shape itself, or a shape op on integer inputs. */
+function isShapeNode(op: string, ins: string[], folder: ShapeFolder): boolean {
+  if (!(SHAPE_OPS as readonly string[]).includes(op)) return false;
+  if (op === 'Shape' || op === 'ConstantOfShape' || op === 'Range') return true;
+  if (op === 'Concat' || op === 'Mul' || op === 'Add' || op === 'Sub' || op === 'Div') return ins.some((v) => v !== '' && folder.isInt(v));
+  return ins[0] !== undefined && ins[0] !== '' && folder.isInt(ins[0]);
+}
 
 /** Read and parse an .onnx file. */
 export async function loadOnnxFile(path: string): Promise<Graph> {

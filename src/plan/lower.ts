@@ -5,7 +5,7 @@
 // was planned (for profiles). Nothing else in the library switches over graph ops to run them.
 import type { BinaryFn, ConvParams, KernelBackend, PackedWeights, PlanLayout, PlanStep, PoolParams, UnaryFn } from '../backend/types.js';
 import { ModelError } from '../errors.js';
-import { sliceRanges, type ConvNode, type Graph, type Node, type UnaryOp } from '../graph/graph.js';
+import { resolvedSlice, sliceRanges, type ConvNode, type Graph, type Node, type UnaryOp } from '../graph/graph.js';
 import { broadcastStrides } from '../kernels-js/broadcast.js';
 import { mergeStrided, rowMajorStrides } from '../kernels-js/layout.js';
 import type { MemoryPlan } from '../graph/passes.js';
@@ -40,7 +40,7 @@ function convParams(graph: Graph, node: ConvNode, shapes: Map<string, number[]>,
   };
 }
 
-const UNARY_FN: Record<UnaryOp, UnaryFn> = { Sigmoid: 'sigmoid', Silu: 'silu', HardSigmoid: 'hardSigmoid', HardSwish: 'hardSwish', Clip: 'clip', Erf: 'erf' };
+const UNARY_FN: Record<UnaryOp, UnaryFn> = { Sigmoid: 'sigmoid', Silu: 'silu', HardSigmoid: 'hardSigmoid', HardSwish: 'hardSwish', Clip: 'clip', Erf: 'erf', Gelu: 'gelu' };
 const BINARY_FN: Record<'Add' | 'Mul' | 'Sub' | 'Div', BinaryFn> = { Add: 'add', Mul: 'mul', Sub: 'sub', Div: 'div' };
 
 const product = (d: readonly number[]): number => d.reduce((p, q) => p * q, 1);
@@ -82,8 +82,9 @@ export function lower(ctx: LowerContext, memory: MemoryPlan): LoweredPlan {
         }
         case 'Gemm': {
           const packed = ctx.packed.get(node.name)!;
-          kernel = be.gemmKernel?.(packed, xDims[0]!);
-          return { op: 'gemm', ...io, packed, m: xDims[0]!, relu: node.attrs.relu ?? false, threads };
+          const m = product(xDims.slice(0, -1));
+          kernel = be.gemmKernel?.(packed, m);
+          return { op: 'gemm', ...io, packed, m, relu: node.attrs.relu ?? false, threads };
         }
         case 'Add':
         case 'Mul':
@@ -102,6 +103,7 @@ export function lower(ctx: LowerContext, memory: MemoryPlan): LoweredPlan {
         case 'HardSwish':
         case 'Clip':
         case 'Erf':
+        case 'Gelu':
           return { op: 'unary', ...io, fn: UNARY_FN[node.op], alpha: node.attrs.alpha, beta: node.attrs.beta, count: elementCount(yDims), threads };
         case 'Concat': {
           io.inputs = node.inputs.map(buffer);
@@ -110,7 +112,8 @@ export function lower(ctx: LowerContext, memory: MemoryPlan): LoweredPlan {
           return { op: 'concat', ...io, outer: product(yDims.slice(0, axis)), chunks: node.inputs.map((v) => shapes.get(v)![axis]! * inner) };
         }
         case 'Slice': {
-          const ranges = sliceRanges(xDims, node.attrs, (m) => { throw new ModelError(`Slice "${node.name}": ${m}`); });
+          const fail = (m: string): never => { throw new ModelError(`Slice "${node.name}": ${m}`); };
+          const ranges = sliceRanges(xDims, resolvedSlice(node, (v) => shapes.get(v)!) ?? fail('its bounds read a dim that is still dynamic'), fail);
           const xs = rowMajorStrides(xDims);
           const offset = ranges.reduce((acc, r, d) => acc + r.start * xs[d]!, 0);
           return { op: 'strided', ...io, offset, ...mergeStrided(yDims, ranges.map((r, d) => r.step * xs[d]!)) };

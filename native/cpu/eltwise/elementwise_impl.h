@@ -17,6 +17,9 @@ inline typename T::V unary_one(typename T::V x, typename T::V alpha, typename T:
     case UnaryFn::hard_swish: return T::mul(x, T::min(one, T::max(zero, T::fmadd(alpha, x, beta))));
     case UnaryFn::clip: return T::min(beta, T::max(alpha, x));  // NaN passes through
     case UnaryFn::erf: return vec::erf<T>(x);
+    // PyTorch's exact GELU, in the order its export computes it (Div, Erf, Add 1, Mul x, Mul beta):
+    // the unfused steps' float32 operations, one pass.
+    case UnaryFn::gelu: return T::mul(T::mul(x, T::add(vec::erf<T>(T::div(x, alpha)), one)), beta);
   }
   return x;
 }
@@ -38,6 +41,7 @@ void vunary(UnaryFn fn, float alpha, float beta, const float* x, float* y, int64
     case UnaryFn::hard_swish: return vunary_loop<T, UnaryFn::hard_swish>(alpha, beta, x, y, n);
     case UnaryFn::clip: return vunary_loop<T, UnaryFn::clip>(alpha, beta, x, y, n);
     case UnaryFn::erf: return vunary_loop<T, UnaryFn::erf>(alpha, beta, x, y, n);
+    case UnaryFn::gelu: return vunary_loop<T, UnaryFn::gelu>(alpha, beta, x, y, n);
   }
 }
 
