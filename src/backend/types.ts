@@ -163,4 +163,6 @@ export interface PlanExecutor {
   runSync?(buffers: Float32Array[]): void;
   /** Frees what the executor holds (native plan handle, device arena); idempotent. */
   release?(): void;
+  /** The micro-kernel each step runs, where the backend names one (for profiles). */
+  readonly kernelNames?: readonly (string | undefined)[];
 }

@@ -29,7 +29,8 @@ void f32_vbinary__avx512f(BinaryFn, bool, const float*, int64_t, const float*, i
 // The kernels for an ISA (fixed when a plan step is parsed) and their names, for profiles.
 UnaryKernel unary_kernel(Isa isa);
 BinaryRowKernel binary_kernel(Isa isa);
-const char* unary_kernel_name(Isa isa);  // "f32_vunary__avx512f", ...
+const char* unary_kernel_name(Isa isa);   // "f32_vunary__avx512f", ...
+const char* binary_kernel_name(Isa isa);  // "f32_vbinary__avx512f", ...
 
 // Whole steps, split over the pool where the arrays are large.
 void unary(UnaryKernel k, UnaryFn fn, float alpha, float beta, const float* x, float* y,
