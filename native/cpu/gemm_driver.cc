@@ -35,7 +35,7 @@ void gemm_block(const GemmProblem& p, size_t m0, size_t m1, size_t q0, size_t q1
       const size_t k0 = kb * kcs, kl = std::min(kcs, p.k - k0);
       const bool last = kb + 1 == nk;
       GemmEpilogue ep;
-      ep.relu = p.relu;
+      ep.act = p.act;
       ep.ld_residual = p.ld_residual;
       for (size_t q = qs; q < qe; ++q) {
         const size_t item = q / ppi, col = (q % ppi) * NR;

@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <memory>
 
+#include "clamp.h"
+
 namespace resnode::cpu {
 
 // neon is arm64's only SIMD path: a build has either the x86 ones or neon,
@@ -72,11 +74,12 @@ struct ConvChoice {
   const PackedConv* gemm = nullptr;   // gemm: the panels to run (w, or its fallback packing)
 };
 ConvChoice choose_conv2d(const Conv2dShape& s, const PackedConv& w);
-// y = act(conv(x, W) + bias + residual). residual (nullable) has y's shape.
-// The bias, residual add and ReLU are applied as each GEMM tile is stored.
+// y = act(conv(x, W) + bias + residual). residual (nullable) has y's shape;
+// act clamps to [act.lo, act.hi] (ReLU, ReLU6, Clip). The bias, residual add
+// and clamp are applied as each tile is stored.
 void conv2d(const Conv2dShape& s, const PackedConv& w, const ConvChoice& choice,
-            const float* x, const float* residual, bool relu, float* y, int threads);
-// The same, choosing now.
+            const float* x, const float* residual, Clamp act, float* y, int threads);
+// The same, choosing now; relu: act = [0, +inf).
 void conv2d(const Conv2dShape& s, const PackedConv& w, const float* x, const float* residual,
             bool relu, float* y, int threads);
 // The micro-kernel of a choice (that of its main tiles), e.g.

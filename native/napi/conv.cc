@@ -27,6 +27,20 @@ ConvCall ReadConvCall(Napi::Env env, const Napi::Value& pv, const char* where) {
   const auto dil = GetIntArray(env, p, "dilations", 2, where, 1, kMaxDim);
   const auto out = GetIntArray(env, p, "outDims", 2, where, 1, kMaxDim);
   c.relu = GetBoolProp(env, p, "relu", where);
+  c.act = cpu::Clamp::relu(c.relu);
+  // p.clip: [min, max], a Clip fused into the conv's store (optional).
+  const Napi::Value clip = p.Get("clip");
+  if (!clip.IsUndefined()) {
+    const std::string want = "[min, max]: two numbers, min <= max (±Infinity allowed)";
+    if (!clip.IsArray() || clip.As<Napi::Array>().Length() != 2) ThrowType(env, where, "p.clip", want, Describe(clip));
+    const Napi::Value lo = clip.As<Napi::Array>().Get(0u), hi = clip.As<Napi::Array>().Get(1u);
+    if (!lo.IsNumber() || !hi.IsNumber()) ThrowType(env, where, "p.clip", want, Describe(clip));
+    const float a = float(lo.As<Napi::Number>().DoubleValue()), b = float(hi.As<Napi::Number>().DoubleValue());
+    if (!(a <= b)) ThrowRange(env, where, "p.clip", want, Describe(clip));
+    if (c.relu) ThrowRange(env, where, "p.clip", "absent when p.relu is true (one activation per conv)", Describe(clip));
+    c.clip = true;
+    c.act = cpu::Clamp{a, b};
+  }
   c.threads = int(GetIntProp(env, p, "threads", where, 0, kMaxThreads));
   s.n = in[0];
   s.c_in = in[1];
@@ -83,7 +97,7 @@ ConvBaton ParseConvParams(Napi::Env env, const Napi::Value& packed, const Napi::
   const ConvCall c = ReadConvCall(env, pv, where);
   RequireConvMatchesWeights(env, c.s, w.c_out, w.kh, w.kw, w.groups, w.c_in_per_group, where);
   b.s = c.s;
-  b.relu = c.relu;
+  b.act = c.act;
   b.threads = c.threads;
   b.nx = c.nx;
   b.ny = c.ny;

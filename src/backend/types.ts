@@ -31,6 +31,11 @@ export interface ConvParams {
   /** [outH, outW] (src/shapes.ts's convOutputSize) */
   outDims: number[];
   relu: boolean;
+  /**
+   * A fused Clip: y = min(max(v, clip[0]), clip[1]) after bias and residual
+   * (ReLU6 is [0, 6]); never with relu. Absent: no clip.
+   */
+  clip?: [number, number];
   threads: number;
 }
 

@@ -40,6 +40,8 @@ export interface ConvAttrs {
   residual?: string;
   /** Fused ReLU. */
   relu?: boolean;
+  /** Fused Clip(min, max) (ReLU6), after the residual; never with relu (src/graph/passes.ts fuseConvClip). */
+  clip?: [number, number];
   /** Set when the model stores the weights quantized (see WeightQuant). */
   weightQuant?: WeightQuant;
 }

@@ -179,23 +179,48 @@ export function fuseConvAddRelu(graph: Graph): Graph {
   return g;
 }
 
-/** Fuse a Relu into the Conv, Add or Gemm before it (single use, not a graph output). */
-export function fuseRelu(graph: Graph): Graph {
+/**
+ * Folds each single-input activation node into the node that produces its
+ * input (that value used only there, not a graph output) where fold(producer,
+ * activation) accepts it: fold sets the producer's attribute and returns true.
+ */
+function fuseIntoProducer(graph: Graph, fold: (p: Node, n: Node) => boolean): Graph {
   const g = graph.clone();
   const uses = useCounts(g);
   const prod = producers(g);
   const drop = new Set<Node>();
   for (const n of g.nodes) {
-    if (n.op !== 'Relu') continue;
-    const x = n.inputs[0]!;
-    const p = prod.get(x);
-    if (!p || !(p.op === 'Conv' || p.op === 'Add' || p.op === 'Gemm') || p.attrs.relu || !singleUse(g, uses, x)) continue;
-    p.attrs.relu = true;
+    const x = n.inputs[0];
+    const p = x === undefined ? undefined : prod.get(x);
+    if (!p || !singleUse(g, uses, x!) || !fold(p, n)) continue;
     p.outputs[0] = n.outputs[0]!;
     drop.add(n);
   }
   g.nodes = g.nodes.filter((n) => !drop.has(n));
   return g;
+}
+
+/** Fuse a Relu into the Conv, Add or Gemm before it (single use, not a graph output). */
+export function fuseRelu(graph: Graph): Graph {
+  return fuseIntoProducer(graph, (p, n) => {
+    if (n.op !== 'Relu' || !(p.op === 'Conv' || p.op === 'Add' || p.op === 'Gemm') || p.attrs.relu) return false;
+    p.attrs.relu = true;
+    return true;
+  });
+}
+
+/**
+ * Fuse a Clip (ReLU6 and any other bounds) into the Conv before it, as a clamp
+ * applied after its bias and residual (single use, not a graph output; not a
+ * conv that already has a ReLU). Runs after integerConvs: an integer-exact
+ * conv's output is rescaled after it, and a clamp does not commute with that.
+ */
+export function fuseConvClip(graph: Graph): Graph {
+  return fuseIntoProducer(graph, (p, n) => {
+    if (n.op !== 'Clip' || p.op !== 'Conv' || p.attrs.relu || p.attrs.clip || !(n.attrs.alpha <= n.attrs.beta)) return false;
+    p.attrs.clip = [n.attrs.alpha, n.attrs.beta];
+    return true;
+  });
 }
 
 /**
@@ -249,13 +274,14 @@ export interface OptimizeOptions {
   inPlace?: boolean;
 }
 
-/** foldBatchNorm → fuseConvAddRelu → fuseRelu + fuseSilu → prune (each can be switched off). */
+/** foldBatchNorm → fuseConvAddRelu → fuseRelu + fuseSilu → integerConvs → fuseConvClip → prune (each can be switched off; fuseRelu switches fuseConvClip too). */
 export function optimize(graph: Graph, options: OptimizeOptions = {}): Graph {
   let g = new Graph({ ...graph, nodes: topoSort(graph) });
   if (options.foldBatchNorm !== false) g = foldBatchNorm(g, { inPlace: options.inPlace === true });
   if (options.fuseResidual !== false) g = fuseConvAddRelu(g);
   if (options.fuseRelu !== false) g = fuseSilu(fuseRelu(g));
   if (options.integerConvs !== false) g = integerConvs(g);
+  if (options.fuseRelu !== false) g = fuseConvClip(g);
   return prune(g);
 }
 

@@ -37,6 +37,7 @@ function convParams(graph: Graph, node: ConvNode, shapes: Map<string, number[]>,
   return {
     inputDims: shapes.get(node.inputs[0]!)!, cOut: w.dims[0]!, kh: a.kernelShape[0], kw: a.kernelShape[1], groups: a.groups,
     strides: a.strides, pads: a.pads, dilations: a.dilations, outDims: [yDims[2]!, yDims[3]!], relu: a.relu ?? false, threads,
+    ...(a.clip ? { clip: [a.clip[0], a.clip[1]] as [number, number] } : {}),
   };
 }
 

@@ -84,15 +84,13 @@ void pad_plane(const Conv2dShape& s, const float* plane, int64_t rows, size_t le
   }
 }
 
-float clamp_low(bool relu) { return relu ? 0.0f : -std::numeric_limits<float>::infinity(); }
-
 // The per-channel affine: the planes are contiguous, so one call per plane.
 void affine_planes(const Conv2dShape& s, const PackedConv& w, f32_vmulcaddc_fn fn,
-                   const float* x, const float* residual, bool relu, float* y, int threads) {
+                   const float* x, const float* residual, Clamp act, float* y, int threads) {
   const size_t hw = size_t(s.h * s.w);
   const int t = threads_for_work(2.0 * double(s.n * s.c_out) * double(hw), threads);
   const float* bias = w.bias_or_null();
-  const float lo = clamp_low(relu), hi = std::numeric_limits<float>::infinity();
+  const float lo = act.lo, hi = act.hi;
   parallel_for(size_t(s.n * s.c_out), t, [&](size_t plane) {
     const size_t oc = plane % size_t(s.c_out), off = plane * hw;
     fn(x + off, hw, w.weights.get()[oc], bias ? bias[oc] : 0.0f,
@@ -118,10 +116,10 @@ DwconvKernel dwconv_kernel(const Conv2dShape& s, const PackedConv& w) {
 }
 
 void conv2d_dwconv(const Conv2dShape& s, const PackedConv& w, const float* x,
-                   const float* residual, bool relu, float* y, int threads) {
+                   const float* residual, Clamp act, float* y, int threads) {
   const DwconvKernel kernel = dwconv_kernel(s, w);
   RN_CHECK(kernel.found() && s.c_in == s.groups);
-  if (kernel.affine) return affine_planes(s, w, kernel.affine, x, residual, relu, y, threads);
+  if (kernel.affine) return affine_planes(s, w, kernel.affine, x, residual, act, y, threads);
   const int64_t k = s.kh, stride = s.stride_h, m_g = w.m_per_group;
   RN_CHECK(k <= 7 && (stride == 1 || stride == 2));  // window[] below, and the phases
   const size_t len = dwconv_row_floats(size_t(s.out_w), size_t(k), size_t(stride));
@@ -131,8 +129,7 @@ void conv2d_dwconv(const Conv2dShape& s, const PackedConv& w, const float* x,
   const double flops = 2.0 * double(s.n * s.c_out * ohw) * double(k * k);
   const int t = threads_for_work(flops, threads);
   const float* bias = w.bias_or_null();
-  const float lo = clamp_low(relu);
-  const float hi = std::numeric_limits<float>::infinity();
+  const float lo = act.lo, hi = act.hi;
   parallel_for(size_t(s.n * s.c_out), t, [&](size_t task) {
     const int64_t b = int64_t(task) / s.c_out, oc = int64_t(task) % s.c_out;
     const float* plane = x + (b * s.c_in + oc / m_g) * s.h * s.w;
