@@ -123,23 +123,27 @@ const char* conv2d_kernel(const Conv2dShape& s, const PackedConv& w) {
 
 void conv2d(const Conv2dShape& s, const PackedConv& w, const float* x, const float* residual,
             bool relu, float* y, int threads) {
-  conv2d(s, w, choose_conv2d(s, w), x, residual, Clamp::relu(relu), y, threads);
+  conv2d(s, w, choose_conv2d(s, w), x, residual, Clamp::relu(relu), Activation{}, y, threads);
 }
 
 namespace {
 
-// y = clamp(y) after a kernel that fuses only ReLU (Winograd, fast mode only).
-void clamp_in_place(float* y, size_t count, Clamp act, int threads) {
+// What a conv path did not fuse, over its finished output: the clamp (Winograd,
+// fast mode only, fuses only ReLU; null: none) and then f.
+void finish_in_place(float* y, size_t count, const Clamp* clamp, const Activation& f, int threads) {
   const size_t tasks = std::max<size_t>(1, std::min<size_t>(size_t(threads), count >> 14));
   parallel_for(tasks, threads, [&](size_t t) {
-    for (size_t i = t * count / tasks, end = (t + 1) * count / tasks; i < end; ++i) y[i] = act.apply(y[i]);
+    const size_t i0 = t * count / tasks, i1 = (t + 1) * count / tasks;
+    if (clamp)
+      for (size_t i = i0; i < i1; ++i) y[i] = clamp->apply(y[i]);
+    if (f.active()) f.apply(y + i0, int64_t(i1 - i0));
   });
 }
 
 }  // namespace
 
 void conv2d(const Conv2dShape& s, const PackedConv& packed, const ConvChoice& c, const float* x,
-            const float* residual, Clamp act, float* y, int threads) {
+            const float* residual, Clamp act, const Activation& f, float* y, int threads) {
   RN_CHECK(x && y && packed.weights);
   RN_CHECK(!(act.lo > act.hi));
   RN_CHECK(s.n > 0 && s.c_in > 0 && s.h > 0 && s.w > 0 && s.out_h > 0 && s.out_w > 0);
@@ -151,16 +155,23 @@ void conv2d(const Conv2dShape& s, const PackedConv& packed, const ConvChoice& c,
   RN_CHECK(s.out_h == window_output_size(s.h, s.kh, s.stride_h, s.dil_h, s.pad_top, s.pad_bottom));
   RN_CHECK(s.out_w == window_output_size(s.w, s.kw, s.stride_w, s.dil_w, s.pad_left, s.pad_right));
   if (threads <= 0) threads = global_threads();
+  const size_t count = size_t(s.n * s.c_out * s.out_h * s.out_w);
   switch (c.path) {
-    case ConvPath::direct: return conv_direct(s, packed, x, residual, act, y, threads);
-    case ConvPath::dwconv: return conv2d_dwconv(s, packed, x, residual, act, y, threads);
+    case ConvPath::direct:
+      conv_direct(s, packed, x, residual, act, y, threads);
+      if (f.active()) finish_in_place(y, count, nullptr, f, threads);
+      return;
+    case ConvPath::dwconv: return conv2d_dwconv(s, packed, x, residual, act, f, y, threads);
     case ConvPath::winograd: {
       const bool fused = !act.active() || act.is_relu();
       winograd3x3(s, packed.winograd(c.tile), x, residual, fused && act.is_relu(), y, threads);
-      if (!fused) clamp_in_place(y, size_t(s.n * s.c_out * s.out_h * s.out_w), act, threads);
+      if (!fused || f.active()) finish_in_place(y, count, fused ? nullptr : &act, f, threads);
       return;
     }
-    case ConvPath::dconv: return conv2d_dconv(s, packed, x, residual, act, y, threads);
+    case ConvPath::dconv:
+      conv2d_dconv(s, packed, x, residual, act, y, threads);
+      if (f.active()) finish_in_place(y, count, nullptr, f, threads);
+      return;
     case ConvPath::gemm: break;
   }
   RN_CHECK(c.gemm && !c.gemm->dconv && !c.gemm->direct);
@@ -220,6 +231,7 @@ void conv2d(const Conv2dShape& s, const PackedConv& packed, const ConvChoice& c,
     p->residual = residual ? residual + out_off : nullptr;
     p->ld_residual = N;
     p->act = act;
+    p->f = f;
   };
 
   const size_t mc = split.mc, nc = split.nc;

@@ -3,6 +3,7 @@
 #pragma once
 #include <cstddef>
 
+#include "activation.h"
 #include "clamp.h"
 #include "config.h"
 
@@ -43,6 +44,7 @@ struct GemmProblem {
   const float* residual = nullptr;
   size_t ld_residual = 0;
   Clamp act;
+  Activation f;  // applied to each finished tile, after the epilogue
 };
 
 // The nr-column panels of C over the whole batch: panel q is panel

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <memory>
 
+#include "activation.h"
 #include "clamp.h"
 
 namespace resnode::cpu {
@@ -74,11 +75,13 @@ struct ConvChoice {
   const PackedConv* gemm = nullptr;   // gemm: the panels to run (w, or its fallback packing)
 };
 ConvChoice choose_conv2d(const Conv2dShape& s, const PackedConv& w);
-// y = act(conv(x, W) + bias + residual). residual (nullable) has y's shape;
-// act clamps to [act.lo, act.hi] (ReLU, ReLU6, Clip). The bias, residual add
-// and clamp are applied as each tile is stored.
+// y = f(clamp(conv(x, W) + bias + residual)). residual (nullable) has y's
+// shape; clamp to [lo, hi] (ReLU, ReLU6, Clip); f: an Activation or none. The
+// bias, residual add and clamp are applied as each tile is stored, f to each
+// tile just after (the GEMM and depthwise paths; the others after the conv).
 void conv2d(const Conv2dShape& s, const PackedConv& w, const ConvChoice& choice,
-            const float* x, const float* residual, Clamp act, float* y, int threads);
+            const float* x, const float* residual, Clamp clamp, const Activation& f, float* y,
+            int threads);
 // The same, choosing now; relu: act = [0, +inf).
 void conv2d(const Conv2dShape& s, const PackedConv& w, const float* x, const float* residual,
             bool relu, float* y, int threads);

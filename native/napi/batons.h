@@ -45,6 +45,8 @@ struct ConvCall {
   bool relu = false;
   bool clip = false;  // p.clip given: a fused Clip(act.lo, act.hi) instead of relu
   cpu::Clamp act;     // the epilogue's clamp: relu's [0, +inf), p.clip's bounds, or none
+  bool has_f = false;  // p.act given: f (fn, alpha, beta) after the clamp; its kernel is set by ParseConvParams
+  cpu::Activation f;
   int threads = 0;
   int64_t nx = 0, ny = 0;
 };
@@ -72,9 +74,10 @@ struct ConvBaton {
   const float* residual = nullptr;
   float* y = nullptr;
   cpu::Clamp act;
+  cpu::Activation f;  // after the clamp (SiLU, HardSwish, ...), its ISA's kernel; or none
   int threads = 0;
   cpu::ConvChoice choice;  // the kernel, chosen once when the call or plan step was parsed
-  void Run() { cpu::conv2d(s, *w, choice, x, residual, act, y, threads); }
+  void Run() { cpu::conv2d(s, *w, choice, x, residual, act, f, y, threads); }
   void OwnInputs(InputCopies& c) {
     x = c.Own(x, nx);
     if (residual != y) residual = c.Own(residual, ny);  // y += conv(x) reads y itself

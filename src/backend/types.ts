@@ -36,8 +36,16 @@ export interface ConvParams {
    * (ReLU6 is [0, 6]); never with relu. Absent: no clip.
    */
   clip?: [number, number];
+  /**
+   * A fused activation applied to the output after bias and residual (never
+   * with relu or clip): the unary step's function with its alpha and beta.
+   */
+  act?: { fn: ConvActivationFn; alpha: number; beta: number };
   threads: number;
 }
+
+/** The unary functions a conv can apply to its output (ConvParams.act). */
+export type ConvActivationFn = 'sigmoid' | 'silu' | 'hardSigmoid' | 'hardSwish';
 
 export interface PoolParams {
   inputDims: number[]; // [n, c, h, w]

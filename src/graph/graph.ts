@@ -42,6 +42,8 @@ export interface ConvAttrs {
   relu?: boolean;
   /** Fused Clip(min, max) (ReLU6), after the residual; never with relu (src/graph/passes.ts fuseConvClip). */
   clip?: [number, number];
+  /** Fused elementwise activation (SiLU, HardSwish, ...), after the residual; never with relu or clip (fuseConvActivation). */
+  act?: { op: ConvActivationOp; alpha: number; beta: number };
   /** Set when the model stores the weights quantized (see WeightQuant). */
   weightQuant?: WeightQuant;
 }
@@ -121,6 +123,8 @@ export interface QuantParams {
  * HardSwish (x·HardSigmoid(x) with 1/6, 1/2), Clip (min(max(x, alpha), beta)), Erf, and
  * Silu (x·sigmoid(x), fused from Mul(x, Sigmoid(x)); exported back as the pair).
  */
+/** The unary ops a Conv can fuse as its output activation (ConvAttrs.act). */
+export type ConvActivationOp = 'Sigmoid' | 'Silu' | 'HardSigmoid' | 'HardSwish';
 export type UnaryOp = 'Sigmoid' | 'HardSigmoid' | 'HardSwish' | 'Clip' | 'Erf' | 'Silu';
 export const UNARY_OPS: readonly UnaryOp[] = ['Sigmoid', 'HardSigmoid', 'HardSwish', 'Clip', 'Erf', 'Silu'];
 export type UnaryNode = NodeBase<UnaryOp, { alpha: number; beta: number }>;

@@ -4,7 +4,7 @@
 import { Graph, GraphError, inferShapes, topoSort, cloneNode, sameDims } from './graph.js';
 import { elementCount } from '../shapes.js';
 import { integerConvs } from './integer-convs.js';
-import type { ConvNode, GemmNode, Initializer, Node } from './graph.js';
+import type { ConvActivationOp, ConvNode, GemmNode, Initializer, Node, UnaryNode } from './graph.js';
 
 function uniqueInitName(g: Graph, base: string): string {
   let name = base;
@@ -224,9 +224,26 @@ export function fuseConvClip(graph: Graph): Graph {
 }
 
 /**
- * x·sigmoid(x) (Mul(x, Sigmoid(x)) either way round, the sigmoid used only
- * there) becomes one Silu node: one pass over x instead of two, and no buffer
- * for the sigmoid (EfficientNet, RegNetY's SiLU).
+ * Fuse a SiLU, HardSwish, HardSigmoid or Sigmoid into the Conv before it, as
+ * an activation applied to each finished output tile (single use, not a graph
+ * output; not a conv with a ReLU or Clip). After integerConvs, as fuseConvClip.
+ */
+export function fuseConvActivation(graph: Graph): Graph {
+  const fusable: readonly string[] = ['Sigmoid', 'Silu', 'HardSigmoid', 'HardSwish'] satisfies ConvActivationOp[];
+  return fuseIntoProducer(graph, (p, n) => {
+    if (!fusable.includes(n.op) || p.op !== 'Conv' || p.attrs.relu || p.attrs.clip || p.attrs.act) return false;
+    const u = n as UnaryNode;
+    p.attrs.act = { op: u.op as ConvActivationOp, alpha: u.attrs.alpha, beta: u.attrs.beta };
+    return true;
+  });
+}
+
+/**
+ * x·sigmoid(x) and x·hardSigmoid(x) (Mul(x, gate(x)) either way round, the
+ * gate used only there) become one Silu or HardSwish node (with the gate's
+ * slope and offset): one pass over x instead of two, and no buffer for the
+ * gate (EfficientNet's and RegNetY's SiLU; MobileNetV3's HardSwish as opset 13
+ * writes it).
  */
 export function fuseSilu(graph: Graph): Graph {
   const g = graph.clone();
@@ -237,10 +254,11 @@ export function fuseSilu(graph: Graph): Graph {
   for (const n of g.nodes) {
     if (n.op !== 'Mul') continue;
     for (const [x, s] of [[n.inputs[0]!, n.inputs[1]!], [n.inputs[1]!, n.inputs[0]!]] as const) {
-      const sig = prod.get(s);
-      if (!sig || sig.op !== 'Sigmoid' || sig.inputs[0] !== x || !singleUse(g, uses, s) || drop.has(sig)) continue;
-      drop.add(sig);
-      replace.set(n, { name: n.name, op: 'Silu', inputs: [x], outputs: [...n.outputs], attrs: { alpha: 0, beta: 0 } });
+      const gate = prod.get(s);
+      if (!gate || (gate.op !== 'Sigmoid' && gate.op !== 'HardSigmoid') || gate.inputs[0] !== x || !singleUse(g, uses, s) || drop.has(gate)) continue;
+      drop.add(gate);
+      const attrs = gate.op === 'Sigmoid' ? { alpha: 0, beta: 0 } : { alpha: gate.attrs.alpha, beta: gate.attrs.beta };
+      replace.set(n, { name: n.name, op: gate.op === 'Sigmoid' ? 'Silu' : 'HardSwish', inputs: [x], outputs: [...n.outputs], attrs });
       break;
     }
   }
@@ -274,14 +292,14 @@ export interface OptimizeOptions {
   inPlace?: boolean;
 }
 
-/** foldBatchNorm → fuseConvAddRelu → fuseRelu + fuseSilu → integerConvs → fuseConvClip → prune (each can be switched off; fuseRelu switches fuseConvClip too). */
+/** foldBatchNorm → fuseConvAddRelu → fuseRelu + fuseSilu → integerConvs → fuseConvClip + fuseConvActivation → prune (each can be switched off; fuseRelu switches the last two too). */
 export function optimize(graph: Graph, options: OptimizeOptions = {}): Graph {
   let g = new Graph({ ...graph, nodes: topoSort(graph) });
   if (options.foldBatchNorm !== false) g = foldBatchNorm(g, { inPlace: options.inPlace === true });
   if (options.fuseResidual !== false) g = fuseConvAddRelu(g);
   if (options.fuseRelu !== false) g = fuseSilu(fuseRelu(g));
   if (options.integerConvs !== false) g = integerConvs(g);
-  if (options.fuseRelu !== false) g = fuseConvClip(g);
+  if (options.fuseRelu !== false) g = fuseConvActivation(fuseConvClip(g));
   return prune(g);
 }
 

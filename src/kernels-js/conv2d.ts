@@ -1,6 +1,7 @@
 // conv2d of the pure-JS backend, NCHW float32, with a fused epilogue:
 //   y = relu?(conv(x, W) + bias + residual), or with p.clip that clamped
-//   to [clip[0], clip[1]] (a fused Clip, applied to the finished output here).
+//   to [clip[0], clip[1]] (a fused Clip), or with p.act the unary function of
+//   it (a fused SiLU, HardSwish, ...): both applied to the finished output here.
 // Paths:
 // - 1×1, stride 1, no padding: a GEMM that reads the input in place (no im2col).
 // - cOut/groups ≥ 3: im2col of a band of output rows into a reused scratch
@@ -11,6 +12,7 @@ import type { ConvParams } from '../backend/types.js';
 import { gemmPacked, NC, packA, packedLength } from './gemm.js';
 import { im2col, type Im2colGeometry } from './im2col.js';
 import { scratchF32, scratchF64 } from './scratch.js';
+import { unary } from './unary.js';
 
 export interface JsConvWeights {
   readonly backend: 'js';
@@ -66,6 +68,7 @@ export function conv2d(pw: JsConvWeights, x: Float32Array, residual: Float32Arra
   if (pw.direct) convDirect(pw, x, residual, y, p.relu, n, cIn, geo);
   else convGemm(pw, x, residual, y, p, geo);
   if (p.clip) clampInPlace(y.subarray(0, n * cOut * outH * outW), p.clip[0], p.clip[1]);
+  if (p.act) unary(p.act.fn, p.act.alpha, p.act.beta, y, y, n * cOut * outH * outW);
 }
 
 /** y = min(max(y, lo), hi); NaN passes through (both comparisons are false). */

@@ -61,7 +61,7 @@ function expandNode(n: Node, x: ExportExtras): NodeProtoLike[] {
       const attribute = [
         ints('kernel_shape', a.kernelShape), ints('strides', a.strides), ints('pads', a.pads), ints('dilations', a.dilations), int('group', a.groups),
       ];
-      const act = a.relu || a.clip !== undefined;
+      const act = a.relu || a.clip !== undefined || a.act !== undefined;
       let cur = a.residual !== undefined || act ? `${out}/conv` : out;
       nodes.push({ name: n.name, opType: 'Conv', input: inputs, output: [cur], attribute });
       if (a.residual !== undefined) {
@@ -71,6 +71,7 @@ function expandNode(n: Node, x: ExportExtras): NodeProtoLike[] {
       }
       if (a.relu) nodes.push({ name: `${n.name}/relu`, opType: 'Relu', input: [cur], output: [out] });
       if (a.clip) nodes.push(clipNode(`${n.name}/clip`, cur, out, a.clip[0], a.clip[1], extraInits));
+      if (a.act) nodes.push(...expandNode({ name: `${n.name}/act`, op: a.act.op, inputs: [cur], outputs: [out], attrs: { alpha: a.act.alpha, beta: a.act.beta } }, x));
       return nodes;
     }
     case 'BatchNormalization':
@@ -104,9 +105,17 @@ function expandNode(n: Node, x: ExportExtras): NodeProtoLike[] {
     }
     case 'Transpose':
       return [{ name: n.name, opType: 'Transpose', input: [n.inputs[0]!], output: [out], attribute: [ints('perm', n.attrs.perm)] }];
+    case 'HardSwish':
+      // ONNX's HardSwish has HardSigmoid's default slope 1/6 and offset 0.5; others (a fused x·HardSigmoid(x)) stay that pair.
+      if (n.attrs.alpha !== 1 / 6 || n.attrs.beta !== 0.5) {
+        return [
+          { name: `${n.name}/gate`, opType: 'HardSigmoid', input: [n.inputs[0]!], output: [`${out}/gate`], attribute: [float('alpha', n.attrs.alpha), float('beta', n.attrs.beta)] },
+          { name: n.name, opType: 'Mul', input: [n.inputs[0]!, `${out}/gate`], output: [out] },
+        ];
+      }
+      return [{ name: n.name, opType: n.op, input: [n.inputs[0]!], output: [out] }];
     case 'Sigmoid':
     case 'Erf':
-    case 'HardSwish':
       return [{ name: n.name, opType: n.op, input: [n.inputs[0]!], output: [out] }];
     case 'HardSigmoid':
       return [{ name: n.name, opType: 'HardSigmoid', input: [n.inputs[0]!], output: [out], attribute: [float('alpha', n.attrs.alpha), float('beta', n.attrs.beta)] }];

@@ -72,7 +72,7 @@ export class TrainableGraph {
     const bufferNames = new Set<string>();
     for (const n of this.nodes) {
       if (n.op === 'AveragePool') throw new RangeError(`Expected ops with a backward for training but received AveragePool ("${n.name}")`);
-      if (n.op === 'Conv' && n.attrs.clip) throw new RangeError(`Expected ops with a backward for training but received a Conv with a fused Clip ("${n.name}")`);
+      if (n.op === 'Conv' && (n.attrs.clip || n.attrs.act)) throw new RangeError(`Expected ops with a backward for training but received a Conv with a fused activation ("${n.name}")`);
       if (n.op === 'BatchNormalization') { bufferNames.add(n.inputs[3]!); bufferNames.add(n.inputs[4]!); }
     }
     for (const [name, init] of graph.initializers) {

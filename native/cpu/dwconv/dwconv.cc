@@ -86,7 +86,8 @@ void pad_plane(const Conv2dShape& s, const float* plane, int64_t rows, size_t le
 
 // The per-channel affine: the planes are contiguous, so one call per plane.
 void affine_planes(const Conv2dShape& s, const PackedConv& w, f32_vmulcaddc_fn fn,
-                   const float* x, const float* residual, Clamp act, float* y, int threads) {
+                   const float* x, const float* residual, Clamp act, const Activation& f, float* y,
+                   int threads) {
   const size_t hw = size_t(s.h * s.w);
   const int t = threads_for_work(2.0 * double(s.n * s.c_out) * double(hw), threads);
   const float* bias = w.bias_or_null();
@@ -95,6 +96,7 @@ void affine_planes(const Conv2dShape& s, const PackedConv& w, f32_vmulcaddc_fn f
     const size_t oc = plane % size_t(s.c_out), off = plane * hw;
     fn(x + off, hw, w.weights.get()[oc], bias ? bias[oc] : 0.0f,
        residual ? residual + off : nullptr, lo, hi, y + off);
+    if (f.active()) f.apply(y + off, int64_t(hw));
   });
 }
 
@@ -116,10 +118,10 @@ DwconvKernel dwconv_kernel(const Conv2dShape& s, const PackedConv& w) {
 }
 
 void conv2d_dwconv(const Conv2dShape& s, const PackedConv& w, const float* x,
-                   const float* residual, Clamp act, float* y, int threads) {
+                   const float* residual, Clamp act, const Activation& f, float* y, int threads) {
   const DwconvKernel kernel = dwconv_kernel(s, w);
   RN_CHECK(kernel.found() && s.c_in == s.groups);
-  if (kernel.affine) return affine_planes(s, w, kernel.affine, x, residual, act, y, threads);
+  if (kernel.affine) return affine_planes(s, w, kernel.affine, x, residual, act, f, y, threads);
   const int64_t k = s.kh, stride = s.stride_h, m_g = w.m_per_group;
   RN_CHECK(k <= 7 && (stride == 1 || stride == 2));  // window[] below, and the phases
   const size_t len = dwconv_row_floats(size_t(s.out_w), size_t(k), size_t(stride));
@@ -145,6 +147,7 @@ void conv2d_dwconv(const Conv2dShape& s, const PackedConv& w, const float* x,
       for (int64_t ky = 0; ky < k; ++ky) window[ky] = padded + size_t(oy * stride + ky) * row_floats;
       kernel.fn(window, len, wk, bv, rp ? rp + oy * s.out_w : nullptr, lo, hi, size_t(s.out_w),
                 yp + oy * s.out_w);
+      if (f.active()) f.apply(yp + oy * s.out_w, s.out_w);  // the row is still in L1
     }
   });
 }

@@ -3,16 +3,14 @@
 #pragma once
 #include <cstdint>
 
+#include "../activation.h"
 #include "../ops.h"
 
 namespace resnode::cpu {
 
-enum class UnaryFn { sigmoid = 0, silu, hard_sigmoid, hard_swish, clip, erf };
 enum class BinaryFn { add = 0, sub, mul, div };
 
-// y[0, n) = f(x[0, n)); alpha, beta: hard_sigmoid's slope and offset (hard_swish:
-// x·hard_sigmoid(x)), clip's min and max. y may be x.
-using UnaryKernel = void (*)(UnaryFn fn, float alpha, float beta, const float* x, float* y, int64_t n);
+// UnaryFn and UnaryKernel: activation.h.
 // y[i] = relu?(a[i·sa] ∘ b[i·sb]) for i in [0, n), with sa, sb each 0 or 1.
 using BinaryRowKernel = void (*)(BinaryFn fn, bool relu, const float* a, int64_t sa, const float* b,
                                  int64_t sb, float* y, int64_t n);

@@ -1,13 +1,14 @@
-// A Clip fused into the conv's store (ReLU6 and any other bounds, src/graph/
-// passes.ts fuseConvClip): every native conv path (1×1 GEMM, direct 3×3 dconv,
+// A Clip (ReLU6 and any other bounds) or an activation (SiLU, HardSwish,
+// HardSigmoid, Sigmoid) fused into the conv (src/graph/passes.ts fuseConvClip,
+// fuseConvActivation): every native conv path (1×1 GEMM, direct 3×3 dconv,
 // im2col GEMM, depthwise row kernels, the per-channel affine, the scalar direct
 // loop; Winograd in fast mode) on each ISA, and the JS kernel, against the
-// float64 reference clamped after bias and residual, on random shapes and
-// bounds (±Infinity included); bad p.clip values are refused by name.
+// float64 reference with the clamp or function applied after bias and
+// residual, on random shapes and bounds (±Infinity included).
 import test from 'ava';
 import fc from 'fast-check';
 import { getBackend } from '../src/backend/index.js';
-import type { ConvParams } from '../src/backend/types.js';
+import type { ConvActivationFn, ConvParams } from '../src/backend/types.js';
 import { conv2dRef, outSize } from './helpers/reference.js';
 import { rng, randomF32 } from './helpers/rng.js';
 import { jsVariant, nativeVariants, registerNativePresence } from './helpers/backends.js';
@@ -33,6 +34,10 @@ const clipCase = fc
     residual: fc.boolean(),
     // lo ≤ hi, and not both the same infinity (an all-infinite output)
     bounds: fc.tuple(bound, bound).filter(([a, b]) => a <= b && !(a === b && !Number.isFinite(a))),
+    // a clip (p.clip) half the time, else an activation (p.act) with HardSigmoid's slope and offset drawn too
+    act: fc.constantFrom('clip', 'clip', 'clip', 'silu', 'hardSwish', 'hardSigmoid', 'sigmoid'),
+    slope: fc.constantFrom(1 / 6, 0.2, 0.5),
+    offset: fc.constantFrom(0.5, 0.25),
     threads: fc.integer({ min: 1, max: 3 }),
     mode: fc.constantFrom('exact', 'exact', 'fast'),
     seed: dataSeed,
@@ -54,7 +59,7 @@ const clipCase = fc
 registerNativePresence(test);
 
 for (const v of [jsVariant, ...nativeVariants()]) {
-  test.serial(`conv2d with a fused clip · ${v.label}: ${RUNS} random configurations against the float64 reference`, async (t) => {
+  test.serial(`conv2d with a fused clip or activation · ${v.label}: ${RUNS} random configurations against the float64 reference`, async (t) => {
     v.activate();
     t.teardown(() => v.restore());
     const be = getBackend('test', v.backend);
@@ -73,12 +78,21 @@ for (const v of [jsVariant, ...nativeVariants()]) {
         const ref = conv2dRef(x, [c.n, c.c, c.h, c.w], wt, [c.cOut, cInG, c.k, c.k], bias, residual, false,
           { stride: [c.stride, c.stride], pads, dilation: [1, 1], groups: c.groups });
         const [lo, hi] = c.bounds;
-        const want = ref.data.map((s) => Math.min(Math.max(s, lo), hi));
+        const hardSigmoid = (v: number) => Math.max(0, Math.min(1, c.slope * v + c.offset));
+        const f: Record<string, (v: number) => number> = {
+          clip: (v) => Math.min(Math.max(v, lo), hi),
+          silu: (v) => v / (1 + Math.exp(-v)),
+          sigmoid: (v) => 1 / (1 + Math.exp(-v)),
+          hardSigmoid,
+          hardSwish: (v) => v * hardSigmoid(v),
+        };
+        const want = ref.data.map(f[c.act]!);
         const mode = v.backend === 'js' ? 'exact' : c.mode;
         const packed = be.packConv2d(wt, bias, c.cOut, cInG, c.k, c.k, c.groups, mode);
         const p: ConvParams = {
           inputDims: [c.n, c.c, c.h, c.w], cOut: c.cOut, kh: c.k, kw: c.k, groups: c.groups, strides: [c.stride, c.stride],
-          pads, dilations: [1, 1], outDims: [oh, ow], relu: false, clip: [lo, hi], threads: c.threads,
+          pads, dilations: [1, 1], outDims: [oh, ow], relu: false, threads: c.threads,
+          ...(c.act === 'clip' ? { clip: [lo, hi] as [number, number] } : { act: { fn: c.act as ConvActivationFn, alpha: c.slope, beta: c.offset } }),
         };
         if (be.convKernel) kernels.add(be.convKernel(packed, p).replace(/_\d+x\d+(x\d+)?(s\d)?/g, ''));
         const y = new Float32Array(count).fill(Number.NaN);
