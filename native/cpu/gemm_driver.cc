@@ -79,9 +79,12 @@ void gemm_block(const GemmProblem& p, size_t m0, size_t m1, size_t q0, size_t q1
             ec.residual = ep.residual ? ep.residual + jj : nullptr;
             cfg.ukernel_col(rows, 1, kl, a, b + jj, ldb, c + jj, p.ldc, acc, last ? &ec : nullptr);
           }
-          if (last && p.f.active())  // the tile is still in L1
-            for (size_t i = 0; i < rows; ++i) p.f.apply(c + i * p.ldc, int64_t(cols));
         }
+        // The panel's finished rows, still in L1: after all its tiles rather
+        // than each tile at once, whose just-stored (masked) vectors a load
+        // cannot take from the store buffer without stalling.
+        if (last && p.f.active())
+          for (size_t i = m0; i < m1; ++i) p.f.apply(citem + i * p.ldc + col, int64_t(cols));
       }
     }
   }

@@ -147,8 +147,10 @@ void conv2d_dwconv(const Conv2dShape& s, const PackedConv& w, const float* x,
       for (int64_t ky = 0; ky < k; ++ky) window[ky] = padded + size_t(oy * stride + ky) * row_floats;
       kernel.fn(window, len, wk, bv, rp ? rp + oy * s.out_w : nullptr, lo, hi, size_t(s.out_w),
                 yp + oy * s.out_w);
-      if (f.active()) f.apply(yp + oy * s.out_w, s.out_w);  // the row is still in L1
+      // The row before, still in L1 (the one just stored would stall its loads on the store buffer).
+      if (f.active() && oy > 0) f.apply(yp + (oy - 1) * s.out_w, s.out_w);
     }
+    if (f.active()) f.apply(yp + (s.out_h - 1) * s.out_w, s.out_w);
   });
 }
 
