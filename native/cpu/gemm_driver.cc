@@ -83,7 +83,12 @@ void gemm_block(const GemmProblem& p, size_t m0, size_t m1, size_t q0, size_t q1
         // The panel's finished rows, still in L1: after all its tiles rather
         // than each tile at once, whose just-stored (masked) vectors a load
         // cannot take from the store buffer without stalling.
-        if (last && p.f.active())
+        // A panel as wide as C (a 1x1 conv on 1x1 or a few pixels: the SE
+        // gate) is one contiguous block: one call, in vectors, not a short
+        // scalar-tailed call per row.
+        if (last && p.f.active() && cols == p.ldc)
+          p.f.apply(citem + m0 * p.ldc, int64_t((m1 - m0) * cols));
+        else if (last && p.f.active())
           for (size_t i = m0; i < m1; ++i) p.f.apply(citem + i * p.ldc + col, int64_t(cols));
       }
     }

@@ -147,10 +147,13 @@ void conv2d_dwconv(const Conv2dShape& s, const PackedConv& w, const float* x,
       for (int64_t ky = 0; ky < k; ++ky) window[ky] = padded + size_t(oy * stride + ky) * row_floats;
       kernel.fn(window, len, wk, bv, rp ? rp + oy * s.out_w : nullptr, lo, hi, size_t(s.out_w),
                 yp + oy * s.out_w);
-      // The row before, still in L1 (the one just stored would stall its loads on the store buffer).
-      if (f.active() && oy > 0) f.apply(yp + (oy - 1) * s.out_w, s.out_w);
+      // The row before, still in L1 (the one just stored would stall its
+      // loads on the store buffer); narrow planes (7x7, 14x14) all at once,
+      // in vectors rather than a short scalar-tailed call per row.
+      if (f.active() && oy > 0 && s.out_w >= 32) f.apply(yp + (oy - 1) * s.out_w, s.out_w);
     }
-    if (f.active()) f.apply(yp + (s.out_h - 1) * s.out_w, s.out_w);
+    if (f.active() && s.out_w >= 32) f.apply(yp + (s.out_h - 1) * s.out_w, s.out_w);
+    else if (f.active()) f.apply(yp, ohw);
   });
 }
 
