@@ -108,9 +108,9 @@ struct Pool2dShape {
 void max_pool2d(const Pool2dShape& s, const float* x, float* y, int threads,
                 Isa isa = active_isa());
 // count_include_pad: divide by kh*kw (clipped to the padded extent) rather than
-// by the number of in-bounds taps, as ONNX AveragePool defines it.
+// by the number of in-bounds taps, as ONNX AveragePool defines it. isa: as max_pool2d's.
 void average_pool2d(const Pool2dShape& s, bool count_include_pad, const float* x, float* y,
-                    int threads);
+                    int threads, Isa isa = active_isa());
 void global_average_pool(int64_t n, int64_t c, int64_t hw, const float* x, float* y, int threads);
 // y = a + b (same shape), optional ReLU.
 void add(const float* a, const float* b, int64_t count, bool relu, float* y, int threads);

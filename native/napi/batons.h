@@ -119,7 +119,7 @@ struct PoolBaton {
   int threads = 0;
   cpu::Isa isa = cpu::Isa::scalar;  // the row kernels' ISA, fixed when parsed
   void Run() {
-    if (average) cpu::average_pool2d(s, count_include_pad, x, y, threads);
+    if (average) cpu::average_pool2d(s, count_include_pad, x, y, threads, isa);
     else cpu::max_pool2d(s, x, y, threads, isa);
   }
   void OwnInputs(InputCopies& c) { x = c.Own(x, nx); }

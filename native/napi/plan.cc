@@ -426,7 +426,8 @@ std::string StepKernelName(const AnyBaton& baton) {
         else if constexpr (std::is_same_v<T, UnaryBaton>) return cpu::unary_kernel_name(op.isa);
         else if constexpr (std::is_same_v<T, BinaryBaton>) return cpu::binary_kernel_name(op.isa);
         else if constexpr (std::is_same_v<T, PoolBaton>)
-          return op.average ? "" : op.isa == cpu::Isa::avx512 ? "max_pool_vmax__avx512f" : "max_pool_vmax";
+          return op.isa == cpu::Isa::avx512 ? (op.average ? "avg_pool_vsum__avx512f" : "max_pool_vmax__avx512f")
+                                            : (op.average ? "avg_pool_vsum" : "max_pool_vmax");
         else return "";
       },
       baton);
