@@ -72,6 +72,8 @@ void gemm_block(const GemmProblem& p, size_t m0, size_t m1, size_t q0, size_t q1
           ep.bias_m = p.bias_m ? p.bias_m + m : nullptr;
           ep.residual = residual ? residual + m * p.ld_residual + col : nullptr;
           const bool acc = kb > 0 || in_place;
+          if (last && p.f.active() && cols != p.ldc && m > m0)  // the previous tile's rows
+            for (size_t i = m - MR; i < m; ++i) p.f.apply(citem + i * p.ldc + col, int64_t(cols));
           if (vec_cols) kern(rows, vec_cols, kl, a, b, ldb, c, p.ldc, acc, last ? &ep : nullptr);
           for (size_t jj = vec_cols; jj < vec_cols + col_cols; ++jj) {
             GemmEpilogue ec = ep;
@@ -80,16 +82,17 @@ void gemm_block(const GemmProblem& p, size_t m0, size_t m1, size_t q0, size_t q1
             cfg.ukernel_col(rows, 1, kl, a, b + jj, ldb, c + jj, p.ldc, acc, last ? &ec : nullptr);
           }
         }
-        // The panel's finished rows, still in L1: after all its tiles rather
-        // than each tile at once, whose just-stored (masked) vectors a load
-        // cannot take from the store buffer without stalling.
+        // The activation, on the tile before (still in L1) rather than on the
+        // one just stored, whose (masked) vectors a load cannot take from the
+        // store buffer without stalling; the panel's last tile after the loop.
         // A panel as wide as C (a 1x1 conv on 1x1 or a few pixels: the SE
         // gate) is one contiguous block: one call, in vectors, not a short
         // scalar-tailed call per row.
         if (last && p.f.active() && cols == p.ldc)
           p.f.apply(citem + m0 * p.ldc, int64_t((m1 - m0) * cols));
         else if (last && p.f.active())
-          for (size_t i = m0; i < m1; ++i) p.f.apply(citem + i * p.ldc + col, int64_t(cols));
+          for (size_t i = m0 + (m1 - m0 - 1) / MR * MR; i < m1; ++i)  // the last tile's rows
+            p.f.apply(citem + i * p.ldc + col, int64_t(cols));
       }
     }
   }
