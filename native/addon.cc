@@ -43,6 +43,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   fn("createPlan", rn::CreatePlan);
   fn("runPlanSync", rn::RunPlanSync);
   fn("runPlan", rn::RunPlanAsync);
+  fn("planKernels", rn::PlanKernels);
   rn::RegisterBackward(env, exports);  // training kernels (native/napi/backward.cc)
 #ifdef RESNODE_CUDA
   rn::RegisterCuda(env, exports);

@@ -9,7 +9,7 @@ import { Graph, GraphError, inferShapes, type Node } from './graph/graph.js';
 import { elementCount } from './shapes.js';
 import { optimize, planMemory } from './graph/passes.js';
 import { PlanCache, type CachedPlan } from './plan/cache.js';
-import { hostKernels, interpretPlan, runStep } from './plan/interpret.js';
+import { hostKernels, interpretPlan, profileSteps, runStep } from './plan/interpret.js';
 import { lower, type LoweredPlan } from './plan/lower.js';
 import { fromOnnx } from './onnx/import.js';
 import { bool, describe, invalid, oneOf, plainObject, positiveInt } from './is.js';
@@ -260,21 +260,17 @@ export class Model {
 
   /**
    * Wall time of each step of the plan in one synchronous run, in execution
-   * order (for `resnode bench --layers`), with the micro-kernel chosen for it
-   * when the step was planned, where the backend names one.
+   * order (for `resnode bench --layers`), each step run by the backend's own
+   * plan executor where it has one, with the micro-kernel it runs, where the
+   * backend names one.
    */
   profile(feeds: Feeds): LayerTimes {
     const inputs = this.checkFeeds('profile', feeds);
     const { plan, arena } = this.prepare('profile', inputs);
-    const kernels = hostKernels(this.backend, true);
     try {
-      return plan.lowered.steps.map((step, i) => {
+      return profileSteps(this.backend, plan.lowered, arena).map((t, i) => {
         const node = plan.lowered.nodes[i]!;
-        const start = performance.now();
-        runStep(kernels, step, arena);
-        const ms = performance.now() - start;
-        const kernel = plan.lowered.kernels[i];
-        return { name: node.name, op: node.op, output: node.outputs[0]!, ms, ...(kernel ? { kernel } : {}) };
+        return { name: node.name, op: node.op, output: node.outputs[0]!, ...t };
       });
     } finally {
       this.giveBack(plan, arena);

@@ -85,4 +85,6 @@ export interface NativeBinding {
   runPlanSync(plan: NativePlan, buffers: Float32Array[]): void;
   /** As runPlanSync, in one job on the libuv pool. */
   runPlan(plan: NativePlan, buffers: Float32Array[]): Promise<void>;
+  /** The micro-kernel each step runs, as chosen at createPlan ('' for a step with none to name). */
+  planKernels(plan: NativePlan): string[];
 }

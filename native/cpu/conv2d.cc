@@ -37,7 +37,7 @@ void pack_b_im2col(const void* ctx, size_t item, size_t k0, size_t kl, size_t n0
 // Direct convolution for groups with very few output channels. One task per
 // (image, output channel) plane; the epilogue is applied per output value.
 void conv_direct(const Conv2dShape& s, const PackedConv& w, const float* x,
-                 const float* residual, bool relu, float* y, int threads) {
+                 const float* residual, Clamp act, float* y, int threads) {
   const int64_t m_g = w.m_per_group, cin_g = w.c_in_per_group;
   const int64_t ohw = s.out_h * s.out_w;
   const double flops = 2.0 * double(s.n * s.c_out * ohw) * double(cin_g * s.kh * s.kw);
@@ -70,8 +70,7 @@ void conv_direct(const Conv2dShape& s, const PackedConv& w, const float* x,
         const int64_t o = oy * s.out_w + ox;
         float v = acc + bv;
         if (rp) v += rp[o];
-        if (relu && v < 0.0f) v = 0.0f;
-        yp[o] = v;
+        yp[o] = act.apply(v);
       }
     }
   });
@@ -124,12 +123,29 @@ const char* conv2d_kernel(const Conv2dShape& s, const PackedConv& w) {
 
 void conv2d(const Conv2dShape& s, const PackedConv& w, const float* x, const float* residual,
             bool relu, float* y, int threads) {
-  conv2d(s, w, choose_conv2d(s, w), x, residual, relu, y, threads);
+  conv2d(s, w, choose_conv2d(s, w), x, residual, Clamp::relu(relu), Activation{}, y, threads);
 }
 
+namespace {
+
+// What a conv path did not fuse, over its finished output: the clamp (Winograd,
+// fast mode only, fuses only ReLU; null: none) and then f.
+void finish_in_place(float* y, size_t count, const Clamp* clamp, const Activation& f, int threads) {
+  const size_t tasks = std::max<size_t>(1, std::min<size_t>(size_t(threads), count >> 14));
+  parallel_for(tasks, threads, [&](size_t t) {
+    const size_t i0 = t * count / tasks, i1 = (t + 1) * count / tasks;
+    if (clamp)
+      for (size_t i = i0; i < i1; ++i) y[i] = clamp->apply(y[i]);
+    if (f.active()) f.apply(y + i0, int64_t(i1 - i0));
+  });
+}
+
+}  // namespace
+
 void conv2d(const Conv2dShape& s, const PackedConv& packed, const ConvChoice& c, const float* x,
-            const float* residual, bool relu, float* y, int threads) {
+            const float* residual, Clamp act, const Activation& f, float* y, int threads) {
   RN_CHECK(x && y && packed.weights);
+  RN_CHECK(!(act.lo > act.hi));
   RN_CHECK(s.n > 0 && s.c_in > 0 && s.h > 0 && s.w > 0 && s.out_h > 0 && s.out_w > 0);
   RN_CHECK(s.c_out == packed.c_out && s.kh == packed.kh && s.kw == packed.kw && s.groups == packed.groups);
   RN_CHECK(s.c_in == packed.c_in_per_group * packed.groups);
@@ -139,11 +155,23 @@ void conv2d(const Conv2dShape& s, const PackedConv& packed, const ConvChoice& c,
   RN_CHECK(s.out_h == window_output_size(s.h, s.kh, s.stride_h, s.dil_h, s.pad_top, s.pad_bottom));
   RN_CHECK(s.out_w == window_output_size(s.w, s.kw, s.stride_w, s.dil_w, s.pad_left, s.pad_right));
   if (threads <= 0) threads = global_threads();
+  const size_t count = size_t(s.n * s.c_out * s.out_h * s.out_w);
   switch (c.path) {
-    case ConvPath::direct: return conv_direct(s, packed, x, residual, relu, y, threads);
-    case ConvPath::dwconv: return conv2d_dwconv(s, packed, x, residual, relu, y, threads);
-    case ConvPath::winograd: return winograd3x3(s, packed.winograd(c.tile), x, residual, relu, y, threads);
-    case ConvPath::dconv: return conv2d_dconv(s, packed, x, residual, relu, y, threads);
+    case ConvPath::direct:
+      conv_direct(s, packed, x, residual, act, y, threads);
+      if (f.active()) finish_in_place(y, count, nullptr, f, threads);
+      return;
+    case ConvPath::dwconv: return conv2d_dwconv(s, packed, x, residual, act, f, y, threads);
+    case ConvPath::winograd: {
+      const bool fused = !act.active() || act.is_relu();
+      winograd3x3(s, packed.winograd(c.tile), x, residual, fused && act.is_relu(), y, threads);
+      if (!fused || f.active()) finish_in_place(y, count, fused ? nullptr : &act, f, threads);
+      return;
+    }
+    case ConvPath::dconv:
+      conv2d_dconv(s, packed, x, residual, act, y, threads);
+      if (f.active()) finish_in_place(y, count, nullptr, f, threads);
+      return;
     case ConvPath::gemm: break;
   }
   RN_CHECK(c.gemm && !c.gemm->dconv && !c.gemm->direct);
@@ -202,7 +230,8 @@ void conv2d(const Conv2dShape& s, const PackedConv& packed, const ConvChoice& c,
     p->bias_m = bias ? bias + g * M : nullptr;
     p->residual = residual ? residual + out_off : nullptr;
     p->ld_residual = N;
-    p->relu = relu;
+    p->act = act;
+    p->f = f;
   };
 
   const size_t mc = split.mc, nc = split.nc;

@@ -155,7 +155,7 @@ const char* conv2d_dconv_kernel(const Conv2dShape& s, const PackedConv&) {
 }
 
 void conv2d_dconv(const Conv2dShape& s, const PackedConv& w, const float* x,
-                  const float* residual, bool relu, float* y, int threads) {
+                  const float* residual, Clamp act, float* y, int threads) {
   RN_CHECK(w.dconv && s.groups == 1);
   const DconvGeom g(s);
   RN_CHECK(g.fits);
@@ -219,7 +219,7 @@ void conv2d_dconv(const Conv2dShape& s, const PackedConv& w, const float* x,
     tile.stride_w = size_t(s.stride_w);
     tile.tap_offset = offs;
     tile.ld = out_plane;
-    tile.relu = relu;
+    tile.act = act;
     for (size_t qs = q0; qs < q1;) {
       // The block holding tile qs: images [b, b + ipb) whole, or tile rows
       // [ty0, ty1) of image b.

@@ -19,7 +19,7 @@ bool dconv_fits(const Conv2dShape& s);
 // Same contract as conv2d() in ops.h, for weights packed with w.dconv and a
 // shape for which dconv_fits().
 void conv2d_dconv(const Conv2dShape& s, const PackedConv& w, const float* x,
-                  const float* residual, bool relu, float* y, int threads);
+                  const float* residual, Clamp act, float* y, int threads);
 // The micro-kernel of conv2d_dconv's main tiles for this shape (conv2d_kernel).
 const char* conv2d_dconv_kernel(const Conv2dShape& s, const PackedConv& w);
 

@@ -49,7 +49,7 @@ void gemm(const PackedGemm& w, const float* x, int64_t m, bool relu, float* y, i
   p.c = y;
   p.ldc = N;
   p.bias_n = w.bias_or_null();
-  p.relu = relu;
+  p.act = Clamp::relu(relu);
   const size_t m_panels = div_up(M, cfg.mr), n_panels = div_up(N, cfg.nr);
   // Split columns first (weights are the big operand), rows when there are many.
   const size_t tasks_n = std::min(n_panels, size_t(t) * 2);

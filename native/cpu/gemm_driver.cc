@@ -35,7 +35,7 @@ void gemm_block(const GemmProblem& p, size_t m0, size_t m1, size_t q0, size_t q1
       const size_t k0 = kb * kcs, kl = std::min(kcs, p.k - k0);
       const bool last = kb + 1 == nk;
       GemmEpilogue ep;
-      ep.relu = p.relu;
+      ep.act = p.act;
       ep.ld_residual = p.ld_residual;
       for (size_t q = qs; q < qe; ++q) {
         const size_t item = q / ppi, col = (q % ppi) * NR;
@@ -72,6 +72,8 @@ void gemm_block(const GemmProblem& p, size_t m0, size_t m1, size_t q0, size_t q1
           ep.bias_m = p.bias_m ? p.bias_m + m : nullptr;
           ep.residual = residual ? residual + m * p.ld_residual + col : nullptr;
           const bool acc = kb > 0 || in_place;
+          if (last && p.f.active() && cols != p.ldc && m > m0)  // the previous tile's rows
+            for (size_t i = m - MR; i < m; ++i) p.f.apply(citem + i * p.ldc + col, int64_t(cols));
           if (vec_cols) kern(rows, vec_cols, kl, a, b, ldb, c, p.ldc, acc, last ? &ep : nullptr);
           for (size_t jj = vec_cols; jj < vec_cols + col_cols; ++jj) {
             GemmEpilogue ec = ep;
@@ -80,6 +82,17 @@ void gemm_block(const GemmProblem& p, size_t m0, size_t m1, size_t q0, size_t q1
             cfg.ukernel_col(rows, 1, kl, a, b + jj, ldb, c + jj, p.ldc, acc, last ? &ec : nullptr);
           }
         }
+        // The activation, on the tile before (still in L1) rather than on the
+        // one just stored, whose (masked) vectors a load cannot take from the
+        // store buffer without stalling; the panel's last tile after the loop.
+        // A panel as wide as C (a 1x1 conv on 1x1 or a few pixels: the SE
+        // gate) is one contiguous block: one call, in vectors, not a short
+        // scalar-tailed call per row.
+        if (last && p.f.active() && cols == p.ldc)
+          p.f.apply(citem + m0 * p.ldc, int64_t((m1 - m0) * cols));
+        else if (last && p.f.active())
+          for (size_t i = m0 + (m1 - m0 - 1) / MR * MR; i < m1; ++i)  // the last tile's rows
+            p.f.apply(citem + i * p.ldc + col, int64_t(cols));
       }
     }
   }

@@ -3,6 +3,8 @@
 #pragma once
 #include <cstddef>
 
+#include "activation.h"
+#include "clamp.h"
 #include "config.h"
 
 namespace resnode::cpu {
@@ -36,12 +38,13 @@ struct GemmProblem {
   float* c = nullptr;
   size_t ldc = 0;
   // Epilogue (see gemm/ukernel.h): bias per row (m) and/or per column (n),
-  // residual with C's layout (row stride ld_residual), ReLU.
+  // residual with C's layout (row stride ld_residual), the clamp (ReLU, ReLU6, Clip).
   const float* bias_m = nullptr;
   const float* bias_n = nullptr;
   const float* residual = nullptr;
   size_t ld_residual = 0;
-  bool relu = false;
+  Clamp act;
+  Activation f;  // applied to each finished tile, after the epilogue
 };
 
 // The nr-column panels of C over the whole batch: panel q is panel

@@ -6,6 +6,9 @@
 #include <cstdint>
 #include <memory>
 
+#include "activation.h"
+#include "clamp.h"
+
 namespace resnode::cpu {
 
 // neon is arm64's only SIMD path: a build has either the x86 ones or neon,
@@ -72,11 +75,14 @@ struct ConvChoice {
   const PackedConv* gemm = nullptr;   // gemm: the panels to run (w, or its fallback packing)
 };
 ConvChoice choose_conv2d(const Conv2dShape& s, const PackedConv& w);
-// y = act(conv(x, W) + bias + residual). residual (nullable) has y's shape.
-// The bias, residual add and ReLU are applied as each GEMM tile is stored.
+// y = f(clamp(conv(x, W) + bias + residual)). residual (nullable) has y's
+// shape; clamp to [lo, hi] (ReLU, ReLU6, Clip); f: an Activation or none. The
+// bias, residual add and clamp are applied as each tile is stored, f to each
+// tile just after (the GEMM and depthwise paths; the others after the conv).
 void conv2d(const Conv2dShape& s, const PackedConv& w, const ConvChoice& choice,
-            const float* x, const float* residual, bool relu, float* y, int threads);
-// The same, choosing now.
+            const float* x, const float* residual, Clamp clamp, const Activation& f, float* y,
+            int threads);
+// The same, choosing now; relu: act = [0, +inf).
 void conv2d(const Conv2dShape& s, const PackedConv& w, const float* x, const float* residual,
             bool relu, float* y, int threads);
 // The micro-kernel of a choice (that of its main tiles), e.g.
@@ -102,9 +108,9 @@ struct Pool2dShape {
 void max_pool2d(const Pool2dShape& s, const float* x, float* y, int threads,
                 Isa isa = active_isa());
 // count_include_pad: divide by kh*kw (clipped to the padded extent) rather than
-// by the number of in-bounds taps, as ONNX AveragePool defines it.
+// by the number of in-bounds taps, as ONNX AveragePool defines it. isa: as max_pool2d's.
 void average_pool2d(const Pool2dShape& s, bool count_include_pad, const float* x, float* y,
-                    int threads);
+                    int threads, Isa isa = active_isa());
 void global_average_pool(int64_t n, int64_t c, int64_t hw, const float* x, float* y, int threads);
 // y = a + b (same shape), optional ReLU.
 void add(const float* a, const float* b, int64_t count, bool relu, float* y, int threads);

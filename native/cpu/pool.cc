@@ -64,12 +64,34 @@ void max_pool_hmax(const float* t, int64_t ix0, int64_t kw, int64_t dw, int64_t 
   }
 }
 
+void avg_pool_vsum(const float* const* rows, size_t nrows, size_t w, float* t) {
+  for (size_t i = 0; i < w; ++i) t[i] = 0.0f;
+  for (size_t r = 0; r < nrows; ++r)
+    for (size_t i = 0; i < w; ++i) t[i] += rows[r][i];
+}
+
+void avg_pool_hsum(const float* t, int64_t ix0, int64_t kw, int64_t dw, int64_t sw, float div,
+                   size_t count, float* out) {
+  for (size_t j = 0; j < count; ++j) {
+    const float* p = t + ix0 + int64_t(j) * sw;
+    float sum = 0.0f;
+    for (int64_t kx = 0; kx < kw; ++kx) sum += p[kx * dw];
+    out[j] = sum / div;
+  }
+}
+
 namespace {
 
-const MaxPoolRowKernels& max_pool_kernels(Isa isa) {
-  static const MaxPoolRowKernels portable{max_pool_vmax, max_pool_hmax};
+struct PoolRowKernels {
+  MaxPoolRowKernels max;
+  AvgPoolRowKernels avg;
+};
+
+const PoolRowKernels& pool_row_kernels(Isa isa) {
+  static const PoolRowKernels portable{{max_pool_vmax, max_pool_hmax}, {avg_pool_vsum, avg_pool_hsum}};
 #if RN_ARCH_X86_64
-  static const MaxPoolRowKernels avx512{max_pool_vmax__avx512f, max_pool_hmax__avx512f};
+  static const PoolRowKernels avx512{{max_pool_vmax__avx512f, max_pool_hmax__avx512f},
+                                     {avg_pool_vsum__avx512f, avg_pool_hsum__avx512f}};
   if (isa == Isa::avx512) return avx512;
 #else
   (void)isa;
@@ -82,7 +104,7 @@ const MaxPoolRowKernels& max_pool_kernels(Isa isa) {
 void max_pool2d(const Pool2dShape& s, const float* x, float* y, int threads, Isa isa) {
   check_pool(s);
   const size_t in_plane = size_t(s.h * s.w), out_plane = size_t(s.out_h * s.out_w);
-  const MaxPoolRowKernels& k = max_pool_kernels(isa);
+  const MaxPoolRowKernels& k = pool_row_kernels(isa).max;
   // Per output column: the valid kx range (computed once, not per tap).
   std::vector<int64_t> kx0(size_t(s.out_w)), kx1(size_t(s.out_w));
   for (int64_t ox = 0; ox < s.out_w; ++ox)
@@ -123,35 +145,61 @@ void max_pool2d(const Pool2dShape& s, const float* x, float* y, int threads, Isa
   });
 }
 
+// As max_pool2d: the window rows' sum, then the columns' sum over it, divided
+// by the window's count; with dilation-1 or any windows that count is (rows in
+// range) x (columns in range), each in bounds or, with count_include_pad,
+// inside the padded extent (ceil_mode's overhang excluded).
 void average_pool2d(const Pool2dShape& s, bool count_include_pad, const float* x, float* y,
-                    int threads) {
+                    int threads, Isa isa) {
   check_pool(s);
   const size_t in_plane = size_t(s.h * s.w), out_plane = size_t(s.out_h * s.out_w);
-  const int64_t hp = s.h + s.pad_bottom, wp = s.w + s.pad_right;  // padded extent end
+  const AvgPoolRowKernels& k = pool_row_kernels(isa).avg;
+  const int64_t hp = s.pad_top + s.h + s.pad_bottom, wp = s.pad_left + s.w + s.pad_right;
+  // Per output column: the in-bounds kx range, and the taps inside the padded extent.
+  std::vector<int64_t> kx0(size_t(s.out_w)), kx1(size_t(s.out_w)), cols_padded(size_t(s.out_w));
+  int64_t ox_in0 = s.out_w, ox_in1 = s.out_w;  // interior: every tap in bounds
+  for (int64_t ox = 0; ox < s.out_w; ++ox) {
+    tap_range(ox * s.stride_w - s.pad_left, s.dil_w, s.kw, s.w, &kx0[size_t(ox)], &kx1[size_t(ox)]);
+    int64_t a = 0;
+    tap_range(ox * s.stride_w, s.dil_w, s.kw, wp, &a, &cols_padded[size_t(ox)]);
+    if (kx0[size_t(ox)] == 0 && kx1[size_t(ox)] == s.kw) {
+      if (ox_in0 == s.out_w) ox_in0 = ox;
+      ox_in1 = ox + 1;
+    }
+  }
   for_planes(size_t(s.n * s.c), double(out_plane * s.kh * s.kw), threads, [&](size_t p) {
     const float* xp = x + p * in_plane;
     float* yp = y + p * out_plane;
+    float* t = thread_scratch(0, size_t(s.w));
+    std::vector<const float*> rows(size_t(s.kh));
     for (int64_t oy = 0; oy < s.out_h; ++oy) {
-      for (int64_t ox = 0; ox < s.out_w; ++ox) {
-        float sum = 0.0f;
-        int64_t valid = 0, padded = 0;
-        for (int64_t ky = 0; ky < s.kh; ++ky) {
-          const int64_t iy = oy * s.stride_h - s.pad_top + ky * s.dil_h;
-          if (iy >= hp) break;
-          const bool row_in = iy >= 0 && iy < s.h;
-          for (int64_t kx = 0; kx < s.kw; ++kx) {
-            const int64_t ix = ox * s.stride_w - s.pad_left + kx * s.dil_w;
-            if (ix >= wp) break;
-            ++padded;  // inside the padded extent (ceil_mode overhang excluded)
-            if (row_in && ix >= 0 && ix < s.w) {
-              sum += xp[iy * s.w + ix];
-              ++valid;
-            }
-          }
+      const int64_t iy0 = oy * s.stride_h - s.pad_top;
+      int64_t ky0, ky1, a, rows_padded;
+      tap_range(iy0, s.dil_h, s.kh, s.h, &ky0, &ky1);
+      tap_range(oy * s.stride_h, s.dil_h, s.kh, hp, &a, &rows_padded);
+      for (int64_t ky = ky0; ky < ky1; ++ky) rows[size_t(ky - ky0)] = xp + (iy0 + ky * s.dil_h) * s.w;
+      k.vsum(rows.data(), size_t(ky1 - ky0), size_t(s.w), t);
+      const int64_t rows_counted = count_include_pad ? rows_padded : ky1 - ky0;
+      float* yrow = yp + oy * s.out_w;
+      auto border = [&](int64_t ox) {
+        const int64_t a0 = kx0[size_t(ox)], b0 = kx1[size_t(ox)];
+        const int64_t div = rows_counted * (count_include_pad ? cols_padded[size_t(ox)] : b0 - a0);
+        if (div <= 0) {
+          yrow[ox] = 0.0f;
+          return;
         }
-        const int64_t div = count_include_pad ? padded : valid;
-        yp[oy * s.out_w + ox] = div > 0 ? sum / float(div) : 0.0f;
+        avg_pool_hsum(t, ox * s.stride_w - s.pad_left + a0 * s.dil_w, b0 - a0, s.dil_w, s.stride_w,
+                      float(div), 1, yrow + ox);
+      };
+      for (int64_t ox = 0; ox < ox_in0; ++ox) border(ox);
+      if (ox_in1 > ox_in0) {
+        if (rows_counted > 0)
+          k.hsum(t, ox_in0 * s.stride_w - s.pad_left, s.kw, s.dil_w, s.stride_w,
+                 float(rows_counted * s.kw), size_t(ox_in1 - ox_in0), yrow + ox_in0);
+        else
+          for (int64_t ox = ox_in0; ox < ox_in1; ++ox) yrow[ox] = 0.0f;
       }
+      for (int64_t ox = ox_in1; ox < s.out_w; ++ox) border(ox);
     }
   });
 }

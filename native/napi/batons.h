@@ -43,6 +43,10 @@ class InputCopies {
 struct ConvCall {
   cpu::Conv2dShape s{};
   bool relu = false;
+  bool clip = false;  // p.clip given: a fused Clip(act.lo, act.hi) instead of relu
+  cpu::Clamp act;     // the epilogue's clamp: relu's [0, +inf), p.clip's bounds, or none
+  bool has_f = false;  // p.act given: f (fn, alpha, beta) after the clamp; its kernel is set by ParseConvParams
+  cpu::Activation f;
   int threads = 0;
   int64_t nx = 0, ny = 0;
 };
@@ -60,7 +64,7 @@ struct PoolCall {
 };
 PoolCall ReadPoolCall(Napi::Env env, const Napi::Value& p, const char* where);
 
-// y = relu?(conv(x, W) + bias + residual)
+// y = clamp(conv(x, W) + bias + residual, act.lo, act.hi) (ReLU, ReLU6, Clip or none)
 struct ConvBaton {
   static constexpr const char* kName = "conv2d";
   std::shared_ptr<cpu::PackedConv> w;
@@ -69,10 +73,11 @@ struct ConvBaton {
   const float* x = nullptr;
   const float* residual = nullptr;
   float* y = nullptr;
-  bool relu = false;
+  cpu::Clamp act;
+  cpu::Activation f;  // after the clamp (SiLU, HardSwish, ...), its ISA's kernel; or none
   int threads = 0;
   cpu::ConvChoice choice;  // the kernel, chosen once when the call or plan step was parsed
-  void Run() { cpu::conv2d(s, *w, choice, x, residual, relu, y, threads); }
+  void Run() { cpu::conv2d(s, *w, choice, x, residual, act, f, y, threads); }
   void OwnInputs(InputCopies& c) {
     x = c.Own(x, nx);
     if (residual != y) residual = c.Own(residual, ny);  // y += conv(x) reads y itself
@@ -114,7 +119,7 @@ struct PoolBaton {
   int threads = 0;
   cpu::Isa isa = cpu::Isa::scalar;  // the row kernels' ISA, fixed when parsed
   void Run() {
-    if (average) cpu::average_pool2d(s, count_include_pad, x, y, threads);
+    if (average) cpu::average_pool2d(s, count_include_pad, x, y, threads, isa);
     else cpu::max_pool2d(s, x, y, threads, isa);
   }
   void OwnInputs(InputCopies& c) { x = c.Own(x, nx); }

@@ -49,5 +49,6 @@ Napi::Value Release(const Napi::CallbackInfo& info);
 Napi::Value CreatePlan(const Napi::CallbackInfo& info);
 Napi::Value RunPlanSync(const Napi::CallbackInfo& info);
 Napi::Value RunPlanAsync(const Napi::CallbackInfo& info);
+Napi::Value PlanKernels(const Napi::CallbackInfo& info);
 
 }  // namespace resnode::napi

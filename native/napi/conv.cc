@@ -1,8 +1,11 @@
 // packConv2d / conv2dSync / conv2d.
+#include <algorithm>
+#include <cmath>
 #include <memory>
 #include <string>
 
 #include "../cpu/bf16.h"
+#include "../cpu/eltwise/elementwise.h"
 #include "../cpu/ops.h"
 #include "../cpu/pack.h"
 #include "args.h"
@@ -27,6 +30,41 @@ ConvCall ReadConvCall(Napi::Env env, const Napi::Value& pv, const char* where) {
   const auto dil = GetIntArray(env, p, "dilations", 2, where, 1, kMaxDim);
   const auto out = GetIntArray(env, p, "outDims", 2, where, 1, kMaxDim);
   c.relu = GetBoolProp(env, p, "relu", where);
+  c.act = cpu::Clamp::relu(c.relu);
+  // p.clip: [min, max], a Clip fused into the conv's store (optional).
+  const Napi::Value clip = p.Get("clip");
+  if (!clip.IsUndefined()) {
+    const std::string want = "[min, max]: two numbers, min <= max (±Infinity allowed)";
+    if (!clip.IsArray() || clip.As<Napi::Array>().Length() != 2) ThrowType(env, where, "p.clip", want, Describe(clip));
+    const Napi::Value lo = clip.As<Napi::Array>().Get(0u), hi = clip.As<Napi::Array>().Get(1u);
+    if (!lo.IsNumber() || !hi.IsNumber()) ThrowType(env, where, "p.clip", want, Describe(clip));
+    const float a = float(lo.As<Napi::Number>().DoubleValue()), b = float(hi.As<Napi::Number>().DoubleValue());
+    if (!(a <= b)) ThrowRange(env, where, "p.clip", want, Describe(clip));
+    if (c.relu) ThrowRange(env, where, "p.clip", "absent when p.relu is true (one activation per conv)", Describe(clip));
+    c.clip = true;
+    c.act = cpu::Clamp{a, b};
+  }
+  // p.act: { fn, alpha, beta }, an activation applied to each finished tile (optional).
+  const Napi::Value act = p.Get("act");
+  if (!act.IsUndefined()) {
+    static const char* kFns[] = {"sigmoid", "silu", "hardSigmoid", "hardSwish"};
+    const Napi::Object o = ToObject(env, act, where, "p.act");
+    const Napi::Value fv = o.Get("fn");
+    const std::string fn = fv.IsString() ? fv.As<Napi::String>().Utf8Value() : "";
+    const auto it = std::find(std::begin(kFns), std::end(kFns), fn);
+    if (it == std::end(kFns))
+      ThrowType(env, where, "p.act.fn", "one of 'sigmoid', 'silu', 'hardSigmoid', 'hardSwish'", Describe(fv));
+    for (const char* key : {"alpha", "beta"}) {
+      const Napi::Value v = o.Get(key);
+      if (!v.IsNumber() || !std::isfinite(v.As<Napi::Number>().DoubleValue()))
+        ThrowType(env, where, std::string("p.act.") + key, "a finite number", Describe(v));
+    }
+    if (c.relu || c.clip) ThrowRange(env, where, "p.act", "absent when p.relu or p.clip is set (one activation per conv)", Describe(act));
+    c.has_f = true;
+    c.f.fn = cpu::UnaryFn(it - std::begin(kFns));  // the first four UnaryFn values, in this order
+    c.f.alpha = float(o.Get("alpha").As<Napi::Number>().DoubleValue());
+    c.f.beta = float(o.Get("beta").As<Napi::Number>().DoubleValue());
+  }
   c.threads = int(GetIntProp(env, p, "threads", where, 0, kMaxThreads));
   s.n = in[0];
   s.c_in = in[1];
@@ -83,7 +121,11 @@ ConvBaton ParseConvParams(Napi::Env env, const Napi::Value& packed, const Napi::
   const ConvCall c = ReadConvCall(env, pv, where);
   RequireConvMatchesWeights(env, c.s, w.c_out, w.kh, w.kw, w.groups, w.c_in_per_group, where);
   b.s = c.s;
-  b.relu = c.relu;
+  b.act = c.act;
+  if (c.has_f) {
+    b.f = c.f;
+    b.f.kernel = cpu::unary_kernel(w.isa());  // the ISA the weights were packed for, as the conv's own kernel
+  }
   b.threads = c.threads;
   b.nx = c.nx;
   b.ny = c.ny;

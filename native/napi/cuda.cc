@@ -428,6 +428,8 @@ CudaBaton ConvBaton(const Napi::CallbackInfo& info, const char* where) {
   CudaBaton b = NewBaton(env, info[0], where);
   b.weights = GetPacked(env, info[1], where, "a CudaPacked (from cudaPackConv2d)");
   const ConvCall c = ReadConvCall(env, info[5], where);
+  if (c.clip) ThrowRange(env, where, "p.clip", "absent (the CUDA conv fuses only ReLU)", "a clip");
+  if (c.has_f) ThrowRange(env, where, "p.act", "absent (the CUDA conv fuses only ReLU)", "an activation");
   const cu::ConvWeights& w = *b.weights;
   RequireConvMatchesWeights(env, c.s, w.c_out, w.kh, w.kw, w.groups, w.c_in_per_group, where);
   const cu::MathMode mode = ReadMathMode(env, info[5].As<Napi::Object>().Get("mode"), where, "p.mode");

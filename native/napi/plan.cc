@@ -415,6 +415,24 @@ PlanBaton Bind(const Napi::CallbackInfo& info, const char* where, std::vector<Na
   return pb;
 }
 
+// The micro-kernel a step's baton runs, chosen when it was parsed ("" where
+// the step is a plain loop or copy with no kernel of its own to name).
+std::string StepKernelName(const AnyBaton& baton) {
+  return std::visit(
+      [](const auto& op) -> std::string {
+        using T = std::decay_t<decltype(op)>;
+        if constexpr (std::is_same_v<T, ConvBaton>) return cpu::conv2d_kernel(op.s, *op.w, op.choice);
+        else if constexpr (std::is_same_v<T, GemmBaton>) return cpu::gemm_kernel(*op.w, op.m);
+        else if constexpr (std::is_same_v<T, UnaryBaton>) return cpu::unary_kernel_name(op.isa);
+        else if constexpr (std::is_same_v<T, BinaryBaton>) return cpu::binary_kernel_name(op.isa);
+        else if constexpr (std::is_same_v<T, PoolBaton>)
+          return op.isa == cpu::Isa::avx512 ? (op.average ? "avg_pool_vsum__avx512f" : "max_pool_vmax__avx512f")
+                                            : (op.average ? "avg_pool_vsum" : "max_pool_vmax");
+        else return "";
+      },
+      baton);
+}
+
 }  // namespace
 
 bool ReleasePlan(Napi::Env, const Napi::Value& v) {
@@ -455,6 +473,19 @@ Napi::Value CreatePlan(const Napi::CallbackInfo& info) {
   auto ext = Napi::External<PlanHolder>::New(env, h, [](Napi::Env, PlanHolder* hh) { delete hh; });
   ext.TypeTag(&kPlanTag);
   return ext;
+}
+
+// [sync] planKernels(plan): string[]
+// The micro-kernel each step runs, in step order, as chosen when the plan was
+// created (for per-step profiles); "" for a step with no kernel to name.
+// Throws: TypeError for a wrong or released plan.
+Napi::Value PlanKernels(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const std::shared_ptr<const Plan> plan = UnwrapPlan(env, info[0], "planKernels");
+  Napi::Array out = Napi::Array::New(env, plan->steps.size());
+  for (size_t i = 0; i < plan->steps.size(); ++i)
+    out.Set(uint32_t(i), Napi::String::New(env, StepKernelName(plan->steps[i].baton)));
+  return out;
 }
 
 // [sync] runPlanSync(plan, buffers)

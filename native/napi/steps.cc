@@ -65,7 +65,8 @@ UnaryBaton ParseUnaryStep(Napi::Env env, const Napi::Object& o, const char* wher
     ThrowType(env, where, "fn", "one of 'sigmoid', 'silu', 'hardSigmoid', 'hardSwish', 'clip', 'erf', 'gelu'", Describe(fv));
   UnaryBaton b;
   b.fn = cpu::UnaryFn(it - std::begin(kFns));
-  b.kernel = cpu::unary_kernel(cpu::active_isa());  // fixed now, as pool and conv kernels are
+  b.isa = cpu::active_isa();
+  b.kernel = cpu::unary_kernel(b.isa);
   b.alpha = FloatProp(env, o, "alpha", where, false);
   b.beta = FloatProp(env, o, "beta", where, false);
   b.count = ToInt(env, o.Get("count"), where, "count", 1, kMaxCount);
@@ -82,7 +83,8 @@ BinaryBaton ParseBinaryStep(Napi::Env env, const Napi::Object& o, const char* wh
   if (it == std::end(kFns)) ThrowType(env, where, "fn", "one of 'add', 'sub', 'mul', 'div'", Describe(fv));
   BinaryBaton b;
   b.fn = cpu::BinaryFn(it - std::begin(kFns));
-  b.kernel = cpu::binary_kernel(cpu::active_isa());
+  b.isa = cpu::active_isa();
+  b.kernel = cpu::binary_kernel(b.isa);
   b.relu = ToBool(env, o.Get("relu"), where, "relu");
   b.threads = Threads(env, o, where);
   b.dims = IntList(env, o, "dims", 1, kMaxRank, where, 1, kMaxDim);

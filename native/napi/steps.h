@@ -17,7 +17,8 @@ namespace resnode::napi {
 
 struct UnaryBaton {
   static constexpr const char* kName = "unary";
-  cpu::UnaryKernel kernel = nullptr;  // the ISA's, fixed at parse time
+  cpu::Isa isa = cpu::Isa::scalar;    // fixed at parse time, as pool and conv kernels are
+  cpu::UnaryKernel kernel = nullptr;  // that ISA's
   cpu::UnaryFn fn = cpu::UnaryFn::sigmoid;
   float alpha = 0, beta = 0;
   const float* x = nullptr;
@@ -29,6 +30,7 @@ struct UnaryBaton {
 
 struct BinaryBaton {
   static constexpr const char* kName = "binary";
+  cpu::Isa isa = cpu::Isa::scalar;
   cpu::BinaryRowKernel kernel = nullptr;
   cpu::BinaryFn fn = cpu::BinaryFn::add;
   bool relu = false;

@@ -53,6 +53,7 @@ export function createNativeBackend(): NativeBackend {
         runSync: (buffers) => be.runPlanSync(plan, buffers),
         run: (buffers) => be.runPlan(plan, buffers),
         release: () => b.release(plan),
+        kernelNames: b.planKernels(plan).map((k) => k || undefined),
       };
     },
   };

@@ -31,8 +31,21 @@ export interface ConvParams {
   /** [outH, outW] (src/shapes.ts's convOutputSize) */
   outDims: number[];
   relu: boolean;
+  /**
+   * A fused Clip: y = min(max(v, clip[0]), clip[1]) after bias and residual
+   * (ReLU6 is [0, 6]); never with relu. Absent: no clip.
+   */
+  clip?: [number, number];
+  /**
+   * A fused activation applied to the output after bias and residual (never
+   * with relu or clip): the unary step's function with its alpha and beta.
+   */
+  act?: { fn: ConvActivationFn; alpha: number; beta: number };
   threads: number;
 }
+
+/** The unary functions a conv can apply to its output (ConvParams.act). */
+export type ConvActivationFn = 'sigmoid' | 'silu' | 'hardSigmoid' | 'hardSwish';
 
 export interface PoolParams {
   inputDims: number[]; // [n, c, h, w]
@@ -163,4 +176,6 @@ export interface PlanExecutor {
   runSync?(buffers: Float32Array[]): void;
   /** Frees what the executor holds (native plan handle, device arena); idempotent. */
   release?(): void;
+  /** The micro-kernel each step runs, where the backend names one (for profiles). */
+  readonly kernelNames?: readonly (string | undefined)[];
 }

@@ -40,6 +40,10 @@ export interface ConvAttrs {
   residual?: string;
   /** Fused ReLU. */
   relu?: boolean;
+  /** Fused Clip(min, max) (ReLU6), after the residual; never with relu (src/graph/passes.ts fuseConvClip). */
+  clip?: [number, number];
+  /** Fused elementwise activation (SiLU, HardSwish, ...), after the residual; never with relu or clip (fuseConvActivation). */
+  act?: { op: ConvActivationOp; alpha: number; beta: number };
   /** Set when the model stores the weights quantized (see WeightQuant). */
   weightQuant?: WeightQuant;
 }
@@ -133,6 +137,8 @@ export interface QuantParams {
  * Silu (x·sigmoid(x), fused from Mul(x, Sigmoid(x)); exported back as the pair), and Gelu
  * ((x·(erf(x / alpha) + 1))·beta, fused from PyTorch's Div/Erf/Add/Mul/Mul; alpha √2, beta 1/2).
  */
+/** The unary ops a Conv can fuse as its output activation (ConvAttrs.act). */
+export type ConvActivationOp = 'Sigmoid' | 'Silu' | 'HardSigmoid' | 'HardSwish';
 export type UnaryOp = 'Sigmoid' | 'HardSigmoid' | 'HardSwish' | 'Clip' | 'Erf' | 'Silu' | 'Gelu';
 export const UNARY_OPS: readonly UnaryOp[] = ['Sigmoid', 'HardSigmoid', 'HardSwish', 'Clip', 'Erf', 'Silu', 'Gelu'];
 export type UnaryNode = NodeBase<UnaryOp, { alpha: number; beta: number }>;

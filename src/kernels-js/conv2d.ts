@@ -1,5 +1,7 @@
 // conv2d of the pure-JS backend, NCHW float32, with a fused epilogue:
-//   y = relu?(conv(x, W) + bias + residual)
+//   y = relu?(conv(x, W) + bias + residual), or with p.clip that clamped
+//   to [clip[0], clip[1]] (a fused Clip), or with p.act the unary function of
+//   it (a fused SiLU, HardSwish, ...): both applied to the finished output here.
 // Paths:
 // - 1×1, stride 1, no padding: a GEMM that reads the input in place (no im2col).
 // - cOut/groups ≥ 3: im2col of a band of output rows into a reused scratch
@@ -10,6 +12,7 @@ import type { ConvParams } from '../backend/types.js';
 import { gemmPacked, NC, packA, packedLength } from './gemm.js';
 import { im2col, type Im2colGeometry } from './im2col.js';
 import { scratchF32, scratchF64 } from './scratch.js';
+import { unary } from './unary.js';
 
 export interface JsConvWeights {
   readonly backend: 'js';
@@ -54,21 +57,36 @@ export function packConv2d(
 export function conv2d(pw: JsConvWeights, x: Float32Array, residual: Float32Array | null, y: Float32Array, p: ConvParams): void {
   const [n, cIn, h, w] = p.inputDims as [number, number, number, number];
   const [outH, outW] = p.outDims as [number, number];
-  const { kh, kw, groups, k } = pw;
-  const cOut = pw.cOut;
-  const cInG = cIn / groups;
-  const cOutG = cOut / groups;
+  const { kh, kw, groups, cOut } = pw;
   const geo: Im2colGeometry = {
-    cIn: cInG, h, w, kh, kw,
+    cIn: cIn / groups, h, w, kh, kw,
     sh: p.strides[0], sw: p.strides[1],
     padT: p.pads[0], padL: p.pads[1],
     dh: p.dilations[0], dw: p.dilations[1],
     outH, outW,
   };
-  if (pw.direct) {
-    convDirect(pw, x, residual, y, p.relu, n, cIn, geo);
-    return;
+  if (pw.direct) convDirect(pw, x, residual, y, p.relu, n, cIn, geo);
+  else convGemm(pw, x, residual, y, p, geo);
+  if (p.clip) clampInPlace(y.subarray(0, n * cOut * outH * outW), p.clip[0], p.clip[1]);
+  if (p.act) unary(p.act.fn, p.act.alpha, p.act.beta, y, y, n * cOut * outH * outW);
+}
+
+/** y = min(max(y, lo), hi); NaN passes through (both comparisons are false). */
+function clampInPlace(y: Float32Array, lo: number, hi: number): void {
+  for (let i = 0; i < y.length; i++) {
+    const v = y[i]!;
+    if (v < lo) y[i] = lo;
+    else if (v > hi) y[i] = hi;
   }
+}
+
+/** The im2col (or in-place 1×1) + packed GEMM path of conv2d. */
+function convGemm(pw: JsConvWeights, x: Float32Array, residual: Float32Array | null, y: Float32Array, p: ConvParams, geo: Im2colGeometry): void {
+  const [n, cIn, h, w] = p.inputDims as [number, number, number, number];
+  const { outH, outW } = geo;
+  const { kh, kw, groups, k, cOut } = pw;
+  const cInG = cIn / groups;
+  const cOutG = cOut / groups;
   const outPlane = outH * outW;
   const inPlane = h * w;
   const pointwise = kh === 1 && kw === 1 && geo.sh === 1 && geo.sw === 1 &&

@@ -25,6 +25,17 @@ const float = (name: string, v: number): AttributeProtoLike => ({ name, type: At
 /** What expanding a node may add besides its nodes: initializers, and the float initializers written quantized instead. */
 interface ExportExtras { graph: Graph; shapes: Map<string, number[]>; inits: TensorProtoLike[]; replaced: Set<string> }
 
+/** An opset-11+ Clip of x to [lo, hi], its bounds as scalar initializers named after the node. */
+function clipNode(name: string, x: string, out: string, lo: number, hi: number, extraInits: TensorProtoLike[]): NodeProtoLike {
+  const input = [x];
+  for (const [v, what] of [[lo, 'min'], [hi, 'max']] as const) {
+    const c = `${name}/${what}`;
+    extraInits.push({ name: c, dims: [], dataType: DataType.FLOAT, rawData: float32ToLE(Float32Array.of(v)) });
+    input.push(c);
+  }
+  return { name, opType: 'Clip', input, output: [out] };
+}
+
 /** Expand one IR node into ONNX nodes. */
 function expandNode(n: Node, x: ExportExtras): NodeProtoLike[] {
   const extraInits = x.inits;
@@ -44,14 +55,17 @@ function expandNode(n: Node, x: ExportExtras): NodeProtoLike[] {
       const attribute = [
         ints('kernel_shape', a.kernelShape), ints('strides', a.strides), ints('pads', a.pads), ints('dilations', a.dilations), int('group', a.groups),
       ];
-      let cur = a.residual !== undefined || a.relu ? `${out}/conv` : out;
+      const act = a.relu || a.clip !== undefined || a.act !== undefined;
+      let cur = a.residual !== undefined || act ? `${out}/conv` : out;
       nodes.push({ name: n.name, opType: 'Conv', input: inputs, output: [cur], attribute });
       if (a.residual !== undefined) {
-        const next = a.relu ? `${out}/add` : out;
+        const next = act ? `${out}/add` : out;
         nodes.push({ name: `${n.name}/add`, opType: 'Add', input: [cur, a.residual], output: [next] });
         cur = next;
       }
       if (a.relu) nodes.push({ name: `${n.name}/relu`, opType: 'Relu', input: [cur], output: [out] });
+      if (a.clip) nodes.push(clipNode(`${n.name}/clip`, cur, out, a.clip[0], a.clip[1], extraInits));
+      if (a.act) nodes.push(...expandNode({ name: `${n.name}/act`, op: a.act.op, inputs: [cur], outputs: [out], attrs: { alpha: a.act.alpha, beta: a.act.beta } }, x));
       return nodes;
     }
     case 'BatchNormalization':
@@ -86,9 +100,17 @@ function expandNode(n: Node, x: ExportExtras): NodeProtoLike[] {
     }
     case 'Transpose':
       return [{ name: n.name, opType: 'Transpose', input: [n.inputs[0]!], output: [out], attribute: [ints('perm', n.attrs.perm)] }];
+    case 'HardSwish':
+      // ONNX's HardSwish has HardSigmoid's default slope 1/6 and offset 0.5; others (a fused x·HardSigmoid(x)) stay that pair.
+      if (n.attrs.alpha !== 1 / 6 || n.attrs.beta !== 0.5) {
+        return [
+          { name: `${n.name}/gate`, opType: 'HardSigmoid', input: [n.inputs[0]!], output: [`${out}/gate`], attribute: [float('alpha', n.attrs.alpha), float('beta', n.attrs.beta)] },
+          { name: n.name, opType: 'Mul', input: [n.inputs[0]!, `${out}/gate`], output: [out] },
+        ];
+      }
+      return [{ name: n.name, opType: n.op, input: [n.inputs[0]!], output: [out] }];
     case 'Sigmoid':
     case 'Erf':
-    case 'HardSwish':
       return [{ name: n.name, opType: n.op, input: [n.inputs[0]!], output: [out] }];
     case 'HardSigmoid':
       return [{ name: n.name, opType: 'HardSigmoid', input: [n.inputs[0]!], output: [out], attribute: [float('alpha', n.attrs.alpha), float('beta', n.attrs.beta)] }];
@@ -111,16 +133,8 @@ function expandNode(n: Node, x: ExportExtras): NodeProtoLike[] {
         { name: `${n.name}/sigmoid`, opType: 'Sigmoid', input: [n.inputs[0]!], output: [`${out}/sigmoid`] },
         { name: n.name, opType: 'Mul', input: [n.inputs[0]!, `${out}/sigmoid`], output: [out] },
       ];
-    case 'Clip': {
-      const bounds = [[n.attrs.alpha, 'min'], [n.attrs.beta, 'max']] as const;
-      const input = [n.inputs[0]!];
-      for (const [v, what] of bounds) {
-        const c = `${n.name}/${what}`;
-        extraInits.push({ name: c, dims: [], dataType: DataType.FLOAT, rawData: float32ToLE(Float32Array.of(v)) });
-        input.push(c);
-      }
-      return [{ name: n.name, opType: 'Clip', input, output: [out] }];
-    }
+    case 'Clip':
+      return [clipNode(n.name, n.inputs[0]!, out, n.attrs.alpha, n.attrs.beta, extraInits)];
     case 'Mul':
     case 'Sub':
     case 'Div':

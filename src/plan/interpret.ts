@@ -1,9 +1,11 @@
 // The one switch over a plan's step kinds on the TypeScript side: runStep
 // hands a step to a backend's kernels. The JS backend runs whole plans this
-// way, every backend runs profile() and fetchIntermediates this way (one step
-// at a time, the same steps its own executor runs), and the CUDA device plan
-// runs its steps through it with device buffers.
+// way, every backend runs fetchIntermediates this way (one step at a time, the
+// same steps its own executor runs), and the CUDA device plan runs its steps
+// through it with device buffers. profileSteps times each step with the
+// backend's own plan executor where it has one.
 import type { BinaryFn, ConvParams, KernelBackend, PackedWeights, PlanExecutor, PlanLayout, PlanStep, PoolParams, RequantParams, UnaryFn } from '../backend/types.js';
+import type { LoweredPlan } from './lower.js';
 import type { QuantParams } from '../graph/graph.js';
 import { quantizeDequantize, requantize } from '../kernels-js/quantize.js';
 import { binary } from '../kernels-js/broadcast.js';
@@ -65,7 +67,8 @@ export function runStep<B>(k: StepKernels<B>, s: PlanStep, buffers: readonly B[]
  * at each call, so a wrapped backend method is honoured); the data-movement
  * steps are plain loops, and the elementwise, layout and normalisation steps
  * the TypeScript kernels of src/kernels-js (one-step runs: profile() and
- * fetchIntermediates; a native plan runs its own SIMD kernels).
+ * fetchIntermediates on a backend without a plan executor; a native plan runs
+ * its own SIMD kernels).
  */
 export function hostKernels(be: KernelBackend, sync: boolean): StepKernels<Float32Array> {
   return {
@@ -105,4 +108,30 @@ export function interpretPlan(be: KernelBackend, plan: PlanLayout): PlanExecutor
       for (const s of plan.steps) await runStep(async, s, buffers);
     },
   };
+}
+
+/**
+ * Model.profile's timings: each step run once, in order, on the calling
+ * thread. A backend with a synchronous plan executor runs each step as a
+ * one-step plan of its own (so the times and kernel names are those of the
+ * kernels a whole run uses, compiled outside the timed call); any other
+ * backend runs runStep over its host kernels. kernel: the executor's name for
+ * the step, else the one chosen when it was lowered.
+ */
+export function profileSteps(be: KernelBackend, plan: LoweredPlan, buffers: readonly Float32Array[]): { ms: number; kernel?: string }[] {
+  const host = hostKernels(be, true);
+  const compiles = be.compilePlan !== undefined && !be.asyncOnly;
+  return plan.steps.map((step, i) => {
+    const one = compiles ? be.compilePlan!({ ...plan, steps: [step] }) : null;
+    try {
+      const start = performance.now();
+      if (one) one.runSync!(buffers as Float32Array[]);
+      else runStep(host, step, buffers);
+      const ms = performance.now() - start;
+      const kernel = one?.kernelNames?.[0] ?? plan.kernels[i];
+      return kernel ? { ms, kernel } : { ms };
+    } finally {
+      one?.release?.();
+    }
+  });
 }

@@ -3,7 +3,7 @@
 // resolved parameters (shapes, pads, threads), buffer indices from the memory
 // plan and packed-weight handles, plus the kernel each step was given when it
 // was planned (for profiles). Nothing else in the library switches over graph ops to run them.
-import type { BinaryFn, ConvParams, KernelBackend, PackedWeights, PlanLayout, PlanStep, PoolParams, UnaryFn } from '../backend/types.js';
+import type { BinaryFn, ConvActivationFn, ConvParams, KernelBackend, PackedWeights, PlanLayout, PlanStep, PoolParams, UnaryFn } from '../backend/types.js';
 import { ModelError } from '../errors.js';
 import { resolvedSlice, sliceRanges, type ConvNode, type Graph, type Node, type UnaryOp } from '../graph/graph.js';
 import { broadcastStrides } from '../kernels-js/broadcast.js';
@@ -37,6 +37,8 @@ function convParams(graph: Graph, node: ConvNode, shapes: Map<string, number[]>,
   return {
     inputDims: shapes.get(node.inputs[0]!)!, cOut: w.dims[0]!, kh: a.kernelShape[0], kw: a.kernelShape[1], groups: a.groups,
     strides: a.strides, pads: a.pads, dilations: a.dilations, outDims: [yDims[2]!, yDims[3]!], relu: a.relu ?? false, threads,
+    ...(a.clip ? { clip: [a.clip[0], a.clip[1]] as [number, number] } : {}),
+    ...(a.act ? { act: { fn: UNARY_FN[a.act.op] as ConvActivationFn, alpha: a.act.alpha, beta: a.act.beta } } : {}),
   };
 }
 

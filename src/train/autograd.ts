@@ -73,6 +73,7 @@ export class TrainableGraph {
     for (const n of this.nodes) {
       if (n.op === 'AveragePool') throw new RangeError(`Expected ops with a backward for training but received AveragePool ("${n.name}")`);
       if (n.op === 'Reshape' && n.attrs.shapeExpr) throw new RangeError(`Expected a Reshape of constant shape for training but "${n.name}" computes its shape per input shape (a dynamic export)`);
+      if (n.op === 'Conv' && (n.attrs.clip || n.attrs.act)) throw new RangeError(`Expected ops with a backward for training but received a Conv with a fused activation ("${n.name}")`);
       if (n.op === 'BatchNormalization') { bufferNames.add(n.inputs[3]!); bufferNames.add(n.inputs[4]!); }
     }
     for (const [name, init] of graph.initializers) {

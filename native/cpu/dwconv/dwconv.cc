@@ -84,19 +84,19 @@ void pad_plane(const Conv2dShape& s, const float* plane, int64_t rows, size_t le
   }
 }
 
-float clamp_low(bool relu) { return relu ? 0.0f : -std::numeric_limits<float>::infinity(); }
-
 // The per-channel affine: the planes are contiguous, so one call per plane.
 void affine_planes(const Conv2dShape& s, const PackedConv& w, f32_vmulcaddc_fn fn,
-                   const float* x, const float* residual, bool relu, float* y, int threads) {
+                   const float* x, const float* residual, Clamp act, const Activation& f, float* y,
+                   int threads) {
   const size_t hw = size_t(s.h * s.w);
   const int t = threads_for_work(2.0 * double(s.n * s.c_out) * double(hw), threads);
   const float* bias = w.bias_or_null();
-  const float lo = clamp_low(relu), hi = std::numeric_limits<float>::infinity();
+  const float lo = act.lo, hi = act.hi;
   parallel_for(size_t(s.n * s.c_out), t, [&](size_t plane) {
     const size_t oc = plane % size_t(s.c_out), off = plane * hw;
     fn(x + off, hw, w.weights.get()[oc], bias ? bias[oc] : 0.0f,
        residual ? residual + off : nullptr, lo, hi, y + off);
+    if (f.active()) f.apply(y + off, int64_t(hw));
   });
 }
 
@@ -118,10 +118,10 @@ DwconvKernel dwconv_kernel(const Conv2dShape& s, const PackedConv& w) {
 }
 
 void conv2d_dwconv(const Conv2dShape& s, const PackedConv& w, const float* x,
-                   const float* residual, bool relu, float* y, int threads) {
+                   const float* residual, Clamp act, const Activation& f, float* y, int threads) {
   const DwconvKernel kernel = dwconv_kernel(s, w);
   RN_CHECK(kernel.found() && s.c_in == s.groups);
-  if (kernel.affine) return affine_planes(s, w, kernel.affine, x, residual, relu, y, threads);
+  if (kernel.affine) return affine_planes(s, w, kernel.affine, x, residual, act, f, y, threads);
   const int64_t k = s.kh, stride = s.stride_h, m_g = w.m_per_group;
   RN_CHECK(k <= 7 && (stride == 1 || stride == 2));  // window[] below, and the phases
   const size_t len = dwconv_row_floats(size_t(s.out_w), size_t(k), size_t(stride));
@@ -131,8 +131,7 @@ void conv2d_dwconv(const Conv2dShape& s, const PackedConv& w, const float* x,
   const double flops = 2.0 * double(s.n * s.c_out * ohw) * double(k * k);
   const int t = threads_for_work(flops, threads);
   const float* bias = w.bias_or_null();
-  const float lo = clamp_low(relu);
-  const float hi = std::numeric_limits<float>::infinity();
+  const float lo = act.lo, hi = act.hi;
   parallel_for(size_t(s.n * s.c_out), t, [&](size_t task) {
     const int64_t b = int64_t(task) / s.c_out, oc = int64_t(task) % s.c_out;
     const float* plane = x + (b * s.c_in + oc / m_g) * s.h * s.w;
@@ -148,7 +147,13 @@ void conv2d_dwconv(const Conv2dShape& s, const PackedConv& w, const float* x,
       for (int64_t ky = 0; ky < k; ++ky) window[ky] = padded + size_t(oy * stride + ky) * row_floats;
       kernel.fn(window, len, wk, bv, rp ? rp + oy * s.out_w : nullptr, lo, hi, size_t(s.out_w),
                 yp + oy * s.out_w);
+      // The row before, still in L1 (the one just stored would stall its
+      // loads on the store buffer); narrow planes (7x7, 14x14) all at once,
+      // in vectors rather than a short scalar-tailed call per row.
+      if (f.active() && oy > 0 && s.out_w >= 32) f.apply(yp + (oy - 1) * s.out_w, s.out_w);
     }
+    if (f.active() && s.out_w >= 32) f.apply(yp + (s.out_h - 1) * s.out_w, s.out_w);
+    else if (f.active()) f.apply(yp, ohw);
   });
 }
 

@@ -44,7 +44,7 @@ struct DwconvKernel {
 DwconvKernel dwconv_kernel(const Conv2dShape& s, const PackedConv& w);
 // Same contract as conv2d() in ops.h, for direct-packed weights that have a dwconv_kernel().
 void conv2d_dwconv(const Conv2dShape& s, const PackedConv& w, const float* x,
-                   const float* residual, bool relu, float* y, int threads);
+                   const float* residual, Clamp act, const Activation& f, float* y, int threads);
 
 #define RN_DWCONV_DECLARE(name)                                                                 \
   void name(const float* const* rows, size_t phase, const float* w, float bias,                 \

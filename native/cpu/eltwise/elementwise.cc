@@ -35,6 +35,10 @@ const char* unary_kernel_name(Isa isa) {
   return isa == Isa::avx512 ? "f32_vunary__avx512f" : isa == Isa::avx2 ? "f32_vunary__avx2" : "f32_vunary__scalar";
 }
 
+const char* binary_kernel_name(Isa isa) {
+  return isa == Isa::avx512 ? "f32_vbinary__avx512f" : isa == Isa::avx2 ? "f32_vbinary__avx2" : "f32_vbinary__scalar";
+}
+
 void unary(UnaryKernel k, UnaryFn fn, float alpha, float beta, const float* x, float* y,
            int64_t count, int threads) {
   RN_CHECK(k && x && y && count >= 0);

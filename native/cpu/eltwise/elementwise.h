@@ -3,17 +3,14 @@
 #pragma once
 #include <cstdint>
 
+#include "../activation.h"
 #include "../ops.h"
 
 namespace resnode::cpu {
 
-enum class UnaryFn { sigmoid = 0, silu, hard_sigmoid, hard_swish, clip, erf, gelu };
 enum class BinaryFn { add = 0, sub, mul, div };
 
-// y[0, n) = f(x[0, n)); alpha, beta: hard_sigmoid's slope and offset (hard_swish:
-// x·hard_sigmoid(x)), clip's min and max, gelu's divisor and scale ((x·(erf(x / alpha) + 1))·beta).
-// y may be x.
-using UnaryKernel = void (*)(UnaryFn fn, float alpha, float beta, const float* x, float* y, int64_t n);
+// UnaryFn and UnaryKernel: activation.h.
 // y[i] = relu?(a[i·sa] ∘ b[i·sb]) for i in [0, n), with sa, sb each 0 or 1.
 using BinaryRowKernel = void (*)(BinaryFn fn, bool relu, const float* a, int64_t sa, const float* b,
                                  int64_t sb, float* y, int64_t n);
@@ -30,7 +27,8 @@ void f32_vbinary__avx512f(BinaryFn, bool, const float*, int64_t, const float*, i
 // The kernels for an ISA (fixed when a plan step is parsed) and their names, for profiles.
 UnaryKernel unary_kernel(Isa isa);
 BinaryRowKernel binary_kernel(Isa isa);
-const char* unary_kernel_name(Isa isa);  // "f32_vunary__avx512f", ...
+const char* unary_kernel_name(Isa isa);   // "f32_vunary__avx512f", ...
+const char* binary_kernel_name(Isa isa);  // "f32_vbinary__avx512f", ...
 
 // Whole steps, split over the pool where the arrays are large.
 void unary(UnaryKernel k, UnaryFn fn, float alpha, float beta, const float* x, float* y,

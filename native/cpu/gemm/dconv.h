@@ -14,6 +14,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "../clamp.h"
+
 namespace resnode::cpu {
 
 struct DconvTile {
@@ -33,7 +35,7 @@ struct DconvTile {
   int pixels = 0, rows = 0;
   const float* bias = nullptr;      // per output channel (from oc0), or null
   const float* residual = nullptr;  // residual at y's position, or null (may alias y)
-  bool relu = false;
+  Clamp act;  // ReLU, ReLU6, Clip; none by default
   // Optional: while channel c runs, fetch prefetch[c * prefetch_per_channel,
   // + prefetch_per_channel) into L2 (a slice of the next weight panel, which
   // would otherwise come from L3 or memory at a rate one core cannot sustain).

@@ -80,7 +80,8 @@ inline __attribute__((always_inline)) void dconv_store(__m512 (&acc)[NP][NV], co
       if (t.bias) v = _mm512_add_ps(v, _mm512_set1_ps(t.bias[i]));
       const size_t o = size_t(i) * t.ld;
       if (t.residual) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, t.residual + o));
-      if (t.relu) v = _mm512_max_ps(_mm512_setzero_ps(), v);  // NaN passes through
+      if (t.act.active())  // NaN passes through
+        v = _mm512_min_ps(_mm512_set1_ps(t.act.hi), _mm512_max_ps(_mm512_set1_ps(t.act.lo), v));
       _mm512_mask_storeu_ps(t.y + o, m, v);
     }
   }

@@ -25,7 +25,7 @@ void f32_gemm_4x8__scalar(size_t mr, size_t nc, size_t kc, const float* a, const
         if (ep->bias_m) v += ep->bias_m[i];
         if (ep->bias_n) v += ep->bias_n[j];
         if (ep->residual) v += ep->residual[i * ep->ld_residual + j];
-        if (ep->relu && v < 0.0f) v = 0.0f;  // NaN passes through
+        v = ep->act.apply(v);  // NaN passes through
       }
       ci[j] = v;
     }

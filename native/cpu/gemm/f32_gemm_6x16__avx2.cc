@@ -70,9 +70,10 @@ void f32_gemm_6x16__avx2(size_t mr, size_t nc, size_t kc, const float* a, const 
           v0 = _mm256_add_ps(v0, _mm256_maskload_ps(ri, m0));
           v1 = _mm256_add_ps(v1, _mm256_maskload_ps(ri + 8, m1));
         }
-        if (ep->relu) {
-          v0 = _mm256_max_ps(_mm256_setzero_ps(), v0);
-          v1 = _mm256_max_ps(_mm256_setzero_ps(), v1);
+        if (ep->act.active()) {  // NaN passes through
+          const __m256 lo = _mm256_set1_ps(ep->act.lo), hi = _mm256_set1_ps(ep->act.hi);
+          v0 = _mm256_min_ps(hi, _mm256_max_ps(lo, v0));
+          v1 = _mm256_min_ps(hi, _mm256_max_ps(lo, v1));
         }
       }
       _mm256_maskstore_ps(ci, m0, v0);

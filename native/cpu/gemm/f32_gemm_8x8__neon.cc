@@ -17,7 +17,9 @@ inline float32x4_t epilogue4(float32x4_t v, const float* c, bool accumulate, con
     if (ep->bias_n) v = vaddq_f32(v, vld1q_f32(ep->bias_n + j));
     if (ep->residual) v = vaddq_f32(v, vld1q_f32(ep->residual + i * ep->ld_residual + j));
     // vmaxq_f32 would turn NaN into 0; keep NaN as the scalar kernel does.
-    if (ep->relu) v = vbslq_f32(vcltq_f32(v, vdupq_n_f32(0.0f)), vdupq_n_f32(0.0f), v);
+    // NaN passes through: both compares are false for it.
+    v = vbslq_f32(vcltq_f32(v, vdupq_n_f32(ep->act.lo)), vdupq_n_f32(ep->act.lo), v);
+    v = vbslq_f32(vcgtq_f32(v, vdupq_n_f32(ep->act.hi)), vdupq_n_f32(ep->act.hi), v);
   }
   return v;
 }
@@ -29,7 +31,7 @@ inline float epilogue1(float v, const float* c, bool accumulate, const GemmEpilo
     if (ep->bias_m) v += ep->bias_m[i];
     if (ep->bias_n) v += ep->bias_n[j];
     if (ep->residual) v += ep->residual[i * ep->ld_residual + j];
-    if (ep->relu && v < 0.0f) v = 0.0f;  // NaN passes through
+    v = ep->act.apply(v);  // NaN passes through
   }
   return v;
 }

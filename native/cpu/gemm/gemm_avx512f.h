@@ -81,7 +81,8 @@ inline __attribute__((always_inline)) void store_tile_avx512f(const __m512 (&acc
           if (ep->residual)
             x = _mm512_add_ps(x, _mm512_maskz_loadu_ps(
                                      mask[v], ep->residual + i * ep->ld_residual + 16 * v));
-          if (ep->relu) x = _mm512_max_ps(_mm512_setzero_ps(), x);  // NaN passes through
+          if (ep->act.active())  // NaN passes through
+            x = _mm512_min_ps(_mm512_set1_ps(ep->act.hi), _mm512_max_ps(_mm512_set1_ps(ep->act.lo), x));
         }
         _mm512_mask_storeu_ps(ci + 16 * v, mask[v], x);
       }
@@ -218,7 +219,7 @@ inline __attribute__((always_inline)) void gemm_col_avx512f(size_t mr, size_t kc
       if (ep->bias_m) v += ep->bias_m[i];
       if (ep->bias_n) v += ep->bias_n[0];
       if (ep->residual) v += ep->residual[i * ep->ld_residual];
-      if (ep->relu && v < 0.0f) v = 0.0f;  // NaN passes through
+      v = ep->act.apply(v);  // NaN passes through
     }
     c[i * ldc] = v;
   }

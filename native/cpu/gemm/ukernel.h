@@ -10,9 +10,11 @@
 //   accumulate: add the tile's current contents of C (K is split in blocks).
 //   ep: null for a K block that is not the last one; otherwise the fused
 //      epilogue applied as the tile is stored:
-//        C = relu?( acc (+ C) + bias_m[i] + bias_n[j] + residual[i, j] )
+//        C = clamp( acc (+ C) + bias_m[i] + bias_n[j] + residual[i, j], act.lo, act.hi )
 #pragma once
 #include <cstddef>
+
+#include "../clamp.h"
 
 namespace resnode::cpu {
 
@@ -21,7 +23,7 @@ struct GemmEpilogue {
   const float* bias_n = nullptr;    // per tile column (FC output), or null
   const float* residual = nullptr;  // tile origin in the residual tensor, or null
   size_t ld_residual = 0;
-  bool relu = false;
+  Clamp act;  // ReLU, ReLU6, Clip; none by default
 };
 
 using f32_gemm_ukernel_fn = void (*)(size_t mr, size_t nc, size_t kc, const float* a,
