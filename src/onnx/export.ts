@@ -136,7 +136,8 @@ function expandNode(n: Node, x: ExportExtras): NodeProtoLike[] {
     case 'LayerNormalization':
       return [{ name: n.name, opType: 'LayerNormalization', input: n.inputs.filter((v, i) => i < 2 || v !== ''), output: [out], attribute: [int('axis', n.attrs.axis), float('epsilon', n.attrs.epsilon)] }];
     case 'Requantize':
-      throw new Error(`Node "${n.name}": Requantize is the integer form a loaded model runs quantized convolutions in; export the model's graph before load() optimises it`);
+    case 'QLinearAdd':
+      throw new Error(`Node "${n.name}": ${n.op} is the integer form a loaded model runs quantized convolutions and adds in; export the model's graph before load() optimises it`);
     case 'QuantizeDequantize': {
       const a = n.attrs;
       const scale = `${n.name}/scale`, zeroPoint = `${n.name}/zero_point`;
