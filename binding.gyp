@@ -5,6 +5,7 @@
   # suffix (the same rule as CMakeLists.txt):
   #   *__avx512f.cc : -mavx512f -mavx512bw -mavx512vl -mavx512dq -mfma (x64 only)
   #   *__avx512bf16.cc : -mavx512f -mavx512bw -mavx512vl -mavx512dq -mavx512bf16 (x64 only)
+  #   *__avx512vnni.cc : -mavx512f -mavx512bw -mavx512vl -mavx512dq -mavx512vnni (x64 only)
   #   *__avx2.cc    : -mavx2 -mfma (x64 only)
   #   *__neon.cc    : no flags: NEON is part of arm64's base ISA (arm64 only)
   #   anything else : no ISA flags, so the addon loads on any CPU of its
@@ -77,7 +78,7 @@
       "defines": [ "NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_DEPRECATED", "NAPI_CPP_EXCEPTIONS", "NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS" ],
       "conditions": [
         [ "target_arch=='x64'", {
-          "dependencies": [ "resnode_avx512f", "resnode_avx512bf16", "resnode_avx2" ]
+          "dependencies": [ "resnode_avx512f", "resnode_avx512bf16", "resnode_avx512vnni", "resnode_avx2" ]
         } ],
         [ "target_arch=='arm64'", {
           "sources": [ "native/cpu/gemm/f32_gemm_8x8__neon.cc", "native/cpu/peak__neon.cc" ]
@@ -145,6 +146,14 @@
             "native/cpu/peak__avx512bf16.cc"
           ],
           "cflags": [ "-mavx512f", "-mavx512bw", "-mavx512vl", "-mavx512dq", "-mavx512bf16" ]
+        },
+        {
+          "target_name": "resnode_avx512vnni",
+          "type": "static_library",
+          "sources": [
+            "native/cpu/peak__avx512vnni.cc"
+          ],
+          "cflags": [ "-mavx512f", "-mavx512bw", "-mavx512vl", "-mavx512dq", "-mavx512vnni" ]
         },
         {
           "target_name": "resnode_avx2",

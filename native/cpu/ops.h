@@ -61,6 +61,9 @@ std::shared_ptr<PackedConv> pack_conv2d(const float* weight, const float* bias /
 // The fp32 FMA peak in GFLOP/s of `threads` threads running a register-only FMA
 // loop on the active ISA, measured now (for benchmarks' "% of peak").
 double measure_fma_peak_gflops(int threads);
+// The vpdpbusd peak (GOP/s, 2 int ops per u8 x s8 multiply-add) of `threads` threads;
+// requires cpu_features().avx512_vnni.
+double measure_vnni_peak_gops(int threads);
 
 // The kernel family of one conv, decided once per shape and packing (when a
 // plan step or a call is parsed) from the packed weights alone: their

@@ -61,6 +61,17 @@ double measure_fma_peak_gflops(int threads) {
   return best_rate(loop, iters, 12.0 * 2.0 * lanes, threads);
 }
 
+double measure_vnni_peak_gops(int threads) {
+  RN_CHECK(cpu_features().avx512_vnni);
+#if RN_ARCH_X86_64
+  // The same instruction count per run as the AVX-512 FMA loop.
+  const int64_t iters = int64_t(4e8) / (12 * 16) * 4;
+  return best_rate(dpbusd_loop__avx512vnni, iters, 12.0 * 2.0 * 4.0 * 16, std::max(1, threads));
+#else
+  return 0;
+#endif
+}
+
 double measure_bf16_peak_gflops(int threads) {
   RN_CHECK(bf16_available());
 #if RN_ARCH_X86_64

@@ -12,6 +12,7 @@ for f in native/cpu/*.cc native/cpu/gemm/*.cc native/cpu/winograd/*.cc native/cp
   case "$f" in
     *__avx512f.cc) ISA="-mavx512f -mavx512bw -mavx512vl -mavx512dq -mfma" ;;
     *__avx512bf16.cc) ISA="-mavx512f -mavx512bw -mavx512vl -mavx512dq -mavx512bf16" ;;
+    *__avx512vnni.cc) ISA="-mavx512f -mavx512bw -mavx512vl -mavx512dq -mavx512vnni" ;;
     *__avx2.cc) ISA="-mavx2 -mfma" ;;
     *) ISA="" ;;
   esac
