@@ -62,6 +62,8 @@
         "native/cpu/pack.cc",
         "native/cpu/pack_bf16.cc",
         "native/cpu/peak.cc",
+        "native/cpu/qgemm/qu8s8_pack.cc",
+        "native/cpu/qgemm/qu8s8_gemm_4x16c4__scalar.cc",
         "native/cpu/winograd/winograd.cc",
         "native/cpu/pool.cc",
         "native/cpu/quantize.cc",
@@ -151,7 +153,8 @@
           "target_name": "resnode_avx512vnni",
           "type": "static_library",
           "sources": [
-            "native/cpu/peak__avx512vnni.cc"
+            "native/cpu/peak__avx512vnni.cc",
+            "native/cpu/qgemm/qu8s8_gemm_12x32c4__avx512vnni.cc"
           ],
           "cflags": [ "-mavx512f", "-mavx512bw", "-mavx512vl", "-mavx512dq", "-mavx512vnni" ]
         },
@@ -160,6 +163,7 @@
           "type": "static_library",
           "sources": [
             "native/cpu/gemm/f32_gemm_6x16__avx2.cc",
+            "native/cpu/qgemm/qu8s8_gemm_2x16c4__avx2.cc",
             "native/cpu/peak__avx2.cc",
             "native/cpu/eltwise/f16_vcvt__avx2.cc",
             "native/cpu/eltwise/f32_vbinary__avx2.cc",
