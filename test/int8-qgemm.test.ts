@@ -20,6 +20,7 @@ const SOURCES: [string, string[]][] = [
   ['native/cpu/peak__avx512vnni.cc', [...AVX512, '-mavx512vnni']],
   ['native/cpu/peak__avx512bf16.cc', [...AVX512, '-mavx512bf16']],
   ['native/cpu/threadpool.cc', []],
+  ['native/cpu/scratch.cc', []],
   ['native/cpu/isa.cc', []],
 ];
 

@@ -5,7 +5,9 @@
 //
 // Packed weights, fixed at pack time for one ISA (qu8s8_pack.cc): blocks of 16 output
 // channels; in each, for every group of 4 k (zero-padded past k), 16 x 4 bytes (channel-major
-// within the group: the 4 bytes one vpdpbusd lane takes). Micro-kernels (one per file) compute
+// within the group: the 4 bytes one vpdpbusd lane takes). The driver copies each tile of MR
+// rows of A into a panel [ceil(k/4)][MR][4] (zero-padded past k and past the last row), so a
+// kernel reads A with one pointer, in order. Micro-kernels (one per file) compute
 // mr <= MR rows by nc <= NR channels of NR / 16 consecutive blocks (the pack pads the block count
 // to a multiple of NR / 16).
 #pragma once
@@ -22,19 +24,17 @@ struct Qu8Requant {
   int32_t zero_point = 0, qmin = 0, qmax = 255;
 };
 
-// c[i][j] for i < mr, j < nc: requant(bias[j] + sum_{k < kc} a[i * a_stride + k] * w(k, j)),
-// with w the first block's packed groups, multipliers[j] the per-channel float multipliers.
-// Reads exactly kc bytes of each A row (no over-read past a row's end).
+// c[i][j] for i < mr, j < nc: requant(bias[j] + sum_{k < kc} a(i, k) * w(k, j)), with a the
+// tile's panel, w the first block's packed groups, multipliers[j] the per-channel multipliers.
 using Qu8s8GemmUkernel = void (*)(int64_t mr, int64_t nc, int64_t kc, const uint8_t* a,
-                                  int64_t a_stride, const int8_t* w, const int32_t* bias,
-                                  const float* multipliers, uint8_t* c, int64_t c_stride,
-                                  const Qu8Requant& r);
+                                  const int8_t* w, const int32_t* bias, const float* multipliers,
+                                  uint8_t* c, int64_t c_stride, const Qu8Requant& r);
 
 // The micro-kernels, one per file (same signature as Qu8s8GemmUkernel).
 #define RN_QU8S8_GEMM_UKERNEL(name)                                                           \
-  void name(int64_t mr, int64_t nc, int64_t kc, const uint8_t* a, int64_t a_stride,          \
-            const int8_t* w, const int32_t* bias, const float* multipliers, uint8_t* c,      \
-            int64_t c_stride, const Qu8Requant& r);
+  void name(int64_t mr, int64_t nc, int64_t kc, const uint8_t* a, const int8_t* w,           \
+            const int32_t* bias, const float* multipliers, uint8_t* c, int64_t c_stride,      \
+            const Qu8Requant& r);
 RN_QU8S8_GEMM_UKERNEL(qu8s8_gemm_12x32c4__avx512vnni)
 RN_QU8S8_GEMM_UKERNEL(qu8s8_gemm_2x16c4__avx2)
 RN_QU8S8_GEMM_UKERNEL(qu8s8_gemm_4x16c4__scalar)

@@ -18,13 +18,6 @@ namespace resnode::cpu {
 
 namespace {
 
-// The 4 bytes of A at p (only n < 4 of them at a row's end) as one int32, broadcast.
-inline __m512i broadcast_group(const uint8_t* p, int64_t n) {
-  int32_t v = 0;
-  std::memcpy(&v, p, size_t(n));
-  return _mm512_set1_epi32(v);
-}
-
 // clamp(round_half_even(float(acc) * m) + zp) to u8 for nc channels. The clamp is done on the
 // floats (its bounds are integers, so it commutes with the rounding), as ORT does: no float past
 // int32's range reaches the conversion; cvtps rounds half to even in the default MXCSR mode.
@@ -36,27 +29,21 @@ inline void store_row(__m512i acc, __m512 m, __m512 lo, __m512 hi, __m512i zp, _
 }  // namespace
 
 void qu8s8_gemm_12x32c4__avx512vnni(int64_t mr, int64_t nc, int64_t kc, const uint8_t* a,
-                                    int64_t a_stride, const int8_t* w, const int32_t* bias,
-                                    const float* multipliers, uint8_t* c, int64_t c_stride,
-                                    const Qu8Requant& r) {
-  // Rows past mr repeat the last one (computed, never stored), so the loop has no branches.
+                                    const int8_t* w, const int32_t* bias, const float* multipliers,
+                                    uint8_t* c, int64_t c_stride, const Qu8Requant& r) {
+  constexpr int64_t kMr = 12;
   const __m512i bias0 = _mm512_loadu_si512(bias), bias1 = _mm512_loadu_si512(bias + kQu8s8Nr);
-#define RN_INIT(i) const uint8_t* a##i = a + (i < mr ? i : mr - 1) * a_stride; __m512i x##i = bias0, y##i = bias1;
+#define RN_INIT(i) __m512i x##i = bias0, y##i = bias1;
   RN_ROWS(RN_INIT)
 #undef RN_INIT
-  const int64_t full = kc / 4, block = (kc + 3) / 4 * kQu8s8Nr * 4;  // bytes per packed block
-  const int8_t* w1 = w + block;
-  for (int64_t g = 0; g < full; ++g) {
+  const int64_t groups = (kc + 3) / 4;
+  const int8_t* w1 = w + groups * kQu8s8Nr * 4;  // the second block
+  // The panel holds kMr rows per group (zeros past mr and past kc), read in order.
+  for (int64_t g = 0; g < groups; ++g, a += kMr * 4) {
     const __m512i wv0 = _mm512_loadu_si512(w + g * kQu8s8Nr * 4), wv1 = _mm512_loadu_si512(w1 + g * kQu8s8Nr * 4);
-#define RN_STEP(i) { int32_t q; std::memcpy(&q, a##i + g * 4, 4); const __m512i av = _mm512_set1_epi32(q); RN_DPBUSD(x##i, av, wv0); RN_DPBUSD(y##i, av, wv1); }
+#define RN_STEP(i) { int32_t q; std::memcpy(&q, a + i * 4, 4); const __m512i av = _mm512_set1_epi32(q); RN_DPBUSD(x##i, av, wv0); RN_DPBUSD(y##i, av, wv1); }
     RN_ROWS(RN_STEP)
 #undef RN_STEP
-  }
-  if (kc % 4) {
-    const __m512i wv0 = _mm512_loadu_si512(w + full * kQu8s8Nr * 4), wv1 = _mm512_loadu_si512(w1 + full * kQu8s8Nr * 4);
-#define RN_TAIL(i) { const __m512i av = broadcast_group(a##i + full * 4, kc % 4); RN_DPBUSD(x##i, av, wv0); RN_DPBUSD(y##i, av, wv1); }
-    RN_ROWS(RN_TAIL)
-#undef RN_TAIL
   }
   const __m512 m0 = _mm512_loadu_ps(multipliers), m1 = _mm512_loadu_ps(multipliers + kQu8s8Nr);
   const __m512 lo = _mm512_set1_ps(float(r.qmin - r.zero_point)), hi = _mm512_set1_ps(float(r.qmax - r.zero_point));

@@ -13,11 +13,10 @@ namespace resnode::cpu {
 namespace {
 constexpr int kMr = 2;
 
-// a[k..k+3] (only n of them at a row's end) widened to int16 and repeated over the 4 channels
-// of a quad: [a0 a1 a2 a3] x 4.
-inline __m256i broadcast_group(const uint8_t* p, int64_t n) {
-  int32_t v = 0;
-  std::memcpy(&v, p, size_t(n));
+// a[k..k+3] widened to int16 and repeated over the 4 channels of a quad: [a0 a1 a2 a3] x 4.
+inline __m256i broadcast_group(const uint8_t* p) {
+  int32_t v;
+  std::memcpy(&v, p, 4);
   const __m128i w16 = _mm_cvtepu8_epi16(_mm_cvtsi32_si128(v));  // a0..a3 as int16, then zeros
   return _mm256_broadcastq_epi64(w16);
 }
@@ -30,10 +29,8 @@ inline __m256i channel_sums(__m256i q0, __m256i q1) {
 }  // namespace
 
 void qu8s8_gemm_2x16c4__avx2(int64_t mr, int64_t nc, int64_t kc, const uint8_t* a,
-                             int64_t a_stride, const int8_t* w, const int32_t* bias,
-                             const float* multipliers, uint8_t* c, int64_t c_stride,
-                             const Qu8Requant& r) {
-  const uint8_t* rows[kMr] = {a, a + (mr > 1 ? a_stride : 0)};
+                             const int8_t* w, const int32_t* bias, const float* multipliers,
+                             uint8_t* c, int64_t c_stride, const Qu8Requant& r) {
   // acc[i][q]: row i, quad q of 4 channels, two int32 pair sums per channel.
   __m256i acc[kMr][4];
   for (auto& row : acc)
@@ -42,9 +39,8 @@ void qu8s8_gemm_2x16c4__avx2(int64_t mr, int64_t nc, int64_t kc, const uint8_t* 
     const int8_t* g = w + (k / 4) * kQu8s8Nr * 4;
     __m256i wq[4];
     for (int q = 0; q < 4; ++q) wq[q] = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(g + q * 16)));
-    const int64_t n = kc - k < 4 ? kc - k : 4;
     for (int i = 0; i < kMr; ++i) {
-      const __m256i av = broadcast_group(rows[i] + k, n);
+      const __m256i av = broadcast_group(a + ((k / 4) * kMr + i) * 4);  // the panel: [group][row][4]
       for (int q = 0; q < 4; ++q) acc[i][q] = _mm256_add_epi32(acc[i][q], _mm256_madd_epi16(av, wq[q]));
     }
   }
