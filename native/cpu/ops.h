@@ -127,12 +127,11 @@ struct Requant {
 };
 void requantize(const float* x, int64_t count, int64_t channels, int64_t inner, const Requant& r,
                 float* y);
-// ONNX Runtime's QLinearAdd on dequantized same-shape operands a, b (src/quant/qlinear-add.ts
-// forms the coefficients and gives the formula); y is dequantized again and may be a or b.
+// The coefficients of ONNX Runtime's QLinearAdd on dequantized operands (src/quant/qlinear-add.ts
+// forms them and gives the formula); the kernels are eltwise/f32_qlinear_vadd__<isa>.cc.
 struct QLinearAdd {
   float a_scale = 1.f, b_scale = 1.f, ratio_a = 1.f, ratio_b = 1.f, fixed = 0.f, out_scale = 1.f;
   int32_t a_zero_point = 0, b_zero_point = 0, shift = 0, zero_point = 0, qmin = 0, qmax = 255;
 };
-void qlinear_add(const float* a, const float* b, int64_t count, const QLinearAdd& p, float* y);
 
 }  // namespace resnode::cpu

@@ -146,7 +146,7 @@ RequantizeBaton ParseRequantize(Napi::Env env, const Napi::Object& o, const char
   return b;
 }
 
-// ONNX Runtime's QLinearAdd on dequantized operands (cpu::qlinear_add); y may be a or b.
+// ONNX Runtime's QLinearAdd on dequantized operands (eltwise/f32_qlinear_vadd__<isa>); y may be a or b.
 struct QLinearAddBaton {
   static constexpr const char* kName = "qlinearAdd";
   const float* a = nullptr;
@@ -154,13 +154,15 @@ struct QLinearAddBaton {
   float* y = nullptr;
   int64_t count = 0;
   cpu::QLinearAdd p;
-  void Run() { cpu::qlinear_add(a, b, count, p, y); }
+  cpu::QLinearAddKernel kernel = nullptr;  // of the ISA active when the step was parsed
+  void Run() { kernel(a, b, count, p, y); }
 };
 
 // The step's count and q: { aScale, aZeroPoint, bScale, bZeroPoint, ratioA, ratioB, fixed, shift,
 // y: { scale, zeroPoint, qmin, qmax } } (src/graph/graph.ts QLinearAddParams).
 QLinearAddBaton ParseQLinearAdd(Napi::Env env, const Napi::Object& o, const char* where) {
   QLinearAddBaton b;
+  b.kernel = cpu::qlinear_add_kernel(cpu::active_isa());
   b.count = ToInt(env, o.Get("count"), where, "count", 1, int64_t(1) << 53);
   const Napi::Object q = ToObject(env, o.Get("q"), where, "q");
   auto positive = [&](const Napi::Object& from, const char* key, const std::string& name) {
