@@ -65,6 +65,7 @@
         "native/cpu/peak.cc",
         "native/cpu/qgemm/qu8s8_pack.cc",
         "native/cpu/qgemm/qu8s8_gemm_4x16c4__scalar.cc",
+        "native/cpu/qgemm/qu8_conv2d_nhwc.cc",
         "native/cpu/winograd/winograd.cc",
         "native/cpu/pool.cc",
         "native/cpu/quantize.cc",

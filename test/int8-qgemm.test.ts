@@ -1,6 +1,7 @@
-// The qu8s8 GEMM micro-kernels (native/cpu/qgemm: AVX512_VNNI, AVX2, scalar) against an
-// independent integer loop, byte for byte, on random shapes, strides and zero points: the C++
-// harness native/cpu/tests/qgemm_test.cc, built here from the few files it needs.
+// The qu8s8 GEMM micro-kernels (native/cpu/qgemm: AVX512_VNNI, AVX2, scalar) and the NHWC u8
+// convolution on them (im2col with zero-point padding, or the 1x1 GEMM in place) against
+// independent integer loops, byte for byte, on random shapes, strides, pads and zero points: the
+// C++ harness native/cpu/tests/qgemm_test.cc, built here from the few files it needs.
 import test from 'ava';
 import { execFile, execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -14,6 +15,7 @@ const AVX512 = ['-mavx512f', '-mavx512bw', '-mavx512vl', '-mavx512dq'];
 /** The harness's sources with binding.gyp's per-file ISA flags. */
 const SOURCES: [string, string[]][] = [
   ['native/cpu/qgemm/qu8s8_pack.cc', []],
+  ['native/cpu/qgemm/qu8_conv2d_nhwc.cc', []],
   ['native/cpu/qgemm/qu8s8_gemm_4x16c4__scalar.cc', []],
   ['native/cpu/qgemm/qu8s8_gemm_2x16c4__avx2.cc', ['-mavx2', '-mfma']],
   ['native/cpu/qgemm/qu8s8_gemm_12x32c4__avx512vnni.cc', [...AVX512, '-mavx512vnni']],
@@ -33,7 +35,7 @@ const compiler = (() => {
   }
 })();
 
-(compiler ? test.skip : test)('qu8s8 GEMM kernels: every output byte equals the integer reference, on every kernel this CPU runs', async (t) => {
+(compiler ? test.skip : test)('qu8s8 GEMM kernels and NHWC u8 convolutions: every output byte equals the integer reference, on every kernel this CPU runs', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'resnode-qgemm-'));
   try {
     const cxx = ['-std=c++17', '-O1', '-pthread']; // -O1: the build is most of the test's time

@@ -6,6 +6,8 @@
 //   /tmp/qgemm_test [cases=300] [seed]
 //   /tmp/qgemm_test bench   (one thread: GOP/s on ResNet-50's conv GEMM shapes, as % of the
 //                            vpdpbusd peak measured in the same process, the two alternating)
+// Then cases / 3 random convolutions (1x1 to 7x7, strides 1-2, asymmetric pads, odd channel
+// counts, batch 1-2) through qu8_conv2d_nhwc on NHWC u8 against a direct NCHW integer loop.
 // Each random GEMM (m 1-40, n 1-70, k 1-300, so odd counts, partial row tiles, partial channel
 // blocks and a k that is not a multiple of 4; A and C rows strided past their ends; input and
 // output zero points drawn from the edges 0 and 255 as well as between; clamps as a fused ReLU)
@@ -23,6 +25,7 @@
 
 #include "../isa.h"
 #include "../peak.h"
+#include "../qgemm/qu8_conv2d_nhwc.h"
 #include "../qgemm/qu8s8_gemm.h"
 
 using namespace resnode::cpu;
@@ -128,6 +131,61 @@ int main(int argc, char** argv) {
             ++failures;
           }
         }
+    }
+  }
+  // Convolutions on NHWC u8 (im2col or the 1x1 GEMM in place) against a direct NCHW loop over the
+  // same integers, padding with the real zero (the input zero point).
+  for (int t = 0; t < cases / 3 && failures < 10; ++t) {
+    Qu8ConvShape s;
+    s.n = uniform(1, 2); s.c = uniform(1, 19); s.h = uniform(1, 12); s.w = uniform(1, 12);
+    const int kk[] = {1, 3, 5, 7};
+    s.kh = kk[uniform(0, 3)]; s.kw = t % 4 == 0 ? s.kh : kk[uniform(0, 3)];
+    s.sh = uniform(1, 2); s.sw = uniform(1, 2);
+    s.pad_top = uniform(0, int(s.kh / 2)); s.pad_left = uniform(0, int(s.kw / 2));
+    const int64_t pad_bottom = uniform(0, int(s.kh / 2)), pad_right = uniform(0, int(s.kw / 2));
+    if (t % 5 == 0) s.kh = s.kw = 1, s.sh = s.sw = 1, s.pad_top = s.pad_left = 0;  // the in-place 1x1 path
+    const int64_t span_h = s.h + s.pad_top + (t % 5 == 0 ? 0 : pad_bottom) - s.kh, span_w = s.w + s.pad_left + (t % 5 == 0 ? 0 : pad_right) - s.kw;
+    if (span_h < 0 || span_w < 0) continue;
+    s.oh = span_h / s.sh + 1; s.ow = span_w / s.sw + 1;
+    const int64_t cout = uniform(1, 40), k = s.kh * s.kw * s.c;
+    const int32_t zx = t % 3 == 0 ? 255 * (t % 2) : uniform(0, 255);
+    Qu8Requant r;
+    r.zero_point = uniform(0, 255);
+    r.qmin = t % 4 == 1 ? r.zero_point : 0;
+    std::vector<uint8_t> x(size_t(s.n * s.h * s.w * s.c));
+    for (auto& v : x) v = uint8_t(uniform(0, 255));
+    std::vector<int8_t> w(size_t(cout * k)), ohwi(w.size());
+    for (auto& v : w) v = int8_t(uniform(-128, 127));
+    std::vector<int32_t> bias(static_cast<size_t>(cout));
+    for (auto& v : bias) v = uniform(-50000, 50000);
+    std::vector<float> mult(static_cast<size_t>(cout));
+    for (auto& v : mult) v = float(std::ldexp(uniform(1, 1 << 20), -20) / (60.0 * std::sqrt(double(k)) + 1) * 2);
+    qu8_conv_weights_ohwi(w.data(), cout, s.c, s.kh, s.kw, ohwi.data());
+    for (const Qu8s8GemmConfig& cfg : configs) {
+      const Qu8s8Packed p = qu8s8_pack(ohwi.data(), bias.data(), mult.data(), cout, k, zx, r, cfg);
+      std::vector<uint8_t> y(size_t(s.n * s.oh * s.ow * cout));
+      qu8_conv2d_nhwc(p, s, x.data(), zx, y.data(), 1 + t % 2);
+      for (int64_t b = 0; b < s.n; ++b)
+        for (int64_t o = 0; o < cout; ++o)
+          for (int64_t oy = 0; oy < s.oh; ++oy)
+            for (int64_t ox = 0; ox < s.ow; ++ox) {
+              int64_t acc = bias[size_t(o)];
+              for (int64_t i = 0; i < s.c; ++i)
+                for (int64_t ky = 0; ky < s.kh; ++ky)
+                  for (int64_t kx = 0; kx < s.kw; ++kx) {
+                    const int64_t iy = oy * s.sh - s.pad_top + ky, ix = ox * s.sw - s.pad_left + kx;
+                    const int64_t xv = iy < 0 || iy >= s.h || ix < 0 || ix >= s.w ? zx : x[size_t(((b * s.h + iy) * s.w + ix) * s.c + i)];
+                    acc += (xv - zx) * w[size_t(((o * s.c + i) * s.kh + ky) * s.kw + kx)];
+                  }
+              double q = std::nearbyint(float(acc) * mult[size_t(o)]) + r.zero_point;
+              q = q < r.qmin ? r.qmin : (q > r.qmax ? r.qmax : q);
+              const uint8_t got = y[size_t(((b * s.oh + oy) * s.ow + ox) * cout + o)];
+              ++checked;
+              if (got != uint8_t(q) && failures++ < 10)
+                std::printf("%s: conv case %d (c %lld %lldx%lld k %lldx%lld s %lldx%lld) y[%lld][%lld][%lld][%lld] = %d, expected %d\n", cfg.name, t,
+                            (long long)s.c, (long long)s.h, (long long)s.w, (long long)s.kh, (long long)s.kw, (long long)s.sh, (long long)s.sw,
+                            (long long)b, (long long)oy, (long long)ox, (long long)o, got, int(q));
+            }
     }
   }
   std::printf("%s: %d cases, %ld outputs checked on", failures ? "FAIL" : "ok", cases, checked);
