@@ -5,6 +5,7 @@
   # suffix (the same rule as CMakeLists.txt):
   #   *__avx512f.cc : -mavx512f -mavx512bw -mavx512vl -mavx512dq -mfma (x64 only)
   #   *__avx512bf16.cc : -mavx512f -mavx512bw -mavx512vl -mavx512dq -mavx512bf16 (x64 only)
+  #   *__avx512vnni.cc : -mavx512f -mavx512bw -mavx512vl -mavx512dq -mavx512vnni (x64 only)
   #   *__avx2.cc    : -mavx2 -mfma (x64 only)
   #   *__neon.cc    : no flags: NEON is part of arm64's base ISA (arm64 only)
   #   anything else : no ISA flags, so the addon loads on any CPU of its
@@ -53,6 +54,7 @@
         "native/cpu/eltwise/f16_vcvt__scalar.cc",
         "native/cpu/eltwise/f32_vbinary__scalar.cc",
         "native/cpu/eltwise/f32_vunary__scalar.cc",
+        "native/cpu/eltwise/f32_qlinear_vadd__scalar.cc",
         "native/cpu/layout.cc",
         "native/cpu/fc.cc",
         "native/cpu/gemm_driver.cc",
@@ -61,6 +63,9 @@
         "native/cpu/pack.cc",
         "native/cpu/pack_bf16.cc",
         "native/cpu/peak.cc",
+        "native/cpu/qgemm/qu8s8_pack.cc",
+        "native/cpu/qgemm/qu8s8_gemm_4x16c4__scalar.cc",
+        "native/cpu/qgemm/qu8_conv2d_nhwc.cc",
         "native/cpu/winograd/winograd.cc",
         "native/cpu/pool.cc",
         "native/cpu/quantize.cc",
@@ -77,7 +82,7 @@
       "defines": [ "NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_DEPRECATED", "NAPI_CPP_EXCEPTIONS", "NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS" ],
       "conditions": [
         [ "target_arch=='x64'", {
-          "dependencies": [ "resnode_avx512f", "resnode_avx512bf16", "resnode_avx2" ]
+          "dependencies": [ "resnode_avx512f", "resnode_avx512bf16", "resnode_avx512vnni", "resnode_avx2" ]
         } ],
         [ "target_arch=='arm64'", {
           "sources": [ "native/cpu/gemm/f32_gemm_8x8__neon.cc", "native/cpu/peak__neon.cc" ]
@@ -117,6 +122,7 @@
             "native/cpu/gemm/f32_dconv_2x7x32__avx512f.cc",
             "native/cpu/eltwise/f32_vbinary__avx512f.cc",
             "native/cpu/eltwise/f32_vunary__avx512f.cc",
+            "native/cpu/eltwise/f32_qlinear_vadd__avx512f.cc",
             "native/cpu/dwconv/f32_dwconv_3x3s1__avx512f.cc",
             "native/cpu/dwconv/f32_dwconv_3x3s2__avx512f.cc",
             "native/cpu/dwconv/f32_dwconv_5x5s1__avx512f.cc",
@@ -147,14 +153,25 @@
           "cflags": [ "-mavx512f", "-mavx512bw", "-mavx512vl", "-mavx512dq", "-mavx512bf16" ]
         },
         {
+          "target_name": "resnode_avx512vnni",
+          "type": "static_library",
+          "sources": [
+            "native/cpu/peak__avx512vnni.cc",
+            "native/cpu/qgemm/qu8s8_gemm_12x32c4__avx512vnni.cc"
+          ],
+          "cflags": [ "-mavx512f", "-mavx512bw", "-mavx512vl", "-mavx512dq", "-mavx512vnni" ]
+        },
+        {
           "target_name": "resnode_avx2",
           "type": "static_library",
           "sources": [
             "native/cpu/gemm/f32_gemm_6x16__avx2.cc",
+            "native/cpu/qgemm/qu8s8_gemm_2x16c4__avx2.cc",
             "native/cpu/peak__avx2.cc",
             "native/cpu/eltwise/f16_vcvt__avx2.cc",
             "native/cpu/eltwise/f32_vbinary__avx2.cc",
             "native/cpu/eltwise/f32_vunary__avx2.cc",
+            "native/cpu/eltwise/f32_qlinear_vadd__avx2.cc",
             "native/cpu/dwconv/f32_dwconv_3x3s1__avx2.cc",
             "native/cpu/dwconv/f32_dwconv_3x3s2__avx2.cc",
             "native/cpu/dwconv/f32_dwconv_5x5s1__avx2.cc",

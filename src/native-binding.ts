@@ -40,7 +40,7 @@ export interface NativeStats {
 
 export interface NativeBinding {
   /** bf16: whether mode 'bf16' can run now; bf16Missing: why not (the missing CPU feature or the cap). */
-  info(): { isa: NativeIsa; detectedIsa: NativeIsa; threads: number; defaultThreads: number; bf16: boolean; bf16Missing?: string; cuda: { compiled: boolean; available: boolean; device?: string } };
+  info(): { isa: NativeIsa; detectedIsa: NativeIsa; threads: number; defaultThreads: number; bf16: boolean; bf16Missing?: string; vnni: boolean; cuda: { compiled: boolean; available: boolean; device?: string } };
   /** 'auto' restores the detected ISA; a path the CPU lacks throws. */
   setIsa(isa: NativeIsa | 'auto'): void;
   setThreads(n: number): void;
@@ -48,8 +48,8 @@ export interface NativeBinding {
   /** weight: [cOut, cIn/groups, kh, kw] flattened; bias: [cOut] or null. */
   /** mode 'fast' lets 3×3 groups-1 convs use Winograd F(4×4,3×3) or F(2×2,3×3) (AVX-512 only; weights transformed on first use). */
   packConv2d(weight: Float32Array, bias: Float32Array | null, cOut: number, cInPerGroup: number, kh: number, kw: number, groups: number, mode?: 'exact' | 'fast' | 'bf16'): NativePacked;
-  /** The fp32 FMA peak (GFLOP/s) of `threads` threads, measured now on the active ISA; kind 'bf16': the vdpbf16ps peak. */
-  measurePeak(threads: number, kind?: 'fp32' | 'bf16'): number;
+  /** The fp32 FMA peak (GFLOP/s) of `threads` threads, measured now on the active ISA; kind 'bf16': the vdpbf16ps peak; 'vnni': the vpdpbusd peak (GOP/s). */
+  measurePeak(threads: number, kind?: 'fp32' | 'bf16' | 'vnni'): number;
   conv2dSync(packed: NativePacked, x: Float32Array, residual: Float32Array | null, y: Float32Array, p: NativeConvParams): void;
   conv2d(packed: NativePacked, x: Float32Array, residual: Float32Array | null, y: Float32Array, p: NativeConvParams): Promise<void>;
   /** The micro-kernel conv2d runs for these params (that of its main tiles). */

@@ -66,8 +66,10 @@ CpuFeatures detect() {
   const unsigned max_subleaf = a;
   const bool avx2 = b & (1u << 5);
   const bool f512 = b & (1u << 16), dq = b & (1u << 17), bw = b & (1u << 30), vl = b & (1u << 31);
+  const bool vnni = c & (1u << 11);  // leaf 7.0 ECX: AVX512_VNNI
   f.avx2_fma = os_ymm && avx2 && fma;
   f.avx512 = f.avx2_fma && os_zmm && f512 && dq && bw && vl;
+  f.avx512_vnni = f.avx512 && vnni;
   bool leaf7_1_eax = false;
   if (max_subleaf >= 1) {
     __cpuid_count(7, 1, a, b, c, d);

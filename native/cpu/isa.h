@@ -10,6 +10,7 @@ struct CpuFeatures {
   // AVX512_BF16 (vcvtne2ps2bf16, vdpbf16ps): by CPUID, or, where a hypervisor
   // hides CPUID leaf 7.1 on an AVX-512 CPU, by running one instruction (isa.cc).
   bool avx512_bf16 = false;
+  bool avx512_vnni = false;  // AVX512_VNNI (vpdpbusd), CPUID leaf 7.0 ECX bit 11
   bool neon = false;      // arm64 Advanced SIMD (part of the base architecture)
   size_t l2_bytes = 0;    // one core's L2 cache (sysconf), 0 if unknown
 };

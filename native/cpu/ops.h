@@ -64,6 +64,9 @@ std::shared_ptr<PackedConv> pack_conv2d(const float* weight, const float* bias /
 // The fp32 FMA peak in GFLOP/s of `threads` threads running a register-only FMA
 // loop on the active ISA, measured now (for benchmarks' "% of peak").
 double measure_fma_peak_gflops(int threads);
+// The vpdpbusd peak (GOP/s, 2 int ops per u8 x s8 multiply-add) of `threads` threads;
+// requires cpu_features().avx512_vnni.
+double measure_vnni_peak_gops(int threads);
 
 // The kernel family of one conv, decided once per shape and packing (when a
 // plan step or a call is parsed) from the packed weights alone: their
@@ -130,5 +133,11 @@ struct Requant {
 };
 void requantize(const float* x, int64_t count, int64_t channels, int64_t inner, const Requant& r,
                 float* y);
+// The coefficients of ONNX Runtime's QLinearAdd on dequantized operands (src/quant/qlinear-add.ts
+// forms them and gives the formula); the kernels are eltwise/f32_qlinear_vadd__<isa>.cc.
+struct QLinearAdd {
+  float a_scale = 1.f, b_scale = 1.f, ratio_a = 1.f, ratio_b = 1.f, fixed = 0.f, out_scale = 1.f;
+  int32_t a_zero_point = 0, b_zero_point = 0, shift = 0, zero_point = 0, qmin = 0, qmax = 255;
+};
 
 }  // namespace resnode::cpu

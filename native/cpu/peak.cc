@@ -61,6 +61,19 @@ double measure_fma_peak_gflops(int threads) {
   return best_rate(loop, iters, 12.0 * 2.0 * lanes, threads);
 }
 
+double measure_vnni_peak_gops(int threads) {
+  RN_CHECK(cpu_features().avx512_vnni);
+#if RN_ARCH_X86_64
+  // Runs of about 1 ms (1.8M instructions), not the FMA loop's 20 ms: on this shared VM a 20 ms
+  // run nearly always loses its core for part of the time, and measured 200-270 GOP/s against
+  // 700-720 from 1 ms runs (native/cpu/tests/qgemm_test.cc bench), under the int8 kernels' rate.
+  const int64_t iters = 150000;
+  return best_rate(dpbusd_loop__avx512vnni, iters, 12.0 * 2.0 * 4.0 * 16, std::max(1, threads));
+#else
+  return 0;
+#endif
+}
+
 double measure_bf16_peak_gflops(int threads) {
   RN_CHECK(bf16_available());
 #if RN_ARCH_X86_64

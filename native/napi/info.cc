@@ -29,7 +29,8 @@ Napi::Object CudaInfo(Napi::Env env) {
 //   one this CPU (capped by RESNODE_ISA) supports, threads the setThreads() value,
 //   defaultThreads the core count, ukernel the active micro-kernel's name and cuda
 //   { compiled, available, device? }, bf16 whether mode 'bf16' can run now (AVX512_BF16
-//   present and not capped by RESNODE_ISA or setIsa) and, when it cannot, bf16Missing why.
+//   present and not capped by RESNODE_ISA or setIsa) and, when it cannot, bf16Missing why;
+//   vnni whether the CPU has AVX512_VNNI (vpdpbusd).
 // Throws: nothing.
 Napi::Value Info(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -40,6 +41,7 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
   o.Set("defaultThreads", cpu::default_threads());
   o.Set("ukernel", cpu::gemm_config(cpu::active_isa()).ukernel_name);
   o.Set("bf16", cpu::bf16_available());
+  o.Set("vnni", cpu::cpu_features().avx512_vnni);
   if (const char* why = cpu::bf16_unavailable_reason()) o.Set("bf16Missing", why);
   o.Set("cuda", CudaInfo(env));
   return o;
@@ -93,18 +95,26 @@ namespace resnode::napi {
 // [sync] measurePeak(threads, kind = 'fp32'): number
 // The fp32 FMA peak (GFLOP/s) of `threads` threads, each running a
 // register-only FMA loop on the active ISA (best of ten runs of about 20 ms),
-// or with kind 'bf16' the vdpbf16ps peak (2 FLOPs per bf16 multiply-add). Blocks the caller.
-// Params: threads: integer in [1, 1024]; kind: 'fp32' | 'bf16' | undefined.
-// Returns: GFLOP/s. Throws: TypeError/RangeError; Error for 'bf16' where it is unavailable.
+// with kind 'bf16' the vdpbf16ps peak (2 FLOPs per bf16 multiply-add), with kind 'vnni' the
+// vpdpbusd peak (GOP/s, 2 int ops per u8 x s8 multiply-add). Blocks the caller.
+// Params: threads: integer in [1, 1024]; kind: 'fp32' | 'bf16' | 'vnni' | undefined.
+// Returns: GFLOP/s (GOP/s). Throws: TypeError/RangeError; Error for 'bf16' or 'vnni' where the
+// CPU lacks it.
 Napi::Value MeasurePeak(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const int64_t threads = GetInt(info, 0, "measurePeak", "threads", 1, kMaxThreads);
   std::string kind = "fp32";
   if (info.Length() > 1 && !info[1].IsUndefined()) {
     kind = info[1].IsString() ? info[1].As<Napi::String>().Utf8Value() : "";
-    if (kind != "fp32" && kind != "bf16") ThrowType(env, "measurePeak", "kind", "'fp32' or 'bf16'", Describe(info[1]));
+    if (kind != "fp32" && kind != "bf16" && kind != "vnni")
+      ThrowType(env, "measurePeak", "kind", "'fp32', 'bf16' or 'vnni'", Describe(info[1]));
   }
   if (kind == "fp32") return Napi::Number::New(env, cpu::measure_fma_peak_gflops(int(threads)));
+  if (kind == "vnni") {
+    if (!cpu::cpu_features().avx512_vnni)
+      throw Napi::Error::New(env, "measurePeak: the vnni peak is not available: this CPU lacks AVX512_VNNI (vpdpbusd)");
+    return Napi::Number::New(env, cpu::measure_vnni_peak_gops(int(threads)));
+  }
   if (!cpu::bf16_available())
     throw Napi::Error::New(env, std::string("measurePeak: the bf16 peak is not available: ") +
                                     cpu::bf16_unavailable_reason());

@@ -146,8 +146,55 @@ RequantizeBaton ParseRequantize(Napi::Env env, const Napi::Object& o, const char
   return b;
 }
 
+// ONNX Runtime's QLinearAdd on dequantized operands (eltwise/f32_qlinear_vadd__<isa>); y may be a or b.
+struct QLinearAddBaton {
+  static constexpr const char* kName = "qlinearAdd";
+  const float* a = nullptr;
+  const float* b = nullptr;
+  float* y = nullptr;
+  int64_t count = 0;
+  cpu::QLinearAdd p;
+  cpu::QLinearAddKernel kernel = nullptr;  // of the ISA active when the step was parsed
+  void Run() { kernel(a, b, count, p, y); }
+};
+
+// The step's count and q: { aScale, aZeroPoint, bScale, bZeroPoint, ratioA, ratioB, fixed, shift,
+// y: { scale, zeroPoint, qmin, qmax } } (src/graph/graph.ts QLinearAddParams).
+QLinearAddBaton ParseQLinearAdd(Napi::Env env, const Napi::Object& o, const char* where) {
+  QLinearAddBaton b;
+  b.kernel = cpu::qlinear_add_kernel(cpu::active_isa());
+  b.count = ToInt(env, o.Get("count"), where, "count", 1, int64_t(1) << 53);
+  const Napi::Object q = ToObject(env, o.Get("q"), where, "q");
+  auto positive = [&](const Napi::Object& from, const char* key, const std::string& name) {
+    const Napi::Value v = from.Get(key);
+    const double d = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : -1;
+    if (!(d > 0) || !std::isfinite(float(d))) ThrowRange(env, where, name, "a positive finite float32", Describe(v));
+    return float(d);
+  };
+  b.p.a_scale = positive(q, "aScale", "q.aScale");
+  b.p.b_scale = positive(q, "bScale", "q.bScale");
+  b.p.ratio_a = positive(q, "ratioA", "q.ratioA");
+  b.p.ratio_b = positive(q, "ratioB", "q.ratioB");
+  const Napi::Value fv = q.Get("fixed");
+  if (!fv.IsNumber() || !std::isfinite(fv.As<Napi::Number>().DoubleValue()))
+    ThrowType(env, where, "q.fixed", "a finite number", Describe(fv));
+  b.p.fixed = float(fv.As<Napi::Number>().DoubleValue());
+  const int64_t shift = GetIntProp(env, q, "shift", where, 0, 128);
+  if (shift != 0 && shift != 128) ThrowRange(env, where, "q.shift", "0 or 128", std::to_string(shift));
+  b.p.shift = int32_t(shift);
+  b.p.a_zero_point = int32_t(GetIntProp(env, q, "aZeroPoint", where, -128, 255));
+  b.p.b_zero_point = int32_t(GetIntProp(env, q, "bZeroPoint", where, -128, 255));
+  const Napi::Object y = ToObject(env, q.Get("y"), where, "q.y");
+  b.p.out_scale = positive(y, "scale", "q.y.scale");
+  b.p.qmin = int32_t(GetIntProp(env, y, "qmin", where, -128, 255));
+  b.p.qmax = int32_t(GetIntProp(env, y, "qmax", where, b.p.qmin, 255));
+  b.p.zero_point = int32_t(GetIntProp(env, y, "zeroPoint", where, -128, 255));
+  return b;
+}
+
 using AnyBaton = std::variant<ConvBaton, GemmBaton, PoolBaton, GapBaton, AddBaton, CopyBaton,
                               ReluBaton, TransposeBaton, QuantizeDequantizeBaton, RequantizeBaton,
+                              QLinearAddBaton,
                               UnaryBaton, BinaryBaton, StridedBaton, ConcatBaton, SoftmaxBaton,
                               LayerNormBaton>;
 
@@ -206,14 +253,14 @@ Step ParseStep(Napi::Env env, const Napi::Value& v, size_t i, Plan& plan) {
   const Napi::Value opv = o.Get("op");
   static const char* kOps[] = {"conv", "gemm", "maxPool", "averagePool", "globalAveragePool",
                                "add", "copy", "relu", "transpose", "quantizeDequantize",
-                               "requantize", "unary", "binary", "strided", "concat", "softmax",
-                               "layerNorm"};
+                               "requantize", "qlinearAdd", "unary", "binary", "strided", "concat",
+                               "softmax", "layerNorm"};
   const std::string op = opv.IsString() ? opv.As<Napi::String>().Utf8Value() : "";
   if (std::find(std::begin(kOps), std::end(kOps), op) == std::end(kOps))
     ThrowType(env, outer, at + ".op",
               "one of 'conv', 'gemm', 'maxPool', 'averagePool', 'globalAveragePool', 'add', "
-              "'copy', 'relu', 'transpose', 'quantizeDequantize', 'requantize', 'unary', "
-              "'binary', 'strided', 'concat', 'softmax', 'layerNorm'",
+              "'copy', 'relu', 'transpose', 'quantizeDequantize', 'requantize', 'qlinearAdd', "
+              "'unary', 'binary', 'strided', 'concat', 'softmax', 'layerNorm'",
               opv.IsString() ? "'" + op + "'" : Describe(opv));
   const std::string where_s = outer + ": " + at + " (" + op + ")";
   const char* where = where_s.c_str();
@@ -222,7 +269,7 @@ Step ParseStep(Napi::Env env, const Napi::Value& v, size_t i, Plan& plan) {
   s.where = "runPlan: " + at + " (" + op + ")";
   // inputs: conv takes [x] or [x, residual]; add and binary [a, b]; layerNorm [x, scale] or
   // [x, scale, bias]; concat one or more; the rest [x].
-  const bool two = op == "add" || op == "binary";
+  const bool two = op == "add" || op == "binary" || op == "qlinearAdd";
   const size_t min_in = two || op == "layerNorm" ? 2 : 1;
   const size_t max_in = op == "concat" ? size_t(kMaxBuffers) : op == "layerNorm" ? 3 : two || op == "conv" ? 2 : 1;
   const Napi::Value inv = o.Get("inputs");
@@ -284,6 +331,11 @@ Step ParseStep(Napi::Env env, const Napi::Value& v, size_t i, Plan& plan) {
     s.baton = ParseRequantize(env, o, where);
     in_need = {std::get<RequantizeBaton>(s.baton).count};
     out_need = in_need[0];
+  } else if (op == "qlinearAdd") {
+    s.baton = ParseQLinearAdd(env, o, where);
+    const int64_t n = std::get<QLinearAddBaton>(s.baton).count;
+    in_need = {n, n};
+    out_need = n;
   } else if (op == "unary" || op == "binary" || op == "strided" || op == "concat" ||
              op == "softmax" || op == "layerNorm") {
     StepNeeds nd;
@@ -368,6 +420,14 @@ PlanBaton Bind(const Napi::CallbackInfo& info, const char* where, std::vector<Na
           else if constexpr (std::is_same_v<T, PoolBaton>) BindPool(env, op, x, y, w);
           else if constexpr (std::is_same_v<T, GapBaton>) BindGap(env, op, x, y, w);
           else if constexpr (std::is_same_v<T, AddBaton>) BindAdd(env, op, x, x2, y, w);
+          else if constexpr (std::is_same_v<T, QLinearAddBaton>) {
+            for (const F32* in : {&x, &x2})
+              RequireNoOverlap(env, y.data, op.count, in->data, op.count, true, w,
+                               "y overlaps an operand (it may only be the very same buffer)");
+            op.a = x.data;
+            op.b = x2.data;
+            op.y = y.data;
+          }
           else if constexpr (std::is_same_v<T, UnaryBaton> || std::is_same_v<T, BinaryBaton>) {
             // Elementwise: y may be an operand itself, not a shifted view of one.
             const int64_t ny = plan.need[size_t(s.output)];

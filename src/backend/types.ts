@@ -5,7 +5,7 @@
 import type { Mode } from '../modes.js';
 
 import type { BackendName } from './name.js';
-import type { QuantParams, RequantizeNode } from '../graph/graph.js';
+import type { QLinearAddParams, QuantParams, RequantizeNode } from '../graph/graph.js';
 export type RequantParams = RequantizeNode['attrs'];
 export type { BackendName };
 
@@ -75,6 +75,8 @@ export type PlanStepOf<W> = { inputs: number[]; output: number } & (
   | { op: 'quantizeDequantize'; count: number; q: QuantParams }
   /** count = outer · channels · inner elements; multipliers has 1 or `channels` entries. */
   | { op: 'requantize'; count: number; channels: number; inner: number; r: RequantParams }
+  /** inputs [a, b]: same-shape dequantized operands, in ONNX Runtime's QLinearAdd arithmetic. */
+  | { op: 'qlinearAdd'; count: number; q: QLinearAddParams }
   | { op: 'unary'; fn: UnaryFn; alpha: number; beta: number; count: number; threads: number }
   | { op: 'binary'; fn: BinaryFn; relu: boolean; dims: number[]; aStrides: number[]; bStrides: number[]; threads: number }
   | { op: 'strided'; dims: number[]; strides: number[]; offset: number }

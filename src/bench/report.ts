@@ -56,7 +56,7 @@ export function toMarkdown(r: BenchReport): string {
   const lines = [
     `# Benchmark: ${r.model}`,
     '',
-    `${r.date}, ${r.threads} threads, ISA ${r.isa}, measured FMA peak ${f1(r.peakGflops)} GFLOP/s, ${(r.flopsPerImage / 1e9).toFixed(2)} GFLOP per image.`,
+    `${r.date}, ${r.threads} threads, ISA ${r.isa}, measured FMA peak ${f1(r.peakGflops)} GFLOP/s, ${r.vnniPeakGops !== undefined ? `VNNI (vpdpbusd) peak ${f1(r.vnniPeakGops)} GOP/s, ` : ''}${(r.flopsPerImage / 1e9).toFixed(2)} GFLOP per image.`,
     'All contenders ran interleaved in one process (warm-up, then alternating rounds, 30 ms apart so that no thread pool is still spinning when the next contender starts; ORT runs with `allow_spinning=0` for the same reason, which measured no slower than its default). Load time and peak RSS come from a fresh child process per contender. This machine is a shared 2-vCPU VM: trust the ratios of one run more than any single latency.',
     '',
     md(RESULT_HEADER, resultRows(r)),

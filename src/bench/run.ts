@@ -70,6 +70,8 @@ export interface BenchReport {
   threads: number;
   isa: string;
   peakGflops: number;
+  /** An int8 (QDQ) model's: the vpdpbusd peak in GOP/s, measured in the same run (NaN without AVX512_VNNI). */
+  vnniPeakGops?: number;
   flopsPerImage: number;
   results: ContenderResult[];
   /** One per profiled contender of ours (each mode), label naming it. */
@@ -95,6 +97,7 @@ export async function runBench(o: BenchOptions, isa: string): Promise<BenchRepor
   const inputName = graph.inputs[0]!.name;
   const inputDims = graph.inputs[0]!.dims;
   let peakGflops = measurePeakGflops(o.threads);
+  const vnniPeakGops = graph.nodes.some((n) => n.op === 'QuantizeDequantize') ? measurePeakGflops(o.threads, 'vnni') : undefined;
   const dir = await mkdtemp(join(tmpdir(), 'resnode-bench-'));
   const modelPath = join(dir, 'model.onnx');
   await writeFile(modelPath, bytes);
@@ -192,5 +195,5 @@ export async function runBench(o: BenchOptions, isa: string): Promise<BenchRepor
     bar?.stop();
     await rm(dir, { recursive: true, force: true });
   }
-  return { model: name, batches: o.batches, date: new Date().toISOString(), threads: o.threads, isa, peakGflops, flopsPerImage: graphFlops(graph, { [inputName]: inputDims.map((d) => (d < 0 ? 1 : d)) }), results, layers };
+  return { model: name, batches: o.batches, date: new Date().toISOString(), threads: o.threads, isa, peakGflops, ...(vnniPeakGops !== undefined ? { vnniPeakGops } : {}), flopsPerImage: graphFlops(graph, { [inputName]: inputDims.map((d) => (d < 0 ? 1 : d)) }), results, layers };
 }

@@ -124,6 +124,27 @@ export type QuantizeDequantizeNode = NodeBase<'QuantizeDequantize', QuantParams>
  * q − zeroPoint; after a Conv/Gemm on integer weights it turns the int32 sums into the next quantized tensor.
  */
 export type RequantizeNode = NodeBase<'Requantize', { multipliers: number[]; divisor: number; zeroPoint: number; qmin: number; qmax: number; outScale: number }>;
+/**
+ * A quantized residual Add (DQ → Add → Q) in ONNX Runtime's QLinearAdd arithmetic, on same-shape
+ * operands that hold dequantized values of uint8/int8 tensors; y is dequantized again. The
+ * coefficients are formed once by src/quant/qlinear-add.ts (see there for the formula).
+ */
+export type QLinearAddNode = NodeBase<'QLinearAdd', QLinearAddParams>;
+export interface QLinearAddParams {
+  /** The operands' quantization (their values are (q − zeroPoint) · scale). */
+  aScale: number;
+  aZeroPoint: number;
+  bScale: number;
+  bZeroPoint: number;
+  /** ORT's float32 coefficients: c = roundHalfEven(fma(qa', ratioA, fma(qb', ratioB, fixed))) − shift, q' = q + shift. */
+  ratioA: number;
+  ratioB: number;
+  fixed: number;
+  /** 128 for int8 tensors (ORT runs them as uint8 shifted by 128), else 0. */
+  shift: number;
+  /** The output's quantization (relu: qmin is raised to zeroPoint). */
+  y: QuantParams;
+}
 export interface QuantParams {
   scale: number;
   zeroPoint: number;
@@ -171,6 +192,7 @@ export type Node =
   | TransposeNode
   | QuantizeDequantizeNode
   | RequantizeNode
+  | QLinearAddNode
   | UnaryNode
   | BinaryNode
   | ConcatNode
@@ -356,6 +378,11 @@ export function inferNode(node: Node, get: (name: string) => number[]): number[]
     case 'Relu':
     case 'QuantizeDequantize':
       return [...x];
+    case 'QLinearAdd': {
+      const b = get(node.inputs[1]!);
+      if (!sameDims(x, b)) fail(`operands must have the same shape, got ${dimsStr(x)} and ${dimsStr(b)}`);
+      return [...x];
+    }
     case 'Requantize': {
       const m = node.attrs.multipliers.length;
       if (m !== 1 && (x.length < 2 || x[1] !== m)) fail(`has ${m} multipliers but input ${dimsStr(x)} has ${x[1]} channels`);

@@ -8,12 +8,13 @@
 // (255 · 127 · K stays far below it for the sums real layers produce), so the
 // results are those of ONNX Runtime's QLinearConv/QGemm rather than a float
 // approximation that can land on the other side of a rounding tie (and then
-// drift further layer by layer). Nodes outside the patterns (a float bias, a
-// fused residual, an output read by anything but one QuantizeLinear, every
-// Add: ORT's QLinearAdd rounds in fixed point, which is not emulated yet)
-// keep running dequantized in float32.
+// drift further layer by layer). The residual Adds between them are
+// integerAdds' QLinearAdd nodes (src/graph/integer-adds.ts), whose output
+// quantization reads here like a QuantizeLinear's. Nodes outside the patterns
+// (a float bias, a fused residual, an output read by anything but one
+// QuantizeLinear) keep running dequantized in float32.
 import { Graph, inferShapes } from './graph.js';
-import type { ConvNode, GemmNode, Initializer, Node, QuantizeDequantizeNode, RequantizeNode } from './graph.js';
+import type { ConvNode, GemmNode, Initializer, Node, QuantizeDequantizeNode, QuantParams, RequantizeNode } from './graph.js';
 
 function uniqueName(m: ReadonlyMap<string, unknown>, base: string): string {
   let n = base;
@@ -28,28 +29,36 @@ function integers(t: Initializer, scales: readonly number[]): Initializer {
   return { dims: [...t.dims], data };
 }
 
-/** The graph with every matching Conv/Gemm/GlobalAveragePool rewritten (the input graph is left as it was). */
-export function integerConvs(source: Graph): Graph {
-  const shapes = inferShapes(source);
-  /** h·w of a 4-D value, or null. */
-  const shapesOf = (v: string): number | null => { const d = shapes.get(v); return d && d.length === 4 ? d[2]! * d[3]! : null; };
-  const graph = new Graph({ ...source, initializers: new Map(source.initializers), nodes: [...source.nodes] });
+/** Each value's producing node and its readers (the int8 patterns' view of a graph). */
+export function valueIndex(graph: Graph): { producer: Map<string, Node>; readers: Map<string, Node[]> } {
   const producer = new Map<string, Node>();
   const readers = new Map<string, Node[]>();
   for (const n of graph.nodes) {
     producer.set(n.outputs[0]!, n);
     for (const i of n.inputs) if (i) (readers.get(i) ?? readers.set(i, []).get(i)!).push(n);
   }
+  return { producer, readers };
+}
+
+/** The graph with every matching Conv/Gemm/GlobalAveragePool rewritten (the input graph is left as it was). */
+export function integerConvs(source: Graph): Graph {
+  const shapes = inferShapes(source);
+  /** h·w of a 4-D value, or null. */
+  const shapesOf = (v: string): number | null => { const d = shapes.get(v); return d && d.length === 4 ? d[2]! * d[3]! : null; };
+  const graph = new Graph({ ...source, initializers: new Map(source.initializers), nodes: [...source.nodes] });
+  const { producer, readers } = valueIndex(graph);
   const outputs = new Set(graph.outputs.map((o) => o.name));
   const replace = new Map<Node, Node[]>();
-  const quantizedIo = (n: Node): [QuantizeDequantizeNode, QuantizeDequantizeNode] | null => {
+  /** The input's quantization (a QuantizeLinear's, or a QLinearAdd's output) and the one QuantizeLinear reading the output. */
+  const quantizedIo = (n: Node): [{ v: string; attrs: QuantParams }, QuantizeDequantizeNode] | null => {
     const p = producer.get(n.inputs[0]!);
     const rs = readers.get(n.outputs[0]!) ?? [];
-    if (p?.op !== 'QuantizeDequantize' || rs.length !== 1 || rs[0]!.op !== 'QuantizeDequantize' || outputs.has(n.outputs[0]!)) return null;
-    return [p, rs[0] as QuantizeDequantizeNode];
+    if (rs.length !== 1 || rs[0]!.op !== 'QuantizeDequantize' || outputs.has(n.outputs[0]!)) return null;
+    const attrs = p?.op === 'QuantizeDequantize' ? p.attrs : p?.op === 'QLinearAdd' ? p.attrs.y : null;
+    return attrs ? [{ v: n.inputs[0]!, attrs }, rs[0] as QuantizeDequantizeNode] : null;
   };
-  const toIntegers = (n: Node, p: QuantizeDequantizeNode): RequantizeNode => ({
-    name: `${n.name}/to_integers`, op: 'Requantize', inputs: [p.outputs[0]!], outputs: [uniqueName(producer, `${n.name}/integer_input`)],
+  const toIntegers = (n: Node, p: { v: string; attrs: QuantParams }): RequantizeNode => ({
+    name: `${n.name}/to_integers`, op: 'Requantize', inputs: [p.v], outputs: [uniqueName(producer, `${n.name}/integer_input`)],
     attrs: { multipliers: [1], divisor: p.attrs.scale, zeroPoint: 0, qmin: p.attrs.qmin - p.attrs.zeroPoint, qmax: p.attrs.qmax - p.attrs.zeroPoint, outScale: 1 },
   });
   const INT32 = { zeroPoint: 0, qmin: -(2 ** 31), qmax: 2 ** 31 - 1 };

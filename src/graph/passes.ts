@@ -3,6 +3,7 @@
 // leaves its argument (and the initializer arrays it shares) untouched.
 import { Graph, GraphError, inferShapes, topoSort, cloneNode, sameDims } from './graph.js';
 import { elementCount } from '../shapes.js';
+import { integerAdds } from './integer-adds.js';
 import { integerConvs } from './integer-convs.js';
 import type { ConvActivationOp, ConvNode, GemmNode, Initializer, Node, UnaryNode } from './graph.js';
 
@@ -333,19 +334,19 @@ export interface OptimizeOptions {
   foldBatchNorm?: boolean;
   fuseResidual?: boolean;
   fuseRelu?: boolean;
-  /** Run quantized Conv/Gemm patterns integer-exact (src/graph/integer-convs.ts). */
+  /** Run quantized Conv/Gemm/GlobalAveragePool and residual Add patterns integer-exact (src/graph/integer-convs.ts, integer-adds.ts). */
   integerConvs?: boolean;
   /** The graph's weights are the caller's own copy: passes may rewrite them where they are. */
   inPlace?: boolean;
 }
 
-/** foldBatchNorm → fuseConvAddRelu → fuseRelu + fuseSilu + fuseGelu → integerConvs → fuseConvClip + fuseConvActivation → prune (each can be switched off; fuseRelu switches the last two too). */
+/** foldBatchNorm → fuseConvAddRelu → fuseRelu + fuseSilu + fuseGelu → integerAdds + integerConvs → fuseConvClip + fuseConvActivation → prune (each can be switched off; fuseRelu switches the last two too). */
 export function optimize(graph: Graph, options: OptimizeOptions = {}): Graph {
   let g = new Graph({ ...graph, nodes: topoSort(graph) });
   if (options.foldBatchNorm !== false) g = foldBatchNorm(g, { inPlace: options.inPlace === true });
   if (options.fuseResidual !== false) g = fuseConvAddRelu(g);
   if (options.fuseRelu !== false) g = fuseGelu(fuseSilu(fuseRelu(g)));
-  if (options.integerConvs !== false) g = integerConvs(g);
+  if (options.integerConvs !== false) g = integerConvs(integerAdds(g));
   if (options.fuseRelu !== false) g = fuseConvActivation(fuseConvClip(g));
   return prune(g);
 }

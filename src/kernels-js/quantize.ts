@@ -1,8 +1,10 @@
 // The JS kernel of a QuantizeDequantize step (an ONNX QuantizeLinear →
-// DequantizeLinear pair on an activation), elementwise; y may be x.
-import type { QuantParams } from '../graph/graph.js';
+// DequantizeLinear pair on an activation), elementwise; y may be x. Also the
+// Requantize and QLinearAdd steps of the planner's integer patterns.
+import type { QLinearAddParams, QuantParams } from '../graph/graph.js';
 import type { RequantParams } from '../backend/types.js';
 import { dequantizeValue, quantizeValue, roundHalfEven } from '../quant/linear.js';
+import { qlinearAddValue } from '../quant/qlinear-add.js';
 
 export function quantizeDequantize(x: Float32Array, y: Float32Array, count: number, q: QuantParams): void {
   for (let i = 0; i < count; i++) y[i] = dequantizeValue(quantizeValue(x[i]!, q.scale, q.zeroPoint, q.qmin, q.qmax), q.scale, q.zeroPoint);
@@ -17,4 +19,9 @@ export function requantize(x: Float32Array, y: Float32Array, count: number, chan
     const q = v < r.qmin ? r.qmin : v > r.qmax ? r.qmax : v;
     y[i] = Math.fround((q - r.zeroPoint) * r.outScale);
   }
+}
+
+/** A QLinearAdd step (ONNX Runtime's arithmetic, src/quant/qlinear-add.ts) on dequantized operands; y may be a or b. */
+export function qlinearAdd(a: Float32Array, b: Float32Array, y: Float32Array, count: number, p: QLinearAddParams): void {
+  for (let i = 0; i < count; i++) y[i] = qlinearAddValue(a[i]!, b[i]!, p);
 }

@@ -172,6 +172,8 @@ function expandNode(n: Node, x: ExportExtras): NodeProtoLike[] {
       }
       return quantizeDequantize(n.name, n.inputs[0]!, out, a.divisor, a.outScale, a.zeroPoint, int8, extraInits);
     }
+    case 'QLinearAdd':
+      throw new Error(`Node "${n.name}": QLinearAdd is the integer form a loaded model runs quantized adds in; export the model's graph before load() optimises it`);
     case 'QuantizeDequantize': {
       const a = n.attrs;
       return quantizeDequantize(n.name, n.inputs[0]!, out, a.scale, a.scale, a.zeroPoint, a.qmin < 0, extraInits);

@@ -6,8 +6,8 @@
 // backend's own plan executor where it has one.
 import type { BinaryFn, ConvParams, KernelBackend, PackedWeights, PlanExecutor, PlanLayout, PlanStep, PoolParams, RequantParams, UnaryFn } from '../backend/types.js';
 import type { LoweredPlan } from './lower.js';
-import type { QuantParams } from '../graph/graph.js';
-import { quantizeDequantize, requantize } from '../kernels-js/quantize.js';
+import type { QLinearAddParams, QuantParams } from '../graph/graph.js';
+import { qlinearAdd, quantizeDequantize, requantize } from '../kernels-js/quantize.js';
 import { binary } from '../kernels-js/broadcast.js';
 import { concat, stridedCopy } from '../kernels-js/layout.js';
 import { layerNorm, softmax } from '../kernels-js/normalize.js';
@@ -30,6 +30,8 @@ export interface StepKernels<B> {
   quantizeDequantize(x: B, y: B, count: number, q: QuantParams): void | Promise<void>;
   /** Integer-exact requantization per channel (y may be x); see RequantizeNode. */
   requantize(x: B, y: B, count: number, channels: number, inner: number, r: RequantParams): void | Promise<void>;
+  /** ONNX Runtime's QLinearAdd on dequantized same-shape operands (y may be a or b). */
+  qlinearAdd(a: B, b: B, y: B, count: number, q: QLinearAddParams): void | Promise<void>;
   unary(fn: UnaryFn, alpha: number, beta: number, x: B, y: B, count: number): void | Promise<void>;
   binary(fn: BinaryFn, relu: boolean, a: B, b: B, y: B, dims: number[], aStrides: number[], bStrides: number[]): void | Promise<void>;
   strided(x: B, y: B, dims: number[], strides: number[], offset: number): void | Promise<void>;
@@ -53,6 +55,7 @@ export function runStep<B>(k: StepKernels<B>, s: PlanStep, buffers: readonly B[]
     case 'transpose': return k.transpose(x, y, s.rows, s.cols);
     case 'quantizeDequantize': return k.quantizeDequantize(x, y, s.count, s.q);
     case 'requantize': return k.requantize(x, y, s.count, s.channels, s.inner, s.r);
+    case 'qlinearAdd': return k.qlinearAdd(x, buffers[s.inputs[1]!]!, y, s.count, s.q);
     case 'unary': return k.unary(s.fn, s.alpha, s.beta, x, y, s.count);
     case 'binary': return k.binary(s.fn, s.relu, x, buffers[s.inputs[1]!]!, y, s.dims, s.aStrides, s.bStrides);
     case 'strided': return k.strided(x, y, s.dims, s.strides, s.offset);
@@ -91,6 +94,7 @@ export function hostKernels(be: KernelBackend, sync: boolean): StepKernels<Float
     },
     quantizeDequantize,
     requantize,
+    qlinearAdd,
     // The TypeScript kernels: a backend's own kernels for these steps run in its compiled plan.
     unary, binary, strided: stridedCopy, concat, softmax, layerNorm,
   };

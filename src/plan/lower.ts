@@ -154,6 +154,9 @@ export function lower(ctx: LowerContext, memory: MemoryPlan): LoweredPlan {
           const channels = xDims.length > 1 ? xDims[1]! : 1;
           return { op: 'requantize', ...io, count: elementCount(yDims), channels, inner: elementCount(xDims.slice(2)), r: { ...node.attrs } };
         }
+        case 'QLinearAdd':
+          io.inputs.push(buffer(node.inputs[1]!));
+          return { op: 'qlinearAdd', ...io, count: elementCount(yDims), q: { ...node.attrs, y: { ...node.attrs.y } } };
         case 'QuantizeDequantize': {
           const { scale, zeroPoint, qmin, qmax } = node.attrs;
           return { op: 'quantizeDequantize', ...io, count: elementCount(yDims), q: { scale, zeroPoint, qmin, qmax } };

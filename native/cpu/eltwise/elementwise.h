@@ -24,6 +24,17 @@ void f32_vbinary__avx2(BinaryFn, bool, const float*, int64_t, const float*, int6
 void f32_vbinary__avx512f(BinaryFn, bool, const float*, int64_t, const float*, int64_t, float*, int64_t);
 #endif
 
+// ONNX Runtime's QLinearAdd on dequantized same-shape operands (QLinearAdd in ops.h: the
+// coefficients src/quant/qlinear-add.ts forms); y may be a or b. Every ISA's kernel gives the
+// same bits: division, fused multiply-adds and rounding are each exactly rounded.
+using QLinearAddKernel = void (*)(const float* a, const float* b, int64_t n, const QLinearAdd& p, float* y);
+void f32_qlinear_vadd__scalar(const float*, const float*, int64_t, const QLinearAdd&, float*);
+#if defined(__x86_64__) || defined(_M_X64)
+void f32_qlinear_vadd__avx2(const float*, const float*, int64_t, const QLinearAdd&, float*);
+void f32_qlinear_vadd__avx512f(const float*, const float*, int64_t, const QLinearAdd&, float*);
+#endif
+QLinearAddKernel qlinear_add_kernel(Isa isa);
+
 // The kernels for an ISA (fixed when a plan step is parsed) and their names, for profiles.
 UnaryKernel unary_kernel(Isa isa);
 BinaryRowKernel binary_kernel(Isa isa);

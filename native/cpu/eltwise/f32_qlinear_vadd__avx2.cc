@@ -1,0 +1,10 @@
+// ONNX Runtime's QLinearAdd on dequantized operands on avx2.
+#include "elementwise_impl.h"
+
+namespace resnode::cpu {
+
+void f32_qlinear_vadd__avx2(const float* a, const float* b, int64_t n, const QLinearAdd& p, float* y) {
+  impl::qlinear_vadd<vec::Avx2>(a, b, n, p, y);
+}
+
+}  // namespace resnode::cpu

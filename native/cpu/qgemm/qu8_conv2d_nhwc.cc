@@ -1,0 +1,44 @@
+// im2col into u8 rows and the qu8s8 GEMM (see qu8_conv2d_nhwc.h).
+#include "qu8_conv2d_nhwc.h"
+
+#include <cstring>
+#include <vector>
+
+#include "../common.h"
+
+namespace resnode::cpu {
+
+void qu8_conv_weights_ohwi(const int8_t* oihw, int64_t cout, int64_t c, int64_t kh, int64_t kw, int8_t* ohwi) {
+  for (int64_t o = 0; o < cout; ++o)
+    for (int64_t i = 0; i < c; ++i)
+      for (int64_t y = 0; y < kh; ++y)
+        for (int64_t x = 0; x < kw; ++x) ohwi[((o * kh + y) * kw + x) * c + i] = oihw[((o * c + i) * kh + y) * kw + x];
+}
+
+void qu8_conv2d_nhwc(const Qu8s8Packed& p, const Qu8ConvShape& s, const uint8_t* x, int32_t x_zero_point,
+                     uint8_t* y, int threads) {
+  const int64_t k = s.kh * s.kw * s.c, m = s.n * s.oh * s.ow;
+  RN_CHECK(p.k == k && x_zero_point >= 0 && x_zero_point <= 255);
+  if (s.kh == 1 && s.kw == 1 && s.sh == 1 && s.sw == 1 && s.pad_top == 0 && s.pad_left == 0 && s.oh == s.h && s.ow == s.w) {
+    qu8s8_gemm(p, m, x, s.c, y, p.n, threads);
+    return;
+  }
+  // One row per output pixel; a tap outside the input reads the zero point.
+  std::vector<uint8_t> rows(size_t(m * k));
+  for (int64_t b = 0; b < s.n; ++b)
+    for (int64_t oy = 0; oy < s.oh; ++oy)
+      for (int64_t ox = 0; ox < s.ow; ++ox) {
+        uint8_t* row = rows.data() + ((b * s.oh + oy) * s.ow + ox) * k;
+        for (int64_t ky = 0; ky < s.kh; ++ky) {
+          const int64_t iy = oy * s.sh - s.pad_top + ky;
+          for (int64_t kx = 0; kx < s.kw; ++kx, row += s.c) {
+            const int64_t ix = ox * s.sw - s.pad_left + kx;
+            if (iy < 0 || iy >= s.h || ix < 0 || ix >= s.w) std::memset(row, x_zero_point, size_t(s.c));
+            else std::memcpy(row, x + ((b * s.h + iy) * s.w + ix) * s.c, size_t(s.c));
+          }
+        }
+      }
+  qu8s8_gemm(p, m, rows.data(), k, y, p.n, threads);
+}
+
+}  // namespace resnode::cpu

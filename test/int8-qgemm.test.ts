@@ -1,0 +1,63 @@
+// The qu8s8 GEMM micro-kernels (native/cpu/qgemm: AVX512_VNNI, AVX2, scalar) and the NHWC u8
+// convolution on them (im2col with zero-point padding, or the 1x1 GEMM in place) against
+// independent integer loops, byte for byte, on random shapes, strides, pads and zero points: the
+// C++ harness native/cpu/tests/qgemm_test.cc, built here from the few files it needs.
+import test from 'ava';
+import { execFile, execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+const ROOT = join(import.meta.dirname, '..');
+const AVX512 = ['-mavx512f', '-mavx512bw', '-mavx512vl', '-mavx512dq'];
+/** The harness's sources with binding.gyp's per-file ISA flags. */
+const SOURCES: [string, string[]][] = [
+  ['native/cpu/qgemm/qu8s8_pack.cc', []],
+  ['native/cpu/qgemm/qu8_conv2d_nhwc.cc', []],
+  ['native/cpu/qgemm/qu8s8_gemm_4x16c4__scalar.cc', []],
+  ['native/cpu/qgemm/qu8s8_gemm_2x16c4__avx2.cc', ['-mavx2', '-mfma']],
+  ['native/cpu/qgemm/qu8s8_gemm_12x32c4__avx512vnni.cc', [...AVX512, '-mavx512vnni']],
+  ['native/cpu/peak__avx512vnni.cc', [...AVX512, '-mavx512vnni']],
+  ['native/cpu/peak__avx512bf16.cc', [...AVX512, '-mavx512bf16']],
+  ['native/cpu/threadpool.cc', []],
+  ['native/cpu/scratch.cc', []],
+  ['native/cpu/isa.cc', []],
+];
+
+const compiler = (() => {
+  try {
+    execFileSync('g++', ['--version'], { stdio: 'ignore' });
+    return process.arch === 'x64' ? undefined : 'the harness is x86-64 only';
+  } catch {
+    return 'g++ is missing';
+  }
+})();
+
+(compiler ? test.skip : test)('qu8s8 GEMM kernels and NHWC u8 convolutions: every output byte equals the integer reference, on every kernel this CPU runs', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'resnode-qgemm-'));
+  try {
+    const cxx = ['-std=c++17', '-O1', '-pthread']; // -O1: the build is most of the test's time
+    const objects: string[] = [];
+    // Two compiles at a time (a shared 2-core machine).
+    for (let i = 0; i < SOURCES.length; i += 2) {
+      await Promise.all(SOURCES.slice(i, i + 2).map(([src, isa], j) => {
+        const obj = join(dir, `${i + j}.o`);
+        objects.push(obj);
+        return run('g++', [...cxx, ...isa, '-c', join(ROOT, src), '-o', obj], { timeout: 120_000 });
+      }));
+    }
+    const exe = join(dir, 'qgemm_test');
+    await run('g++', [...cxx, `-I${join(ROOT, 'native/cpu')}`, join(ROOT, 'native/cpu/tests/qgemm_test.cc'), ...objects, '-o', exe], { timeout: 120_000 });
+    const { stdout } = await run(exe, ['200', '11'], { timeout: 60_000 });
+    t.log(stdout.trim());
+    t.regex(stdout, /^ok: 200 cases, \d+ outputs checked on qu8s8_gemm_4x16c4__scalar/m);
+    // The CPU's own word (Linux), independent of the detection under test.
+    const flags = existsSync('/proc/cpuinfo') ? readFileSync('/proc/cpuinfo', 'utf8') : '';
+    if (/\bavx2\b/.test(flags)) t.regex(stdout, /qu8s8_gemm_2x16c4__avx2/);
+    if (/\bavx512_vnni\b/.test(flags)) t.regex(stdout, /qu8s8_gemm_12x32c4__avx512vnni/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
