@@ -179,6 +179,36 @@ for (const v of variants()) {
     }
   });
 
+  test.serial(`conv2d · ${v.label}: small planes cut into row chunks, each thread packing B once per call`, async (t) => {
+    // One image, planes of at most 7 column panels and enough output channels
+    // for several row chunks: the native GEMM path cuts these into more row
+    // chunks than threads, and each thread packs the whole B once and keeps it
+    // for every chunk it pulls (conv2d.cc). Two and three threads, 1×1 (in
+    // place and strided) and 3×3 (im2col where the direct kernel does not take it).
+    v.activate();
+    t.teardown(() => v.restore());
+    const r = rng(52);
+    const shapes: [number, number, number, number, number, number, boolean][] = [
+      [256, 14, 256, 1, 1, 0, true],
+      [512, 7, 320, 1, 1, 0, false],
+      [128, 14, 256, 1, 2, 0, true],
+      [96, 7, 160, 3, 1, 1, true],
+    ];
+    for (const threads of [2, 3]) {
+      for (const [cIn, h, cOut, k, s, p, withResidual] of shapes) {
+        const oh = Math.floor((h + 2 * p - k) / s) + 1;
+        const x = new Tensor('float32', randomF32(r, cIn * h * h), [1, cIn, h, h]);
+        const w = new Tensor('float32', randomF32(r, cOut * cIn * k * k), [cOut, cIn, k, k]);
+        const bias = new Tensor('float32', randomF32(r, cOut), [cOut]);
+        const residual = withResidual ? new Tensor('float32', randomF32(r, cOut * oh * oh), [1, cOut, oh, oh]) : undefined;
+        const y = await ops.conv2d(x, w, { bias, residual, stride: s, pads: p, relu: true, backend: v.backend, threads });
+        const ref = conv2dRef(x.data, x.dims, w.data, w.dims, bias.data, residual?.data ?? null, true, { stride: [s, s], pads: [p, p, p, p], dilation: [1, 1], groups: 1 });
+        t.deepEqual([...y.dims], ref.dims);
+        assertClose(t, y.data, ref.data, 'exact', { dims: ref.dims, message: `${cIn}→${cOut} ${k}×${k}/${s}, ${threads} threads` });
+      }
+    }
+  });
+
   test.serial(`conv2d · ${v.label}: a batch gives each image exactly its own single-image result`, async (t) => {
     // The native kernels run an ungrouped batch as one GEMM whose images share
     // the weights; each image must still land in its own slice, with its own
