@@ -185,12 +185,12 @@ for (const v of variants()) {
     ]);
   });
 
-  test.serial(`conv2d · ${v.label}: small planes cut into row chunks, each thread packing B once per call`, async (t) => {
+  test.serial(`conv2d · ${v.label}: small planes cut into row chunks (each re-packing B), at 2 and 3 threads`, async (t) => {
     // One image, planes of at most 7 column panels and enough output channels
-    // for several row chunks: the native GEMM path cuts these into more row
-    // chunks than threads, and each thread packs the whole B once and keeps it
-    // for every chunk it pulls (conv2d.cc). Two and three threads, 1×1 (in
-    // place and strided) and 3×3 (im2col where the direct kernel does not take it).
+    // for several row chunks: the native GEMM path splits these by rows only
+    // (native/cpu/work_split.cc), every chunk packing its own B panels. Two and
+    // three threads, 1×1 (in place and strided) and 3×3 (im2col where the
+    // direct kernel does not take it).
     v.activate();
     t.teardown(() => v.restore());
     const r = rng(52);

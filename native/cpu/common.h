@@ -49,9 +49,8 @@ inline AlignedBuffer aligned_floats(size_t count) {
 }
 
 // Per-thread scratch that grows and is reused across calls (slot 0: GEMM B
-// panels, 1: the FC's packed activations, 2: fp32 rows of bf16 B panels, 3: a
-// conv's whole packed B, kept across its row chunks). Valid until the next
-// call on the same thread with the same slot.
+// panels, 1: the FC's packed activations, 2: fp32 rows of bf16 B panels). Valid until the next call on the same thread with the
+// same slot.
 float* thread_scratch(int slot, size_t count);
 // Bytes of thread_scratch held by all threads now (for the addon's stats()).
 size_t scratch_bytes();

@@ -5,7 +5,6 @@
 // ungrouped kernels bigger than 1x1 on AVX-512 use the channels-in-lanes
 // direct kernel (conv_dconv.h), and 3x3 ones in the fast mode may use Winograd.
 #include <algorithm>
-#include <atomic>
 #include <cmath>
 
 #include "common.h"
@@ -20,11 +19,6 @@
 
 namespace resnode::cpu {
 namespace {
-
-// A thread keeps one image's whole packed B for row chunks when it is at most
-// this big (half of a 2 MB L2), in this scratch slot.
-constexpr double kSharedPackedBBytes = 1 << 20;
-constexpr int kScratchPackedB = 3;
 
 struct Im2colCtx {
   ConvGeom geom;
@@ -210,48 +204,6 @@ void conv2d(const Conv2dShape& s, const PackedConv& packed, const ConvChoice& c,
     p->ld_residual = N;
     p->relu = relu;
   };
-
-  // One image's GEMM split into row chunks only (the 14x14 and 7x7 layers at
-  // batch 1, whose planes are too small for column chunks): every row chunk
-  // would re-pack all of B, so instead each thread packs B whole once per
-  // call, into its own scratch, and keeps it for every row chunk it pulls.
-  // The layer is then cut into kTasksPerThread chunks per thread for the
-  // price of the task-per-thread split (a pack per thread), and a thread that
-  // loses its core holds back one small chunk.
-  const size_t b_cols = n_panels * cfg.nr;
-  if (problems == 1 && batch == 1 && split.nc == 1 && split.mc > 1 &&
-      double(K * b_cols) * sizeof(float) <= kSharedPackedBBytes) {
-    const size_t tasks = std::min(m_panels, size_t(t) * kTasksPerThread);
-    const size_t kcs = gemm_k_block(cfg, K);
-    static std::atomic<uint64_t> calls{0};
-    const uint64_t call = calls.fetch_add(1, std::memory_order_relaxed) + 1;
-    parallel_for(tasks, t, [&](size_t task) {
-      Im2colCtx ctx;
-      GemmProblem p;
-      setup(0, &ctx, &p);
-      thread_local uint64_t packed_call = 0;  // the call whose B this thread's scratch holds
-      float* b = thread_scratch(kScratchPackedB, K * b_cols);
-      if (packed_call != call) {
-        // The layout gemm_block reads through packed_panel: K blocks of kcs
-        // rows, each holding every panel's kl x nr slice.
-        for (size_t k0 = 0; k0 < K; k0 += kcs) {
-          const size_t kl = std::min(kcs, K - k0);
-          for (size_t q = 0; q < n_panels; ++q) {
-            const size_t col = q * cfg.nr;
-            pack_b_im2col(&ctx, 0, k0, kl, col, std::min(cfg.nr, N - col), b + k0 * b_cols + q * kl * cfg.nr);
-          }
-        }
-        packed_call = call;
-      }
-      p.b_packed = b;
-      p.b_cols = b_cols;
-      p.b_k_block = kcs;
-      size_t m0, m1;
-      chunk_range(task, tasks, m_panels, cfg.mr, M, &m0, &m1);
-      gemm_block(p, m0, m1, 0, n_panels);
-    });
-    return;
-  }
 
   const size_t mc = split.mc, nc = split.nc;
   parallel_for(problems * mc * nc, t, [&](size_t task) {

@@ -14,8 +14,8 @@ float* thread_scratch(int slot, size_t count) {
     size_t cap = 0;
     ~Slot() { g_scratch_bytes.fetch_sub(cap * sizeof(float), std::memory_order_relaxed); }
   };
-  thread_local Slot slots[4];
-  RN_CHECK(slot >= 0 && slot < 4);
+  thread_local Slot slots[3];
+  RN_CHECK(slot >= 0 && slot < 3);
   Slot& s = slots[slot];
   if (s.cap < count) {
     s.buf.reset();
