@@ -72,6 +72,7 @@
         "native/cpu/dwconv/dwconv.cc",
         "native/cpu/scratch.cc",
         "native/cpu/threadpool.cc",
+        "native/cpu/work_split.cc",
         "native/cpu/backward/batch_norm_backward.cc",
         "native/cpu/backward/conv2d_backward.cc",
         "native/cpu/backward/eltwise_backward.cc",

@@ -2,7 +2,7 @@
 // with models/export_zoo.py (seeded random weights, 224x224, Inception v3 at
 // 299), then for each model runs the native and JS backends against PyTorch's
 // output and times native against onnxruntime-node (batch 1, 2 threads, exact
-// mode, alternating runs in this one process). One line per model; a model
+// mode, each in its own child process, taking turns). One line per model; a model
 // that does not load prints why. Each model is also run through `resnode validate`'s check
 // (src/validate.ts: ours against ONNX Runtime on seeded inputs). Exits 1 if a model that loads
 // misses 1e-5·max|ref| or fails validate.
@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { load, parseNpy } from '../src/index.js';
-import { onnxRuntime } from '../src/bench/contenders.js';
+import { race, startContender, type ContenderProcess } from '../src/bench/contender-process.js';
 import { relativeToMax } from '../test/helpers/ort.js';
 import { validate } from '../src/validate.js';
 
@@ -60,33 +60,33 @@ async function validateOf(bytes: Uint8Array, e: Entry, dir: string): Promise<str
   return `${r.ok ? 'pass' : 'FAIL'} (${worst.toExponential(1)})`;
 }
 
-/** Native ÷ ORT median latency, runs alternating; and the slow layers that name no SIMD kernel. */
+/**
+ * Native ÷ ORT median latency, each in its own child process taking turns
+ * (src/bench/contender-process.ts, the harness of `resnode bench`; ORT with its
+ * default threading); and the slow layers that name no SIMD kernel.
+ */
 async function timing(bytes: Uint8Array, e: Entry, dir: string, runs: number): Promise<{ ratio: number; scalar: string }> {
-  const x = parseNpy(new Uint8Array(readFileSync(join(dir, e.input!))));
-  const model = await load(bytes, { backend: 'native', threads: 2, mode: 'exact' });
-  const ort = await onnxRuntime(bytes, x, 2);
+  const spec = { mode: 'exact' as const, modelPath: join(dir, e.file!), batch: 1, threads: 2, warmupRuns: 1 };
+  const contenders: ContenderProcess[] = [];
   try {
-    const feeds = { [e.inputName!]: x };
-    await model.run(feeds);
-    await ort.run();
-    const ours: number[] = [], theirs: number[] = [];
-    for (let i = 0; i < runs; i++) {
-      let t0 = performance.now();
-      await model.run(feeds);
-      ours.push(performance.now() - t0);
-      t0 = performance.now();
-      await ort.run();
-      theirs.push(performance.now() - t0);
+    for (const kind of ['native', 'ort'] as const) contenders.push(await startContender({ ...spec, kind }));
+    const { ms } = await race(contenders, { rounds: Math.ceil(runs / 2), runs: () => 2 });
+    const [ours, theirs] = contenders.map((c) => ms.get(c)!) as [number[], number[]];
+    const x = parseNpy(new Uint8Array(readFileSync(join(dir, e.input!))));
+    const model = await load(bytes, { backend: 'native', threads: 2, mode: 'exact' });
+    let layers;
+    try {
+      layers = model.profile({ [e.inputName!]: x });
+    } finally {
+      await model.dispose();
     }
-    const layers = model.profile(feeds);
     const total = layers.reduce((s, l) => s + l.ms, 0);
     const scalar = layers
       .filter((l) => l.ms > SIMD_SHARE * total && (!l.kernel || /__scalar$/.test(l.kernel)))
       .map((l) => `${l.name} (${l.op}, ${l.kernel ?? 'no kernel'}, ${((100 * l.ms) / total).toFixed(0)}%)`);
     return { ratio: median(ours) / median(theirs), scalar: scalar.join('; ') };
   } finally {
-    await model.dispose();
-    await ort.dispose();
+    for (const c of contenders) c.close();
   }
 }
 

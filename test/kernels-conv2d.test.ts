@@ -1,11 +1,11 @@
 // conv2d against the float64 reference, for the JS backend and for the native
 // backend on each ISA path, over random shapes and attributes.
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import fc from 'fast-check';
 import { ops, Tensor } from '../src/index.js';
 import { conv2dRef, outSize } from './helpers/reference.js';
 import { rng, randomF32 } from './helpers/rng.js';
-import { registerNativePresence, variants } from './helpers/backends.js';
+import { registerNativePresence, variants, type Variant } from './helpers/backends.js';
 import { dataSeed, expectClose, expectDims, fcParams, ReferenceCache, RUNS } from './helpers/property.js';
 import { assertClose } from './helpers/tolerance.js';
 
@@ -122,6 +122,24 @@ function data(c: ConvCase): ConvData {
 
 registerNativePresence(test);
 
+/**
+ * One image per shape [cIn, h, cOut, k, stride, pad, residual] (square planes),
+ * with bias and ReLU fused, against the float64 reference.
+ */
+async function checkSquareShapes(t: ExecutionContext, backend: Variant['backend'], r: ReturnType<typeof rng>, threads: number, shapes: [number, number, number, number, number, number, boolean][]): Promise<void> {
+  for (const [cIn, h, cOut, k, s, p, withResidual] of shapes) {
+    const oh = Math.floor((h + 2 * p - k) / s) + 1;
+    const x = new Tensor('float32', randomF32(r, cIn * h * h), [1, cIn, h, h]);
+    const w = new Tensor('float32', randomF32(r, cOut * cIn * k * k), [cOut, cIn, k, k]);
+    const bias = new Tensor('float32', randomF32(r, cOut), [cOut]);
+    const residual = withResidual ? new Tensor('float32', randomF32(r, cOut * oh * oh), [1, cOut, oh, oh]) : undefined;
+    const y = await ops.conv2d(x, w, { bias, residual, stride: s, pads: p, relu: true, backend, threads });
+    const ref = conv2dRef(x.data, x.dims, w.data, w.dims, bias.data, residual?.data ?? null, true, { stride: [s, s], pads: [p, p, p, p], dilation: [1, 1], groups: 1 });
+    t.deepEqual([...y.dims], ref.dims);
+    assertClose(t, y.data, ref.data, 'exact', { dims: ref.dims, message: `${cIn}→${cOut} ${k}×${k}/${s}, ${threads} threads` });
+  }
+}
+
 for (const v of variants()) {
   test.serial(`conv2d · ${v.label}: ${RUNS} random configurations against the float64 reference`, async (t) => {
     v.activate();
@@ -157,25 +175,32 @@ for (const v of variants()) {
   test.serial(`conv2d · ${v.label}: ResNet bottleneck shapes with bias, residual and ReLU fused`, async (t) => {
     v.activate();
     t.teardown(() => v.restore());
-    const r = rng(50);
     // [cIn, h, cOut, k, stride, pad]: a 1×1 reduce, a 3×3 (stride 2), a 1×1 expand with residual, a strided projection.
-    const shapes: [number, number, number, number, number, number, boolean][] = [
+    await checkSquareShapes(t, v.backend, rng(50), 2, [
       [64, 14, 32, 1, 1, 0, false],
       [32, 14, 32, 3, 2, 1, false],
       [32, 7, 96, 1, 1, 0, true],
       [64, 14, 96, 1, 2, 0, false],
       [3, 64, 16, 7, 2, 3, false], // 32×32 output: two im2col bands in the JS kernels
-    ];
-    for (const [cIn, h, cOut, k, s, p, withResidual] of shapes) {
-      const oh = Math.floor((h + 2 * p - k) / s) + 1;
-      const x = new Tensor('float32', randomF32(r, cIn * h * h), [1, cIn, h, h]);
-      const w = new Tensor('float32', randomF32(r, cOut * cIn * k * k), [cOut, cIn, k, k]);
-      const bias = new Tensor('float32', randomF32(r, cOut), [cOut]);
-      const residual = withResidual ? new Tensor('float32', randomF32(r, cOut * oh * oh), [1, cOut, oh, oh]) : undefined;
-      const y = await ops.conv2d(x, w, { bias, residual, stride: s, pads: p, relu: true, backend: v.backend, threads: 2 });
-      const ref = conv2dRef(x.data, x.dims, w.data, w.dims, bias.data, residual?.data ?? null, true, { stride: [s, s], pads: [p, p, p, p], dilation: [1, 1], groups: 1 });
-      t.deepEqual([...y.dims], ref.dims);
-      assertClose(t, y.data, ref.data, 'exact', { dims: ref.dims, message: `${cIn}→${cOut} ${k}×${k}/${s}` });
+    ]);
+  });
+
+  test.serial(`conv2d · ${v.label}: small planes cut into row chunks (each re-packing B), at 2 and 3 threads`, async (t) => {
+    // One image, planes of at most 7 column panels and enough output channels
+    // for several row chunks: the native GEMM path splits these by rows only
+    // (native/cpu/work_split.cc), every chunk packing its own B panels. Two and
+    // three threads, 1×1 (in place and strided) and 3×3 (im2col where the
+    // direct kernel does not take it).
+    v.activate();
+    t.teardown(() => v.restore());
+    const r = rng(52);
+    for (const threads of [2, 3]) {
+      await checkSquareShapes(t, v.backend, r, threads, [
+        [256, 14, 256, 1, 1, 0, true],
+        [512, 7, 320, 1, 1, 0, false],
+        [128, 14, 256, 1, 2, 0, true],
+        [96, 7, 160, 3, 1, 1, true],
+      ]);
     }
   });
 

@@ -190,7 +190,7 @@ void conv2d(const Conv2dShape& s, const PackedConv& packed, const ConvChoice& c,
   const int t = threads_for_work(flops, threads);
   const size_t m_panels = div_up(M, cfg.mr), n_panels = batch * div_up(N, cfg.nr);
   const double b_floats = double(K) * double(n_panels * cfg.nr);  // one problem's packed B
-  const SplitPlan split = plan_split(problems, m_panels, n_panels, double(M) * double(K), b_floats, t);
+  const SplitPlan split = plan_split(problems, m_panels, n_panels, double(M) * double(K), b_floats, flops, t);
   const float* bias = w.bias_or_null();
   const size_t in_plane = size_t(s.h * s.w);
   const size_t cin_g = size_t(w.c_in_per_group);

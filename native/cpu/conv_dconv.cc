@@ -181,7 +181,7 @@ void conv2d_dconv(const Conv2dShape& s, const PackedConv& w, const float* x,
   const int t = threads_for_work(flops, threads);
   const size_t panels = div_up(M, kPanel), q_total = size_t(s.n) * tiles_per_item;
   const SplitPlan split = plan_split(1, panels, q_total, double(M) * double(K),
-                                     double(size_t(s.n) * size_t(s.c_in) * hp * wp), t);
+                                     double(size_t(s.n) * size_t(s.c_in) * hp * wp), flops, t);
   const float* bias = w.bias_or_null();
   const float* wts = w.group_panels(0);
   const f32_dconv_ukernel_fn uk = pick_kernel(narrow, s.stride_w).fn;

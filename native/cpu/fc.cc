@@ -52,8 +52,8 @@ void gemm(const PackedGemm& w, const float* x, int64_t m, bool relu, float* y, i
   p.act = Clamp::relu(relu);
   const size_t m_panels = div_up(M, cfg.mr), n_panels = div_up(N, cfg.nr);
   // Split columns first (weights are the big operand), rows when there are many.
-  const size_t tasks_n = std::min(n_panels, size_t(t) * 2);
-  const size_t tasks_m = std::min(m_panels, std::max<size_t>(1, size_t(t) * 2 / tasks_n));
+  const size_t tasks_n = std::min(n_panels, size_t(t) * kTasksPerThread);
+  const size_t tasks_m = std::min(m_panels, std::max<size_t>(1, size_t(t) * kTasksPerThread / tasks_n));
   parallel_for(tasks_m * tasks_n, t, [&](size_t task) {
     size_t m0, m1, q0, q1;
     chunk_range(task / tasks_n, tasks_m, m_panels, cfg.mr, M, &m0, &m1);

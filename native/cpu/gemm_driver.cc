@@ -98,31 +98,4 @@ void gemm_block(const GemmProblem& p, size_t m0, size_t m1, size_t q0, size_t q1
   }
 }
 
-SplitPlan plan_split(size_t problems, size_t m_panels, size_t n_panels, double a_floats,
-                     double b_floats, int threads) {
-  SplitPlan best;
-  const size_t t = size_t(std::max(threads, 1));
-  if (t == 1 || problems >= t) return best;  // a problem per task
-  // One task per thread. Four per thread (pulled from a shared counter), and
-  // B packed once and shared by row chunks, were measured slower: 25-35% on
-  // ResNet-50's 14x14 and 7x7 shapes, 3-6% on whole ResNet-18/50 (each task
-  // re-reads A or re-packs B, and a shared B is not in the reader's L1 or
-  // even its L2). Column chunks keep >= 4 panels and row chunks >= 2.
-  const size_t want = div_up(t, problems);
-  const size_t n_max = std::max<size_t>(1, n_panels / 4), m_max = std::max<size_t>(1, m_panels / 2);
-  double best_cost = -1;
-  for (size_t mc = 1; mc <= std::min(want, m_max); ++mc) {
-    const size_t nc = std::min(div_up(want, mc), n_max);
-    // Fewer tasks than threads leaves a thread idle: only as a last resort.
-    const bool idle = problems * mc * nc < t;
-    const double cost = double(nc) * a_floats + double(mc) * b_floats + (idle ? 1e30 : 0.0);
-    if (best_cost < 0 || cost < best_cost) {
-      best_cost = cost;
-      best.mc = mc;
-      best.nc = nc;
-    }
-  }
-  return best;
-}
-
 }  // namespace resnode::cpu

@@ -6,6 +6,7 @@
 #include "activation.h"
 #include "clamp.h"
 #include "config.h"
+#include "work_split.h"
 
 namespace resnode::cpu {
 
@@ -54,26 +55,5 @@ inline size_t panels_per_item(const GemmProblem& p) { return (p.n + p.cfg->nr - 
 // Computes rows [m0, m1) of column panels [q0, q1) of C. m0 must be a
 // multiple of mr (so prepacked panels line up).
 void gemm_block(const GemmProblem& p, size_t m0, size_t m1, size_t q0, size_t q1);
-
-// How `threads` threads share `problems` independent GEMMs (images x groups,
-// or one batched GEMM): each problem is cut into mc row chunks x nc column
-// chunks.
-struct SplitPlan {
-  size_t mc = 1, nc = 1;
-};
-
-// a_floats / b_floats: the size of one problem's A and packed B. Every column
-// chunk re-reads all of A and every row chunk re-packs all of B, so the plan
-// with a task per thread that moves the fewest floats wins.
-SplitPlan plan_split(size_t problems, size_t m_panels, size_t n_panels, double a_floats,
-                     double b_floats, int threads);
-
-// Bounds of chunk i of c over `total` panels of size `panel` (clamped to `limit`).
-inline void chunk_range(size_t i, size_t c, size_t total_panels, size_t panel, size_t limit,
-                        size_t* lo, size_t* hi) {
-  const size_t p0 = i * total_panels / c, p1 = (i + 1) * total_panels / c;
-  *lo = p0 * panel;
-  *hi = p1 * panel < limit ? p1 * panel : limit;
-}
 
 }  // namespace resnode::cpu

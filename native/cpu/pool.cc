@@ -18,7 +18,7 @@ template <typename F>
 void for_planes(size_t planes, double work_per_plane, int threads, F&& fn) {
   if (threads <= 0) threads = global_threads();
   const int t = threads_for_work(work_per_plane * double(planes), threads);
-  const size_t tasks = std::min(planes, size_t(t) * 4);
+  const size_t tasks = std::min(planes, size_t(t) * kTasksPerThread);
   parallel_for(tasks, t, [&](size_t i) {
     const size_t p0 = i * planes / tasks, p1 = (i + 1) * planes / tasks;
     for (size_t p = p0; p < p1; ++p) fn(p);

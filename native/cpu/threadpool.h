@@ -28,6 +28,12 @@ void parallel_for(size_t n, int threads, F&& f) {
       const_cast<void*>(static_cast<const void*>(&f)));
 }
 
+// Tasks per thread that a layer aims to be cut into: more chunks than threads,
+// pulled from the job's shared counter, so that a thread that loses its core
+// (another process, or a concurrent run, takes it) holds back one chunk, not
+// its fixed share of the layer.
+constexpr size_t kTasksPerThread = 4;
+
 // Threads to use for an op with `flops` work, capped by `threads`: tiny ops
 // run on the caller's thread alone.
 int threads_for_work(double flops, int threads);

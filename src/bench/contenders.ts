@@ -37,16 +37,28 @@ export async function ours(bytes: Uint8Array, kind: 'native' | 'js' | 'cuda', x:
   };
 }
 
-export async function onnxRuntime(bytes: Uint8Array, x: Tensor, threads: number, profilePrefix?: string): Promise<Contender & { session: ort.InferenceSession }> {
-  const ort = await loadOrt('bench');
-  const start = performance.now();
-  const session = await ort.InferenceSession.create(bytes, {
+/**
+ * ORT's session options as a user who sets only the thread count gets them:
+ * graph optimisation 'all' and ORT's default threading (its intra-op pool
+ * spins between parallel sections). `spinning: false` parks the pool at once:
+ * only for in-process comparisons (the --layers profile), where a spinning
+ * pool would steal the cores from the contender that runs next.
+ */
+export function ortSessionOptions(threads: number, spinning = true): ort.InferenceSession.SessionOptions {
+  return {
     graphOptimizationLevel: 'all',
     intraOpNumThreads: threads,
-    interOpNumThreads: 1,
-    executionMode: 'sequential',
-    extra: { session: { intra_op: { allow_spinning: '0' } } },
-    ...(profilePrefix ? { enableProfiling: true, profileFilePrefix: profilePrefix } : {}),
+    ...(spinning ? {} : { extra: { session: { intra_op: { allow_spinning: '0' } } } }),
+  };
+}
+
+export async function onnxRuntime(bytes: Uint8Array, x: Tensor, threads: number, o: { profilePrefix?: string; spinning?: boolean } = {}): Promise<Contender & { session: ort.InferenceSession; options: ort.InferenceSession.SessionOptions }> {
+  const ort = await loadOrt('bench');
+  const options = ortSessionOptions(threads, o.spinning ?? true);
+  const start = performance.now();
+  const session = await ort.InferenceSession.create(bytes, {
+    ...options,
+    ...(o.profilePrefix ? { enableProfiling: true, profileFilePrefix: o.profilePrefix } : {}),
   });
   const loadMs = performance.now() - start;
   const feeds = { [session.inputNames[0]!]: new ort.Tensor('float32', x.data, [...x.dims]) };
@@ -55,6 +67,7 @@ export async function onnxRuntime(bytes: Uint8Array, x: Tensor, threads: number,
     kind: 'ort',
     loadMs,
     session,
+    options,
     run: async () => void (await session.run(feeds)),
     dispose: () => session.release(),
   };

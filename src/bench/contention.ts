@@ -1,19 +1,20 @@
 // `resnode bench --contention`: how much slower one run gets while another
 // process keeps one core busy, ours against ONNX Runtime. Each contender lives
-// in its own child process (contender-child), so neither's threads disturb
-// the other's runs, and ORT keeps its default threading (spinning on). The
-// parent asks them for runs in turn, alternating which goes first; the busy
+// in its own child process (contender-process.ts, the harness `resnode bench`
+// races with), so neither's threads disturb the other's runs, and ORT keeps
+// its default threading (spinning on). The parent asks them for runs in turn,
+// alternating which goes first; the busy
 // neighbour (a spinning process, pinned to core 0 where taskset exists) is
 // started and stopped between phases, quiet and busy phases alternating. A
 // pause between contenders lets a spinning pool go idle. Each side's
 // slowdown is its median busy latency over its median quiet latency.
-import { fork, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { barsSvg } from './bars-svg.js';
+import { PAUSE_MS, race, startContender, type ContenderProcess } from './contender-process.js';
 import { resolveModel } from './run.js';
 import { median } from './stats.js';
 
@@ -21,17 +22,12 @@ export interface ContentionOptions { model: string; threads: number; runs: numbe
 type Side = 'native' | 'ort';
 const SIDES: Side[] = ['native', 'ort'];
 const LABELS: Record<Side, string> = { native: 'resnode native (exact)', ort: 'onnxruntime-node (default threading)' };
-const PAUSE_MS = 200;
 
 export interface ContentionReport {
   options: ContentionOptions;
   model: string;
   cpu: string;
   rows: { label: string; quietMs: number; busyMs: number; slowdown: number }[];
-}
-
-function ask(c: ChildProcess, runs: number): Promise<number[]> {
-  return new Promise((resolve) => { c.once('message', (m) => resolve(m as number[])); c.send({ runs }); });
 }
 
 /** A process that keeps one core busy (pinned to core 0 where taskset exists). */
@@ -46,25 +42,17 @@ export async function runContention(o: ContentionOptions): Promise<ContentionRep
   const dir = await mkdtemp(join(tmpdir(), 'resnode-contention-'));
   const modelPath = join(dir, 'model.onnx');
   await writeFile(modelPath, bytes);
-  const self = fileURLToPath(import.meta.url);
-  const script = self.replace(/contention\.(ts|js)$/, (_m, ext: string) => `contender-child.${ext}`);
-  const children = new Map<Side, ChildProcess>();
+  const children: ContenderProcess[] = [];
   let neighbour: ChildProcess | undefined;
   try {
-    for (const side of SIDES) {
-      const c = fork(script, [side, modelPath, String(o.threads)], { execArgv: process.execArgv });
-      children.set(side, c);
-      await new Promise((resolve, reject) => { c.once('message', resolve); c.once('exit', (code) => reject(new Error(`bench --contention: the ${side} child exited with ${code} before it was ready`))); });
-    }
+    for (const side of SIDES) children.push(await startContender({ kind: side, mode: 'exact', modelPath, batch: 1, threads: o.threads, warmupRuns: 2 }));
     const lat: Record<Side, { quiet: number[]; busy: number[] }> = { native: { quiet: [], busy: [] }, ort: { quiet: [], busy: [] } };
     for (let round = 0; round < o.rounds; round++) {
       for (const phase of round % 2 ? (['busy', 'quiet'] as const) : (['quiet', 'busy'] as const)) {
         neighbour = phase === 'busy' ? busyNeighbour() : undefined;
         await sleep(PAUSE_MS);
-        for (const side of round % 2 ? [...SIDES].reverse() : SIDES) {
-          lat[side][phase].push(...(await ask(children.get(side)!, o.runs)));
-          await sleep(PAUSE_MS);
-        }
+        const { ms } = await race(children, { rounds: 1, firstRound: round, runs: () => o.runs });
+        for (const c of children) lat[c.spec.kind as Side][phase].push(...ms.get(c)!);
         neighbour?.kill();
         neighbour = undefined;
       }
@@ -80,7 +68,7 @@ export async function runContention(o: ContentionOptions): Promise<ContentionRep
     };
   } finally {
     neighbour?.kill();
-    for (const c of children.values()) c.kill();
+    for (const c of children) c.close();
     await rm(dir, { recursive: true, force: true });
   }
 }

@@ -9,7 +9,8 @@ interface TraceEvent {
 /**
  * Node name → median milliseconds per run. ORT names kernel events "<node>_kernel_time";
  * a node it fused (conv + bn + relu) takes the name of the last node it absorbed,
- * with "_nchwc" appended when it was moved to the blocked layout.
+ * with "_nchwc" appended when it was moved to the blocked layout (the ORT in
+ * node_modules names such a node after its output value instead).
  */
 export function ortLayerTimes(events: TraceEvent[]): Map<string, number> {
   const samples = new Map<string, number[]>();
@@ -39,7 +40,8 @@ export function ortTimeFor(model: OnnxGraphLike, times: Map<string, number>): (v
     for (let step = 0; step < 4 && v !== undefined; step++) {
       const p = producer.get(v);
       if (!p) return undefined;
-      const t = times.get(p.name);
+      // Newer ORT names a node moved to NCHWc after its output value instead.
+      const t = times.get(p.name) ?? times.get(v);
       if (t !== undefined) return t;
       v = p.input;
     }

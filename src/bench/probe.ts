@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { onnxRuntime, ours } from './contenders.js';
 import type { Mode } from '../modes.js';
 import { seededTensor } from '../validate.js';
+import { fromOnnx } from '../onnx/import.js';
 
 const [kind, path, batchText, threadsText, mode] = process.argv.slice(2) as [string, string, string, string, Mode];
 const batch = Number(batchText);
@@ -14,7 +15,8 @@ const bytes = new Uint8Array(await readFile(path));
 // child would report its parent's peak. VmHWM belongs to this address space.
 const peakKb = (): number => Number(/VmHWM:\s+(\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? NaN);
 const baselineKb = peakKb();
-const x = seededTensor([batch, 3, 224, 224], 1);
+const dims = fromOnnx(bytes).inputs[0]!.dims.map((d, i) => (d < 0 || i === 0 ? batch : d));
+const x = seededTensor(dims, 1);
 const c = kind === 'ort' ? await onnxRuntime(bytes, x, threads) : await ours(bytes, kind as 'native' | 'js' | 'cuda', x, threads, mode);
 for (let i = 0; i < (kind === 'js' ? 1 : 3); i++) await c.run();
 console.log(JSON.stringify({ loadMs: c.loadMs, peakRssMb: peakKb() / 1024, baselineRssMb: baselineKb / 1024 }));

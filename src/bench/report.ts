@@ -51,13 +51,22 @@ function byKernel(rows: LayerRow[]): { table: string[][]; why: string[] } {
   };
 }
 
+/** How the race was measured, from the report's harness record. */
+export function method(r: BenchReport): string {
+  const h = r.harness;
+  const how = h
+    ? `Each contender ran in its own child process, loaded once and kept warm: ${h.warmupRounds} warm-up and ${h.rounds} timed rounds; in each round every contender in turn did ${h.roundRuns} back-to-back timed runs (the JS backend one), the order rotating by round, with a ${h.pauseMs} ms pause after each turn so that no thread pool was still spinning when the next contender started. ORT ran with its default threading (spinning on): session options \`${JSON.stringify(h.ortOptions ?? {})}\`.`
+    : 'How the race was run was not recorded.';
+  return `${how} Medians over all timed runs. Load time and peak RSS come from a fresh child process per contender. This machine is a shared 2-vCPU VM: trust the ratios of one run more than any single latency.`;
+}
+
 export function toMarkdown(r: BenchReport): string {
   const md = (header: string[], rows: string[][]) => [`| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`, ...rows.map((row) => `| ${row.join(' | ')} |`)].join('\n');
   const lines = [
     `# Benchmark: ${r.model}`,
     '',
     `${r.date}, ${r.threads} threads, ISA ${r.isa}, measured FMA peak ${f1(r.peakGflops)} GFLOP/s, ${r.vnniPeakGops !== undefined ? `VNNI (vpdpbusd) peak ${f1(r.vnniPeakGops)} GOP/s, ` : ''}${(r.flopsPerImage / 1e9).toFixed(2)} GFLOP per image.`,
-    'All contenders ran interleaved in one process (warm-up, then alternating rounds, 30 ms apart so that no thread pool is still spinning when the next contender starts; ORT runs with `allow_spinning=0` for the same reason, which measured no slower than its default). Load time and peak RSS come from a fresh child process per contender. This machine is a shared 2-vCPU VM: trust the ratios of one run more than any single latency.',
+    method(r),
     '',
     md(RESULT_HEADER, resultRows(r)),
   ];

@@ -1,5 +1,8 @@
-// `resnode bench`: races our backends against ONNX Runtime in one process,
-// interleaved round by round so machine noise hits every contender alike.
+// `resnode bench`: races our backends against ONNX Runtime, each contender in
+// its own child process (contender-process.ts), the processes taking turns
+// round by round so machine noise hits every contender alike and no
+// contender's threads run while another's are timed. ORT keeps its default
+// threading (spinning on).
 import { execFile } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -14,12 +17,12 @@ import { seededTensor } from '../validate.js';
 import { measurePeakGflops } from './peak.js';
 import { graphFlops } from './flops.js';
 import { summarize, type Summary } from './stats.js';
-import { onnxRuntime, ours, type Contender, type ContenderKind, type LayerTimes } from './contenders.js';
+import { onnxRuntime, ours, type ContenderKind, type LayerTimes } from './contenders.js';
+import { PAUSE_MS, race, startContender, type ContenderProcess } from './contender-process.js';
 import { ortLayerTimes, ortTimeFor } from './ort-profile.js';
 import { ModelProto, type ModelProtoLike } from '../onnx/proto.js';
 
 const exec = promisify(execFile);
-const SETTLE_MS = 30;
 /** Profiled runs per side for --layers (ours and ORT's alternating). */
 const LAYER_RUNS = 9;
 
@@ -30,9 +33,13 @@ export interface BenchOptions {
   batches: number[];
   threads: number;
   modes: Mode[];
+  /** Timed rounds. */
   repeats: number;
+  /** Back-to-back timed runs per contender per round. */
+  roundRuns: number;
+  /** Untimed rounds. */
   warmup: number;
-  /** Timed runs for the JS backend (it is ~100× slower). */
+  /** Timed runs for the JS backend (it is ~100× slower), one per round. */
   jsRepeats: number;
   layers: boolean;
   /** Measure load time and peak RSS in child processes. */
@@ -74,6 +81,8 @@ export interface BenchReport {
   vnniPeakGops?: number;
   flopsPerImage: number;
   results: ContenderResult[];
+  /** How the race was run (see contender-process.ts); absent in reports of the older in-process race. */
+  harness?: { rounds: number; roundRuns: number; warmupRounds: number; pauseMs: number; ortOptions?: object };
   /** One per profiled contender of ours (each mode), label naming it. */
   layers?: { batch: number; label: string; rows: LayerRow[] }[];
 }
@@ -103,6 +112,9 @@ export async function runBench(o: BenchOptions, isa: string): Promise<BenchRepor
   await writeFile(modelPath, bytes);
   const results: ContenderResult[] = [];
   let layers: BenchReport['layers'];
+  let harness: BenchReport['harness'];
+  // Closed in `finally` too, so that a failure leaves no child behind.
+  const open: ContenderProcess[] = [];
   // On stderr, so stdout stays the report; without a terminal (a pipe, CI) a plain line every 5 s.
   const bar = o.progress
     ? new cliProgress.SingleBar({ format: 'bench {bar} {percentage}% | {stage}', hideCursor: true, stream: process.stderr, noTTYOutput: !process.stderr.isTTY, notTTYSchedule: 5000 }, cliProgress.Presets.shades_classic)
@@ -114,41 +126,50 @@ export async function runBench(o: BenchOptions, isa: string): Promise<BenchRepor
       const dims = inputDims.map((d, i) => (d < 0 || i === 0 ? batch : d));
       const x = seededTensor(dims, batch);
       const flops = graphFlops(graph, { [inputName]: dims });
-      const contenders: Contender[] = [];
+      const contenders: ContenderProcess[] = [];
       for (const kind of o.backends) {
-        if (kind === 'ort') contenders.push(await onnxRuntime(bytes, x, o.threads));
         // Each backend runs the modes it honours (src/modes.ts): the JS kernels exact only.
-        else for (const mode of o.modes.filter((m) => honours(m, kind))) contenders.push(await ours(bytes, kind, x, o.threads, mode));
-      }
-      const times = new Map<Contender, number[]>(contenders.map((c) => [c, []]));
-      for (let r = 0; r < o.warmup + o.repeats; r++) {
-        bar?.update({ stage: `batch ${batch}, ${r < o.warmup ? 'warm-up' : 'round'} ${r + 1}` });
-        for (const c of contenders) {
-          if (c.kind === 'js' && (r < o.warmup ? r > 0 : r - o.warmup >= o.jsRepeats)) continue;
-          // Let the previous contender's spinning pool threads park first: ORT's and
-          // ours both spin after a run, and would otherwise steal the cores.
-          await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
-          const start = performance.now();
-          await c.run();
-          if (r >= o.warmup) times.get(c)!.push(performance.now() - start);
+        const modes = kind === 'ort' ? (['exact'] as const) : o.modes.filter((m) => honours(m, kind));
+        for (const mode of modes) {
+          bar?.update({ stage: `batch ${batch}, loading ${kind} (${mode}) in a child process` });
+          contenders.push(await startContender({ kind, mode, modelPath, batch, threads: o.threads, warmupRuns: kind === 'js' ? 0 : 1 }));
+          open.push(contenders.at(-1)!);
         }
-        bar?.increment();
       }
-      const ortMedian = [...times].find(([c]) => c.kind === 'ort')?.[1];
+      const warm = o.warmup, rounds = o.warmup + o.repeats;
+      const { ms: all } = await race(contenders, {
+        rounds,
+        // The JS backend: one warm-up run and jsRepeats timed ones, one per round.
+        runs: (c, r) => (c.spec.kind !== 'js' ? o.roundRuns : r === 0 || (r >= warm && r - warm < o.jsRepeats) ? 1 : 0),
+        onRound: (r) => { if (r > 0) bar?.increment(); bar?.update({ stage: `batch ${batch}, ${r < warm ? 'warm-up' : 'round'} ${r + 1}` }); },
+      });
+      bar?.increment();
+      // The warm-up rounds' runs come first in each contender's list.
+      const warmRuns = (c: ContenderProcess) => Array.from({ length: warm }, (_, r) => (c.spec.kind !== 'js' ? o.roundRuns : r === 0 ? 1 : 0)).reduce((a, b) => a + b, 0);
+      const times = new Map(contenders.map((c) => [c, all.get(c)!.slice(warmRuns(c))]));
+      harness = { rounds: o.repeats, roundRuns: o.roundRuns, warmupRounds: o.warmup, pauseMs: PAUSE_MS, ortOptions: contenders.find((c) => c.spec.kind === 'ort')?.ortOptions };
+      for (const c of contenders) c.close();
+      const ortMedian = [...times].find(([c]) => c.spec.kind === 'ort')?.[1];
       const ortMs = ortMedian && ortMedian.length ? summarize(ortMedian).median : undefined;
       for (const c of contenders) {
         const latency = summarize(times.get(c)!);
         const gflops = flops / (latency.median / 1000) / 1e9;
         results.push({
-          label: c.label, kind: c.kind, batch, latency, imagesPerSecond: batch / (latency.median / 1000), gflops,
+          label: c.label, kind: c.spec.kind, batch, latency, imagesPerSecond: batch / (latency.median / 1000), gflops,
           percentOfPeak: (100 * gflops) / peakGflops, latencyVsOrt: ortMs ? latency.median / ortMs : undefined,
         });
       }
       if (o.layers && batch === o.batches[0]) {
-        // Every native contender (one per mode); the JS kernels are too slow to profile 9 times.
-        const natives = contenders.filter((c) => c.kind === 'native' && c.layers);
+        // In this process, ours and ORT's alternating (ORT's pool parked after each
+        // run, so that it does not steal the cores from ours): every native mode;
+        // the JS kernels are too slow to profile 9 times.
+        const natives = [];
+        for (const m of o.backends.includes('native') ? o.modes.filter((mode) => honours(mode, 'native')) : []) {
+          natives.push(await ours(bytes, 'native', x, o.threads, m));
+          await natives.at(-1)!.run();
+        }
         const prefix = join(dir, 'ort-profile');
-        const profiled = o.backends.includes('ort') ? await onnxRuntime(bytes, x, o.threads, prefix) : undefined;
+        const profiled = o.backends.includes('ort') ? await onnxRuntime(bytes, x, o.threads, { profilePrefix: prefix, spinning: false }) : undefined;
         // Profiled runs of ours and ORT's alternate (as the timed rounds do), and
         // each layer's figure is the median of its runs on both sides, so that a
         // disturbed moment of a shared machine lands on both or on neither.
@@ -172,8 +193,8 @@ export async function runBench(o: BenchOptions, isa: string): Promise<BenchRepor
           const rows = mine[0]!.map((row, i) => ({ name: row.name, op: row.op, kernel: row.kernel, oursMs: summarize(mine.map((r) => r[i]!.ms)).median, ortMs: ortFor(row.output) }));
           return { batch, label: c.label, rows };
         });
+        for (const c of natives) await c.dispose();
       }
-      for (const c of contenders) await c.dispose();
       if (o.memory) {
         bar?.update({ stage: `batch ${batch}, load time and peak RSS (child processes)` });
         for (const r of results.filter((res) => res.batch === batch)) {
@@ -192,8 +213,9 @@ export async function runBench(o: BenchOptions, isa: string): Promise<BenchRepor
       peakGflops = peakAgain;
     }
   } finally {
+    for (const c of open) c.close();
     bar?.stop();
     await rm(dir, { recursive: true, force: true });
   }
-  return { model: name, batches: o.batches, date: new Date().toISOString(), threads: o.threads, isa, peakGflops, ...(vnniPeakGops !== undefined ? { vnniPeakGops } : {}), flopsPerImage: graphFlops(graph, { [inputName]: inputDims.map((d) => (d < 0 ? 1 : d)) }), results, layers };
+  return { model: name, batches: o.batches, date: new Date().toISOString(), threads: o.threads, isa, peakGflops, ...(vnniPeakGops !== undefined ? { vnniPeakGops } : {}), flopsPerImage: graphFlops(graph, { [inputName]: inputDims.map((d) => (d < 0 ? 1 : d)) }), results, harness, layers };
 }

@@ -28,6 +28,7 @@ export function register(program: Command): void {
     .option('--threads <n>', 'threads for native and ORT', int)
     .option('--mode <list>', `${MODE_NAMES.join(',')}: each backend runs the modes it honours (src/modes.ts)`, listOf(MODE_NAMES), ['exact'])
     .option('--repeats <n>', 'timed rounds', int, 20)
+    .option('--round-runs <n>', 'back-to-back timed runs of each contender per round (each contender in its own child process, taking turns)', int, 3)
     .option('--warmup <n>', 'warm-up rounds', int, 3)
     .option('--js-repeats <n>', 'timed runs of the (slow) JS backend', int, 2)
     .option('--layers', 'per-layer time table, ours against ORT\'s profiler')
@@ -37,10 +38,10 @@ export function register(program: Command): void {
     .option('--no-memory', 'skip the child processes that measure load time and peak RSS')
     .option('--out <dir>', 'where the Markdown report and SVG chart go (default: a new temporary folder, named at the end)')
     .option('--json <file>', 'also write the raw report as JSON')
-    .action(async (model: string, o: { backends: ('native' | 'js' | 'cuda' | 'ort')[]; batch: number[]; threads?: number; mode: Mode[]; repeats: number; warmup: number; jsRepeats: number; layers?: boolean; contention?: boolean; concurrency?: boolean; rounds: number; memory: boolean; out?: string; json?: string }) => {
+    .action(async (model: string, o: { backends: ('native' | 'js' | 'cuda' | 'ort')[]; batch: number[]; threads?: number; mode: Mode[]; repeats: number; roundRuns: number; warmup: number; jsRepeats: number; layers?: boolean; contention?: boolean; concurrency?: boolean; rounds: number; memory: boolean; out?: string; json?: string }) => {
       if (o.contention || o.concurrency) return sideBenches(model, o);
       const report = await runBench(
-        { model, backends: o.backends, batches: o.batch, threads: o.threads ?? currentThreads(), modes: o.mode, repeats: o.repeats, warmup: o.warmup, jsRepeats: o.jsRepeats, layers: o.layers ?? false, memory: o.memory, progress: true },
+        { model, backends: o.backends, batches: o.batch, threads: o.threads ?? currentThreads(), modes: o.mode, repeats: o.repeats, roundRuns: o.roundRuns, warmup: o.warmup, jsRepeats: o.jsRepeats, layers: o.layers ?? false, memory: o.memory, progress: true },
         info().isa ?? 'none',
       );
       console.log(toText(report));

@@ -11,18 +11,13 @@
 #include <thread>
 #include <vector>
 
+#include "tests/check.h"
 #include "threadpool.h"
 
 using namespace resnode::cpu;
+using resnode::cpu::testing::check;
 
 namespace {
-
-int failures = 0;
-
-void check(bool ok, const char* what) {
-  std::printf("%s: %s\n", ok ? "ok" : "FAIL", what);
-  if (!ok) ++failures;
-}
 
 // Every task runs exactly once, for task counts below, at and above the thread count.
 void every_task_once() {
@@ -117,5 +112,5 @@ int main() {
   concurrent_callers_share_workers();
   stress_many_callers();
   std::printf("pool workers started: %d\n", pool_worker_count());
-  return failures ? 1 : 0;
+  return resnode::cpu::testing::check_failures() ? 1 : 0;
 }
