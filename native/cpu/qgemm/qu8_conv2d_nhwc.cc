@@ -1,6 +1,7 @@
 // im2col into u8 rows and the qu8s8 GEMM (see qu8_conv2d_nhwc.h).
 #include "qu8_conv2d_nhwc.h"
 
+#include <cmath>
 #include <cstring>
 #include <vector>
 
@@ -39,6 +40,35 @@ void qu8_conv2d_nhwc(const Qu8s8Packed& p, const Qu8ConvShape& s, const uint8_t*
         }
       }
   qu8s8_gemm(p, m, rows.data(), k, y, p.n, threads);
+}
+
+}  // namespace resnode::cpu
+
+namespace resnode::cpu {
+
+void qu8_conv2d_nchw_f32(const Qu8ConvPacked& p, const Qu8ConvShape& s, const float* x, float* y,
+                         uint8_t* x_u8, uint8_t* y_u8, int threads) {
+  RN_CHECK(s.c == p.c_in && s.kh == p.kh && s.kw == p.kw);
+  const int64_t hw = s.h * s.w, ohw = s.oh * s.ow;
+  // QuantizeLinear into NHWC: roundHalfEven(x / scale) + zero point, clamped (as the
+  // Requantize step it replaces: the float32 quotient, rounded to nearest even).
+  for (int64_t b = 0; b < s.n; ++b)
+    for (int64_t c = 0; c < s.c; ++c) {
+      const float* xc = x + (b * s.c + c) * hw;
+      uint8_t* out = x_u8 + b * hw * s.c + c;
+      for (int64_t i = 0; i < hw; ++i) {
+        const float q = std::nearbyint(xc[i] / p.x_scale) + float(p.x_zero_point);
+        out[i * s.c] = uint8_t(q < float(p.x_qmin) ? p.x_qmin : q > float(p.x_qmax) ? p.x_qmax : int32_t(q));
+      }
+    }
+  qu8_conv2d_nhwc(p.gemm, s, x_u8, p.x_zero_point, y_u8, threads);
+  const int32_t zy = p.gemm.requant.zero_point;
+  for (int64_t b = 0; b < s.n; ++b)
+    for (int64_t o = 0; o < p.c_out; ++o) {
+      const uint8_t* in = y_u8 + b * ohw * p.c_out + o;
+      float* yc = y + (b * p.c_out + o) * ohw;
+      for (int64_t i = 0; i < ohw; ++i) yc[i] = float(int32_t(in[i * p.c_out]) - zy) * p.y_scale;
+    }
 }
 
 }  // namespace resnode::cpu
