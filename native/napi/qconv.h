@@ -4,7 +4,6 @@
 
 #include <cstdint>
 #include <memory>
-#include <vector>
 
 #include "../cpu/qgemm/qu8_conv2d_nhwc.h"
 
@@ -20,8 +19,9 @@ struct QConvBaton {
   float* y = nullptr;
   void Run() {
     // The u8 NHWC activations live only inside the step (the plan's buffers are float32).
-    std::vector<uint8_t> x_u8(static_cast<size_t>(nx)), y_u8(static_cast<size_t>(ny));
-    cpu::qu8_conv2d_nchw_f32(*w, s, x, y, x_u8.data(), y_u8.data(), threads);
+    // Uninitialised: the step writes every byte before reading it.
+    std::unique_ptr<uint8_t[]> x_u8(new uint8_t[size_t(nx)]), y_u8(new uint8_t[size_t(ny)]);
+    cpu::qu8_conv2d_nchw_f32(*w, s, x, y, x_u8.get(), y_u8.get(), threads);
   }
 };
 
