@@ -44,6 +44,7 @@
         "native/napi/pool.cc",
         "native/napi/stats.cc",
         "native/napi/plan.cc",
+        "native/napi/qconv.cc",
         "native/napi/steps.cc",
         "native/napi/backward.cc",
         "native/cpu/config.cc",

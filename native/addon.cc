@@ -25,6 +25,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   fn("conv2d", rn::Conv2dAsync);
   fn("convKernel", rn::ConvKernel);
   fn("packGemm", rn::PackGemm);
+  fn("packQConv2d", rn::PackQConv2d);
   fn("gemmSync", rn::GemmSync);
   fn("gemm", rn::GemmAsync);
   fn("gemmKernel", rn::GemmKernel);

@@ -112,7 +112,12 @@ export class Model {
 
   private packNode(node: Node): void {
     const init = (name: string | undefined) => (name ? this.graph.initializers.get(name) ?? null : null);
-    if (node.op === 'Conv') {
+    if (node.op === 'Conv' && node.attrs.int8) {
+      const w = init(node.inputs[1])!;
+      const [cOut, cIn, kh, kw] = w.dims as [number, number, number, number];
+      const { x, y, multipliers } = node.attrs.int8;
+      this.packed.set(node.name, this.backend.packQConv2d!(w.data, init(node.inputs[2])?.data ?? null, Float32Array.from(multipliers), cOut, cIn, kh, kw, { x, y }));
+    } else if (node.op === 'Conv') {
       const w = init(node.inputs[1])!;
       const [cOut, cInPerGroup, kh, kw] = w.dims as [number, number, number, number];
       this.packed.set(node.name, this.backend.packConv2d(w.data, init(node.inputs[2])?.data ?? null, cOut, cInPerGroup, kh, kw, node.attrs.groups, this.mode));
@@ -307,7 +312,7 @@ export async function load(source: string | Uint8Array | Graph, options: LoadOpt
   const backend = createBackend(where, backendName, mode);
   checkBeforeOptimize(where, graph, maxMemoryBytes); // the passes copy weights and may expand 2-D BatchNorms
   // A graph imported here is ours alone: its weights may be folded in place.
-  const optimized = optimize(graph, { fuseResidual: fuse, fuseRelu: fuse, inPlace: !(source instanceof Graph) });
+  const optimized = optimize(graph, { fuseResidual: fuse, fuseRelu: fuse, inPlace: !(source instanceof Graph), int8Convs: backend.packQConv2d !== undefined });
   try {
     checkMemory(where, optimized, inputDimsAt(optimized, 1), maxMemoryBytes); // before packing or any buffer
   } catch (err) {

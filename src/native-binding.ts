@@ -38,6 +38,18 @@ export interface NativeStats {
   scratchBytes: number;
 }
 
+/** The activations' quantization of an int8 conv (the model's uint8 or int8 ranges). */
+export interface NativeQConvQuant {
+  xScale: number;
+  xZeroPoint: number;
+  xQmin: number;
+  xQmax: number;
+  yScale: number;
+  yZeroPoint: number;
+  yQmin: number;
+  yQmax: number;
+}
+
 export interface NativeBinding {
   /** bf16: whether mode 'bf16' can run now; bf16Missing: why not (the missing CPU feature or the cap). */
   info(): { isa: NativeIsa; detectedIsa: NativeIsa; threads: number; defaultThreads: number; bf16: boolean; bf16Missing?: string; vnni: boolean; cuda: { compiled: boolean; available: boolean; device?: string } };
@@ -54,6 +66,13 @@ export interface NativeBinding {
   conv2d(packed: NativePacked, x: Float32Array, residual: Float32Array | null, y: Float32Array, p: NativeConvParams): Promise<void>;
   /** The micro-kernel conv2d runs for these params (that of its main tiles). */
   convKernel(packed: NativePacked, p: NativeConvParams): string;
+
+  /**
+   * An int8 conv's weights for a 'qconv' plan step (groups 1): weight [cOut, cIn, kh, kw] and bias
+   * [cOut] hold int8 / int32 integers, multipliers [cOut]; q the activations' quantization. The
+   * qu8s8 GEMM kernel is fixed for the active ISA.
+   */
+  packQConv2d(weight: Float32Array, bias: Float32Array | null, multipliers: Float32Array, cOut: number, cIn: number, kh: number, kw: number, q: NativeQConvQuant): NativePacked;
 
   /** weight: [nOut, k] (y = x·Wᵀ + b); bias: [nOut] or null. */
   packGemm(weight: Float32Array, bias: Float32Array | null, nOut: number, k: number): NativePacked;

@@ -8,26 +8,18 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Graph, load, Tensor } from '../src/index.js';
+import { load } from '../src/index.js';
 import { OnnxImportError, fromOnnx } from '../src/onnx/import.js';
 import { ortRun } from './helpers/ort.js';
 import { floatBytes as floats, init, mutate, type ModelObj } from './helpers/onnx-mutate.js';
 import { agreement } from './helpers/quant-agreement.js';
-import { rng } from './helpers/rng.js';
+import { outputStep, pythonMissing, randomInput } from './helpers/qdq.js';
 
 const PYTHON = '/usr/bin/python3';
 const MODELS = join(import.meta.dirname, '..', 'models');
 const backends = ['native', 'js'] as const;
 
-const missing = (() => {
-  if (!existsSync(PYTHON)) return `${PYTHON} is missing`;
-  try {
-    execFileSync(PYTHON, ['-c', 'import torch, onnx'], { stdio: 'ignore' });
-    return undefined;
-  } catch {
-    return 'PyTorch or onnx is missing';
-  }
-})();
+const missing = pythonMissing(PYTHON);
 
 const made = new Map<string, Uint8Array>();
 /** models/make_qdq.py's model for these flags (made once per run). */
@@ -41,19 +33,7 @@ function makeQdq(dir: string, flags: string[]): Uint8Array {
   return made.get(key)!;
 }
 
-function randomInput(n: number, seed: number): Tensor {
-  const rand = rng(seed);
-  const data = new Float32Array(n * 3 * 16 * 16);
-  for (let i = 0; i < data.length; i++) data[i] = (rand() * 2 - 1) * 2.5; // past the calibrated range too
-  return new Tensor('float32', data, [n, 3, 16, 16]);
-}
 
-/** The quantization step of a graph output: the scale of the QuantizeDequantize that writes it. */
-function outputStep(g: Graph, name: string): number {
-  const n = g.nodes.find((m) => m.outputs[0] === name);
-  if (n?.op !== 'QuantizeDequantize') throw new Error(`output ${name} is not written by a QuantizeDequantize`);
-  return n.attrs.scale;
-}
 
 
 if (missing) {

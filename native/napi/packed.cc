@@ -9,6 +9,7 @@ namespace {
 // Random 128-bit tags: a handle from another addon (or of the other kind) never matches.
 constexpr napi_type_tag kConvTag = {0x7a3c91e2d4b5f608ULL, 0x9e1f2a3b4c5d6e7fULL};
 constexpr napi_type_tag kGemmTag = {0x1b2c3d4e5f607182ULL, 0x93a4b5c6d7e8f901ULL};
+constexpr napi_type_tag kQConvTag = {0x5d8e2f71a3c4b906ULL, 0x2c7b9e01f4d3a815ULL};
 
 template <typename T>
 struct Holder {
@@ -82,7 +83,20 @@ std::shared_ptr<cpu::PackedGemm> UnwrapPackedGemm(Napi::Env env, const Napi::Val
   return Unwrap<cpu::PackedGemm>(env, v, where, &kGemmTag, "a handle returned by packGemm");
 }
 
+Napi::Value WrapPackedQConv(Napi::Env env, std::shared_ptr<cpu::Qu8ConvPacked> p) {
+  return Wrap(env, std::move(p), &kQConvTag);
+}
+
+std::shared_ptr<cpu::Qu8ConvPacked> UnwrapPackedQConv(Napi::Env env, const Napi::Value& v,
+                                                     const char* where) {
+  return Unwrap<cpu::Qu8ConvPacked>(env, v, where, &kQConvTag, "a handle returned by packQConv2d");
+}
+
 bool ReleasePacked(Napi::Env env, const Napi::Value& v) {
+  if (Is<cpu::Qu8ConvPacked>(v, &kQConvTag)) {
+    v.As<Napi::External<Holder<cpu::Qu8ConvPacked>>>().Data()->Drop(env);
+    return true;
+  }
   if (Is<cpu::PackedConv>(v, &kConvTag)) {
     v.As<Napi::External<Holder<cpu::PackedConv>>>().Data()->Drop(env);
     return true;

@@ -9,6 +9,7 @@
 #include <memory>
 
 #include "../cpu/pack.h"
+#include "../cpu/qgemm/qu8_conv2d_nhwc.h"
 
 namespace resnode::napi {
 
@@ -16,6 +17,11 @@ namespace resnode::napi {
 Napi::Value WrapPackedConv(Napi::Env env, std::shared_ptr<cpu::PackedConv> p);
 // [sync] Wraps packed FC weights in a JS handle.
 Napi::Value WrapPackedGemm(Napi::Env env, std::shared_ptr<cpu::PackedGemm> p);
+
+// [sync] Wraps packed int8 conv weights (packQConv2d) in a JS handle.
+Napi::Value WrapPackedQConv(Napi::Env env, std::shared_ptr<cpu::Qu8ConvPacked> p);
+std::shared_ptr<cpu::Qu8ConvPacked> UnwrapPackedQConv(Napi::Env env, const Napi::Value& v,
+                                                     const char* where);
 
 // [sync] The packed weights behind `v`. Throws TypeError unless it is a handle
 // made by packConv2d (resp. packGemm) of this addon and not released.

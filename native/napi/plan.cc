@@ -21,6 +21,7 @@
 #include "batons.h"
 #include "bindings.h"
 #include "plan.h"
+#include "qconv.h"
 #include "steps.h"
 #include "worker.h"
 
@@ -192,7 +193,7 @@ QLinearAddBaton ParseQLinearAdd(Napi::Env env, const Napi::Object& o, const char
   return b;
 }
 
-using AnyBaton = std::variant<ConvBaton, GemmBaton, PoolBaton, GapBaton, AddBaton, CopyBaton,
+using AnyBaton = std::variant<ConvBaton, QConvBaton, GemmBaton, PoolBaton, GapBaton, AddBaton, CopyBaton,
                               ReluBaton, TransposeBaton, QuantizeDequantizeBaton, RequantizeBaton,
                               QLinearAddBaton,
                               UnaryBaton, BinaryBaton, StridedBaton, ConcatBaton, SoftmaxBaton,
@@ -251,14 +252,14 @@ Step ParseStep(Napi::Env env, const Napi::Value& v, size_t i, Plan& plan) {
     ThrowType(env, outer, at, "an object", Describe(v));
   const Napi::Object o = v.As<Napi::Object>();
   const Napi::Value opv = o.Get("op");
-  static const char* kOps[] = {"conv", "gemm", "maxPool", "averagePool", "globalAveragePool",
+  static const char* kOps[] = {"conv", "qconv", "gemm", "maxPool", "averagePool", "globalAveragePool",
                                "add", "copy", "relu", "transpose", "quantizeDequantize",
                                "requantize", "qlinearAdd", "unary", "binary", "strided", "concat",
                                "softmax", "layerNorm"};
   const std::string op = opv.IsString() ? opv.As<Napi::String>().Utf8Value() : "";
   if (std::find(std::begin(kOps), std::end(kOps), op) == std::end(kOps))
     ThrowType(env, outer, at + ".op",
-              "one of 'conv', 'gemm', 'maxPool', 'averagePool', 'globalAveragePool', 'add', "
+              "one of 'conv', 'qconv', 'gemm', 'maxPool', 'averagePool', 'globalAveragePool', 'add', "
               "'copy', 'relu', 'transpose', 'quantizeDequantize', 'requantize', 'qlinearAdd', "
               "'unary', 'binary', 'strided', 'concat', 'softmax', 'layerNorm'",
               opv.IsString() ? "'" + op + "'" : Describe(opv));
@@ -292,6 +293,11 @@ Step ParseStep(Napi::Env env, const Napi::Value& v, size_t i, Plan& plan) {
   if (op == "conv") {
     ConvBaton b = ParseConvParams(env, o.Get("packed"), o.Get("p"), where);
     in_need = {b.nx, b.ny};
+    out_need = b.ny;
+    s.baton = std::move(b);
+  } else if (op == "qconv") {
+    QConvBaton b = ParseQConvParams(env, o.Get("packed"), o.Get("p"), where);
+    in_need = {b.nx};
     out_need = b.ny;
     s.baton = std::move(b);
   } else if (op == "gemm") {
@@ -417,6 +423,11 @@ PlanBaton Bind(const Napi::CallbackInfo& info, const char* where, std::vector<Na
           using T = std::decay_t<decltype(op)>;
           if constexpr (std::is_same_v<T, ConvBaton>) BindConv(env, op, x, x2, y, w);
           else if constexpr (std::is_same_v<T, GemmBaton>) BindGemm(env, op, x, y, w);
+          else if constexpr (std::is_same_v<T, QConvBaton>) {
+            RequireNoOverlap(env, y.data, op.ny, x.data, op.nx, false, w, "y must not overlap x");
+            op.x = x.data;
+            op.y = y.data;
+          }
           else if constexpr (std::is_same_v<T, PoolBaton>) BindPool(env, op, x, y, w);
           else if constexpr (std::is_same_v<T, GapBaton>) BindGap(env, op, x, y, w);
           else if constexpr (std::is_same_v<T, AddBaton>) BindAdd(env, op, x, x2, y, w);
@@ -483,6 +494,7 @@ std::string StepKernelName(const AnyBaton& baton) {
         using T = std::decay_t<decltype(op)>;
         if constexpr (std::is_same_v<T, ConvBaton>) return cpu::conv2d_kernel(op.s, *op.w, op.choice);
         else if constexpr (std::is_same_v<T, GemmBaton>) return cpu::gemm_kernel(*op.w, op.m);
+        else if constexpr (std::is_same_v<T, QConvBaton>) return op.w->gemm.config.name;
         else if constexpr (std::is_same_v<T, UnaryBaton>) return cpu::unary_kernel_name(op.isa);
         else if constexpr (std::is_same_v<T, BinaryBaton>) return cpu::binary_kernel_name(op.isa);
         else if constexpr (std::is_same_v<T, PoolBaton>)
@@ -506,6 +518,8 @@ bool ReleasePlan(Napi::Env, const Napi::Value& v) {
 // Params: steps: array of { op, inputs: number[], output: number, ...params }
 //   where op and its params are
 //     'conv': packed (packConv2d handle), p: NativeConvParams; inputs [x] or [x, residual]
+//     'qconv': packed (packQConv2d handle), p: NativeConvParams; inputs [x] (int8 conv on
+//       dequantized float32 NCHW values in and out)
 //     'gemm': packed (packGemm handle), m, relu, threads; inputs [x]
 //     'maxPool': p: NativePoolParams; 'averagePool': p, countIncludePad; inputs [x]
 //     'globalAveragePool': n, c, hw, threads; inputs [x]

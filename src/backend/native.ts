@@ -2,7 +2,7 @@
 import type { NativePacked, NativePlan, NativePlanStep } from '../native-binding.js';
 import { nativeBinding } from '../native.js';
 import { withCallerStack } from '../errors.js';
-import type { KernelBackend, PackedWeights, PlanStep } from './types.js';
+import type { ConvParams, KernelBackend, PackedWeights, PlanStep } from './types.js';
 
 interface NativePackedWeights extends PackedWeights {
   readonly handle: NativePacked;
@@ -20,6 +20,20 @@ export interface NativeBackend extends KernelBackend {
 
 export function createNativeBackend(): NativeBackend {
   const b = nativeBinding();
+  /** Runs `run` on a plan of one qconv step, buffers [x, y]; the plan is released after it (awaited when run returns a promise). */
+  const oneStep = <R>(packed: PackedWeights, p: ConvParams, run: (plan: NativePlan) => R): R => {
+    const plan = b.createPlan([nativeStep({ op: 'qconv', inputs: [0], output: 1, packed, p })]);
+    let r: R;
+    try {
+      r = run(plan);
+    } catch (err) {
+      b.release(plan);
+      throw err;
+    }
+    if (r instanceof Promise) return r.finally(() => b.release(plan)) as R;
+    b.release(plan);
+    return r;
+  };
   const be: NativeBackend = {
     name: 'native',
     residualInPlace: true,
@@ -28,6 +42,14 @@ export function createNativeBackend(): NativeBackend {
     conv2dSync: (packed, x, residual, y, p) => b.conv2dSync(handle(packed), x, residual, y, p),
     conv2d: (packed, x, residual, y, p) => withCallerStack(() => b.conv2d(handle(packed), x, residual, y, p)),
     convKernel: (packed, p) => b.convKernel(handle(packed), p),
+    packQConv2d: (weight, bias, multipliers, cOut, cIn, kh, kw, { x, y }) => ({
+      backend: 'native',
+      handle: b.packQConv2d(weight, bias, multipliers, cOut, cIn, kh, kw,
+        { xScale: x.scale, xZeroPoint: x.zeroPoint, xQmin: x.qmin, xQmax: x.qmax, yScale: y.scale, yZeroPoint: y.zeroPoint, yQmin: y.qmin, yQmax: y.qmax }),
+    }) as NativePackedWeights,
+    // One qconv step (fetchIntermediates, profile): its kernel exists only as a plan step.
+    qconv2dSync: (packed, x, y, p) => oneStep(packed, p, (plan) => b.runPlanSync(plan, [x, y])),
+    qconv2d: async (packed, x, y, p) => withCallerStack(() => oneStep(packed, p, (plan) => b.runPlan(plan, [x, y]))),
     packGemm: (weight, bias, nOut, k) => ({ backend: 'native', handle: b.packGemm(weight, bias, nOut, k) }) as NativePackedWeights,
     gemmSync: (packed, x, m, relu, y, threads) => b.gemmSync(handle(packed), x, m, relu, y, threads),
     gemm: (packed, x, m, relu, y, threads) => withCallerStack(() => b.gemm(handle(packed), x, m, relu, y, threads)),

@@ -65,6 +65,8 @@ export interface PoolParams {
  */
 export type PlanStepOf<W> = { inputs: number[]; output: number } & (
   | { op: 'conv'; packed: W; p: ConvParams }
+  /** An int8 conv (ConvAttrs.int8) on dequantized float32 NCHW values in and out; inputs [x]. */
+  | { op: 'qconv'; packed: W; p: ConvParams }
   | { op: 'gemm'; packed: W; m: number; relu: boolean; threads: number }
   | { op: 'maxPool'; p: PoolParams }
   | { op: 'averagePool'; p: PoolParams; countIncludePad: boolean }
@@ -121,6 +123,14 @@ export interface KernelBackend {
   convKernel?(packed: PackedWeights, p: ConvParams): string;
 
   /** weight: [nOut, k]; y[m, n] = sum_k x[m, k]·W[n, k] + bias[n]. */
+  /**
+   * An int8 conv's weights (ConvAttrs.int8; groups 1): weight [cOut, cIn, kh, kw] and bias [cOut]
+   * hold integers, multipliers [cOut]. A backend with it gets Conv nodes with attrs.int8 (qconv steps).
+   */
+  packQConv2d?(weight: Float32Array, bias: Float32Array | null, multipliers: Float32Array, cOut: number, cIn: number, kh: number, kw: number, q: { x: QuantParams; y: QuantParams }): PackedWeights;
+  /** A qconv step's kernel (y = x's int8 conv, float32 NCHW); with packQConv2d. */
+  qconv2dSync?(packed: PackedWeights, x: Float32Array, y: Float32Array, p: ConvParams): void;
+  qconv2d?(packed: PackedWeights, x: Float32Array, y: Float32Array, p: ConvParams): Promise<void>;
   packGemm(weight: Float32Array, bias: Float32Array | null, nOut: number, k: number): PackedWeights;
   gemmSync(packed: PackedWeights, x: Float32Array, m: number, relu: boolean, y: Float32Array, threads: number): void;
   gemm(packed: PackedWeights, x: Float32Array, m: number, relu: boolean, y: Float32Array, threads: number): Promise<void>;

@@ -46,6 +46,20 @@ export interface ConvAttrs {
   act?: { op: ConvActivationOp; alpha: number; beta: number };
   /** Set when the model stores the weights quantized (see WeightQuant). */
   weightQuant?: WeightQuant;
+  /** Set where the backend runs int8 convs (src/graph/integer-convs.ts): see Int8Conv. */
+  int8?: Int8Conv;
+}
+/**
+ * An int8 conv (inputs [x, W, B | '']; groups 1, no dilation): x and y hold dequantized values of
+ * the activations quantized by x and y, W the int8 weights' integers, B the int32 bias's;
+ * y = (clamp(roundHalfEven(acc · multipliers[c]) + y.zeroPoint, y.qmin, y.qmax) − y.zeroPoint) · y.scale
+ * with acc = B[c] + Σ W · (q_x − x.zeroPoint), exact in int32 (a fused ReLU raised y.qmin to y.zeroPoint).
+ */
+export interface Int8Conv {
+  x: QuantParams;
+  y: QuantParams;
+  /** One per output channel. */
+  multipliers: number[];
 }
 /**
  * How a quantized model stores a Conv or Gemm's weights, along the output

@@ -14,7 +14,7 @@
 // (a float bias, a fused residual, an output read by anything but one
 // QuantizeLinear) keep running dequantized in float32.
 import { Graph, inferShapes } from './graph.js';
-import type { ConvNode, GemmNode, Initializer, Node, QuantizeDequantizeNode, QuantParams, RequantizeNode } from './graph.js';
+import type { ConvNode, GemmNode, Initializer, Int8Conv, Node, QuantizeDequantizeNode, QuantParams, RequantizeNode } from './graph.js';
 
 function uniqueName(m: ReadonlyMap<string, unknown>, base: string): string {
   let n = base;
@@ -40,8 +40,20 @@ export function valueIndex(graph: Graph): { producer: Map<string, Node>; readers
   return { producer, readers };
 }
 
-/** The graph with every matching Conv/Gemm/GlobalAveragePool rewritten (the input graph is left as it was). */
-export function integerConvs(source: Graph): Graph {
+/** Whether a conv can run as one int8 conv (Int8Conv): groups 1, no dilation, int8 weight integers, 8-bit activations. */
+function int8Eligible(n: ConvNode, w: Initializer, x: QuantParams): boolean {
+  const a = n.attrs;
+  if (a.groups !== 1 || a.dilations[0] !== 1 || a.dilations[1] !== 1 || a.clip || a.act) return false;
+  if (x.qmin < -128 || x.qmax - x.qmin > 255) return false;
+  return w.data.every((v) => v >= -128 && v <= 127);
+}
+
+/**
+ * The graph with every matching Conv/Gemm/GlobalAveragePool rewritten (the input graph is left as it was).
+ * int8Convs: the backend runs int8 convs, so an eligible Conv's three steps (to integers, conv,
+ * requantize) become one Conv with attrs.int8, whose kernel computes the same integers.
+ */
+export function integerConvs(source: Graph, options: { int8Convs?: boolean } = {}): Graph {
   const shapes = inferShapes(source);
   /** h·w of a 4-D value, or null. */
   const shapesOf = (v: string): number | null => { const d = shapes.get(v); return d && d.length === 4 ? d[2]! * d[3]! : null; };
@@ -104,6 +116,16 @@ export function integerConvs(source: Graph): Graph {
     const sy = q.attrs;
     // As ONNX Runtime forms it: (scale_x · scale_w) / scale_y in float32.
     const multipliers = wq.scales.map((sw) => Math.fround(Math.fround(sx * sw) / sy.scale));
+    if (options.int8Convs && core.op === 'Conv' && int8Eligible(core, graph.initializers.get(wName)!, p.attrs)) {
+      // A ReLU before the requantization is max(q, zeroPoint) after it (the requantization is monotonic).
+      const { relu, ...convAttrs } = core.attrs;
+      const y = { ...sy, qmin: relu ? Math.max(sy.qmin, sy.zeroPoint) : sy.qmin };
+      const cOut = graph.initializers.get(wName)!.dims[0]!;
+      const int8: Int8Conv = { x: { ...p.attrs }, y, multipliers: multipliers.length === 1 ? new Array<number>(cOut).fill(multipliers[0]!) : multipliers };
+      replace.set(n, [{ ...core, inputs: [p.v, wName, inputs[2]!], outputs: [q.outputs[0]!], attrs: { ...convAttrs, int8 } }]);
+      replace.set(q, []);
+      continue;
+    }
     const requant: RequantizeNode = {
       name: q.name, op: 'Requantize', inputs: [out], outputs: [q.outputs[0]!],
       attrs: { multipliers, divisor: 1, zeroPoint: sy.zeroPoint, qmin: sy.qmin, qmax: sy.qmax, outScale: sy.scale },

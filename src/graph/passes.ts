@@ -218,7 +218,7 @@ export function fuseRelu(graph: Graph): Graph {
  */
 export function fuseConvClip(graph: Graph): Graph {
   return fuseIntoProducer(graph, (p, n) => {
-    if (n.op !== 'Clip' || p.op !== 'Conv' || p.attrs.relu || p.attrs.clip || !(n.attrs.alpha <= n.attrs.beta)) return false;
+    if (n.op !== 'Clip' || p.op !== 'Conv' || p.attrs.relu || p.attrs.clip || p.attrs.int8 || !(n.attrs.alpha <= n.attrs.beta)) return false;
     p.attrs.clip = [n.attrs.alpha, n.attrs.beta];
     return true;
   });
@@ -235,7 +235,7 @@ export function fuseConvClip(graph: Graph): Graph {
 export function fuseConvActivation(graph: Graph): Graph {
   const fusable: readonly string[] = ['HardSigmoid', 'HardSwish'] satisfies ConvActivationOp[];
   return fuseIntoProducer(graph, (p, n) => {
-    if (!fusable.includes(n.op) || p.op !== 'Conv' || p.attrs.relu || p.attrs.clip || p.attrs.act) return false;
+    if (!fusable.includes(n.op) || p.op !== 'Conv' || p.attrs.relu || p.attrs.clip || p.attrs.act || p.attrs.int8) return false;
     const u = n as UnaryNode;
     p.attrs.act = { op: u.op as ConvActivationOp, alpha: u.attrs.alpha, beta: u.attrs.beta };
     return true;
@@ -336,6 +336,8 @@ export interface OptimizeOptions {
   fuseRelu?: boolean;
   /** Run quantized Conv/Gemm/GlobalAveragePool and residual Add patterns integer-exact (src/graph/integer-convs.ts, integer-adds.ts). */
   integerConvs?: boolean;
+  /** The backend runs int8 convs (KernelBackend.packQConv2d): integer convs become Conv nodes with attrs.int8. */
+  int8Convs?: boolean;
   /** The graph's weights are the caller's own copy: passes may rewrite them where they are. */
   inPlace?: boolean;
 }
@@ -346,7 +348,7 @@ export function optimize(graph: Graph, options: OptimizeOptions = {}): Graph {
   if (options.foldBatchNorm !== false) g = foldBatchNorm(g, { inPlace: options.inPlace === true });
   if (options.fuseResidual !== false) g = fuseConvAddRelu(g);
   if (options.fuseRelu !== false) g = fuseGelu(fuseSilu(fuseRelu(g)));
-  if (options.integerConvs !== false) g = integerConvs(integerAdds(g));
+  if (options.integerConvs !== false) g = integerConvs(integerAdds(g), { int8Convs: options.int8Convs === true });
   if (options.fuseRelu !== false) g = fuseConvActivation(fuseConvClip(g));
   return prune(g);
 }

@@ -79,6 +79,7 @@ export function lower(ctx: LowerContext, memory: MemoryPlan): LoweredPlan {
           if (node.attrs.residual) io.inputs.push(buffer(node.attrs.residual));
           const packed = ctx.packed.get(node.name)!;
           const p = convParams(graph, node, shapes, threads);
+          if (node.attrs.int8) return { op: 'qconv', ...io, packed, p };
           kernel = be.convKernel?.(packed, p);
           return { op: 'conv', ...io, packed, p };
         }

@@ -23,3 +23,25 @@ void qu8_conv2d_nhwc(const Qu8s8Packed& p, const Qu8ConvShape& s, const uint8_t*
                      uint8_t* y, int threads);
 
 }  // namespace resnode::cpu
+
+namespace resnode::cpu {
+
+// A plan's int8 conv step (groups 1, no dilation): the packed OHWI weights with the activation
+// quantization it reads and writes. Activations stay float32 NCHW in the plan's buffers
+// (dequantized values); the step quantizes x into u8 NHWC, runs qu8_conv2d_nhwc and
+// dequantizes y. int8 activations run as uint8 shifted by 128 (the zero points with them).
+struct Qu8ConvPacked {
+  Qu8s8Packed gemm;  // requant carries the output's (shifted) zero point and range
+  int64_t c_out = 0, c_in = 0, kh = 0, kw = 0;
+  float x_scale = 1.f, y_scale = 1.f;
+  int32_t x_zero_point = 0, x_qmin = 0, x_qmax = 255;  // uint8 (shifted) domain
+  int32_t x_shift = 0, y_shift = 0;                    // 128 where the model's tensor is int8
+  size_t bytes() const { return gemm.w.size() + 8 * gemm.bias.size(); }
+};
+
+// y (float32 NCHW [n][c_out][oh][ow], dequantized) from x (float32 NCHW, dequantized values
+// of the input's quantization); x_u8 and y_u8 are scratch of n*h*w*c_in and n*oh*ow*c_out bytes.
+void qu8_conv2d_nchw_f32(const Qu8ConvPacked& p, const Qu8ConvShape& s, const float* x, float* y,
+                         uint8_t* x_u8, uint8_t* y_u8, int threads);
+
+}  // namespace resnode::cpu
