@@ -77,6 +77,44 @@ for (const v of nativeVariants()) {
   });
 }
 
+// Many planes on one thread: the driver zeroes a padded buffer once per chunk
+// of consecutive planes and then copies in only each plane's input cells, so a
+// cell of one plane that leaked into the next plane's padding, or a row left
+// from the plane before, shows up here (a chunk holds several planes).
+const manyPlanesCase = fc.record({
+  n: fc.integer({ min: 1, max: 2 }),
+  c: fc.integer({ min: 9, max: 40 }),
+  k: fc.constantFrom(3, 5, 7),
+  stride: fc.constantFrom(1, 2),
+  pads: fc.tuple(pad, pad, pad, pad),
+  h: fc.integer({ min: 1, max: 16 }),
+  w: fc.integer({ min: 1, max: 40 }),
+  threads: fc.integer({ min: 1, max: 2 }),
+  seed: dataSeed,
+}).filter((c) => c.h + c.pads[0] + c.pads[2] >= c.k && c.w + c.pads[1] + c.pads[3] >= c.k);
+
+for (const v of nativeVariants()) {
+  test.serial(`conv2d · ${v.label}: depthwise over many planes per thread matches the float64 reference`, async (t) => {
+    v.activate();
+    t.teardown(() => v.restore());
+    await fc.assert(
+      fc.asyncProperty(manyPlanesCase, async (c) => {
+        const r = rng(c.seed);
+        const x = new Tensor('float32', randomF32(r, c.n * c.c * c.h * c.w), [c.n, c.c, c.h, c.w]);
+        const w = new Tensor('float32', randomF32(r, c.c * c.k * c.k), [c.c, 1, c.k, c.k]);
+        const stride: [number, number] = [c.stride, c.stride];
+        const pads = c.pads as [number, number, number, number];
+        const ref = conv2dRef(x.data, x.dims, w.data, w.dims, null, null, false, { stride, pads, dilation: [1, 1], groups: c.c });
+        const y = await ops.conv2d(x, w, { stride, pads, groups: c.c, backend: 'native', threads: c.threads });
+        expectDims(y.dims, ref.dims, v.label);
+        expectClose(y.data, ref.data, v.label, ref.dims);
+      }),
+      { numRuns: Math.min(RUNS, 60), seed: SEED },
+    );
+    t.pass();
+  });
+}
+
 // Which kernel each shape gets: the SIMD row kernel on AVX-512 and AVX2 for the
 // sizes it covers, the scalar loop otherwise (and on the scalar ISA).
 for (const v of nativeVariants()) {

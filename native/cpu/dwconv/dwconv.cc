@@ -1,7 +1,8 @@
-// The depthwise driver: one task per (image, output channel) plane. Each task
-// copies its input plane once into a zero-padded buffer (split into even and
-// odd columns for stride 2, so that every tap is a contiguous vector load)
-// and runs the row kernel chosen for the shape over the output rows.
+// The depthwise driver: a few tasks per thread, each over consecutive (image,
+// output channel) planes. Each plane is copied once into a zero-padded buffer
+// (split into even and odd columns for stride 2, so that every tap is a
+// contiguous vector load), then the row kernel chosen for the shape runs over
+// the output rows.
 #include "dwconv.h"
 
 #include <algorithm>
@@ -55,32 +56,31 @@ DwconvKernel pick_affine(Isa) { return {}; }
 DwconvKernel pick(Isa, int64_t, int64_t) { return {}; }
 #endif
 
-// Rows [0, rows) of the padded plane of input plane `plane`, each `len`
-// floats (per phase for stride 2), zeros outside the input.
-void pad_plane(const Conv2dShape& s, const float* plane, int64_t rows, size_t len, float* dst) {
+// Writes input plane `plane` into the padded plane (rows [0, rows), each
+// `len` floats per phase for stride 2): the cells that hold input values, and
+// only those, so a buffer zeroed once serves every plane of one call (their
+// padding cells are the same). Zeroing per plane (three small memsets per
+// row) cost more than the convolution itself on 7x7 and 14x14 planes.
+void copy_into_padded(const Conv2dShape& s, const float* plane, int64_t rows, size_t len,
+                      float* dst) {
   const int64_t stride = s.stride_w;
   const size_t row_floats = len * size_t(stride);
-  for (int64_t r = 0; r < rows; ++r) {
-    const int64_t iy = r - s.pad_top;
+  const int64_t p = s.pad_left;
+  // padded column c = ix + pad_left, kept while it fits the row's phases
+  const int64_t end = std::max<int64_t>(0, std::min<int64_t>(s.w, int64_t(row_floats) - p));
+  const int64_t r0 = std::max<int64_t>(0, s.pad_top), r1 = std::min<int64_t>(rows, s.pad_top + s.h);
+  for (int64_t r = r0; r < r1 && end > 0; ++r) {
+    const float* src = plane + (r - s.pad_top) * s.w;
     float* row = dst + size_t(r) * row_floats;
-    // padded column c = ix + pad_left, kept while it fits the row's phases
-    const int64_t end = std::max<int64_t>(0, std::min<int64_t>(s.w, int64_t(row_floats) - s.pad_left));
-    if (iy < 0 || iy >= s.h || end == 0) {
-      std::memset(row, 0, row_floats * sizeof(float));
-      continue;
-    }
-    const float* src = plane + iy * s.w;
     if (stride == 1) {
-      std::memset(row, 0, size_t(s.pad_left) * sizeof(float));
-      std::memcpy(row + s.pad_left, src, size_t(end) * sizeof(float));
-      std::memset(row + s.pad_left + end, 0, (row_floats - size_t(s.pad_left + end)) * sizeof(float));
+      std::memcpy(row + p, src, size_t(end) * sizeof(float));
       continue;
     }
-    std::memset(row, 0, row_floats * sizeof(float));
-    for (int64_t ix = 0; ix < end; ++ix) {
-      const int64_t c = ix + s.pad_left;
-      row[size_t(c & 1) * len + size_t(c >> 1)] = src[ix];
-    }
+    // Column c goes to phase c & 1 at c >> 1: one branch-free loop per phase.
+    float* even = row;
+    float* odd = row + len;
+    for (int64_t ix = p & 1; ix < end; ix += 2) even[(ix + p) >> 1] = src[ix];
+    for (int64_t ix = 1 - (p & 1); ix < end; ix += 2) odd[(ix + p) >> 1] = src[ix];
   }
 }
 
@@ -132,28 +132,35 @@ void conv2d_dwconv(const Conv2dShape& s, const PackedConv& w, const float* x,
   const int t = threads_for_work(flops, threads);
   const float* bias = w.bias_or_null();
   const float lo = act.lo, hi = act.hi;
-  parallel_for(size_t(s.n * s.c_out), t, [&](size_t task) {
-    const int64_t b = int64_t(task) / s.c_out, oc = int64_t(task) % s.c_out;
-    const float* plane = x + (b * s.c_in + oc / m_g) * s.h * s.w;
+  // A few chunks of consecutive planes per thread: each zeroes its padded
+  // buffer once, then copies in only the input cells of each plane.
+  const size_t planes = size_t(s.n * s.c_out);
+  const size_t chunks = std::min(planes, size_t(4 * t));
+  const size_t padded_floats = size_t(rows) * row_floats;
+  parallel_for(chunks, t, [&](size_t chunk) {
     // slot 0: the same per-thread buffer the GEMM path packs B panels into
-    float* padded = thread_scratch(0, size_t(rows) * row_floats);
-    pad_plane(s, plane, rows, len, padded);
-    const float* wk = w.weights.get() + oc * k * k;
-    const float bv = bias ? bias[oc] : 0.0f;
-    float* yp = y + (b * s.c_out + oc) * ohw;
-    const float* rp = residual ? residual + (b * s.c_out + oc) * ohw : nullptr;
-    const float* window[7];
-    for (int64_t oy = 0; oy < s.out_h; ++oy) {
-      for (int64_t ky = 0; ky < k; ++ky) window[ky] = padded + size_t(oy * stride + ky) * row_floats;
-      kernel.fn(window, len, wk, bv, rp ? rp + oy * s.out_w : nullptr, lo, hi, size_t(s.out_w),
-                yp + oy * s.out_w);
-      // The row before, still in L1 (the one just stored would stall its
-      // loads on the store buffer); narrow planes (7x7, 14x14) all at once,
-      // in vectors rather than a short scalar-tailed call per row.
-      if (f.active() && oy > 0 && s.out_w >= 32) f.apply(yp + (oy - 1) * s.out_w, s.out_w);
+    float* padded = thread_scratch(0, padded_floats);
+    std::memset(padded, 0, padded_floats * sizeof(float));
+    for (size_t task = chunk * planes / chunks; task < (chunk + 1) * planes / chunks; ++task) {
+      const int64_t b = int64_t(task) / s.c_out, oc = int64_t(task) % s.c_out;
+      copy_into_padded(s, x + (b * s.c_in + oc / m_g) * s.h * s.w, rows, len, padded);
+      const float* wk = w.weights.get() + oc * k * k;
+      const float bv = bias ? bias[oc] : 0.0f;
+      float* yp = y + (b * s.c_out + oc) * ohw;
+      const float* rp = residual ? residual + (b * s.c_out + oc) * ohw : nullptr;
+      const float* window[7];
+      for (int64_t oy = 0; oy < s.out_h; ++oy) {
+        for (int64_t ky = 0; ky < k; ++ky) window[ky] = padded + size_t(oy * stride + ky) * row_floats;
+        kernel.fn(window, len, wk, bv, rp ? rp + oy * s.out_w : nullptr, lo, hi, size_t(s.out_w),
+                  yp + oy * s.out_w);
+        // The row before, still in L1 (the one just stored would stall its
+        // loads on the store buffer); narrow planes (7x7, 14x14) all at once,
+        // in vectors rather than a short scalar-tailed call per row.
+        if (f.active() && oy > 0 && s.out_w >= 32) f.apply(yp + (oy - 1) * s.out_w, s.out_w);
+      }
+      if (f.active() && s.out_w >= 32) f.apply(yp + (s.out_h - 1) * s.out_w, s.out_w);
+      else if (f.active()) f.apply(yp, ohw);
     }
-    if (f.active() && s.out_w >= 32) f.apply(yp + (s.out_h - 1) * s.out_w, s.out_w);
-    else if (f.active()) f.apply(yp, ohw);
   });
 }
 
