@@ -80,6 +80,7 @@ Napi::Value PackQConv2d(const Napi::CallbackInfo& info) {
   const auto config = cpu::qu8s8_gemm_config(cpu::active_isa(), cpu::cpu_features().avx512_vnni);
   try {
     p->gemm = cpu::qu8s8_pack(ohwi.data(), b32.data(), mult.data, p->c_out, k, p->x_zero_point, r, config);
+    p->layout = cpu::qu8_layout_config(cpu::active_isa());
   } catch (const std::bad_alloc&) {
     throw Napi::RangeError::New(env, "packQConv2d: out of memory packing the weights");
   }

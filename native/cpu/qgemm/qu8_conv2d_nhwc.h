@@ -1,10 +1,11 @@
 // An int8 convolution on uint8 NHWC activations (groups 1): a 1x1 stride-1 unpadded conv is the
 // GEMM on the activation rows in place; any other shape gathers each output pixel's receptive
-// field into one u8 row (im2col, (kh, kw, c) order, padding filled with the input zero point:
-// the quantized real zero, whose product the bias folding already subtracts) and runs the GEMM.
+// field, in (kh, kw, c) order, into the GEMM's panels (padding filled with the input zero point:
+// the quantized real zero, whose product the bias folding already subtracts).
 #pragma once
 #include <cstdint>
 
+#include "qu8_layout.h"
 #include "qu8s8_gemm.h"
 
 namespace resnode::cpu {
@@ -32,6 +33,7 @@ namespace resnode::cpu {
 // dequantizes y. int8 activations run as uint8 shifted by 128 (the zero points with them).
 struct Qu8ConvPacked {
   Qu8s8Packed gemm;  // requant carries the output's (shifted) zero point and range
+  Qu8LayoutConfig layout;  // the float32 NCHW <-> u8 NHWC kernels, fixed with the GEMM's
   int64_t c_out = 0, c_in = 0, kh = 0, kw = 0;
   float x_scale = 1.f, y_scale = 1.f;
   int32_t x_zero_point = 0, x_qmin = 0, x_qmax = 255;  // uint8 (shifted) domain
