@@ -27,26 +27,31 @@ void qu8_conv2d_nhwc(const Qu8s8Packed& p, const Qu8ConvShape& s, const uint8_t*
     qu8s8_gemm(p, m, x, s.c, y, p.n, threads);
     return;
   }
-  // Each tile's panel is filled straight from the input pixels: per output pixel and tap, the
-  // input pixel's c contiguous bytes, or a row of the zero point outside the input (no im2col
-  // buffer: the tile's rows are gathered while its panel is written, in L1).
-  const std::vector<uint8_t> zero_row(size_t(s.c), uint8_t(x_zero_point));
-  const int64_t mr = p.config.mr, taps = s.kh * s.kw;
+  // Each tile's panel is filled straight from the input pixels (no im2col buffer): a row is
+  // gathered in L1, one run of kw * c contiguous bytes per kernel row (the zero point where a tap
+  // falls outside the input), then moved into the panel 4 bytes at a time.
+  const int64_t mr = p.config.mr, run = s.kw * s.c;
   qu8s8_gemm_tiles(p, m, [&](uint8_t* panel, int64_t i, int64_t rows) {
+    thread_local std::vector<uint8_t> row_buf;
+    row_buf.resize(size_t(k));
+    uint8_t* row = row_buf.data();
     for (int64_t r = 0; r < rows; ++r) {
       const int64_t pixel = i + r, b = pixel / (s.oh * s.ow), oy = pixel / s.ow % s.oh, ox = pixel % s.ow;
-      for (int64_t t = 0; t < taps; ++t) {
-        const int64_t iy = oy * s.sh - s.pad_top + t / s.kw, ix = ox * s.sw - s.pad_left + t % s.kw;
-        const uint8_t* src = iy < 0 || iy >= s.h || ix < 0 || ix >= s.w ? zero_row.data() : x + ((b * s.h + iy) * s.w + ix) * s.c;
-        if (s.c % 4 == 0) {
-          qu8s8_panel_row(panel, mr, r, t * s.c, src, s.c);
-        } else {  // a tap's bytes straddle the groups of 4 (the 3-channel stem): byte by byte
-          for (int64_t j = 0; j < s.c; ++j) {
-            const int64_t kk = t * s.c + j;
-            panel[((kk / 4) * mr + r) * 4 + kk % 4] = src[j];
-          }
+      const int64_t ix0 = ox * s.sw - s.pad_left;
+      // Taps [kx0, kx1) of each kernel row read columns inside the input.
+      const int64_t kx0 = std::max<int64_t>(0, -ix0), kx1 = std::min(s.kw, s.w - ix0);
+      for (int64_t ky = 0; ky < s.kh; ++ky) {
+        uint8_t* dst = row + ky * run;
+        const int64_t iy = oy * s.sh - s.pad_top + ky;
+        if (iy < 0 || iy >= s.h || kx0 >= kx1) {
+          std::memset(dst, x_zero_point, size_t(run));
+          continue;
         }
+        if (kx0 > 0) std::memset(dst, x_zero_point, size_t(kx0 * s.c));
+        std::memcpy(dst + kx0 * s.c, x + ((b * s.h + iy) * s.w + ix0 + kx0) * s.c, size_t((kx1 - kx0) * s.c));
+        if (kx1 < s.kw) std::memset(dst + kx1 * s.c, x_zero_point, size_t((s.kw - kx1) * s.c));
       }
+      qu8s8_panel_row(panel, mr, r, 0, row, k);
     }
   }, y, p.n, threads);
 }
