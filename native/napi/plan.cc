@@ -68,9 +68,9 @@ struct QuantizeDequantizeBaton {
   const float* x = nullptr;
   float* y = nullptr;
   int64_t count = 0;
-  float scale = 1.f;
-  int32_t zero_point = 0, qmin = 0, qmax = 255;
-  void Run() { cpu::quantize_dequantize(x, count, scale, zero_point, qmin, qmax, y); }
+  cpu::QuantizeDequantize q;
+  cpu::QuantizeDequantizeKernel kernel = nullptr;  // of the ISA active when the step was parsed
+  void Run() { kernel(x, count, q, y); }
 };
 
 // The step's q: { scale, zeroPoint, qmin, qmax } (src/graph/graph.ts QuantParams).
@@ -84,10 +84,11 @@ QuantizeDequantizeBaton ParseQuantizeDequantize(Napi::Env env, const Napi::Value
   if (!sv.IsNumber()) ThrowType(env, where, "q.scale", "a number", Describe(sv));
   if (!(scale > 0) || !std::isfinite(float(scale)))
     ThrowRange(env, where, "q.scale", "a positive finite float32", Describe(sv));
-  b.scale = float(scale);
-  b.qmin = int32_t(GetIntProp(env, q, "qmin", where, INT32_MIN, INT32_MAX));
-  b.qmax = int32_t(GetIntProp(env, q, "qmax", where, b.qmin, INT32_MAX));
-  b.zero_point = int32_t(GetIntProp(env, q, "zeroPoint", where, b.qmin, b.qmax));
+  b.q.scale = float(scale);
+  b.q.qmin = int32_t(GetIntProp(env, q, "qmin", where, INT32_MIN, INT32_MAX));
+  b.q.qmax = int32_t(GetIntProp(env, q, "qmax", where, b.q.qmin, INT32_MAX));
+  b.q.zero_point = int32_t(GetIntProp(env, q, "zeroPoint", where, b.q.qmin, b.q.qmax));
+  b.kernel = cpu::quantize_dequantize_kernel(cpu::active_isa());
   return b;
 }
 

@@ -95,4 +95,20 @@ void qlinear_vadd(const float* a, const float* b, int64_t n, const QLinearAdd& p
   f32_qlinear_vadd__scalar(a + i, b + i, n - i, p, y + i);
 }
 
+// f32_vquantize_dequantize__<isa>: QuantizeLinear -> DequantizeLinear in T's lanes, the scalar
+// kernel's arithmetic (division, round half to even, clamp on the floats, (q - z) * scale); the
+// clamp takes max(lo, q) so that a NaN passes through as the scalar kernel lets it.
+template <class T>
+void vquantize_dequantize(const float* x, int64_t n, const QuantizeDequantize& q, float* y) {
+  using V = typename T::V;
+  const V scale = T::set1(q.scale), zp = T::set1(float(q.zero_point));
+  const V lo = T::set1(float(q.qmin)), hi = T::set1(float(q.qmax));
+  int64_t i = 0;
+  for (; i + T::kLanes <= n; i += T::kLanes) {
+    const V v = T::add(T::round(T::div(T::load(x + i), scale)), zp);
+    T::store(y + i, T::mul(T::sub(T::min(hi, T::max(lo, v)), zp), scale));
+  }
+  f32_vquantize_dequantize__scalar(x + i, n - i, q, y + i);
+}
+
 }  // namespace resnode::cpu::impl
