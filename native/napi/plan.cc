@@ -297,7 +297,7 @@ Step ParseStep(Napi::Env env, const Napi::Value& v, size_t i, Plan& plan) {
     out_need = b.ny;
     s.baton = std::move(b);
   } else if (op == "qconv") {
-    QConvBaton b = ParseQConvParams(env, o.Get("packed"), o.Get("p"), where);
+    QConvBaton b = ParseQConvParams(env, o.Get("packed"), o.Get("p"), o.Get("io"), where);
     in_need = {b.nx};
     out_need = b.ny;
     s.baton = std::move(b);
@@ -519,8 +519,9 @@ bool ReleasePlan(Napi::Env, const Napi::Value& v) {
 // Params: steps: array of { op, inputs: number[], output: number, ...params }
 //   where op and its params are
 //     'conv': packed (packConv2d handle), p: NativeConvParams; inputs [x] or [x, residual]
-//     'qconv': packed (packQConv2d handle), p: NativeConvParams; inputs [x] (int8 conv on
-//       dequantized float32 NCHW values in and out)
+//     'qconv': packed (packQConv2d handle), p: NativeConvParams, io?: { x, y } each
+//       { layout: 'nchw', dtype: 'f32' } (dequantized values, the default) or
+//       { layout: 'nhwc', dtype: 'u8' } (the quantized bytes); inputs [x]
 //     'gemm': packed (packGemm handle), m, relu, threads; inputs [x]
 //     'maxPool': p: NativePoolParams; 'averagePool': p, countIncludePad; inputs [x]
 //     'globalAveragePool': n, c, hw, threads; inputs [x]

@@ -60,8 +60,8 @@ void qu8_conv2d_nhwc(const Qu8s8Packed& p, const Qu8ConvShape& s, const uint8_t*
 
 namespace resnode::cpu {
 
-void qu8_conv2d_nchw_f32(const Qu8ConvPacked& p, const Qu8ConvShape& s, const float* x, float* y,
-                         uint8_t* x_u8, uint8_t* y_u8, int threads) {
+void qu8_conv2d_step(const Qu8ConvPacked& p, const Qu8ConvShape& s, const Qu8ConvIo& io, uint8_t* x_scratch,
+                     uint8_t* y_scratch, int threads) {
   RN_CHECK(s.c == p.c_in && s.kh == p.kh && s.kw == p.kw);
   const int64_t hw = s.h * s.w, ohw = s.oh * s.ow;
   // Both layout changes go by chunks of kPixels pixels: each reads (or writes) kPixels
@@ -71,11 +71,17 @@ void qu8_conv2d_nchw_f32(const Qu8ConvPacked& p, const Qu8ConvShape& s, const fl
   // QuantizeLinear into NHWC: roundHalfEven(x / scale) + zero point, clamped (as the
   // Requantize step it replaces: the float32 quotient, rounded to nearest even).
   const Qu8Quant xq{p.x_scale, p.x_zero_point, p.x_qmin, p.x_qmax};
-  parallel_for(size_t(s.n * x_chunks), threads_for_work(double(s.n * hw * s.c), threads), [&](size_t task) {
+  RN_CHECK((io.x_f32 == nullptr) != (io.x_u8 == nullptr) && (io.y_f32 == nullptr) != (io.y_u8 == nullptr));
+  const float* x = io.x_f32;
+  const uint8_t* x_u8 = io.x_u8 ? io.x_u8 : x_scratch;
+  uint8_t* y_u8 = io.y_u8 ? io.y_u8 : y_scratch;
+  if (x) parallel_for(size_t(s.n * x_chunks), threads_for_work(double(s.n * hw * s.c), threads), [&](size_t task) {
     const int64_t b = int64_t(task) / x_chunks, i0 = int64_t(task) % x_chunks * kPixels, i1 = std::min(hw, i0 + kPixels);
-    p.layout.quantize(x + b * s.c * hw, s.c, hw, i0, i1, xq, x_u8 + b * hw * s.c);
+    p.layout.quantize(x + b * s.c * hw, s.c, hw, i0, i1, xq, x_scratch + b * hw * s.c);
   });
   qu8_conv2d_nhwc(p.gemm, s, x_u8, p.x_zero_point, y_u8, threads);
+  if (io.y_u8) return;
+  float* y = io.y_f32;
   const Qu8Quant yq{p.y_scale, p.gemm.requant.zero_point, p.gemm.requant.qmin, p.gemm.requant.qmax};
   parallel_for(size_t(s.n * y_chunks), threads_for_work(double(s.n * ohw * p.c_out), threads), [&](size_t task) {
     const int64_t b = int64_t(task) / y_chunks, i0 = int64_t(task) % y_chunks * kPixels, i1 = std::min(ohw, i0 + kPixels);

@@ -41,9 +41,17 @@ struct Qu8ConvPacked {
   size_t bytes() const { return gemm.w.size() + 8 * gemm.bias.size(); }
 };
 
-// y (float32 NCHW [n][c_out][oh][ow], dequantized) from x (float32 NCHW, dequantized values
-// of the input's quantization); x_u8 and y_u8 are scratch of n*h*w*c_in and n*oh*ow*c_out bytes.
-void qu8_conv2d_nchw_f32(const Qu8ConvPacked& p, const Qu8ConvShape& s, const float* x, float* y,
-                         uint8_t* x_u8, uint8_t* y_u8, int threads);
+// One plan step: x and y each float32 NCHW (dequantized values of the input's and output's
+// quantization) or u8 NHWC (the quantized bytes, in the shifted u8 domain, as the GEMM reads and
+// writes them), as the plan decided for each value (src/plan/formats.ts). x_u8 / y_u8 are
+// scratch of n*h*w*c_in and n*oh*ow*c_out bytes where that side is float32, else unused.
+struct Qu8ConvIo {
+  const float* x_f32 = nullptr;    // or
+  const uint8_t* x_u8 = nullptr;
+  float* y_f32 = nullptr;          // or
+  uint8_t* y_u8 = nullptr;
+};
+void qu8_conv2d_step(const Qu8ConvPacked& p, const Qu8ConvShape& s, const Qu8ConvIo& io, uint8_t* x_scratch,
+                     uint8_t* y_scratch, int threads);
 
 }  // namespace resnode::cpu
