@@ -9,6 +9,9 @@ import type { Graph, Node, QuantParams } from '../src/graph/graph.js';
 import { nativeAvailable, nativeBinding } from '../src/native.js';
 import { planFormats, readValue } from '../src/plan/formats.js';
 import { rng } from './helpers/rng.js';
+import { load, quantize, resnet, Tensor } from '../src/index.js';
+import { qlinearAdd, qlinearAddBytes } from '../src/kernels-js/quantize.js';
+import { qlinearAddParams } from '../src/quant/qlinear-add.js';
 
 const u8: QuantParams = { scale: 0.05, zeroPoint: 7, qmin: 0, qmax: 255 };
 const s8: QuantParams = { scale: 0.05, zeroPoint: 0, qmin: -128, qmax: 127 };
@@ -73,4 +76,96 @@ test('readValue turns u8 NHWC bytes into the dequantized float32 NCHW tensor, an
   const plan = b.createPlan(step({ x: U8, y: F32 }));
   t.notThrows(() => b.runPlanSync(plan, [new Float32Array(19), new Float32Array(50)]));
   t.throws(() => b.runPlanSync(plan, [new Float32Array(18), new Float32Array(50)]), { instanceOf: RangeError });
+});
+
+test('planFormats keeps a QLinearAdd\'s operands and result as u8 only together, and drops a chain that reaches a float32 reader', (t) => {
+  const add = (name: string, a: string, b: string, y: string, shift = 0): Node =>
+    ({ name, op: 'QLinearAdd', inputs: [a, b], outputs: [y], attrs: { shift, y: { ...u8, zeroPoint: 3 } } }) as unknown as Node;
+  const nodes = [
+    qconv('a', 'x', 'v1', u8, u8),
+    qconv('b', 'v1', 'v2', u8, u8),
+    add('s1', 'v2', 'v1', 'v3'), // v1 (read by b and s1), v2, v3: all bytes
+    qconv('c', 'v3', 'v4', u8, u8),
+    add('s2', 'v4', 'x', 'v5'), // x is no int8 step's output: s2 stays float32, so v4 and v5 do
+    qconv('d', 'v5', 'v6', u8, u8),
+    add('s3', 'v6', 'v6', 'v7', 128), // the add's domain is shifted, d's bytes are not: float32
+    { name: 'g', op: 'GlobalAveragePool', inputs: ['v7'], outputs: ['v8'], attrs: {} } as unknown as Node,
+  ];
+  const f = planFormats(graphWith(['v8']), nodes, true);
+  t.deepEqual([...f.keys()].sort(), ['v1', 'v2', 'v3']);
+  t.deepEqual(f.get('v3'), { layout: 'nhwc', dtype: 'u8', scale: 0.05, zeroPoint: 3 });
+});
+
+(nativeAvailable() ? test.serial : test.skip)('the qlinearAdd step on u8 bytes gives the float kernel\'s integers, on every ISA, and the JS bytes kernel\'s', (t) => {
+  const b = nativeBinding();
+  t.teardown(() => b.setIsa('auto'));
+  const cases = [
+    { a: { scale: 0.0032, zeroPoint: 130, qmin: 0, qmax: 255 }, b: { scale: 0.011, zeroPoint: 0, qmin: 0, qmax: 255 }, y: { scale: 0.0112, zeroPoint: 0, qmin: 0, qmax: 255 }, relu: false },
+    { a: { scale: 0.02, zeroPoint: 5, qmin: -128, qmax: 127 }, b: { scale: 0.03, zeroPoint: -7, qmin: -128, qmax: 127 }, y: { scale: 0.04, zeroPoint: -128, qmin: -128, qmax: 127 }, relu: true },
+  ].map((c) => ({ ...c, a: { ...c.a, scale: Math.fround(c.a.scale) }, b: { ...c.b, scale: Math.fround(c.b.scale) }, y: { ...c.y, scale: Math.fround(c.y.scale) } }));
+  const isas = (['avx512f', 'avx2', 'scalar'] as const).filter((isa) => {
+    try { b.setIsa(isa); return true; } catch { return false; }
+  });
+  for (const c of cases) {
+    const q = qlinearAddParams(c.a, c.b, c.y, c.relu);
+    const n = 65536 + 7; // every byte pair, then a tail
+    const ba = Uint8Array.from({ length: n }, (_, j) => j & 255), bb = Uint8Array.from({ length: n }, (_, j) => (j >> 8) & 255);
+    // The independent route: dequantize the bytes, the float kernel, quantize its result back to a byte.
+    const shift = q.shift;
+    const fa = Float32Array.from(ba, (v) => Math.fround((v - shift - c.a.zeroPoint) * c.a.scale));
+    const fb = Float32Array.from(bb, (v) => Math.fround((v - shift - c.b.zeroPoint) * c.b.scale));
+    const fy = new Float32Array(n);
+    qlinearAdd(fa, fb, fy, n, q);
+    const want = Uint8Array.from(fy, (v) => Math.round(v / c.y.scale) + c.y.zeroPoint + shift);
+    const js = new Uint8Array(n);
+    qlinearAddBytes(ba, bb, js, n, q);
+    t.deepEqual(js, want, 'JS bytes kernel');
+    const slot = (bytes: Uint8Array) => { const f = new Float32Array(Math.ceil(n / 4)); new Uint8Array(f.buffer).set(bytes); return f; };
+    for (const isa of isas) {
+      b.setIsa(isa);
+      const plan = b.createPlan([{ op: 'qlinearAdd', inputs: [0, 1], output: 2, count: n, q, u8: true }] as never);
+      const out = new Float32Array(Math.ceil(n / 4));
+      b.runPlanSync(plan, [slot(ba), slot(bb), out]);
+      const got = new Uint8Array(out.buffer, 0, n);
+      let diff = 0;
+      for (let i = 0; i < n; i++) if (got[i] !== want[i]) diff++;
+      t.is(diff, 0, `${isa} ${JSON.stringify(q)}: ${diff} of ${n} differ`);
+    }
+  }
+  t.log(`checked on ${isas.join(', ')}`);
+});
+
+test.serial('a quantized ResNet-20 keeps its conv and residual-add values as u8 on the native backend, and each equals the JS backend\'s, as does the output', async (t) => {
+  if (!nativeAvailable()) return t.pass();
+  const g = resnet({ depth: 20, variant: 'cifar', seed: 5, width: 4 });
+  const r = rng(2);
+  const batch = (n: number) => new Tensor('float32', Float32Array.from({ length: n * 3 * 32 * 32 }, () => r() * 2 - 1), [n, 3, 32, 32]);
+  const bytes = await quantize(g, { calibration: [batch(4)], perChannel: true });
+  const x = batch(2);
+  const js = await load(bytes, { backend: 'js', threads: 1 });
+  const want = await js.run({ input: x }, { fetchIntermediates: true });
+  await js.dispose();
+  const model = await load(bytes, { backend: 'native', threads: 2 });
+  const prof = model.profile({ input: x });
+  const u8Adds = prof.filter((l) => l.op === 'QLinearAdd' && l.kernel?.startsWith('qu8_qlinear_vadd'));
+  t.true(u8Adds.length >= 1, `a residual add runs on bytes (${prof.map((l) => `${l.op}:${l.kernel ?? '-'}`).join(' ')})`);
+  const got = await model.run({ input: x }, { fetchIntermediates: true });
+  const whole = await model.run({ input: x });
+  await model.dispose();
+  let values = 0;
+  for (const [name, tensor] of Object.entries(want)) {
+    const b = got[name];
+    if (!b || name === 'output') continue;
+    values++;
+    let same = 0;
+    for (let i = 0; i < tensor.data.length; i++) if (Object.is(tensor.data[i], b.data[i])) same++;
+    if (!name.includes('fc')) t.is(same, tensor.data.length, `${name}: ${same}/${tensor.data.length} bit-identical`);
+  }
+  t.true(values > 10, `${values} values compared`);
+  for (const run of [got, whole]) {
+    const a = want.output!.data, o = run.output!.data;
+    let maxDiff = 0;
+    for (let i = 0; i < a.length; i++) maxDiff = Math.max(maxDiff, Math.abs(a[i]! - o[i]!));
+    t.true(maxDiff <= 1e-4 * Math.max(...Array.from(a, Math.abs)), `output within float32 rounding of the JS backend's (${maxDiff})`);
+  }
 });

@@ -157,7 +157,13 @@ struct QLinearAddBaton {
   int64_t count = 0;
   cpu::QLinearAdd p;
   cpu::QLinearAddKernel kernel = nullptr;  // of the ISA active when the step was parsed
-  void Run() { kernel(a, b, count, p, y); }
+  // The plan keeps a, b and y as u8 NHWC bytes (src/plan/formats.ts): the same integers on them.
+  cpu::Qu8QLinearAddKernel u8_kernel = nullptr;
+  const char* kernel_name = "";  // for profiles: which of the two, on which ISA
+  void Run() {
+    if (u8_kernel) u8_kernel(reinterpret_cast<const uint8_t*>(a), reinterpret_cast<const uint8_t*>(b), count, p, reinterpret_cast<uint8_t*>(y));
+    else kernel(a, b, count, p, y);
+  }
 };
 
 // The step's count and q: { aScale, aZeroPoint, bScale, bZeroPoint, ratioA, ratioB, fixed, shift,
@@ -191,6 +197,14 @@ QLinearAddBaton ParseQLinearAdd(Napi::Env env, const Napi::Object& o, const char
   b.p.qmin = int32_t(GetIntProp(env, y, "qmin", where, -128, 255));
   b.p.qmax = int32_t(GetIntProp(env, y, "qmax", where, b.p.qmin, 255));
   b.p.zero_point = int32_t(GetIntProp(env, y, "zeroPoint", where, -128, 255));
+  const Napi::Value u8 = o.Get("u8");
+  if (!u8.IsUndefined() && !u8.IsBoolean()) ThrowType(env, where, "u8", "a boolean", Describe(u8));
+  const cpu::Isa isa = cpu::active_isa();
+  if (!u8.IsUndefined() && u8.As<Napi::Boolean>().Value()) b.u8_kernel = cpu::qu8_qlinear_add_kernel(isa);
+  b.kernel_name = b.u8_kernel ? (isa == cpu::Isa::avx512 ? "qu8_qlinear_vadd__avx512f" : "qu8_qlinear_vadd__scalar")
+                  : isa == cpu::Isa::avx512 ? "f32_qlinear_vadd__avx512f"
+                  : isa == cpu::Isa::avx2   ? "f32_qlinear_vadd__avx2"
+                                            : "f32_qlinear_vadd__scalar";
   return b;
 }
 
@@ -340,7 +354,8 @@ Step ParseStep(Napi::Env env, const Napi::Value& v, size_t i, Plan& plan) {
     out_need = in_need[0];
   } else if (op == "qlinearAdd") {
     s.baton = ParseQLinearAdd(env, o, where);
-    const int64_t n = std::get<QLinearAddBaton>(s.baton).count;
+    const QLinearAddBaton& qb = std::get<QLinearAddBaton>(s.baton);
+    const int64_t n = qb.u8_kernel ? (qb.count + 3) / 4 : qb.count;  // u8: bytes in float slots
     in_need = {n, n};
     out_need = n;
   } else if (op == "unary" || op == "binary" || op == "strided" || op == "concat" ||
@@ -433,8 +448,9 @@ PlanBaton Bind(const Napi::CallbackInfo& info, const char* where, std::vector<Na
           else if constexpr (std::is_same_v<T, GapBaton>) BindGap(env, op, x, y, w);
           else if constexpr (std::is_same_v<T, AddBaton>) BindAdd(env, op, x, x2, y, w);
           else if constexpr (std::is_same_v<T, QLinearAddBaton>) {
+            const int64_t floats = op.u8_kernel ? (op.count + 3) / 4 : op.count;  // u8: bytes in float slots
             for (const F32* in : {&x, &x2})
-              RequireNoOverlap(env, y.data, op.count, in->data, op.count, true, w,
+              RequireNoOverlap(env, y.data, floats, in->data, floats, true, w,
                                "y overlaps an operand (it may only be the very same buffer)");
             op.a = x.data;
             op.b = x2.data;
@@ -498,6 +514,7 @@ std::string StepKernelName(const AnyBaton& baton) {
         else if constexpr (std::is_same_v<T, QConvBaton>) return op.w->gemm.config.name;
         else if constexpr (std::is_same_v<T, UnaryBaton>) return cpu::unary_kernel_name(op.isa);
         else if constexpr (std::is_same_v<T, BinaryBaton>) return cpu::binary_kernel_name(op.isa);
+        else if constexpr (std::is_same_v<T, QLinearAddBaton>) return op.kernel_name;
         else if constexpr (std::is_same_v<T, PoolBaton>)
           return op.isa == cpu::Isa::avx512 ? (op.average ? "avg_pool_vsum__avx512f" : "max_pool_vmax__avx512f")
                                             : (op.average ? "avg_pool_vsum" : "max_pool_vmax");

@@ -79,7 +79,7 @@ export type PlanStepOf<W> = { inputs: number[]; output: number } & (
   /** count = outer · channels · inner elements; multipliers has 1 or `channels` entries. */
   | { op: 'requantize'; count: number; channels: number; inner: number; r: RequantParams }
   /** inputs [a, b]: same-shape dequantized operands, in ONNX Runtime's QLinearAdd arithmetic. */
-  | { op: 'qlinearAdd'; count: number; q: QLinearAddParams }
+  | { op: 'qlinearAdd'; count: number; q: QLinearAddParams; u8?: boolean }
   | { op: 'unary'; fn: UnaryFn; alpha: number; beta: number; count: number; threads: number }
   | { op: 'binary'; fn: BinaryFn; relu: boolean; dims: number[]; aStrides: number[]; bStrides: number[]; threads: number }
   | { op: 'strided'; dims: number[]; strides: number[]; offset: number }

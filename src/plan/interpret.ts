@@ -8,7 +8,7 @@ import type { BinaryFn, ConvParams, KernelBackend, PackedWeights, PlanExecutor, 
 import type { LoweredPlan } from './lower.js';
 import type { QConvIo } from './formats.js';
 import type { QLinearAddParams, QuantParams } from '../graph/graph.js';
-import { qlinearAdd, quantizeDequantize, requantize } from '../kernels-js/quantize.js';
+import { qlinearAdd, qlinearAddBytes, quantizeDequantize, requantize } from '../kernels-js/quantize.js';
 import { binary } from '../kernels-js/broadcast.js';
 import { concat, stridedCopy } from '../kernels-js/layout.js';
 import { layerNorm, softmax } from '../kernels-js/normalize.js';
@@ -33,7 +33,7 @@ export interface StepKernels<B> {
   /** Integer-exact requantization per channel (y may be x); see RequantizeNode. */
   requantize(x: B, y: B, count: number, channels: number, inner: number, r: RequantParams): void | Promise<void>;
   /** ONNX Runtime's QLinearAdd on dequantized same-shape operands (y may be a or b). */
-  qlinearAdd(a: B, b: B, y: B, count: number, q: QLinearAddParams): void | Promise<void>;
+  qlinearAdd(a: B, b: B, y: B, count: number, q: QLinearAddParams, u8?: boolean): void | Promise<void>;
   unary(fn: UnaryFn, alpha: number, beta: number, x: B, y: B, count: number): void | Promise<void>;
   binary(fn: BinaryFn, relu: boolean, a: B, b: B, y: B, dims: number[], aStrides: number[], bStrides: number[]): void | Promise<void>;
   strided(x: B, y: B, dims: number[], strides: number[], offset: number): void | Promise<void>;
@@ -58,7 +58,7 @@ export function runStep<B>(k: StepKernels<B>, s: PlanStep, buffers: readonly B[]
     case 'transpose': return k.transpose(x, y, s.rows, s.cols);
     case 'quantizeDequantize': return k.quantizeDequantize(x, y, s.count, s.q);
     case 'requantize': return k.requantize(x, y, s.count, s.channels, s.inner, s.r);
-    case 'qlinearAdd': return k.qlinearAdd(x, buffers[s.inputs[1]!]!, y, s.count, s.q);
+    case 'qlinearAdd': return k.qlinearAdd(x, buffers[s.inputs[1]!]!, y, s.count, s.q, s.u8);
     case 'unary': return k.unary(s.fn, s.alpha, s.beta, x, y, s.count);
     case 'binary': return k.binary(s.fn, s.relu, x, buffers[s.inputs[1]!]!, y, s.dims, s.aStrides, s.bStrides);
     case 'strided': return k.strided(x, y, s.dims, s.strides, s.offset);
@@ -102,11 +102,15 @@ export function hostKernels(be: KernelBackend, sync: boolean): StepKernels<Float
     },
     quantizeDequantize,
     requantize,
-    qlinearAdd,
+    // u8: the plan keeps the operands and the result as quantized bytes (src/plan/formats.ts).
+    qlinearAdd: (a, b, y, count, q, u8) => (u8 ? qlinearAddBytes(bytesOf(a, count), bytesOf(b, count), bytesOf(y, count), count, q) : qlinearAdd(a, b, y, count, q)),
     // The TypeScript kernels: a backend's own kernels for these steps run in its compiled plan.
     unary, binary, strided: stridedCopy, concat, softmax, layerNorm,
   };
 }
+
+/** The first `count` bytes of a float slot (a value the plan keeps as u8). */
+const bytesOf = (f: Float32Array, count: number): Uint8Array => new Uint8Array(f.buffer, f.byteOffset, count);
 
 /** The executor of a backend that compiles nothing: every step in order through runStep. */
 export function interpretPlan(be: KernelBackend, plan: PlanLayout): PlanExecutor {

@@ -164,7 +164,7 @@ export function lower(ctx: LowerContext, memory: MemoryPlan): LoweredPlan {
         }
         case 'QLinearAdd':
           io.inputs.push(buffer(node.inputs[1]!));
-          return { op: 'qlinearAdd', ...io, count: elementCount(yDims), q: { ...node.attrs, y: { ...node.attrs.y } } };
+          return { op: 'qlinearAdd', ...io, count: elementCount(yDims), q: { ...node.attrs, y: { ...node.attrs.y } }, ...(formats.has(node.outputs[0]!) ? { u8: true } : {}) };
         case 'QuantizeDequantize': {
           const { scale, zeroPoint, qmin, qmax } = node.attrs;
           return { op: 'quantizeDequantize', ...io, count: elementCount(yDims), q: { scale, zeroPoint, qmin, qmax } };
