@@ -145,7 +145,7 @@ async function main(): Promise<void> {
   } finally {
     if (!o.models) rmSync(dir, { recursive: true, force: true });
   }
-  if (o.out) writeFileSync(o.out, markdown(rows, o.small));
+  if (o.out) writeFileSync(o.out, markdown(rows, o.small, Number(o.runs)));
   if (failed) {
     console.error(`zoo: a model that loads is farther than ${TOL}·max|ref| from PyTorch, or fails resnode validate`);
     process.exitCode = 1;
@@ -162,13 +162,13 @@ function line(r: Row): string {
   return `${label(r).padEnd(20)} err native ${fmt(r.native)}  js ${fmt(r.js)}  validate ${r.validate}  native/ORT ${r.ratio!.toFixed(2)}×${scalar}`;
 }
 
-function markdown(rows: Row[], small: boolean): string {
+function markdown(rows: Row[], small: boolean, runs: number): string {
   const head = [
     `# The CNN zoo: torchvision ${small ? 'at 64x64' : 'at 224x224 (Inception v3 at 299)'}, seeded random weights`,
     '',
     'Written by `npm run test:zoo` (scripts/zoo.ts). Error: max|ours − PyTorch| / max|PyTorch| (a dynamic export: the larger of its two input shapes).',
     'Validate: `resnode validate`\'s check (native, exact, ours against ONNX Runtime on seeded inputs; the traced input where H/W are dynamic), with its error relative to max|ORT|.',
-    'Latency: native exact mode ÷ onnxruntime-node (default session options), batch 1, 2 threads, median of alternating runs in one process.',
+    `Latency: native exact mode ÷ onnxruntime-node (ORT's default threading, spinning on), batch 1, 2 threads, median of ${runs} timed runs: each runtime in its own child process, taking turns of 2 back-to-back runs with a 200 ms pause after each turn (src/bench/contender-process.ts, the harness of \`resnode bench\`).`,
     'On a machine shared with other work the ratios move between runs; compare several runs before reading one number.',
     '',
     '| model | family | setting | input | error native | error JS | validate | native ÷ ORT | notes |',
