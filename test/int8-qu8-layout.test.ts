@@ -3,11 +3,12 @@
 // independent loop, byte for byte, on random channel counts, pixel ranges, scales, zero points,
 // rounding ties, clamps and NaN: the C++ harness native/cpu/tests/qu8_layout_test.cc, built here.
 import test from 'ava';
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { cxxHarnessUnavailable } from './helpers/cxx-harness.js';
 
 const run = promisify(execFile);
 const ROOT = join(import.meta.dirname, '..');
@@ -22,14 +23,7 @@ const SOURCES: [string, string[]][] = [
   ['native/cpu/isa.cc', []],
 ];
 
-const compiler = (() => {
-  try {
-    execFileSync('g++', ['--version'], { stdio: 'ignore' });
-    return process.arch === 'x64' ? undefined : 'the harness is x86-64 only';
-  } catch {
-    return 'g++ is missing';
-  }
-})();
+const compiler = cxxHarnessUnavailable;
 
 (compiler ? test.skip : test)('int8 layout kernels: every u8 NHWC byte and every float32 NCHW value equals the reference loop, on every kernel this CPU runs', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'resnode-qu8-layout-'));
