@@ -10,6 +10,7 @@ import { elementCount } from './shapes.js';
 import { optimize, planMemory } from './graph/passes.js';
 import { PlanCache, type CachedPlan } from './plan/cache.js';
 import { hostKernels, interpretPlan, profileSteps, runStep } from './plan/interpret.js';
+import { readValue } from './plan/formats.js';
 import { lower, type LoweredPlan } from './plan/lower.js';
 import { fromOnnx } from './onnx/import.js';
 import { bool, describe, invalid, oneOf, plainObject, positiveInt } from './is.js';
@@ -193,8 +194,9 @@ export class Model {
     const half = new Set(this.outputs.filter((o) => o.type === 'float16').map((o) => o.name));
     for (const name of names) {
       const dims = plan.lowered.memory.shapes.get(name)!;
-      const data = arena[plan.lowered.bufferOf.get(name)!]!.subarray(0, elementCount(dims));
-      if (!half.has(name)) { results[name] = new Tensor('float32', data.slice(), dims); continue; }
+      // A copy, as float32 NCHW (a value the plan keeps as u8 NHWC comes back dequantized).
+      const data = readValue(plan.lowered.formats.get(name), arena[plan.lowered.bufferOf.get(name)!]!, dims);
+      if (!half.has(name)) { results[name] = new Tensor('float32', data, dims); continue; }
       const bits = new Uint16Array(data.length);
       (this.backend.float32ToFloat16 ?? float32ToFloat16)(data, bits);
       // A float16 output is a Tensor<'float16'>; Results types every value as the float32 default.

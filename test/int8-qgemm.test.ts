@@ -3,11 +3,12 @@
 // independent integer loops, byte for byte, on random shapes, strides, pads and zero points: the
 // C++ harness native/cpu/tests/qgemm_test.cc, built here from the few files it needs.
 import test from 'ava';
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { cxxHarnessUnavailable } from './helpers/cxx-harness.js';
 
 const run = promisify(execFile);
 const ROOT = join(import.meta.dirname, '..');
@@ -26,14 +27,7 @@ const SOURCES: [string, string[]][] = [
   ['native/cpu/isa.cc', []],
 ];
 
-const compiler = (() => {
-  try {
-    execFileSync('g++', ['--version'], { stdio: 'ignore' });
-    return process.arch === 'x64' ? undefined : 'the harness is x86-64 only';
-  } catch {
-    return 'g++ is missing';
-  }
-})();
+const compiler = cxxHarnessUnavailable;
 
 (compiler ? test.skip : test)('qu8s8 GEMM kernels and NHWC u8 convolutions: every output byte equals the integer reference, on every kernel this CPU runs', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'resnode-qgemm-'));

@@ -117,11 +117,6 @@ void average_pool2d(const Pool2dShape& s, bool count_include_pad, const float* x
 void global_average_pool(int64_t n, int64_t c, int64_t hw, const float* x, float* y, int threads);
 // y = a + b (same shape), optional ReLU.
 void add(const float* a, const float* b, int64_t count, bool relu, float* y, int threads);
-// An ONNX QuantizeLinear -> DequantizeLinear pair per tensor, in float32:
-// y = (clamp(round_half_even(x / scale) + zero_point, qmin, qmax) - zero_point) * scale.
-// y may be x. Requires scale > 0 and qmin <= zero_point <= qmax.
-void quantize_dequantize(const float* x, int64_t count, float scale, int32_t zero_point,
-                         int32_t qmin, int32_t qmax, float* y);
 // Integer-exact requantization of [outer, channels, inner] (src/graph/graph.ts RequantizeNode):
 // y = (clamp(round_half_even(x * multipliers[c] / divisor) + zero_point, qmin, qmax) - zero_point)
 //     * out_scale, with multipliers of length 1 or `channels`. y may be x.

@@ -68,9 +68,9 @@ struct QuantizeDequantizeBaton {
   const float* x = nullptr;
   float* y = nullptr;
   int64_t count = 0;
-  float scale = 1.f;
-  int32_t zero_point = 0, qmin = 0, qmax = 255;
-  void Run() { cpu::quantize_dequantize(x, count, scale, zero_point, qmin, qmax, y); }
+  cpu::QuantizeDequantize q;
+  cpu::QuantizeDequantizeKernel kernel = nullptr;  // of the ISA active when the step was parsed
+  void Run() { kernel(x, count, q, y); }
 };
 
 // The step's q: { scale, zeroPoint, qmin, qmax } (src/graph/graph.ts QuantParams).
@@ -84,10 +84,11 @@ QuantizeDequantizeBaton ParseQuantizeDequantize(Napi::Env env, const Napi::Value
   if (!sv.IsNumber()) ThrowType(env, where, "q.scale", "a number", Describe(sv));
   if (!(scale > 0) || !std::isfinite(float(scale)))
     ThrowRange(env, where, "q.scale", "a positive finite float32", Describe(sv));
-  b.scale = float(scale);
-  b.qmin = int32_t(GetIntProp(env, q, "qmin", where, INT32_MIN, INT32_MAX));
-  b.qmax = int32_t(GetIntProp(env, q, "qmax", where, b.qmin, INT32_MAX));
-  b.zero_point = int32_t(GetIntProp(env, q, "zeroPoint", where, b.qmin, b.qmax));
+  b.q.scale = float(scale);
+  b.q.qmin = int32_t(GetIntProp(env, q, "qmin", where, INT32_MIN, INT32_MAX));
+  b.q.qmax = int32_t(GetIntProp(env, q, "qmax", where, b.q.qmin, INT32_MAX));
+  b.q.zero_point = int32_t(GetIntProp(env, q, "zeroPoint", where, b.q.qmin, b.q.qmax));
+  b.kernel = cpu::quantize_dequantize_kernel(cpu::active_isa());
   return b;
 }
 
@@ -156,7 +157,13 @@ struct QLinearAddBaton {
   int64_t count = 0;
   cpu::QLinearAdd p;
   cpu::QLinearAddKernel kernel = nullptr;  // of the ISA active when the step was parsed
-  void Run() { kernel(a, b, count, p, y); }
+  // The plan keeps a, b and y as u8 NHWC bytes (src/plan/formats.ts): the same integers on them.
+  cpu::Qu8QLinearAddKernel u8_kernel = nullptr;
+  const char* kernel_name = "";  // for profiles: which of the two, on which ISA
+  void Run() {
+    if (u8_kernel) u8_kernel(reinterpret_cast<const uint8_t*>(a), reinterpret_cast<const uint8_t*>(b), count, p, reinterpret_cast<uint8_t*>(y));
+    else kernel(a, b, count, p, y);
+  }
 };
 
 // The step's count and q: { aScale, aZeroPoint, bScale, bZeroPoint, ratioA, ratioB, fixed, shift,
@@ -190,6 +197,14 @@ QLinearAddBaton ParseQLinearAdd(Napi::Env env, const Napi::Object& o, const char
   b.p.qmin = int32_t(GetIntProp(env, y, "qmin", where, -128, 255));
   b.p.qmax = int32_t(GetIntProp(env, y, "qmax", where, b.p.qmin, 255));
   b.p.zero_point = int32_t(GetIntProp(env, y, "zeroPoint", where, -128, 255));
+  const Napi::Value u8 = o.Get("u8");
+  if (!u8.IsUndefined() && !u8.IsBoolean()) ThrowType(env, where, "u8", "a boolean", Describe(u8));
+  const cpu::Isa isa = cpu::active_isa();
+  if (!u8.IsUndefined() && u8.As<Napi::Boolean>().Value()) b.u8_kernel = cpu::qu8_qlinear_add_kernel(isa);
+  b.kernel_name = b.u8_kernel ? (isa == cpu::Isa::avx512 ? "qu8_qlinear_vadd__avx512f" : "qu8_qlinear_vadd__scalar")
+                  : isa == cpu::Isa::avx512 ? "f32_qlinear_vadd__avx512f"
+                  : isa == cpu::Isa::avx2   ? "f32_qlinear_vadd__avx2"
+                                            : "f32_qlinear_vadd__scalar";
   return b;
 }
 
@@ -296,7 +311,7 @@ Step ParseStep(Napi::Env env, const Napi::Value& v, size_t i, Plan& plan) {
     out_need = b.ny;
     s.baton = std::move(b);
   } else if (op == "qconv") {
-    QConvBaton b = ParseQConvParams(env, o.Get("packed"), o.Get("p"), where);
+    QConvBaton b = ParseQConvParams(env, o.Get("packed"), o.Get("p"), o.Get("io"), where);
     in_need = {b.nx};
     out_need = b.ny;
     s.baton = std::move(b);
@@ -339,7 +354,8 @@ Step ParseStep(Napi::Env env, const Napi::Value& v, size_t i, Plan& plan) {
     out_need = in_need[0];
   } else if (op == "qlinearAdd") {
     s.baton = ParseQLinearAdd(env, o, where);
-    const int64_t n = std::get<QLinearAddBaton>(s.baton).count;
+    const QLinearAddBaton& qb = std::get<QLinearAddBaton>(s.baton);
+    const int64_t n = qb.u8_kernel ? (qb.count + 3) / 4 : qb.count;  // u8: bytes in float slots
     in_need = {n, n};
     out_need = n;
   } else if (op == "unary" || op == "binary" || op == "strided" || op == "concat" ||
@@ -432,8 +448,9 @@ PlanBaton Bind(const Napi::CallbackInfo& info, const char* where, std::vector<Na
           else if constexpr (std::is_same_v<T, GapBaton>) BindGap(env, op, x, y, w);
           else if constexpr (std::is_same_v<T, AddBaton>) BindAdd(env, op, x, x2, y, w);
           else if constexpr (std::is_same_v<T, QLinearAddBaton>) {
+            const int64_t floats = op.u8_kernel ? (op.count + 3) / 4 : op.count;  // u8: bytes in float slots
             for (const F32* in : {&x, &x2})
-              RequireNoOverlap(env, y.data, op.count, in->data, op.count, true, w,
+              RequireNoOverlap(env, y.data, floats, in->data, floats, true, w,
                                "y overlaps an operand (it may only be the very same buffer)");
             op.a = x.data;
             op.b = x2.data;
@@ -497,6 +514,7 @@ std::string StepKernelName(const AnyBaton& baton) {
         else if constexpr (std::is_same_v<T, QConvBaton>) return op.w->gemm.config.name;
         else if constexpr (std::is_same_v<T, UnaryBaton>) return cpu::unary_kernel_name(op.isa);
         else if constexpr (std::is_same_v<T, BinaryBaton>) return cpu::binary_kernel_name(op.isa);
+        else if constexpr (std::is_same_v<T, QLinearAddBaton>) return op.kernel_name;
         else if constexpr (std::is_same_v<T, PoolBaton>)
           return op.isa == cpu::Isa::avx512 ? (op.average ? "avg_pool_vsum__avx512f" : "max_pool_vmax__avx512f")
                                             : (op.average ? "avg_pool_vsum" : "max_pool_vmax");
@@ -518,8 +536,9 @@ bool ReleasePlan(Napi::Env, const Napi::Value& v) {
 // Params: steps: array of { op, inputs: number[], output: number, ...params }
 //   where op and its params are
 //     'conv': packed (packConv2d handle), p: NativeConvParams; inputs [x] or [x, residual]
-//     'qconv': packed (packQConv2d handle), p: NativeConvParams; inputs [x] (int8 conv on
-//       dequantized float32 NCHW values in and out)
+//     'qconv': packed (packQConv2d handle), p: NativeConvParams, io?: { x, y } each
+//       { layout: 'nchw', dtype: 'f32' } (dequantized values, the default) or
+//       { layout: 'nhwc', dtype: 'u8' } (the quantized bytes); inputs [x]
 //     'gemm': packed (packGemm handle), m, relu, threads; inputs [x]
 //     'maxPool': p: NativePoolParams; 'averagePool': p, countIncludePad; inputs [x]
 //     'globalAveragePool': n, c, hw, threads; inputs [x]

@@ -24,6 +24,19 @@ double FiniteProp(Napi::Env env, const Napi::Object& o, const char* key, const c
   return d;
 }
 
+// One side's format: true for u8 NHWC, false for float32 NCHW.
+bool IsU8Nhwc(Napi::Env env, const Napi::Object& io, const char* key, const char* where) {
+  const Napi::Value v = io.Get(key);
+  const std::string name = std::string("io.") + key;
+  const Napi::Object f = ToObject(env, v, where, name.c_str());
+  const Napi::Value layout = f.Get("layout"), dtype = f.Get("dtype");
+  const std::string l = layout.IsString() ? layout.As<Napi::String>().Utf8Value() : "";
+  const std::string d = dtype.IsString() ? dtype.As<Napi::String>().Utf8Value() : "";
+  if (l == "nhwc" && d == "u8") return true;
+  if (l == "nchw" && d == "f32") return false;
+  ThrowRange(env, where, name, "{ layout: 'nchw', dtype: 'f32' } or { layout: 'nhwc', dtype: 'u8' }", Describe(v));
+}
+
 }  // namespace
 
 // [sync] packQConv2d(weight, bias|null, multipliers, cOut, cIn, kh, kw, q)
@@ -80,6 +93,7 @@ Napi::Value PackQConv2d(const Napi::CallbackInfo& info) {
   const auto config = cpu::qu8s8_gemm_config(cpu::active_isa(), cpu::cpu_features().avx512_vnni);
   try {
     p->gemm = cpu::qu8s8_pack(ohwi.data(), b32.data(), mult.data, p->c_out, k, p->x_zero_point, r, config);
+    p->layout = cpu::qu8_layout_config(cpu::active_isa());
   } catch (const std::bad_alloc&) {
     throw Napi::RangeError::New(env, "packQConv2d: out of memory packing the weights");
   }
@@ -87,7 +101,7 @@ Napi::Value PackQConv2d(const Napi::CallbackInfo& info) {
 }
 
 QConvBaton ParseQConvParams(Napi::Env env, const Napi::Value& packed, const Napi::Value& pv,
-                            const char* where) {
+                            const Napi::Value& iov, const char* where) {
   QConvBaton b;
   b.w = UnwrapPackedQConv(env, packed, where);
   const cpu::Qu8ConvPacked& w = *b.w;
@@ -98,8 +112,16 @@ QConvBaton ParseQConvParams(Napi::Env env, const Napi::Value& packed, const Napi
   b.s = {c.s.n, c.s.h, c.s.w, c.s.c_in, c.s.kh, c.s.kw, c.s.stride_h, c.s.stride_w,
          c.s.pad_top, c.s.pad_left, c.s.out_h, c.s.out_w};
   b.threads = c.threads;
-  b.nx = c.nx;
-  b.ny = c.ny;
+  b.x_values = c.nx;
+  b.y_values = c.ny;
+  if (!iov.IsUndefined()) {
+    const Napi::Object io = ToObject(env, iov, where, "io");
+    b.x_u8 = IsU8Nhwc(env, io, "x", where);
+    b.y_u8 = IsU8Nhwc(env, io, "y", where);
+  }
+  // A u8 value's bytes fill a quarter of the floats its slot was sized for.
+  b.nx = b.x_u8 ? (c.nx + 3) / 4 : c.nx;
+  b.ny = b.y_u8 ? (c.ny + 3) / 4 : c.ny;
   return b;
 }
 

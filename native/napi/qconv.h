@@ -14,20 +14,29 @@ struct QConvBaton {
   std::shared_ptr<cpu::Qu8ConvPacked> w;
   cpu::Qu8ConvShape s{};
   int threads = 0;
-  int64_t nx = 0, ny = 0;  // floats x and y hold
+  int64_t x_values = 0, y_values = 0;  // elements of x and y
+  bool x_u8 = false, y_u8 = false;      // the plan keeps that value as u8 NHWC bytes in its slot
+  int64_t nx = 0, ny = 0;               // floats x's and y's buffers must hold
   const float* x = nullptr;
   float* y = nullptr;
   void Run() {
-    // The u8 NHWC activations live only inside the step (the plan's buffers are float32).
-    // Uninitialised: the step writes every byte before reading it.
-    std::unique_ptr<uint8_t[]> x_u8(new uint8_t[size_t(nx)]), y_u8(new uint8_t[size_t(ny)]);
-    cpu::qu8_conv2d_nchw_f32(*w, s, x, y, x_u8.get(), y_u8.get(), threads);
+    // A float32 side is converted through u8 NHWC scratch, uninitialised: the step writes every
+    // byte before reading it.
+    std::unique_ptr<uint8_t[]> xs(x_u8 ? nullptr : new uint8_t[size_t(x_values)]);
+    std::unique_ptr<uint8_t[]> ys(y_u8 ? nullptr : new uint8_t[size_t(y_values)]);
+    cpu::Qu8ConvIo io;
+    if (x_u8) io.x_u8 = reinterpret_cast<const uint8_t*>(x);
+    else io.x_f32 = x;
+    if (y_u8) io.y_u8 = reinterpret_cast<uint8_t*>(y);
+    else io.y_f32 = y;
+    cpu::qu8_conv2d_step(*w, s, io, xs.get(), ys.get(), threads);
   }
 };
 
-// The step's packed (a packQConv2d handle) and p (NativeConvParams: groups 1, no dilation,
-// no clip or act; the ReLU is in the packed output range).
+// The step's packed (a packQConv2d handle), p (NativeConvParams: groups 1, no dilation, no clip
+// or act; the ReLU is in the packed output range) and io (undefined, or { x, y } each
+// { layout: 'nchw', dtype: 'f32' } or { layout: 'nhwc', dtype: 'u8' }).
 QConvBaton ParseQConvParams(Napi::Env env, const Napi::Value& packed, const Napi::Value& p,
-                            const char* where);
+                            const Napi::Value& io, const char* where);
 
 }  // namespace resnode::napi

@@ -2,6 +2,7 @@
 // Shapes have been validated by src/ops.ts before these are called, and output
 // buffers are allocated by the caller: a kernel writes y and allocates nothing
 // that outlives the call.
+import type { QConvIo } from '../plan/formats.js';
 import type { Mode } from '../modes.js';
 
 import type { BackendName } from './name.js';
@@ -65,8 +66,8 @@ export interface PoolParams {
  */
 export type PlanStepOf<W> = { inputs: number[]; output: number } & (
   | { op: 'conv'; packed: W; p: ConvParams }
-  /** An int8 conv (ConvAttrs.int8) on dequantized float32 NCHW values in and out; inputs [x]. */
-  | { op: 'qconv'; packed: W; p: ConvParams }
+  /** An int8 conv (ConvAttrs.int8); inputs [x]. io: x's and y's formats (src/plan/formats.ts), float32 NCHW where absent. */
+  | { op: 'qconv'; packed: W; p: ConvParams; io?: QConvIo }
   | { op: 'gemm'; packed: W; m: number; relu: boolean; threads: number }
   | { op: 'maxPool'; p: PoolParams }
   | { op: 'averagePool'; p: PoolParams; countIncludePad: boolean }
@@ -78,7 +79,7 @@ export type PlanStepOf<W> = { inputs: number[]; output: number } & (
   /** count = outer · channels · inner elements; multipliers has 1 or `channels` entries. */
   | { op: 'requantize'; count: number; channels: number; inner: number; r: RequantParams }
   /** inputs [a, b]: same-shape dequantized operands, in ONNX Runtime's QLinearAdd arithmetic. */
-  | { op: 'qlinearAdd'; count: number; q: QLinearAddParams }
+  | { op: 'qlinearAdd'; count: number; q: QLinearAddParams; u8?: boolean }
   | { op: 'unary'; fn: UnaryFn; alpha: number; beta: number; count: number; threads: number }
   | { op: 'binary'; fn: BinaryFn; relu: boolean; dims: number[]; aStrides: number[]; bStrides: number[]; threads: number }
   | { op: 'strided'; dims: number[]; strides: number[]; offset: number }
@@ -128,9 +129,9 @@ export interface KernelBackend {
    * hold integers, multipliers [cOut]. A backend with it gets Conv nodes with attrs.int8 (qconv steps).
    */
   packQConv2d?(weight: Float32Array, bias: Float32Array | null, multipliers: Float32Array, cOut: number, cIn: number, kh: number, kw: number, q: { x: QuantParams; y: QuantParams }): PackedWeights;
-  /** A qconv step's kernel (y = x's int8 conv, float32 NCHW); with packQConv2d. */
-  qconv2dSync?(packed: PackedWeights, x: Float32Array, y: Float32Array, p: ConvParams): void;
-  qconv2d?(packed: PackedWeights, x: Float32Array, y: Float32Array, p: ConvParams): Promise<void>;
+  /** A qconv step's kernel (y = x's int8 conv, each side in its io format: float32 NCHW where absent); with packQConv2d. */
+  qconv2dSync?(packed: PackedWeights, x: Float32Array, y: Float32Array, p: ConvParams, io?: QConvIo): void;
+  qconv2d?(packed: PackedWeights, x: Float32Array, y: Float32Array, p: ConvParams, io?: QConvIo): Promise<void>;
   packGemm(weight: Float32Array, bias: Float32Array | null, nOut: number, k: number): PackedWeights;
   gemmSync(packed: PackedWeights, x: Float32Array, m: number, relu: boolean, y: Float32Array, threads: number): void;
   gemm(packed: PackedWeights, x: Float32Array, m: number, relu: boolean, y: Float32Array, threads: number): Promise<void>;

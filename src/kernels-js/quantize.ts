@@ -4,7 +4,7 @@
 import type { QLinearAddParams, QuantParams } from '../graph/graph.js';
 import type { RequantParams } from '../backend/types.js';
 import { dequantizeValue, quantizeValue, roundHalfEven } from '../quant/linear.js';
-import { qlinearAddValue } from '../quant/qlinear-add.js';
+import { qlinearAddBytesValue, qlinearAddValue } from '../quant/qlinear-add.js';
 
 export function quantizeDequantize(x: Float32Array, y: Float32Array, count: number, q: QuantParams): void {
   for (let i = 0; i < count; i++) y[i] = dequantizeValue(quantizeValue(x[i]!, q.scale, q.zeroPoint, q.qmin, q.qmax), q.scale, q.zeroPoint);
@@ -24,4 +24,9 @@ export function requantize(x: Float32Array, y: Float32Array, count: number, chan
 /** A QLinearAdd step (ONNX Runtime's arithmetic, src/quant/qlinear-add.ts) on dequantized operands; y may be a or b. */
 export function qlinearAdd(a: Float32Array, b: Float32Array, y: Float32Array, count: number, p: QLinearAddParams): void {
   for (let i = 0; i < count; i++) y[i] = qlinearAddValue(a[i]!, b[i]!, p);
+}
+
+/** The same QLinearAdd on quantized bytes in the shifted u8 domain (a value the plan keeps as u8 NHWC); y may be a or b. */
+export function qlinearAddBytes(a: Uint8Array, b: Uint8Array, y: Uint8Array, count: number, p: QLinearAddParams): void {
+  for (let i = 0; i < count; i++) y[i] = qlinearAddBytesValue(a[i]!, b[i]!, p);
 }

@@ -6,8 +6,9 @@
 // backend's own plan executor where it has one.
 import type { BinaryFn, ConvParams, KernelBackend, PackedWeights, PlanExecutor, PlanLayout, PlanStep, PoolParams, RequantParams, UnaryFn } from '../backend/types.js';
 import type { LoweredPlan } from './lower.js';
+import type { QConvIo } from './formats.js';
 import type { QLinearAddParams, QuantParams } from '../graph/graph.js';
-import { qlinearAdd, quantizeDequantize, requantize } from '../kernels-js/quantize.js';
+import { qlinearAdd, qlinearAddBytes, quantizeDequantize, requantize } from '../kernels-js/quantize.js';
 import { binary } from '../kernels-js/broadcast.js';
 import { concat, stridedCopy } from '../kernels-js/layout.js';
 import { layerNorm, softmax } from '../kernels-js/normalize.js';
@@ -16,7 +17,7 @@ import { unary } from '../kernels-js/unary.js';
 /** What a step needs from a backend, over buffers of type B (host arrays, or device handles). */
 export interface StepKernels<B> {
   conv(packed: PackedWeights, x: B, residual: B | null, y: B, p: ConvParams): void | Promise<void>;
-  qconv(packed: PackedWeights, x: B, y: B, p: ConvParams): void | Promise<void>;
+  qconv(packed: PackedWeights, x: B, y: B, p: ConvParams, io?: QConvIo): void | Promise<void>;
   gemm(packed: PackedWeights, x: B, m: number, relu: boolean, y: B, threads: number): void | Promise<void>;
   maxPool(x: B, y: B, p: PoolParams): void | Promise<void>;
   averagePool(x: B, y: B, p: PoolParams, countIncludePad: boolean): void | Promise<void>;
@@ -32,7 +33,7 @@ export interface StepKernels<B> {
   /** Integer-exact requantization per channel (y may be x); see RequantizeNode. */
   requantize(x: B, y: B, count: number, channels: number, inner: number, r: RequantParams): void | Promise<void>;
   /** ONNX Runtime's QLinearAdd on dequantized same-shape operands (y may be a or b). */
-  qlinearAdd(a: B, b: B, y: B, count: number, q: QLinearAddParams): void | Promise<void>;
+  qlinearAdd(a: B, b: B, y: B, count: number, q: QLinearAddParams, u8?: boolean): void | Promise<void>;
   unary(fn: UnaryFn, alpha: number, beta: number, x: B, y: B, count: number): void | Promise<void>;
   binary(fn: BinaryFn, relu: boolean, a: B, b: B, y: B, dims: number[], aStrides: number[], bStrides: number[]): void | Promise<void>;
   strided(x: B, y: B, dims: number[], strides: number[], offset: number): void | Promise<void>;
@@ -46,7 +47,7 @@ export function runStep<B>(k: StepKernels<B>, s: PlanStep, buffers: readonly B[]
   const y = buffers[s.output]!;
   switch (s.op) {
     case 'conv': return k.conv(s.packed, x, s.inputs.length > 1 ? buffers[s.inputs[1]!]! : null, y, s.p);
-    case 'qconv': return k.qconv(s.packed, x, y, s.p);
+    case 'qconv': return k.qconv(s.packed, x, y, s.p, s.io);
     case 'gemm': return k.gemm(s.packed, x, s.m, s.relu, y, s.threads);
     case 'maxPool': return k.maxPool(x, y, s.p);
     case 'averagePool': return k.averagePool(x, y, s.p, s.countIncludePad);
@@ -57,7 +58,7 @@ export function runStep<B>(k: StepKernels<B>, s: PlanStep, buffers: readonly B[]
     case 'transpose': return k.transpose(x, y, s.rows, s.cols);
     case 'quantizeDequantize': return k.quantizeDequantize(x, y, s.count, s.q);
     case 'requantize': return k.requantize(x, y, s.count, s.channels, s.inner, s.r);
-    case 'qlinearAdd': return k.qlinearAdd(x, buffers[s.inputs[1]!]!, y, s.count, s.q);
+    case 'qlinearAdd': return k.qlinearAdd(x, buffers[s.inputs[1]!]!, y, s.count, s.q, s.u8);
     case 'unary': return k.unary(s.fn, s.alpha, s.beta, x, y, s.count);
     case 'binary': return k.binary(s.fn, s.relu, x, buffers[s.inputs[1]!]!, y, s.dims, s.aStrides, s.bStrides);
     case 'strided': return k.strided(x, y, s.dims, s.strides, s.offset);
@@ -78,10 +79,10 @@ export function runStep<B>(k: StepKernels<B>, s: PlanStep, buffers: readonly B[]
 export function hostKernels(be: KernelBackend, sync: boolean): StepKernels<Float32Array> {
   return {
     conv: (packed, x, r, y, p) => (sync ? be.conv2dSync(packed, x, r, y, p) : be.conv2d(packed, x, r, y, p)),
-    qconv: (packed, x, y, p) => {
+    qconv: (packed, x, y, p, io) => {
       const run = sync ? be.qconv2dSync : be.qconv2d;
       if (!run) throw new Error(`qconv: backend '${be.name}' has no int8 conv kernel`); // only a backend with packQConv2d plans qconv steps
-      return run(packed, x, y, p);
+      return run(packed, x, y, p, io);
     },
     gemm: (packed, x, m, relu, y, threads) => (sync ? be.gemmSync(packed, x, m, relu, y, threads) : be.gemm(packed, x, m, relu, y, threads)),
     maxPool: (x, y, p) => (sync ? be.maxPoolSync(x, y, p) : be.maxPool(x, y, p)),
@@ -101,11 +102,15 @@ export function hostKernels(be: KernelBackend, sync: boolean): StepKernels<Float
     },
     quantizeDequantize,
     requantize,
-    qlinearAdd,
+    // u8: the plan keeps the operands and the result as quantized bytes (src/plan/formats.ts).
+    qlinearAdd: (a, b, y, count, q, u8) => (u8 ? qlinearAddBytes(bytesOf(a, count), bytesOf(b, count), bytesOf(y, count), count, q) : qlinearAdd(a, b, y, count, q)),
     // The TypeScript kernels: a backend's own kernels for these steps run in its compiled plan.
     unary, binary, strided: stridedCopy, concat, softmax, layerNorm,
   };
 }
+
+/** The first `count` bytes of a float slot (a value the plan keeps as u8). */
+const bytesOf = (f: Float32Array, count: number): Uint8Array => new Uint8Array(f.buffer, f.byteOffset, count);
 
 /** The executor of a backend that compiles nothing: every step in order through runStep. */
 export function interpretPlan(be: KernelBackend, plan: PlanLayout): PlanExecutor {

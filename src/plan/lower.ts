@@ -10,6 +10,7 @@ import { broadcastStrides } from '../kernels-js/broadcast.js';
 import { mergeStrided, rowMajorStrides } from '../kernels-js/layout.js';
 import type { MemoryPlan } from '../graph/passes.js';
 import { elementCount } from '../shapes.js';
+import { layoutOf, planFormats, type ValueFormat } from './formats.js';
 
 export interface LoweredPlan extends PlanLayout {
   readonly memory: MemoryPlan;
@@ -19,6 +20,8 @@ export interface LoweredPlan extends PlanLayout {
   readonly kernels: readonly (string | undefined)[];
   /** Where each value lives in the buffer list: a graph input, a slot or a constant. */
   readonly bufferOf: ReadonlyMap<string, number>;
+  /** The values not kept as float32 NCHW (src/plan/formats.ts). */
+  readonly formats: ReadonlyMap<string, ValueFormat>;
 }
 
 export interface LowerContext {
@@ -67,6 +70,7 @@ export function lower(ctx: LowerContext, memory: MemoryPlan): LoweredPlan {
     }
     return k;
   };
+  const formats = planFormats(graph, memory.order, be.packQConv2d !== undefined);
   const kernels: (string | undefined)[] = [];
   const steps = memory.order.map((node): PlanStep => {
     const xDims = shapes.get(node.inputs[0]!)!;
@@ -79,7 +83,10 @@ export function lower(ctx: LowerContext, memory: MemoryPlan): LoweredPlan {
           if (node.attrs.residual) io.inputs.push(buffer(node.attrs.residual));
           const packed = ctx.packed.get(node.name)!;
           const p = convParams(graph, node, shapes, threads);
-          if (node.attrs.int8) return { op: 'qconv', ...io, packed, p };
+          if (node.attrs.int8) {
+            const [x, y] = [formats.get(node.inputs[0]!), formats.get(node.outputs[0]!)];
+            return { op: 'qconv', ...io, packed, p, ...(x || y ? { io: { x: layoutOf(x), y: layoutOf(y) } } : {}) };
+          }
           kernel = be.convKernel?.(packed, p);
           return { op: 'conv', ...io, packed, p };
         }
@@ -157,7 +164,7 @@ export function lower(ctx: LowerContext, memory: MemoryPlan): LoweredPlan {
         }
         case 'QLinearAdd':
           io.inputs.push(buffer(node.inputs[1]!));
-          return { op: 'qlinearAdd', ...io, count: elementCount(yDims), q: { ...node.attrs, y: { ...node.attrs.y } } };
+          return { op: 'qlinearAdd', ...io, count: elementCount(yDims), q: { ...node.attrs, y: { ...node.attrs.y } }, ...(formats.has(node.outputs[0]!) ? { u8: true } : {}) };
         case 'QuantizeDequantize': {
           const { scale, zeroPoint, qmin, qmax } = node.attrs;
           return { op: 'quantizeDequantize', ...io, count: elementCount(yDims), q: { scale, zeroPoint, qmin, qmax } };
@@ -170,5 +177,5 @@ export function lower(ctx: LowerContext, memory: MemoryPlan): LoweredPlan {
     return step;
   });
   const outputs = graph.outputs.map((o) => buffer(o.name));
-  return { steps, nInputs: nIn, slotSizes: memory.slotSizes, constants, outputs, memory, nodes: memory.order, kernels, bufferOf };
+  return { steps, nInputs: nIn, slotSizes: memory.slotSizes, constants, outputs, memory, nodes: memory.order, kernels, bufferOf, formats };
 }

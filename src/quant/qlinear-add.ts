@@ -45,7 +45,17 @@ export function qlinearAddParams(a: QuantParams, b: QuantParams, y: QuantParams,
 export function qlinearAddValue(xa: number, xb: number, p: QLinearAddParams): number {
   const qa = quantizeValue(xa, p.aScale, p.aZeroPoint, -Infinity, Infinity) + p.shift;
   const qb = quantizeValue(xb, p.bScale, p.bZeroPoint, -Infinity, Infinity) + p.shift;
-  const c = roundHalfEven(fmaf32(qa, p.ratioA, fmaf32(qb, p.ratioB, p.fixed))) - p.shift;
-  const q = c < p.y.qmin ? p.y.qmin : c > p.y.qmax ? p.y.qmax : c;
-  return f32((q - p.y.zeroPoint) * p.y.scale);
+  return f32((qlinearAddInteger(qa, qb, p) - p.y.zeroPoint) * p.y.scale);
+}
+
+/** The output integer (unshifted, clamped) from the shifted operand integers qa' and qb'. */
+function qlinearAddInteger(qa: number, qb: number, p: QLinearAddParams): number {
+  // + 0: the integer c has no sign of zero (a sum that rounds up to 0 from below gives -0).
+  const c = roundHalfEven(fmaf32(qa, p.ratioA, fmaf32(qb, p.ratioB, p.fixed))) - p.shift + 0;
+  return c < p.y.qmin ? p.y.qmin : c > p.y.qmax ? p.y.qmax : c;
+}
+
+/** QLinearAdd on stored bytes (the shifted integers qa', qb'): the output's byte, c + shift. */
+export function qlinearAddBytesValue(qa: number, qb: number, p: QLinearAddParams): number {
+  return qlinearAddInteger(qa, qb, p) + p.shift;
 }

@@ -27,10 +27,14 @@ K for_isa(Isa isa, [[maybe_unused]] K avx512, [[maybe_unused]] K avx2, K scalar)
 UnaryKernel unary_kernel(Isa isa) { return for_isa<UnaryKernel>(isa, f32_vunary__avx512f, f32_vunary__avx2, f32_vunary__scalar); }
 BinaryRowKernel binary_kernel(Isa isa) { return for_isa<BinaryRowKernel>(isa, f32_vbinary__avx512f, f32_vbinary__avx2, f32_vbinary__scalar); }
 QLinearAddKernel qlinear_add_kernel(Isa isa) { return for_isa<QLinearAddKernel>(isa, f32_qlinear_vadd__avx512f, f32_qlinear_vadd__avx2, f32_qlinear_vadd__scalar); }
+Qu8QLinearAddKernel qu8_qlinear_add_kernel(Isa isa) { return isa == Isa::avx512 ? qu8_qlinear_vadd__avx512f : qu8_qlinear_vadd__scalar; }
+QuantizeDequantizeKernel quantize_dequantize_kernel(Isa isa) { return for_isa<QuantizeDequantizeKernel>(isa, f32_vquantize_dequantize__avx512f, f32_vquantize_dequantize__avx2, f32_vquantize_dequantize__scalar); }
 #else
 UnaryKernel unary_kernel(Isa isa) { return for_isa<UnaryKernel>(isa, nullptr, nullptr, f32_vunary__scalar); }
 BinaryRowKernel binary_kernel(Isa isa) { return for_isa<BinaryRowKernel>(isa, nullptr, nullptr, f32_vbinary__scalar); }
 QLinearAddKernel qlinear_add_kernel(Isa isa) { return for_isa<QLinearAddKernel>(isa, nullptr, nullptr, f32_qlinear_vadd__scalar); }
+QuantizeDequantizeKernel quantize_dequantize_kernel(Isa isa) { return for_isa<QuantizeDequantizeKernel>(isa, nullptr, nullptr, f32_vquantize_dequantize__scalar); }
+Qu8QLinearAddKernel qu8_qlinear_add_kernel(Isa) { return qu8_qlinear_vadd__scalar; }
 #endif
 
 const char* unary_kernel_name(Isa isa) {

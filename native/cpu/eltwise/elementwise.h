@@ -34,6 +34,28 @@ void f32_qlinear_vadd__avx2(const float*, const float*, int64_t, const QLinearAd
 void f32_qlinear_vadd__avx512f(const float*, const float*, int64_t, const QLinearAdd&, float*);
 #endif
 QLinearAddKernel qlinear_add_kernel(Isa isa);
+// The same QLinearAdd on the quantized bytes (u8 NHWC values of the plan, in the shifted u8
+// domain: qa = a[i], the stored byte = clamped c + shift); bit for bit the float kernel's integers.
+using Qu8QLinearAddKernel = void (*)(const uint8_t* a, const uint8_t* b, int64_t n, const QLinearAdd& p, uint8_t* y);
+void qu8_qlinear_vadd__scalar(const uint8_t*, const uint8_t*, int64_t, const QLinearAdd&, uint8_t*);
+#if defined(__x86_64__) || defined(_M_X64)
+void qu8_qlinear_vadd__avx512f(const uint8_t*, const uint8_t*, int64_t, const QLinearAdd&, uint8_t*);
+#endif
+Qu8QLinearAddKernel qu8_qlinear_add_kernel(Isa isa);  // AVX-512, else scalar
+
+// An ONNX QuantizeLinear -> DequantizeLinear pair per tensor, rounding half to even and dividing
+// by the scale as ONNX Runtime does (y may be x); every ISA's kernel gives the same bits.
+struct QuantizeDequantize {
+  float scale = 1.f;
+  int32_t zero_point = 0, qmin = 0, qmax = 255;
+};
+using QuantizeDequantizeKernel = void (*)(const float* x, int64_t n, const QuantizeDequantize& q, float* y);
+void f32_vquantize_dequantize__scalar(const float*, int64_t, const QuantizeDequantize&, float*);
+#if defined(__x86_64__) || defined(_M_X64)
+void f32_vquantize_dequantize__avx2(const float*, int64_t, const QuantizeDequantize&, float*);
+void f32_vquantize_dequantize__avx512f(const float*, int64_t, const QuantizeDequantize&, float*);
+#endif
+QuantizeDequantizeKernel quantize_dequantize_kernel(Isa isa);
 
 // The kernels for an ISA (fixed when a plan step is parsed) and their names, for profiles.
 UnaryKernel unary_kernel(Isa isa);

@@ -84,15 +84,32 @@ void qlinear_vadd(const float* a, const float* b, int64_t n, const QLinearAdd& p
   const V sa = T::set1(p.a_scale), sb = T::set1(p.b_scale), ra = T::set1(p.ratio_a), rb = T::set1(p.ratio_b);
   const V za = T::set1(float(p.a_zero_point + p.shift)), zb = T::set1(float(p.b_zero_point + p.shift));
   const V fixed = T::set1(p.fixed), shift = T::set1(float(p.shift)), zc = T::set1(float(p.zero_point));
-  const V lo = T::set1(float(p.qmin)), hi = T::set1(float(p.qmax)), sc = T::set1(p.out_scale);
+  const V lo = T::set1(float(p.qmin)), hi = T::set1(float(p.qmax)), sc = T::set1(p.out_scale), zero = T::set1(0.f);
   int64_t i = 0;
   for (; i + T::kLanes <= n; i += T::kLanes) {
     const V qa = T::add(T::round(T::div(T::load(a + i), sa)), za);
     const V qb = T::add(T::round(T::div(T::load(b + i), sb)), zb);
-    const V c = T::sub(T::round(T::fmadd(qa, ra, T::fmadd(qb, rb, fixed))), shift);
+    // + 0: no -0 (x86's max returns its second operand on equal zeros, the scalar clamp keeps the first).
+    const V c = T::add(T::sub(T::round(T::fmadd(qa, ra, T::fmadd(qb, rb, fixed))), shift), zero);
     T::store(y + i, T::mul(T::sub(T::min(T::max(c, lo), hi), zc), sc));
   }
   f32_qlinear_vadd__scalar(a + i, b + i, n - i, p, y + i);
+}
+
+// f32_vquantize_dequantize__<isa>: QuantizeLinear -> DequantizeLinear in T's lanes, the scalar
+// kernel's arithmetic (division, round half to even, clamp on the floats, (q - z) * scale); the
+// clamp takes max(lo, q) so that a NaN passes through as the scalar kernel lets it.
+template <class T>
+void vquantize_dequantize(const float* x, int64_t n, const QuantizeDequantize& q, float* y) {
+  using V = typename T::V;
+  const V scale = T::set1(q.scale), zp = T::set1(float(q.zero_point));
+  const V lo = T::set1(float(q.qmin)), hi = T::set1(float(q.qmax));
+  int64_t i = 0;
+  for (; i + T::kLanes <= n; i += T::kLanes) {
+    const V v = T::add(T::round(T::div(T::load(x + i), scale)), zp);
+    T::store(y + i, T::mul(T::sub(T::min(hi, T::max(lo, v)), zp), scale));
+  }
+  f32_vquantize_dequantize__scalar(x + i, n - i, q, y + i);
 }
 
 }  // namespace resnode::cpu::impl

@@ -16,7 +16,8 @@ void f32_qlinear_vadd__scalar(const float* a, const float* b, int64_t n, const Q
     const float qa = std::nearbyint(a[i] / p.a_scale) + za;
     const float qb = std::nearbyint(b[i] / p.b_scale) + zb;
     // Two roundings, each once, in this order: as ORT's kernel computes it.
-    float c = std::nearbyint(std::fmaf(qa, p.ratio_a, std::fmaf(qb, p.ratio_b, p.fixed))) - shift;
+    // + 0.f: the integer c has no sign of zero (a sum that rounds up to 0 from below gives -0).
+    float c = std::nearbyint(std::fmaf(qa, p.ratio_a, std::fmaf(qb, p.ratio_b, p.fixed))) - shift + 0.f;
     c = c < lo ? lo : (c > hi ? hi : c);
     y[i] = (c - zc) * p.out_scale;
   }

@@ -1,13 +1,14 @@
-// im2col into u8 rows and the qu8s8 GEMM (see qu8_conv2d_nhwc.h).
+// The int8 conv on u8 NHWC rows (panels gathered from the input pixels) and the qu8s8 GEMM (see qu8_conv2d_nhwc.h).
 #include "qu8_conv2d_nhwc.h"
 
 #include <algorithm>
 #include <cmath>
 #include <cstring>
-#include <memory>
+#include <vector>
 
 #include "../common.h"
 #include "../threadpool.h"
+#include "qu8s8_gemm_tiles.h"
 
 namespace resnode::cpu {
 
@@ -26,32 +27,41 @@ void qu8_conv2d_nhwc(const Qu8s8Packed& p, const Qu8ConvShape& s, const uint8_t*
     qu8s8_gemm(p, m, x, s.c, y, p.n, threads);
     return;
   }
-  // One row per output pixel; a tap outside the input reads the zero point.
-  std::unique_ptr<uint8_t[]> rows_buf(new uint8_t[size_t(m * k)]);  // every byte is written below
-  uint8_t* rows = rows_buf.get();
-  parallel_for(size_t(s.n * s.oh), threads_for_work(double(m * k), threads), [&](size_t task) {
-    const int64_t b = int64_t(task) / s.oh, oy = int64_t(task) % s.oh;
-    for (int64_t ox = 0; ox < s.ow; ++ox) {
-      uint8_t* row = rows + ((b * s.oh + oy) * s.ow + ox) * k;
+  // Each tile's panel is filled straight from the input pixels (no im2col buffer): a row is
+  // gathered in L1, one run of kw * c contiguous bytes per kernel row (the zero point where a tap
+  // falls outside the input), then moved into the panel 4 bytes at a time.
+  const int64_t mr = p.config.mr, run = s.kw * s.c;
+  qu8s8_gemm_tiles(p, m, [&](uint8_t* panel, int64_t i, int64_t rows) {
+    thread_local std::vector<uint8_t> row_buf;
+    row_buf.resize(size_t(k));
+    uint8_t* row = row_buf.data();
+    for (int64_t r = 0; r < rows; ++r) {
+      const int64_t pixel = i + r, b = pixel / (s.oh * s.ow), oy = pixel / s.ow % s.oh, ox = pixel % s.ow;
+      const int64_t ix0 = ox * s.sw - s.pad_left;
+      // Taps [kx0, kx1) of each kernel row read columns inside the input.
+      const int64_t kx0 = std::max<int64_t>(0, -ix0), kx1 = std::min(s.kw, s.w - ix0);
       for (int64_t ky = 0; ky < s.kh; ++ky) {
+        uint8_t* dst = row + ky * run;
         const int64_t iy = oy * s.sh - s.pad_top + ky;
-        for (int64_t kx = 0; kx < s.kw; ++kx, row += s.c) {
-          const int64_t ix = ox * s.sw - s.pad_left + kx;
-          if (iy < 0 || iy >= s.h || ix < 0 || ix >= s.w) std::memset(row, x_zero_point, size_t(s.c));
-          else std::memcpy(row, x + ((b * s.h + iy) * s.w + ix) * s.c, size_t(s.c));
+        if (iy < 0 || iy >= s.h || kx0 >= kx1) {
+          std::memset(dst, x_zero_point, size_t(run));
+          continue;
         }
+        if (kx0 > 0) std::memset(dst, x_zero_point, size_t(kx0 * s.c));
+        std::memcpy(dst + kx0 * s.c, x + ((b * s.h + iy) * s.w + ix0 + kx0) * s.c, size_t((kx1 - kx0) * s.c));
+        if (kx1 < s.kw) std::memset(dst + kx1 * s.c, x_zero_point, size_t((s.kw - kx1) * s.c));
       }
+      qu8s8_panel_row(panel, mr, r, 0, row, k);
     }
-  });
-  qu8s8_gemm(p, m, rows, k, y, p.n, threads);
+  }, y, p.n, threads);
 }
 
 }  // namespace resnode::cpu
 
 namespace resnode::cpu {
 
-void qu8_conv2d_nchw_f32(const Qu8ConvPacked& p, const Qu8ConvShape& s, const float* x, float* y,
-                         uint8_t* x_u8, uint8_t* y_u8, int threads) {
+void qu8_conv2d_step(const Qu8ConvPacked& p, const Qu8ConvShape& s, const Qu8ConvIo& io, uint8_t* x_scratch,
+                     uint8_t* y_scratch, int threads) {
   RN_CHECK(s.c == p.c_in && s.kh == p.kh && s.kw == p.kw);
   const int64_t hw = s.h * s.w, ohw = s.oh * s.ow;
   // Both layout changes go by chunks of kPixels pixels: each reads (or writes) kPixels
@@ -60,27 +70,22 @@ void qu8_conv2d_nchw_f32(const Qu8ConvPacked& p, const Qu8ConvShape& s, const fl
   const int64_t x_chunks = (hw + kPixels - 1) / kPixels, y_chunks = (ohw + kPixels - 1) / kPixels;
   // QuantizeLinear into NHWC: roundHalfEven(x / scale) + zero point, clamped (as the
   // Requantize step it replaces: the float32 quotient, rounded to nearest even).
-  parallel_for(size_t(s.n * x_chunks), threads_for_work(double(s.n * hw * s.c), threads), [&](size_t task) {
+  const Qu8Quant xq{p.x_scale, p.x_zero_point, p.x_qmin, p.x_qmax};
+  RN_CHECK((io.x_f32 == nullptr) != (io.x_u8 == nullptr) && (io.y_f32 == nullptr) != (io.y_u8 == nullptr));
+  const float* x = io.x_f32;
+  const uint8_t* x_u8 = io.x_u8 ? io.x_u8 : x_scratch;
+  uint8_t* y_u8 = io.y_u8 ? io.y_u8 : y_scratch;
+  if (x) parallel_for(size_t(s.n * x_chunks), threads_for_work(double(s.n * hw * s.c), threads), [&](size_t task) {
     const int64_t b = int64_t(task) / x_chunks, i0 = int64_t(task) % x_chunks * kPixels, i1 = std::min(hw, i0 + kPixels);
-    const float lo = float(p.x_qmin), hi = float(p.x_qmax), zp = float(p.x_zero_point);
-    for (int64_t c = 0; c < s.c; ++c) {
-      const float* xc = x + (b * s.c + c) * hw;
-      uint8_t* out = x_u8 + b * hw * s.c + c;
-      for (int64_t i = i0; i < i1; ++i) {
-        const float q = std::nearbyint(xc[i] / p.x_scale) + zp;
-        out[i * s.c] = uint8_t(int32_t(q < lo ? lo : q > hi ? hi : q));
-      }
-    }
+    p.layout.quantize(x + b * s.c * hw, s.c, hw, i0, i1, xq, x_scratch + b * hw * s.c);
   });
   qu8_conv2d_nhwc(p.gemm, s, x_u8, p.x_zero_point, y_u8, threads);
+  if (io.y_u8) return;
+  float* y = io.y_f32;
+  const Qu8Quant yq{p.y_scale, p.gemm.requant.zero_point, p.gemm.requant.qmin, p.gemm.requant.qmax};
   parallel_for(size_t(s.n * y_chunks), threads_for_work(double(s.n * ohw * p.c_out), threads), [&](size_t task) {
     const int64_t b = int64_t(task) / y_chunks, i0 = int64_t(task) % y_chunks * kPixels, i1 = std::min(ohw, i0 + kPixels);
-    const int32_t zy = p.gemm.requant.zero_point;
-    for (int64_t o = 0; o < p.c_out; ++o) {
-      const uint8_t* in = y_u8 + b * ohw * p.c_out + o;
-      float* yc = y + (b * p.c_out + o) * ohw;
-      for (int64_t i = i0; i < i1; ++i) yc[i] = float(int32_t(in[i * p.c_out]) - zy) * p.y_scale;
-    }
+    p.layout.dequantize(y_u8 + b * ohw * p.c_out, p.c_out, ohw, i0, i1, yq, y + b * p.c_out * ohw);
   });
 }
 

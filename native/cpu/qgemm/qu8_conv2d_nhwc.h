@@ -1,10 +1,11 @@
 // An int8 convolution on uint8 NHWC activations (groups 1): a 1x1 stride-1 unpadded conv is the
 // GEMM on the activation rows in place; any other shape gathers each output pixel's receptive
-// field into one u8 row (im2col, (kh, kw, c) order, padding filled with the input zero point:
-// the quantized real zero, whose product the bias folding already subtracts) and runs the GEMM.
+// field, in (kh, kw, c) order, into the GEMM's panels (padding filled with the input zero point:
+// the quantized real zero, whose product the bias folding already subtracts).
 #pragma once
 #include <cstdint>
 
+#include "qu8_layout.h"
 #include "qu8s8_gemm.h"
 
 namespace resnode::cpu {
@@ -32,6 +33,7 @@ namespace resnode::cpu {
 // dequantizes y. int8 activations run as uint8 shifted by 128 (the zero points with them).
 struct Qu8ConvPacked {
   Qu8s8Packed gemm;  // requant carries the output's (shifted) zero point and range
+  Qu8LayoutConfig layout;  // the float32 NCHW <-> u8 NHWC kernels, fixed with the GEMM's
   int64_t c_out = 0, c_in = 0, kh = 0, kw = 0;
   float x_scale = 1.f, y_scale = 1.f;
   int32_t x_zero_point = 0, x_qmin = 0, x_qmax = 255;  // uint8 (shifted) domain
@@ -39,9 +41,17 @@ struct Qu8ConvPacked {
   size_t bytes() const { return gemm.w.size() + 8 * gemm.bias.size(); }
 };
 
-// y (float32 NCHW [n][c_out][oh][ow], dequantized) from x (float32 NCHW, dequantized values
-// of the input's quantization); x_u8 and y_u8 are scratch of n*h*w*c_in and n*oh*ow*c_out bytes.
-void qu8_conv2d_nchw_f32(const Qu8ConvPacked& p, const Qu8ConvShape& s, const float* x, float* y,
-                         uint8_t* x_u8, uint8_t* y_u8, int threads);
+// One plan step: x and y each float32 NCHW (dequantized values of the input's and output's
+// quantization) or u8 NHWC (the quantized bytes, in the shifted u8 domain, as the GEMM reads and
+// writes them), as the plan decided for each value (src/plan/formats.ts). x_u8 / y_u8 are
+// scratch of n*h*w*c_in and n*oh*ow*c_out bytes where that side is float32, else unused.
+struct Qu8ConvIo {
+  const float* x_f32 = nullptr;    // or
+  const uint8_t* x_u8 = nullptr;
+  float* y_f32 = nullptr;          // or
+  uint8_t* y_u8 = nullptr;
+};
+void qu8_conv2d_step(const Qu8ConvPacked& p, const Qu8ConvShape& s, const Qu8ConvIo& io, uint8_t* x_scratch,
+                     uint8_t* y_scratch, int threads);
 
 }  // namespace resnode::cpu

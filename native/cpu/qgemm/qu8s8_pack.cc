@@ -5,8 +5,8 @@
 
 #include "../arch.h"
 #include "../common.h"
-#include "../threadpool.h"
 #include "qu8s8_gemm.h"
+#include "qu8s8_gemm_tiles.h"
 
 namespace resnode::cpu {
 
@@ -52,31 +52,10 @@ Qu8s8Packed qu8s8_pack(const int8_t* w, const int32_t* bias, const float* multip
 
 void qu8s8_gemm(const Qu8s8Packed& p, int64_t m, const uint8_t* a, int64_t a_stride, uint8_t* c,
                 int64_t c_stride, int threads) {
-  const int64_t mr = p.config.mr, nr = p.config.nr, groups = (p.k + 3) / 4;
-  const int64_t mtiles = (m + mr - 1) / mr, blocks = (p.n + nr - 1) / nr;
-  // A task: one tile of rows by up to kBlocksPerTask channel blocks. Its panel is copied once and
-  // reused across those blocks from L1; several chunks per tile keep both threads busy when m is
-  // small (ResNet's last stage has 49 rows: 5 tiles).
-  constexpr int64_t kBlocksPerTask = 4;
-  const int64_t chunks = (blocks + kBlocksPerTask - 1) / kBlocksPerTask;
-  const int t = threads_for_work(2.0 * double(m) * double(p.n) * double(p.k), threads);
-  parallel_for(size_t(mtiles * chunks), t, [&](size_t task) {
-    const int64_t i = int64_t(task) / chunks * mr, b0 = int64_t(task) % chunks * kBlocksPerTask;
-    const int64_t rows = std::min(mr, m - i);
-    uint8_t* panel = reinterpret_cast<uint8_t*>(thread_scratch(2, size_t(groups * mr)));  // mr * 4 bytes per group
-    std::memset(panel, 0, size_t(groups * mr * 4));
-    const int64_t full = p.k / 4;
-    for (int64_t r = 0; r < rows; ++r) {
-      const uint8_t* row = a + (i + r) * a_stride;
-      for (int64_t g = 0; g < full; ++g) std::memcpy(panel + (g * mr + r) * 4, row + g * 4, 4);  // one 32-bit move
-      if (p.k % 4) std::memcpy(panel + (full * mr + r) * 4, row + full * 4, size_t(p.k % 4));
-    }
-    for (int64_t b = b0; b < std::min(blocks, b0 + kBlocksPerTask); ++b) {
-      const int64_t j = b * nr;
-      p.config.ukernel(rows, std::min(nr, p.n - j), p.k, panel, p.w.data() + j * groups * 4, p.bias.data() + j,
-                       p.multipliers.data() + j, c + i * c_stride + j, c_stride, p.requant);
-    }
-  });
+  const int64_t mr = p.config.mr;
+  qu8s8_gemm_tiles(p, m, [&](uint8_t* panel, int64_t i, int64_t rows) {
+    for (int64_t r = 0; r < rows; ++r) qu8s8_panel_row(panel, mr, r, 0, a + (i + r) * a_stride, p.k);
+  }, c, c_stride, threads);
 }
 
 }  // namespace resnode::cpu

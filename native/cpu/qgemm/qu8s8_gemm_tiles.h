@@ -1,0 +1,48 @@
+// The qu8s8 GEMM driver, shared by the plain GEMM (rows of A in memory) and the K x K conv (rows
+// gathered from the input pixels): tiles of MR rows by up to kBlocksPerTask channel blocks on the
+// thread pool; `fill(panel, i, rows)` writes the tile's panel [ceil(k/4)][MR][4] for rows
+// [i, i + rows) of A (the driver has zeroed it, so padding past k and past the rows reads 0).
+#pragma once
+#include <algorithm>
+#include <cstring>
+
+#include "../common.h"
+#include "../threadpool.h"
+#include "qu8s8_gemm.h"
+
+namespace resnode::cpu {
+
+template <class FillPanel>
+void qu8s8_gemm_tiles(const Qu8s8Packed& p, int64_t m, const FillPanel& fill, uint8_t* c, int64_t c_stride, int threads) {
+  const int64_t mr = p.config.mr, nr = p.config.nr, groups = (p.k + 3) / 4;
+  const int64_t mtiles = (m + mr - 1) / mr, blocks = (p.n + nr - 1) / nr;
+  // A task: one tile of rows by up to kBlocksPerTask channel blocks. Its panel is filled once and
+  // reused across those blocks from L1; several chunks per tile keep both threads busy when m is
+  // small (ResNet's last stage has 49 rows: 5 tiles).
+  constexpr int64_t kBlocksPerTask = 4;
+  const int64_t chunks = (blocks + kBlocksPerTask - 1) / kBlocksPerTask;
+  const int t = threads_for_work(2.0 * double(m) * double(p.n) * double(p.k), threads);
+  parallel_for(size_t(mtiles * chunks), t, [&](size_t task) {
+    const int64_t i = int64_t(task) / chunks * mr, b0 = int64_t(task) % chunks * kBlocksPerTask;
+    const int64_t rows = std::min(mr, m - i);
+    uint8_t* panel = reinterpret_cast<uint8_t*>(thread_scratch(2, size_t(groups * mr)));  // mr * 4 bytes per group
+    std::memset(panel, 0, size_t(groups * mr * 4));
+    fill(panel, i, rows);
+    for (int64_t b = b0; b < std::min(blocks, b0 + kBlocksPerTask); ++b) {
+      const int64_t j = b * nr;
+      p.config.ukernel(rows, std::min(nr, p.n - j), p.k, panel, p.w.data() + j * groups * 4, p.bias.data() + j,
+                       p.multipliers.data() + j, c + i * c_stride + j, c_stride, p.requant);
+    }
+  });
+}
+
+// Copies `bytes` bytes of one row of A, starting at k offset k0 (a multiple of 4), into row r
+// of an mr-row panel: one 32-bit move per group of 4.
+inline void qu8s8_panel_row(uint8_t* panel, int64_t mr, int64_t r, int64_t k0, const uint8_t* src, int64_t bytes) {
+  const int64_t full = bytes / 4;
+  uint8_t* dst = panel + ((k0 / 4) * mr + r) * 4;
+  for (int64_t g = 0; g < full; ++g) std::memcpy(dst + g * mr * 4, src + g * 4, 4);
+  if (bytes % 4) std::memcpy(dst + full * mr * 4, src + full * 4, size_t(bytes % 4));
+}
+
+}  // namespace resnode::cpu
