@@ -6,28 +6,34 @@
 // that does not load prints why. Each model is also run through `resnode validate`'s check
 // (src/validate.ts: ours against ONNX Runtime on seeded inputs). Exits 1 if a model that loads
 // misses 1e-5·max|ref| or fails validate.
-//   npx tsx scripts/zoo.ts [--out bench/results/zoo.md] [--only a,b] [--small] [--runs 10] [--no-js] [--models DIR]
+//   npx tsx scripts/zoo.ts [--out bench/results/zoo.md] [--reports DIR] [--only a,b] [--small] [--runs 12] [--no-js] [--models DIR]
 //                          [--opsets 11,13,17] [--batches 1,2] [--dynamic]
 // --models DIR reuses the files of an earlier export_zoo.py --out DIR (exporting takes minutes).
 // --opsets/--batches/--dynamic export every model once per setting (one row each); a dynamic
 // export is also checked against PyTorch at a second input shape.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { load, parseNpy } from '../src/index.js';
-import { race, startContender, type ContenderProcess } from '../src/bench/contender-process.js';
 import { relativeToMax } from '../test/helpers/ort.js';
 import { validate } from '../src/validate.js';
+import { runBench, type BenchReport } from '../src/bench/run.js';
+import { byKernel, toMarkdown } from '../src/bench/report.js';
+import { info } from '../src/info.js';
 
 const PYTHON = '/usr/bin/python3';
 const TOL = 1e-5;
 const SIMD_SHARE = 0.01; // layers above 1% of the time must name a SIMD kernel
+const ROUND_RUNS = 3; // `resnode bench`'s defaults: turns of 3 runs, after warm-up rounds
+const WARMUP_ROUNDS = 3;
+/** The speed target (scope 4): native ≤ 1.25× ORT's latency, the pre-activation ResNet-v2-50 ≤ 1.0×. */
+const targetOf = (name: string): number => (name.startsWith('preact_') ? 1.0 : 1.25);
 
 interface Check { input: string; output: string; inputShape: number[] }
 interface Entry { name: string; family: string; setting?: string; file?: string; input?: string; output?: string; inputName?: string; outputName?: string; inputShape?: number[]; dynamic?: boolean; checks?: Check[]; exportError?: string }
-interface Row { name: string; family: string; setting?: string; res: string; native?: number; js?: number; ratio?: number; scalar?: string; validate?: string; why?: string }
+interface Row { name: string; family: string; setting?: string; res: string; native?: number; js?: number; ratio?: number; scalar?: string; validate?: string; why?: string; report?: BenchReport }
 
 const median = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)]!;
 
@@ -60,34 +66,27 @@ async function validateOf(bytes: Uint8Array, e: Entry, dir: string): Promise<str
   return `${r.ok ? 'pass' : 'FAIL'} (${worst.toExponential(1)})`;
 }
 
+/** What a model's bench run says: native ÷ ORT, its slow unnamed/scalar layers, and where a miss loses the time. */
+interface Timing { ratio: number; scalar: string; report: BenchReport }
+
 /**
- * Native ÷ ORT median latency, each in its own child process taking turns
- * (src/bench/contender-process.ts, the harness of `resnode bench`; ORT with its
- * default threading); and the slow layers that name no SIMD kernel.
+ * One `resnode bench` run of the model (src/bench/run.ts, the same harness and defaults:
+ * native exact and ORT with its default threading, each in its own child process taking
+ * turns of 3 runs after warm-up rounds, then both profiled alternating), at batch 1,
+ * 2 threads; and the slow layers that name no SIMD kernel.
  */
-async function timing(bytes: Uint8Array, e: Entry, dir: string, runs: number): Promise<{ ratio: number; scalar: string }> {
-  const spec = { mode: 'exact' as const, modelPath: join(dir, e.file!), batch: 1, threads: 2, warmupRuns: 1 };
-  const contenders: ContenderProcess[] = [];
-  try {
-    for (const kind of ['native', 'ort'] as const) contenders.push(await startContender({ ...spec, kind }));
-    const { ms } = await race(contenders, { rounds: Math.ceil(runs / 2), runs: () => 2 });
-    const [ours, theirs] = contenders.map((c) => ms.get(c)!) as [number[], number[]];
-    const x = parseNpy(new Uint8Array(readFileSync(join(dir, e.input!))));
-    const model = await load(bytes, { backend: 'native', threads: 2, mode: 'exact' });
-    let layers;
-    try {
-      layers = model.profile({ [e.inputName!]: x });
-    } finally {
-      await model.dispose();
-    }
-    const total = layers.reduce((s, l) => s + l.ms, 0);
-    const scalar = layers
-      .filter((l) => l.ms > SIMD_SHARE * total && (!l.kernel || /__scalar$/.test(l.kernel)))
-      .map((l) => `${l.name} (${l.op}, ${l.kernel ?? 'no kernel'}, ${((100 * l.ms) / total).toFixed(0)}%)`);
-    return { ratio: median(ours) / median(theirs), scalar: scalar.join('; ') };
-  } finally {
-    for (const c of contenders) c.close();
-  }
+async function timing(e: Entry, dir: string, runs: number): Promise<Timing> {
+  const report = await runBench(
+    { model: join(dir, e.file!), backends: ['native', 'ort'], batches: [1], threads: 2, modes: ['exact'], repeats: Math.max(1, Math.ceil(runs / ROUND_RUNS)), roundRuns: ROUND_RUNS, warmup: WARMUP_ROUNDS, jsRepeats: 0, layers: true, memory: false, progress: false },
+    info().isa ?? 'none',
+  );
+  const ratio = report.results.find((r) => r.kind === 'native')!.latencyVsOrt!;
+  const rows = report.layers![0]!.rows;
+  const total = rows.reduce((s, l) => s + l.oursMs, 0);
+  const scalar = rows
+    .filter((l) => l.oursMs > SIMD_SHARE * total && (!l.kernel || /__scalar$/.test(l.kernel)))
+    .map((l) => `${l.name} (${l.op}, ${l.kernel ?? 'no kernel'}, ${((100 * l.oursMs) / total).toFixed(0)}%)`);
+  return { ratio, scalar: scalar.join('; '), report };
 }
 
 /** The error's first lines (an OnnxImportError's heading and its first causes), on one line. */
@@ -101,14 +100,15 @@ async function main(): Promise<void> {
     .option('--out <file>', 'write the table as markdown here')
     .option('--only <names>', 'comma-separated model names', '')
     .option('--small', 'one model per family at 64x64 (as npm test runs them)', false)
-    .option('--runs <n>', 'timed runs per contender', '10')
+    .option('--runs <n>', 'timed runs per contender', '12')
+    .option('--reports <dir>', 'write the full bench report (Markdown) of each model that misses its speed target here')
     .option('--no-js', 'skip the JS backend (it is slow on the 224x224 models)')
     .option('--models <dir>', 'use the models that export_zoo.py wrote to this folder instead of exporting now')
     .option('--opsets <list>', 'export each model at these opsets (export_zoo.py --opsets)', '13')
     .option('--batches <list>', 'and at these batch sizes', '1')
     .option('--dynamic', 'and also with dynamic batch/height/width axes', false)
     .parse()
-    .opts<{ out?: string; only: string; small: boolean; runs: string; js: boolean; models?: string; opsets: string; batches: string; dynamic: boolean }>();
+    .opts<{ out?: string; reports?: string; only: string; small: boolean; runs: string; js: boolean; models?: string; opsets: string; batches: string; dynamic: boolean }>();
   const dir = o.models ?? mkdtempSync(join(tmpdir(), 'resnode-zoo-'));
   const rows: Row[] = [];
   let failed = false;
@@ -133,9 +133,16 @@ async function main(): Promise<void> {
         if (o.js) row.js = await errorOf(bytes, 'js', e, dir);
         row.validate = await validateOf(bytes, e, dir);
         if (!row.validate.startsWith('pass')) failed = true;
-        const t = await timing(bytes, e, dir, Number(o.runs));
+        const t = await timing(e, dir, Number(o.runs));
         row.ratio = t.ratio;
         row.scalar = t.scalar;
+        if (t.ratio > targetOf(e.name)) {
+          row.report = t.report;
+          if (o.reports) {
+            mkdirSync(o.reports, { recursive: true });
+            writeFileSync(join(o.reports, `${e.name}${e.setting ? `-${e.setting.replace(/[^a-z0-9]+/gi, '-')}` : ''}.md`), toMarkdown(t.report));
+          }
+        }
         if (row.native > TOL || (row.js !== undefined && row.js > TOL)) failed = true;
       } catch (err) {
         row.why = firstLines(err);
@@ -168,7 +175,7 @@ function markdown(rows: Row[], small: boolean, runs: number): string {
     '',
     'Written by `npm run test:zoo` (scripts/zoo.ts). Error: max|ours − PyTorch| / max|PyTorch| (a dynamic export: the larger of its two input shapes).',
     'Validate: `resnode validate`\'s check (native, exact, ours against ONNX Runtime on seeded inputs; the traced input where H/W are dynamic), with its error relative to max|ORT|.',
-    `Latency: native exact mode ÷ onnxruntime-node (ORT's default threading, spinning on), batch 1, 2 threads, median of ${runs} timed runs: each runtime in its own child process, taking turns of 2 back-to-back runs with a 200 ms pause after each turn (src/bench/contender-process.ts, the harness of \`resnode bench\`).`,
+    `Latency: native exact mode ÷ onnxruntime-node (ORT's default threading, spinning on), batch 1, 2 threads, one \`resnode bench\` run per model (src/bench/run.ts): each runtime in its own child process, ${WARMUP_ROUNDS} warm-up rounds, then the median of ${Math.max(1, Math.ceil(runs / ROUND_RUNS)) * ROUND_RUNS} timed runs taken in turns of ${ROUND_RUNS} back-to-back runs with a 200 ms pause after each turn. Target: ≤ 1.25 (pre-activation ResNet-v2-50 ≤ 1.0); each miss is listed under the table with the kernels that lose the time.`,
     'On a machine shared with other work the ratios move between runs; compare several runs before reading one number.',
     '',
     '| model | family | setting | input | error native | error JS | validate | native ÷ ORT | notes |',
@@ -177,7 +184,23 @@ function markdown(rows: Row[], small: boolean, runs: number): string {
   const body = rows.map((r) => r.why
     ? `| ${r.name} | ${r.family} | ${r.setting ?? ''} | ${r.res} | – | – | – | – | does not run: ${r.why.replace(/\|/g, '\\|')} |`
     : `| ${r.name} | ${r.family} | ${r.setting ?? ''} | ${r.res} | ${fmt(r.native)} | ${fmt(r.js)} | ${r.validate ?? '–'} | ${r.ratio!.toFixed(2)} | ${r.scalar ? `scalar layers over 1%: ${r.scalar}` : ''} |`);
-  return [...head, ...body, ''].join('\n');
+  return [...head, ...body, ...misses(rows), ''].join('\n');
+}
+
+/** For each model over its target: the bench's per-kernel comparison with ORT's profile, the groups that lose the most first. */
+function misses(rows: Row[]): string[] {
+  const out: string[] = [];
+  for (const r of rows.filter((x) => x.report)) {
+    const layers = r.report!.layers![0]!;
+    const ours = layers.rows.reduce((a, l) => a + l.oursMs, 0);
+    const ort = layers.rows.reduce((a, l) => a + (l.ortMs ?? 0), 0);
+    const { table } = byKernel(layers.rows);
+    out.push('', `### ${label(r)}: ${r.ratio!.toFixed(2)}× ORT (target ${targetOf(r.name).toFixed(2)})`, '',
+      `Summed over layers (9 profiled runs each side, alternating): ours ${ours.toFixed(1)} ms, ORT's kernels ${ort.toFixed(1)} ms. The kernel groups that lose the most:`, '',
+      '| our kernel | op | layers | ours ms | ORT ms | ours ÷ ORT | ours − ORT ms |', '|---|---|---|---|---|---|---|',
+      ...table.slice(0, 6).map((t) => `| ${t.join(' | ')} |`));
+  }
+  return out.length ? ['', '## The misses: where the time goes', ...out] : [];
 }
 
 await main();

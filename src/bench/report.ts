@@ -32,7 +32,7 @@ const KERNEL_COSTS: { prefix: string; op: string; why: string }[] = [
  * names none), the groups that lose the most to ORT first, and the reasons
  * that apply to the kernels present.
  */
-function byKernel(rows: LayerRow[]): { table: string[][]; why: string[] } {
+export function byKernel(rows: LayerRow[]): { table: string[][]; why: string[] } {
   const groups = new Map<string, LayerRow[]>();
   for (const l of rows) {
     const key = `${l.op} ${l.kernel ?? ''}`;
