@@ -1,6 +1,6 @@
 // Data movement and normalisation steps of a plan: strided copies (Transpose,
 // Slice), Concat, Softmax and LayerNormalization. The copies are memcpy of
-// contiguous runs; softmax's exponentials go through the ISA's vector exp.
+// contiguous runs; softmax and layer_norm are plain scalar loops (std::exp).
 #include <algorithm>
 #include <cmath>
 #include <cstring>

@@ -504,7 +504,8 @@ PlanBaton Bind(const Napi::CallbackInfo& info, const char* where, std::vector<Na
 }
 
 // The micro-kernel a step's baton runs, chosen when it was parsed ("" where
-// the step is a plain loop or copy with no kernel of its own to name).
+// the step is a plain copy or loop with no kernel of its own to name: copy,
+// relu, add, transpose, (re)quantize).
 std::string StepKernelName(const AnyBaton& baton) {
   return std::visit(
       [](const auto& op) -> std::string {
@@ -515,6 +516,13 @@ std::string StepKernelName(const AnyBaton& baton) {
         else if constexpr (std::is_same_v<T, UnaryBaton>) return cpu::unary_kernel_name(op.isa);
         else if constexpr (std::is_same_v<T, BinaryBaton>) return cpu::binary_kernel_name(op.isa);
         else if constexpr (std::is_same_v<T, QLinearAddBaton>) return op.kernel_name;
+        else if constexpr (std::is_same_v<T, GapBaton>) return cpu::global_average_pool_kernel_name(op.isa);
+        // memcpy of contiguous runs (a gather where the innermost stride is not 1): no ISA of their own.
+        else if constexpr (std::is_same_v<T, ConcatBaton>) return "f32_concat_copy";
+        else if constexpr (std::is_same_v<T, StridedBaton>) return "f32_strided_copy";
+        // Plain loops, named as such so a profile shows where they cost time.
+        else if constexpr (std::is_same_v<T, SoftmaxBaton>) return "f32_softmax__scalar";
+        else if constexpr (std::is_same_v<T, LayerNormBaton>) return "f32_layernorm__scalar";
         else if constexpr (std::is_same_v<T, PoolBaton>)
           return op.isa == cpu::Isa::avx512 ? (op.average ? "avg_pool_vsum__avx512f" : "max_pool_vmax__avx512f")
                                             : (op.average ? "avg_pool_vsum" : "max_pool_vmax");
