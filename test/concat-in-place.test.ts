@@ -58,16 +58,18 @@ function build(s: Spec): { graph: Graph; concats: Node[] } {
   const at = (k: number, from = values) => from[from.length - 1 - (k % from.length)]!;
   s.ops.forEach((op, i) => {
     const y = `v${i}`;
-    const a = at(op.pick[0]!);
+    const axis = op.axis < 0 ? op.axis + 4 : op.axis;
+    // Kind 3 grows the last Concat over this axis, as DenseNet does: its inputs, then more.
+    const grown = op.kind === 3 ? nodes.filter((n) => n.op === 'Concat' && n.attrs.axis === op.axis).at(-1) : undefined;
+    const a = grown ? grown.inputs[0]! : at(op.pick[0]!);
     const ad = dims.get(a)!;
     if (op.kind <= 6) { // Concat of 1 to 4 values that agree on every dim but the axis
-      const axis = op.axis < 0 ? op.axis + 4 : op.axis;
       // Kinds 0-3 take values no Concat has read yet (where there are any), 4-6 any value.
       const fits = values.filter((v) => dims.get(v)!.every((d, k) => k === axis || d === ad[k]));
       const fresh = fits.filter((v) => v !== 'x' && !concatted.has(v));
       const same = op.kind <= 3 && fresh.length > 0 ? fresh : fits;
       // Distinct values, except that kind 5 repeats its first (a value concatenated twice) and kind 6 adds an initializer.
-      const ins = [...new Set(op.pick.map((p) => at(p, same)))];
+      const ins = [...new Set([...(grown?.inputs ?? []), ...op.pick.map((p) => at(p, same))])];
       if (op.kind === 5) ins.push(ins[0]!);
       for (const v of ins) concatted.add(v);
       if (op.kind === 6) {
@@ -136,7 +138,7 @@ test('random concat graphs: native and JS with Concats in place match JS with no
   t.true(copiesSeen > 40, `${copiesSeen} Concats stayed copies`);
 });
 
-test('which Concats run in place: batch 1 only; not for a graph input, an initializer, a graph-output chunk or a value concatenated twice', async (t) => {
+test('which Concats run in place: batch 1 only, DenseNet families, not for a graph input, an initializer, a graph-output chunk or a value in two unrelated Concats', async (t) => {
   const r = rng(3);
   const conv = (name: string, cOut: number): { node: Node; w: [string, Initializer] } => ({
     node: { name, op: 'Conv', inputs: ['x', `w_${name}`, ''], outputs: [name], attrs: { kernelShape: [1, 1], strides: [1, 1], pads: [0, 0, 0, 0], dilations: [1, 1], groups: 1 } },
@@ -164,6 +166,19 @@ test('which Concats run in place: batch 1 only; not for a graph input, an initia
         { name: 'o', op: 'Conv', inputs: ['h', 'w_o', ''], outputs: ['o'], attrs: { kernelShape: [1, 1], strides: [1, 1], pads: [0, 0, 0, 0], dilations: [1, 1], groups: 1 } }],
     });
   };
+  // cat0 = [a], y = [a, b], z = [a, b, c]; c reads y, so the family is read while it grows.
+  const dense = (outputs: string[]) => new Graph({
+    inputs: [{ name: 'x', dims: [1, 2, 3, 3] }],
+    outputs: outputs.map((name) => ({ name, dims: [] })),
+    initializers: new Map([a.w, b.w, ['w_c', { dims: [4, 8, 1, 1], data: randomF32(r, 32) }]]),
+    nodes: [a.node, b.node,
+      { name: 'cat0', op: 'Concat', inputs: ['a'], outputs: ['y0'], attrs: { axis: 1 } },
+      { name: 'cat', op: 'Concat', inputs: ['a', 'b'], outputs: ['y'], attrs: { axis: 1 } },
+      { name: 'c', op: 'Conv', inputs: ['y', 'w_c', ''], outputs: ['c'], attrs: { kernelShape: [1, 1], strides: [1, 1], pads: [0, 0, 0, 0], dilations: [1, 1], groups: 1 } },
+      { name: 'cat2', op: 'Concat', inputs: ['a', 'b', 'c'], outputs: ['z'], attrs: { axis: 1 } },
+      { name: 'r0', op: 'Relu', inputs: ['y0'], outputs: ['r0'], attrs: {} },
+      { name: 'sum', op: 'Add', inputs: ['r0', 'a'], outputs: ['s'], attrs: {} }],
+  });
   const cases: [string, Graph, string[]][] = [
     ['nested, batch 1', graphOf({}), []],
     ['batch 2', graphOf({ batch: 2 }), ['cat', 'cat2']],
@@ -173,6 +188,8 @@ test('which Concats run in place: batch 1 only; not for a graph input, an initia
     ['a value twice in one Concat', graphOf({ cat: ['b', 'b'] }), ['cat']],
     ['a chunk that is a graph output', graphOf({ outputs: ['b', 'z'] }), ['cat']],
     ['a value in two Concats', graphOf({ cat2: ['a', 'y'] }), ['cat', 'cat2']],
+    ['DenseNet growth: [a], [a, b], [a, b, c] share one buffer', dense(['s', 'z']), []],
+    ['DenseNet growth with a prefix Concat that is a graph output', dense(['s', 'y', 'z']), ['cat0', 'cat', 'cat2']],
     ['over H, one channel each: runs of the output', overH(1), []],
     ['over H, two channels each: interleaved', overH(2), ['cat']],
   ];
