@@ -86,8 +86,11 @@ export class Model {
   private disposed = false;
   private idle: (() => void)[] = [];
 
-  /** @internal use load(); concatInPlace: false (load with optimize: false) keeps every Concat a copy step. */
-  constructor(graph: Graph, backend: KernelBackend, threads: number, readonly maxMemoryBytes = Infinity, readonly mode: Mode = 'exact', private readonly concatInPlace = true) {
+  /**
+   * @internal use load(); inPlace: false (load with optimize: false) keeps every Concat a copy step
+   * and gives every elementwise output a buffer of its own (PlanOptions.concatInPlace, elementwiseInPlace).
+   */
+  constructor(graph: Graph, backend: KernelBackend, threads: number, readonly maxMemoryBytes = Infinity, readonly mode: Mode = 'exact', private readonly inPlace = true) {
     this.graph = graph;
     this.backend = backend;
     this.threads = threads;
@@ -164,7 +167,7 @@ export class Model {
     const key = JSON.stringify(inputDims);
     let plan = this.plans.get(key);
     if (!plan) {
-      const planned = planMemory(this.graph, inputDims, { residualInPlace: this.backend.residualInPlace ?? false, concatInPlace: this.concatInPlace && (this.backend.concatInPlace ?? false) });
+      const planned = planMemory(this.graph, inputDims, { residualInPlace: this.backend.residualInPlace ?? false, concatInPlace: this.inPlace && (this.backend.concatInPlace ?? false), elementwiseInPlace: this.inPlace && (this.backend.elementwiseInPlace ?? false) });
       const memory = checkMemory(where, this.graph, inputDims, this.maxMemoryBytes, planned).plan;
       const lowered = lower({ graph: this.graph, inputNames: this.inputs.map((v) => v.name), packed: this.packed, backend: this.backend, threads: this.threads }, memory);
       const executor = this.backend.compilePlan?.(lowered) ?? interpretPlan(this.backend, lowered);

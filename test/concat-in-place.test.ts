@@ -1,10 +1,12 @@
 // Concat in place (src/graph/concat-views.ts): producers write a batch-1
-// Concat's inputs straight into its output, and the Concat runs no step. On
-// random graphs of 1×1 convs, unary ops, adds and Concats (any axis; chunk
-// values also read elsewhere, graph outputs, graph inputs, initializers, a
-// value concatenated twice, Concats of Concats), every value the native and JS
-// backends return matches the JS backend with nothing in place (optimize:
-// false), and the in-place path is taken where the rules allow it.
+// Concat's inputs straight into its output, and the Concat runs no step; and
+// elementwise steps (the squeeze-excitation gate's Mul among them) write over
+// an operand they read last. On random graphs of 1×1 convs, unary ops, adds,
+// SE gates and Concats (any axis; chunk values also read elsewhere, graph
+// outputs, graph inputs, initializers, a value concatenated twice, Concats of
+// Concats, DenseNet's growing Concats), every value the native and JS backends
+// return matches the JS backend with nothing in place (optimize: false), and
+// the in-place paths are taken where the rules allow them.
 import test from 'ava';
 import fc from 'fast-check';
 import { execFile } from 'node:child_process';
@@ -16,6 +18,7 @@ import { Graph, type Node } from '../src/graph/graph.js';
 import type { Initializer } from '../src/graph/graph.js';
 import { load, parseNpy, Tensor } from '../src/index.js';
 import { fromOnnx } from '../src/onnx/import.js';
+import { optimize, planMemory } from '../src/graph/passes.js';
 import { randomF32, rng } from './helpers/rng.js';
 import { expectClose } from './helpers/property.js';
 import { PYTHON, pytorchMissing } from './helpers/pytorch.js';
@@ -37,7 +40,7 @@ const specArb: fc.Arbitrary<Spec> = fc.record({
   h: fc.integer({ min: 1, max: 4 }),
   w: fc.integer({ min: 1, max: 4 }),
   ops: fc.array(fc.record({
-    kind: fc.integer({ min: 0, max: 12 }),
+    kind: fc.integer({ min: 0, max: 13 }),
     pick: fc.array(fc.nat({ max: 5 }), { minLength: 1, maxLength: 4 }),
     size: fc.integer({ min: 1, max: 5 }),
     axis: fc.constantFrom(1, 1, 1, -3, 0, 2, 3),
@@ -88,6 +91,11 @@ function build(s: Spec): { graph: Graph; concats: Node[] } {
     } else if (op.kind <= 11) {
       nodes.push({ name: `un${i}`, op: op.kind === 10 ? 'Relu' : 'Sigmoid', inputs: [a], outputs: [y], attrs: op.kind === 10 ? {} : { alpha: 0, beta: 0 } } as Node);
       dims.set(y, ad);
+    } else if (op.kind === 13) { // a squeeze-excitation gate: a · sigmoid(GlobalAveragePool(a)), per channel
+      nodes.push({ name: `gap${i}`, op: 'GlobalAveragePool', inputs: [a], outputs: [`g${i}`], attrs: {} },
+        { name: `sig${i}`, op: 'Sigmoid', inputs: [`g${i}`], outputs: [`s${i}`], attrs: { alpha: 0, beta: 0 } },
+        { name: `gate${i}`, op: 'Mul', inputs: [`s${i}`, a], outputs: [y], attrs: {} });
+      dims.set(y, ad);
     } else { // a + b where another value has a's dims, else a + a
       const b = at(op.pick[1] ?? 0, values.filter((v) => dims.get(v)!.every((d, k) => d === ad[k])));
       nodes.push({ name: `add${i}`, op: 'Add', inputs: [a, b], outputs: [y], attrs: {} });
@@ -107,13 +115,17 @@ function build(s: Spec): { graph: Graph; concats: Node[] } {
   return { graph, concats: nodes.filter((n) => n.op === 'Concat') };
 }
 
-test('random concat graphs: native and JS with Concats in place match JS with none, on every value', async (t) => {
+test('random concat graphs: native and JS with Concats and elementwise steps in place match JS with neither, on every value', async (t) => {
   let inPlaceSeen = 0;
   let copiesSeen = 0;
+  let overwrites = 0;
   await fc.assert(
     fc.asyncProperty(specArb, async (s) => {
       const { graph, concats } = build(s);
       const x = new Tensor('float32', randomF32(rng(s.seed + 1), s.batch * s.c * s.h * s.w), [s.batch, s.c, s.h, s.w]);
+      // How often an elementwise step takes its operand's slot, in a plan like load()'s.
+      const plan = planMemory(optimize(graph), {}, { residualInPlace: true, concatInPlace: true, elementwiseInPlace: true });
+      overwrites += plan.order.filter((n) => n.op !== 'Conv' && n.inputs.some((v) => plan.slotOf.has(v) && plan.slotOf.get(v) === plan.slotOf.get(n.outputs[0]!))).length;
       const refModel = await load(graph, { backend: 'js', threads: 1, optimize: false });
       const ref = refModel.runSync({ x }, { fetchIntermediates: true });
       await refModel.dispose();
@@ -133,7 +145,8 @@ test('random concat graphs: native and JS with Concats in place match JS with no
     { numRuns: 150, seed: 20261207 },
   );
   // Both paths were exercised.
-  t.log(`${inPlaceSeen} Concats ran in place, ${copiesSeen} stayed copies`);
+  t.log(`${inPlaceSeen} Concats ran in place, ${copiesSeen} stayed copies, ${overwrites} elementwise outputs over an operand`);
+  t.true(overwrites > 40, `${overwrites} elementwise outputs over an operand`);
   t.true(inPlaceSeen > 40, `${inPlaceSeen} Concats ran in place`);
   t.true(copiesSeen > 40, `${copiesSeen} Concats stayed copies`);
 });

@@ -39,6 +39,7 @@ export function createNativeBackend(): NativeBackend {
     name: 'native',
     residualInPlace: true,
     concatInPlace: true,
+    elementwiseInPlace: true,
     packConv2d: (weight, bias, cOut, cInPerGroup, kh, kw, groups, mode = 'exact') =>
       ({ backend: 'native', handle: b.packConv2d(weight, bias, cOut, cInPerGroup, kh, kw, groups, mode) }) as NativePackedWeights,
     conv2dSync: (packed, x, residual, y, p) => b.conv2dSync(handle(packed), x, residual, y, p),

@@ -123,6 +123,8 @@ export interface KernelBackend {
    * Concat's producers write into its output, and the Concat runs no step.
    */
   readonly concatInPlace?: boolean;
+  /** Whether the unary, binary, add and relu steps accept y === an operand (PlanOptions.elementwiseInPlace). */
+  readonly elementwiseInPlace?: boolean;
   /** y = act(conv(x) + bias + residual); residual has y's shape or is null. */
   conv2dSync(packed: PackedWeights, x: Float32Array, residual: Float32Array | null, y: Float32Array, p: ConvParams): void;
   conv2d(packed: PackedWeights, x: Float32Array, residual: Float32Array | null, y: Float32Array, p: ConvParams): Promise<void>;

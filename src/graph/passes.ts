@@ -1,7 +1,7 @@
 // Graph passes: BN folding, Conv/Add/Gemm epilogue fusion, pruning and a
 // liveness-based activation memory plan. Every pass returns a new Graph and
 // leaves its argument (and the initializer arrays it shares) untouched.
-import { Graph, GraphError, inferShapes, topoSort, cloneNode, sameDims } from './graph.js';
+import { Graph, GraphError, inferShapes, topoSort, cloneNode, sameDims, UNARY_OPS } from './graph.js';
 import { elementCount } from '../shapes.js';
 import { integerAdds } from './integer-adds.js';
 import { integerConvs } from './integer-convs.js';
@@ -388,7 +388,15 @@ export interface PlanOptions {
    * Only for backends whose plan buffer list honours views (PlanLayout.views).
    */
   concatInPlace?: boolean;
+  /**
+   * An elementwise node (unary, Relu, Add/Mul/Sub/Div) writes its output over an operand of the
+   * output's dims that it reads last (the squeeze-excitation gate's Mul over the gated tensor):
+   * one buffer fewer in cache. Only for backends whose elementwise kernels accept y === operand.
+   */
+  elementwiseInPlace?: boolean;
 }
+
+const ELEMENTWISE: ReadonlySet<string> = new Set([...UNARY_OPS, 'Relu', 'Add', 'Mul', 'Sub', 'Div']);
 
 /**
  * Assign every activation to a reusable buffer slot by liveness: a slot is
@@ -430,6 +438,16 @@ export function planMemory(graph: Graph, inputDims: Record<string, number[]> = {
       if (r === undefined || !l || l[1] !== i || n.inputs[0] === r || n.outputs.length !== 1) return;
       if (views.has(n.outputs[0]!) || elementCount(shapes.get(r)!) !== elementCount(shapes.get(n.outputs[0]!)!)) return;
       overwritten.set(i, r);
+    });
+  }
+  if (options.elementwiseInPlace) {
+    order.forEach((n, i) => {
+      if (!ELEMENTWISE.has(n.op) || n.outputs.length !== 1 || overwritten.has(i) || views.has(n.outputs[0]!)) return;
+      const y = shapes.get(n.outputs[0]!)!;
+      // An operand of y's dims whose slot is free after this node (`held` has no graph input,
+      // initializer or view; a Concat's buffer is held until its views die too).
+      const r = n.inputs.find((v) => held.get(v)?.[1] === i && sameDims(shapes.get(v)!, y));
+      if (r !== undefined) overwritten.set(i, r);
     });
   }
   order.forEach((n, i) => {
