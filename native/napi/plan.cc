@@ -590,9 +590,9 @@ std::string StepKernelName(const AnyBaton& baton) {
         // memcpy of contiguous runs (a gather where the innermost stride is not 1): no ISA of their own.
         else if constexpr (std::is_same_v<T, ConcatBaton>) return "f32_concat_copy";
         else if constexpr (std::is_same_v<T, StridedBaton>) return "f32_strided_copy";
-        // Plain loops, named as such so a profile shows where they cost time.
+        // A plain loop, named as such so a profile shows where it costs time.
         else if constexpr (std::is_same_v<T, SoftmaxBaton>) return "f32_softmax__scalar";
-        else if constexpr (std::is_same_v<T, LayerNormBaton>) return "f32_layernorm__scalar";
+        else if constexpr (std::is_same_v<T, LayerNormBaton>) return cpu::layer_norm_kernel(op.isa).name;
         else if constexpr (std::is_same_v<T, PoolBaton>)
           return op.isa == cpu::Isa::avx512 ? (op.average ? "avg_pool_vsum__avx512f" : "max_pool_vmax__avx512f")
                                             : (op.average ? "avg_pool_vsum" : "max_pool_vmax");
