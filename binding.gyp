@@ -73,6 +73,8 @@
         "native/cpu/qgemm/qu8_vdequantize_nhwc_nchw__scalar.cc",
         "native/cpu/winograd/winograd.cc",
         "native/cpu/pool.cc",
+        "native/cpu/pool/f32_gavgpool_cw__scalar.cc",
+        "native/cpu/norm/f32_layernorm__scalar.cc",
         "native/cpu/quantize.cc",
         "native/cpu/dwconv/dwconv.cc",
         "native/cpu/scratch.cc",
@@ -140,6 +142,8 @@
             "native/cpu/dwconv/f32_vmulcaddc__avx512f.cc",
             "native/cpu/im2col__avx512f.cc",
             "native/cpu/pool__avx512f.cc",
+            "native/cpu/pool/f32_gavgpool_cw__avx512f.cc",
+            "native/cpu/norm/f32_layernorm__avx512f.cc",
             "native/cpu/qgemm/qu8_vquantize_nchw_nhwc__avx512f.cc",
             "native/cpu/qgemm/qu8_vdequantize_nhwc_nchw__avx512f.cc",
             "native/cpu/peak__avx512f.cc",
@@ -189,7 +193,9 @@
             "native/cpu/dwconv/f32_dwconv_5x5s2__avx2.cc",
             "native/cpu/dwconv/f32_dwconv_7x7s1__avx2.cc",
             "native/cpu/dwconv/f32_dwconv_7x7s2__avx2.cc",
-            "native/cpu/dwconv/f32_vmulcaddc__avx2.cc"
+            "native/cpu/dwconv/f32_vmulcaddc__avx2.cc",
+            "native/cpu/pool/f32_gavgpool_cw__avx2.cc",
+            "native/cpu/norm/f32_layernorm__avx2.cc"
           ],
           "cflags": [ "-mavx2", "-mfma" ]
         }

@@ -86,8 +86,11 @@ export class Model {
   private disposed = false;
   private idle: (() => void)[] = [];
 
-  /** @internal use load() */
-  constructor(graph: Graph, backend: KernelBackend, threads: number, readonly maxMemoryBytes = Infinity, readonly mode: Mode = 'exact') {
+  /**
+   * @internal use load(); inPlace: false (load with optimize: false) keeps every Concat a copy step
+   * and gives every elementwise output a buffer of its own (PlanOptions.concatInPlace, elementwiseInPlace).
+   */
+  constructor(graph: Graph, backend: KernelBackend, threads: number, readonly maxMemoryBytes = Infinity, readonly mode: Mode = 'exact', private readonly inPlace = true) {
     this.graph = graph;
     this.backend = backend;
     this.threads = threads;
@@ -164,7 +167,7 @@ export class Model {
     const key = JSON.stringify(inputDims);
     let plan = this.plans.get(key);
     if (!plan) {
-      const planned = planMemory(this.graph, inputDims, { residualInPlace: this.backend.residualInPlace ?? false });
+      const planned = planMemory(this.graph, inputDims, { residualInPlace: this.backend.residualInPlace ?? false, concatInPlace: this.inPlace && (this.backend.concatInPlace ?? false), elementwiseInPlace: this.inPlace && (this.backend.elementwiseInPlace ?? false) });
       const memory = checkMemory(where, this.graph, inputDims, this.maxMemoryBytes, planned).plan;
       const lowered = lower({ graph: this.graph, inputNames: this.inputs.map((v) => v.name), packed: this.packed, backend: this.backend, threads: this.threads }, memory);
       const executor = this.backend.compilePlan?.(lowered) ?? interpretPlan(this.backend, lowered);
@@ -176,7 +179,8 @@ export class Model {
     if (!arena) {
       this.plans.takeArena(where, plan);
       const l = plan.lowered;
-      arena = [...this.inputs.map((v) => new Float32Array(elementCount(inputDims[v.name]!))), ...l.slotSizes.map((n) => new Float32Array(n)), ...l.constants];
+      const own = [...this.inputs.map((v) => new Float32Array(elementCount(inputDims[v.name]!))), ...l.slotSizes.map((n) => new Float32Array(n))];
+      arena = [...own, ...l.views.map((v) => own[v.base]!.subarray(v.offset, v.offset + v.length)), ...l.constants];
     }
     plan.inUse++;
     // Copied now, on the JS thread: the run reads these, never the caller's buffers.
@@ -233,7 +237,7 @@ export class Model {
       const extra: Results = {};
       for (const [i, step] of plan.lowered.steps.entries()) {
         await runStep(kernels, step, arena);
-        Object.assign(extra, this.collect(plan, arena, plan.lowered.nodes[i]!.outputs));
+        Object.assign(extra, this.collect(plan, arena, plan.lowered.completed[i]!));
       }
       return { ...extra, ...this.collect(plan, arena, this.outputNames()) };
     } finally {
@@ -257,7 +261,7 @@ export class Model {
       const extra: Results = {};
       for (const [i, step] of plan.lowered.steps.entries()) {
         runStep(kernels, step, arena);
-        Object.assign(extra, this.collect(plan, arena, plan.lowered.nodes[i]!.outputs));
+        Object.assign(extra, this.collect(plan, arena, plan.lowered.completed[i]!));
       }
       return { ...extra, ...this.collect(plan, arena, this.outputNames()) };
     } finally {
@@ -322,5 +326,5 @@ export async function load(source: string | Uint8Array | Graph, options: LoadOpt
     // input shape's arena is checked when its plan is made (PlanCache.takeArena), and its shapes then.
     if (!(hasDynamicSpatialDims(optimized) && err instanceof GraphError)) throw err;
   }
-  return new Model(optimized, backend, threads, maxMemoryBytes, mode);
+  return new Model(optimized, backend, threads, maxMemoryBytes, mode, fuse);
 }

@@ -4,7 +4,7 @@
 // Each op has a synchronous form and an async form that runs on the libuv pool
 // and resolves when the output buffer has been written.
 
-import type { ConvParams, PlanStepOf, PoolParams } from './backend/types.js';
+import type { ConvParams, PlanStepOf, PlanView, PoolParams } from './backend/types.js';
 
 /** x86-64 builds have 'avx512f' | 'avx2' | 'scalar'; arm64 builds 'neon' | 'scalar'. */
 export type NativeIsa = 'avx512f' | 'avx2' | 'neon' | 'scalar';
@@ -98,8 +98,11 @@ export interface NativeBinding {
   /** Frees a packed-weight or plan handle now (idempotent); later use throws TypeError "…has been released". */
   release(handle: NativePacked | NativePlan): void;
 
-  /** Checks the steps once; the plan keeps its own reference to the packed weights. */
-  createPlan(steps: NativePlanStep[]): NativePlan;
+  /**
+   * Checks the steps once; the plan keeps its own reference to the packed weights. views: buffer
+   * indices bound to a run of another buffer at each run (PlanLayout.views), not to their own entry.
+   */
+  createPlan(steps: NativePlanStep[], views?: readonly PlanView[]): NativePlan;
   /** Runs every step in order; checks the buffers' types, lengths and overlaps first. */
   runPlanSync(plan: NativePlan, buffers: Float32Array[]): void;
   /** As runPlanSync, in one job on the libuv pool. */

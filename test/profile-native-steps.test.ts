@@ -68,3 +68,25 @@ test('profile on the JS backend still names no kernel for these steps', async (t
   t.is(rows.length, 9);
   t.true(rows.every((r) => r.kernel === undefined));
 });
+
+(isa ? test : test.skip)('profile names the global average pool, concat, strided, softmax and layerNorm kernels of the native plan', async (t) => {
+  const model = await load(zooSteps(), { backend: 'native', threads: 2, optimize: false });
+  const x = new Tensor('float32', randomF32(rng(4), 3 * 12 * 12), [1, 3, 12, 12]);
+  const kernelOf = Object.fromEntries(model.profile({ x }).map((r) => [r.name, r.kernel]));
+  // The plane sum of the ISA the step was parsed under; the copies and loops by what they are.
+  t.like(kernelOf, { gap: `f32_gavgpool_cw__${isa}`, cat: 'f32_concat_copy', sm: 'f32_softmax__scalar' });
+  await model.dispose();
+  const ln = new Graph({
+    inputs: [{ name: 'x', dims: [2, 5, 8] }],
+    outputs: [{ name: 'y', dims: [] }],
+    initializers: new Map([['g', { dims: [8], data: randomF32(rng(5), 8) }]]),
+    nodes: [
+      { name: 'tr', op: 'Transpose', inputs: ['x'], outputs: ['t'], attrs: { perm: [1, 0, 2] } },
+      { name: 'ln', op: 'LayerNormalization', inputs: ['t', 'g'], outputs: ['y'], attrs: { axis: -1, epsilon: 1e-5 } },
+    ],
+  });
+  const m2 = await load(ln, { backend: 'native', threads: 1 });
+  const rows = m2.profile({ x: new Tensor('float32', randomF32(rng(6), 80), [2, 5, 8]) });
+  t.deepEqual(rows.map((r) => r.kernel), ['f32_strided_copy', `f32_layernorm__${isa}`]);
+  await m2.dispose();
+});

@@ -1,10 +1,12 @@
 // Data movement and normalisation steps of a plan: strided copies (Transpose,
 // Slice), Concat, Softmax and LayerNormalization. The copies are memcpy of
-// contiguous runs; softmax's exponentials go through the ISA's vector exp.
+// contiguous runs; softmax is a plain scalar loop (std::exp); layer_norm runs
+// its ISA's row kernel (norm/).
 #include <algorithm>
 #include <cmath>
 #include <cstring>
 
+#include "arch.h"
 #include "common.h"
 #include "layout.h"
 
@@ -59,18 +61,20 @@ void softmax(const float* x, float* y, int64_t outer, int64_t n, int64_t inner) 
   }
 }
 
-void layer_norm(const float* x, const float* scale, const float* bias, float* y, int64_t outer,
-                int64_t n, float epsilon) {
-  for (int64_t o = 0; o < outer; ++o) {
-    const float* xr = x + o * n;
-    float* yr = y + o * n;
-    double mean = 0, var = 0;
-    for (int64_t i = 0; i < n; ++i) mean += xr[i];
-    mean /= double(n);
-    for (int64_t i = 0; i < n; ++i) var += (xr[i] - mean) * (xr[i] - mean);
-    const float inv = float(1.0 / std::sqrt(var / double(n) + epsilon)), m = float(mean);
-    for (int64_t i = 0; i < n; ++i) yr[i] = (xr[i] - m) * inv * scale[i] + (bias ? bias[i] : 0.f);
-  }
+LayerNormKernel layer_norm_kernel(Isa isa) {
+#if RN_ARCH_X86_64
+  if (isa == Isa::avx512) return {f32_layernorm__avx512f, "f32_layernorm__avx512f"};
+  if (isa == Isa::avx2) return {f32_layernorm__avx2, "f32_layernorm__avx2"};
+#else
+  (void)isa;
+#endif
+  return {f32_layernorm__scalar, "f32_layernorm__scalar"};
+}
+
+void layer_norm(f32_layernorm_fn kernel, const float* x, const float* scale, const float* bias, float* y,
+                int64_t outer, int64_t n, float epsilon) {
+  RN_CHECK(kernel && x && scale && y && outer >= 1 && n >= 1);
+  for (int64_t o = 0; o < outer; ++o) kernel(x + o * n, scale, bias, y + o * n, size_t(n), epsilon);
 }
 
 }  // namespace resnode::cpu

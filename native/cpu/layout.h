@@ -4,6 +4,7 @@
 #include <cstdint>
 
 #include "eltwise/elementwise.h"
+#include "norm/layernorm.h"
 
 namespace resnode::cpu {
 
@@ -14,8 +15,9 @@ void strided_copy(const float* x, float* y, int rank, const int64_t* dims, const
 void concat(const float* const* xs, const int64_t* chunks, int n, float* y, int64_t outer);
 // Softmax of x viewed as [outer, n, inner] along n (max subtracted, float64 sum).
 void softmax(const float* x, float* y, int64_t outer, int64_t n, int64_t inner);
-// (x − mean)/sqrt(var + epsilon)·scale + bias over rows of n; bias may be null.
-void layer_norm(const float* x, const float* scale, const float* bias, float* y, int64_t outer,
-                int64_t n, float epsilon);
+// (x − mean)/sqrt(var + epsilon)·scale + bias over rows of n, each row by
+// `kernel` (layer_norm_kernel(isa).fn); bias may be null.
+void layer_norm(f32_layernorm_fn kernel, const float* x, const float* scale, const float* bias, float* y,
+                int64_t outer, int64_t n, float epsilon);
 
 }  // namespace resnode::cpu

@@ -114,7 +114,11 @@ void max_pool2d(const Pool2dShape& s, const float* x, float* y, int threads,
 // by the number of in-bounds taps, as ONNX AveragePool defines it. isa: as max_pool2d's.
 void average_pool2d(const Pool2dShape& s, bool count_include_pad, const float* x, float* y,
                     int threads, Isa isa = active_isa());
-void global_average_pool(int64_t n, int64_t c, int64_t hw, const float* x, float* y, int threads);
+// y[p] = mean of plane p (n * c planes of hw floats). isa: as max_pool2d's.
+void global_average_pool(int64_t n, int64_t c, int64_t hw, const float* x, float* y, int threads,
+                         Isa isa = active_isa());
+// The plane-sum kernel global_average_pool runs under `isa`, for profiles.
+const char* global_average_pool_kernel_name(Isa isa);
 // y = a + b (same shape), optional ReLU.
 void add(const float* a, const float* b, int64_t count, bool relu, float* y, int threads);
 // Integer-exact requantization of [outer, channels, inner] (src/graph/graph.ts RequantizeNode):

@@ -7,6 +7,7 @@
 #include "common.h"
 #include "isa.h"
 #include "ops.h"
+#include "pool/gavgpool.h"
 #include "pool_rows.h"
 #include "threadpool.h"
 
@@ -204,20 +205,30 @@ void average_pool2d(const Pool2dShape& s, bool count_include_pad, const float* x
   });
 }
 
+namespace {
+struct GavgpoolKernel {
+  f32_gavgpool_cw_fn fn;
+  const char* name;
+};
+GavgpoolKernel gavgpool_kernel(Isa isa) {
+#if RN_ARCH_X86_64
+  if (isa == Isa::avx512) return {f32_gavgpool_cw__avx512f, "f32_gavgpool_cw__avx512f"};
+  if (isa == Isa::avx2) return {f32_gavgpool_cw__avx2, "f32_gavgpool_cw__avx2"};
+#else
+  (void)isa;
+#endif
+  return {f32_gavgpool_cw__scalar, "f32_gavgpool_cw__scalar"};
+}
+}  // namespace
+
+const char* global_average_pool_kernel_name(Isa isa) { return gavgpool_kernel(isa).name; }
+
 void global_average_pool(int64_t n, int64_t c, int64_t hw, const float* x, float* y,
-                         int threads) {
+                         int threads, Isa isa) {
   RN_CHECK(n > 0 && c > 0 && hw > 0);
-  for_planes(size_t(n * c), double(hw), threads, [&](size_t p) {
-    const float* xp = x + p * size_t(hw);
-    // Eight partial sums: vectorizable and a little more accurate.
-    float acc[8] = {};
-    int64_t i = 0;
-    for (; i + 8 <= hw; i += 8)
-      for (int j = 0; j < 8; ++j) acc[j] += xp[i + j];
-    float sum = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
-    for (; i < hw; ++i) sum += xp[i];
-    y[p] = sum / float(hw);
-  });
+  const f32_gavgpool_cw_fn psum = gavgpool_kernel(isa).fn;
+  for_planes(size_t(n * c), double(hw), threads,
+             [&](size_t p) { y[p] = psum(x + p * size_t(hw), size_t(hw)) / float(hw); });
 }
 
 }  // namespace resnode::cpu

@@ -137,7 +137,8 @@ struct GapBaton {
   const float* x = nullptr;
   float* y = nullptr;
   int threads = 0;
-  void Run() { cpu::global_average_pool(n, c, hw, x, y, threads); }
+  cpu::Isa isa = cpu::Isa::scalar;
+  void Run() { cpu::global_average_pool(n, c, hw, x, y, threads, isa); }
   void OwnInputs(InputCopies& copies) { x = copies.Own(x, nx); }
 };
 // (n, c, hw, threads)

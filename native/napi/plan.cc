@@ -221,10 +221,20 @@ struct Step {
   std::string where;     // "runPlan: steps[i] (op)", for run-time errors
 };
 
+// A buffer index the plan binds to a run of another buffer (a Concat's input
+// written in place into its output: src/graph/concat-views.ts), not to the
+// run's own entry at that index.
+struct View {
+  int buffer = 0, base = 0;
+  int64_t offset = 0, length = 0;
+};
+
 struct Plan {
   std::vector<Step> steps;
   std::vector<int64_t> need;  // per buffer index: floats required (0 = unused)
   std::vector<bool> written;  // per buffer index: some step writes it
+  std::vector<View> views;    // only views some step uses; each base is no view
+  std::vector<int> view_base; // per buffer index: its view's base, or -1
 };
 
 struct PlanHolder {
@@ -244,6 +254,55 @@ std::shared_ptr<const Plan> UnwrapPlan(Napi::Env env, const Napi::Value& v, cons
   if (!p)
     throw Napi::TypeError::New(env, std::string(where) + ": plan is a handle that has been released");
   return p;
+}
+
+// Reads createPlan's optional views ({ buffer, base, offset, length }[]) into
+// `plan`, keeping those some step uses: each must fit in its base, hold what
+// its steps need, and name a base that is itself no view.
+void ParseViews(Napi::Env env, const Napi::Value& vv, Plan& plan) {
+  const char* where = "createPlan";
+  plan.view_base.assign(plan.need.size(), -1);
+  if (vv.IsUndefined()) return;
+  if (!vv.IsArray()) ThrowType(env, where, "views", "an array of { buffer, base, offset, length }", Describe(vv));
+  const auto arr = vv.As<Napi::Array>();
+  std::vector<View> all;
+  for (uint32_t k = 0; k < arr.Length(); ++k) {
+    const std::string at = "views[" + std::to_string(k) + "]";
+    const Napi::Value e = arr.Get(k);
+    if (!e.IsObject()) ThrowType(env, where, at, "an object { buffer, base, offset, length }", Describe(e));
+    const Napi::Object o = e.As<Napi::Object>();
+    View v;
+    v.buffer = int(ToInt(env, o.Get("buffer"), where, (at + ".buffer").c_str(), 0, kMaxBuffers - 1));
+    v.base = int(ToInt(env, o.Get("base"), where, (at + ".base").c_str(), 0, kMaxBuffers - 1));
+    v.length = ToInt(env, o.Get("length"), where, (at + ".length").c_str(), 1, int64_t(1) << 40);
+    v.offset = ToInt(env, o.Get("offset"), where, (at + ".offset").c_str(), 0, int64_t(1) << 40);
+    if (v.buffer == v.base) ThrowRange(env, where, at + ".base", "a buffer other than the view's own", std::to_string(v.base));
+    all.push_back(v);
+  }
+  std::vector<bool> is_view(size_t(kMaxBuffers), false);
+  for (const View& v : all) {
+    if (is_view[size_t(v.buffer)])
+      ThrowRange(env, where, "views", "one view per buffer", "two for buffers[" + std::to_string(v.buffer) + "]");
+    is_view[size_t(v.buffer)] = true;
+  }
+  for (size_t k = 0; k < all.size(); ++k) {
+    const View& v = all[k];
+    if (is_view[size_t(v.base)])
+      ThrowRange(env, where, "views[" + std::to_string(k) + "].base", "a buffer that is no view", std::to_string(v.base));
+    if (size_t(v.buffer) >= plan.need.size() || plan.need[size_t(v.buffer)] == 0) continue;  // no step uses it
+    if (plan.need[size_t(v.buffer)] > v.length)
+      ThrowRange(env, where, "views[" + std::to_string(k) + "].length",
+                 "at least " + std::to_string(plan.need[size_t(v.buffer)]) + " (what its steps use)", std::to_string(v.length));
+    if (size_t(v.base) >= plan.need.size()) {
+      plan.need.resize(size_t(v.base) + 1, 0);
+      plan.written.resize(size_t(v.base) + 1, false);
+      plan.view_base.resize(size_t(v.base) + 1, -1);
+    }
+    plan.need[size_t(v.base)] = std::max(plan.need[size_t(v.base)], v.offset + v.length);
+    if (plan.written[size_t(v.buffer)]) plan.written[size_t(v.base)] = true;
+    plan.view_base[size_t(v.buffer)] = v.base;
+    plan.views.push_back(v);
+  }
 }
 
 // The all-in-one baton a run executes: the plan's steps bound to this run's buffers.
@@ -408,18 +467,29 @@ PlanBaton Bind(const Napi::CallbackInfo& info, const char* where, std::vector<Na
   std::vector<F32> bufs(plan.need.size());
   std::vector<std::string> names(plan.need.size());
   for (size_t i = 0; i < plan.need.size(); ++i) {
-    if (plan.need[i] == 0) continue;
+    if (plan.need[i] == 0 || plan.view_base[i] >= 0) continue;
     names[i] = "buffers[" + std::to_string(i) + "]";
     bufs[i] = ToF32(env, arr.Get(uint32_t(i)), where, names[i].c_str());
     RequireLength(env, bufs[i], plan.need[i], where, names[i].c_str());
     if (keep) keep->push_back(bufs[i].object);
   }
+  // A view is its base's memory from its offset on (createPlan checked that it fits).
+  for (const View& v : plan.views) {
+    const F32& base = bufs[size_t(v.base)];
+    names[size_t(v.buffer)] = names[size_t(v.base)] + " from " + std::to_string(v.offset);
+    bufs[size_t(v.buffer)] = F32{base.data + v.offset, size_t(v.length), base.object};
+  }
   // Distinct buffers must not share memory where either is written: a step
-  // writing one would change what a later step reads through the other.
+  // writing one would change what a later step reads through the other. A view
+  // shares its base's memory by design, and views of one base may overlap: the
+  // memory plan gives a slot's memory to one value at a time, as it does slots.
   for (size_t i = 0; i < bufs.size(); ++i) {
     if (plan.need[i] == 0) continue;
     for (size_t j = i + 1; j < bufs.size(); ++j) {
       if (plan.need[j] == 0 || !(plan.written[i] || plan.written[j])) continue;
+      const int bi = plan.view_base[i] >= 0 ? plan.view_base[i] : int(i);
+      const int bj = plan.view_base[j] >= 0 ? plan.view_base[j] : int(j);
+      if (bi == bj) continue;
       RequireNoOverlap(env, bufs[i].data, plan.need[i], bufs[j].data, plan.need[j], false, where,
                        (names[i] + " and " + names[j] +
                         " overlap, and the plan writes one of them")
@@ -504,7 +574,8 @@ PlanBaton Bind(const Napi::CallbackInfo& info, const char* where, std::vector<Na
 }
 
 // The micro-kernel a step's baton runs, chosen when it was parsed ("" where
-// the step is a plain loop or copy with no kernel of its own to name).
+// the step is a plain copy or loop with no kernel of its own to name: copy,
+// relu, add, transpose, (re)quantize).
 std::string StepKernelName(const AnyBaton& baton) {
   return std::visit(
       [](const auto& op) -> std::string {
@@ -515,6 +586,13 @@ std::string StepKernelName(const AnyBaton& baton) {
         else if constexpr (std::is_same_v<T, UnaryBaton>) return cpu::unary_kernel_name(op.isa);
         else if constexpr (std::is_same_v<T, BinaryBaton>) return cpu::binary_kernel_name(op.isa);
         else if constexpr (std::is_same_v<T, QLinearAddBaton>) return op.kernel_name;
+        else if constexpr (std::is_same_v<T, GapBaton>) return cpu::global_average_pool_kernel_name(op.isa);
+        // memcpy of contiguous runs (a gather where the innermost stride is not 1): no ISA of their own.
+        else if constexpr (std::is_same_v<T, ConcatBaton>) return "f32_concat_copy";
+        else if constexpr (std::is_same_v<T, StridedBaton>) return "f32_strided_copy";
+        // A plain loop, named as such so a profile shows where it costs time.
+        else if constexpr (std::is_same_v<T, SoftmaxBaton>) return "f32_softmax__scalar";
+        else if constexpr (std::is_same_v<T, LayerNormBaton>) return cpu::layer_norm_kernel(op.isa).name;
         else if constexpr (std::is_same_v<T, PoolBaton>)
           return op.isa == cpu::Isa::avx512 ? (op.average ? "avg_pool_vsum__avx512f" : "max_pool_vmax__avx512f")
                                             : (op.average ? "avg_pool_vsum" : "max_pool_vmax");
@@ -531,7 +609,7 @@ bool ReleasePlan(Napi::Env, const Napi::Value& v) {
   return true;
 }
 
-// [sync] createPlan(steps): handle
+// [sync] createPlan(steps, views?): handle
 // Checks a model's op sequence once and keeps it for runPlanSync/runPlan.
 // Params: steps: array of { op, inputs: number[], output: number, ...params }
 //   where op and its params are
@@ -549,6 +627,9 @@ bool ReleasePlan(Napi::Env, const Napi::Value& v) {
 //       outScale }; inputs [x]
 //     'unary', 'binary', 'strided', 'concat', 'softmax', 'layerNorm': see steps.h and
 //       PlanStep in src/backend/types.ts
+//   views: optional { buffer, base, offset, length }[]: buffer index `buffer`
+//   is bound at each run to floats [offset, offset + length) of buffers[base]
+//   (a Concat input its producer writes in place), not to buffers[buffer].
 //   inputs/output index the buffer list given at run time. The plan keeps its
 //   own reference to the packed weights (releasing their handles later is safe).
 // Returns: an opaque plan handle (freed when collected or released).
@@ -562,6 +643,7 @@ Napi::Value CreatePlan(const Napi::CallbackInfo& info) {
   auto plan = std::make_shared<Plan>();
   plan->steps.reserve(arr.Length());
   for (uint32_t i = 0; i < arr.Length(); ++i) plan->steps.push_back(ParseStep(env, arr.Get(i), i, *plan));
+  ParseViews(env, info[1], *plan);
   auto* h = new PlanHolder{std::move(plan)};
   auto ext = Napi::External<PlanHolder>::New(env, h, [](Napi::Env, PlanHolder* hh) { delete hh; });
   ext.TypeTag(&kPlanTag);

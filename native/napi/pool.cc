@@ -81,6 +81,7 @@ GapBaton ParseGapParams(Napi::Env env, const Napi::Value& n, const Napi::Value& 
   b.threads = int(ToInt(env, threads, where, "threads", 0, kMaxThreads));
   b.nx = CheckedProduct(env, {b.n, b.c, b.hw}, where, "x");
   b.ny = CheckedProduct(env, {b.n, b.c}, where, "y");
+  b.isa = cpu::active_isa();  // fixed now, as for the other pools
   return b;
 }
 

@@ -136,6 +136,8 @@ SoftmaxBaton ParseSoftmaxStep(Napi::Env env, const Napi::Object& o, const char* 
 LayerNormBaton ParseLayerNormStep(Napi::Env env, const Napi::Object& o, size_t n_inputs,
                                   const char* where, StepNeeds& need) {
   LayerNormBaton b;
+  b.isa = cpu::active_isa();
+  b.kernel = cpu::layer_norm_kernel(b.isa).fn;
   b.outer = ToInt(env, o.Get("outer"), where, "outer", 1, kMaxCount);
   b.n = ToInt(env, o.Get("n"), where, "n", 1, kMaxCount);
   b.epsilon = FloatProp(env, o, "epsilon", where, true);

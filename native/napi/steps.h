@@ -72,13 +72,15 @@ struct SoftmaxBaton {
 
 struct LayerNormBaton {
   static constexpr const char* kName = "layerNorm";
+  cpu::Isa isa = cpu::Isa::scalar;          // fixed at parse time
+  cpu::f32_layernorm_fn kernel = nullptr;  // that ISA's row kernel
   int64_t outer = 0, n = 0;
   float epsilon = 0;
   const float* x = nullptr;
   const float* scale = nullptr;
   const float* bias = nullptr;  // null: no bias input
   float* y = nullptr;
-  void Run() { cpu::layer_norm(x, scale, bias, y, outer, n, epsilon); }
+  void Run() { cpu::layer_norm(kernel, x, scale, bias, y, outer, n, epsilon); }
 };
 
 // in_need[k]: floats input k must hold; out_need: the output's. n_inputs: how

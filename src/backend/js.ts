@@ -25,6 +25,8 @@ function settle(f: () => void): Promise<void> {
 
 export const jsBackend: KernelBackend = {
   name: 'js',
+  concatInPlace: true,
+  elementwiseInPlace: true,
   packConv2d: (weight, bias, cOut, cInPerGroup, kh, kw, groups) => k.packConv2d(weight, bias, cOut, cInPerGroup, kh, kw, groups),
   conv2dSync: (packed, x, residual, y, p) => k.conv2d(asConv(packed), x, residual, y, p),
   conv2d: (packed, x, residual, y, p) => settle(() => k.conv2d(asConv(packed), x, residual, y, p)),

@@ -2,7 +2,7 @@
 import type { NativePacked, NativePlan, NativePlanStep } from '../native-binding.js';
 import { nativeBinding } from '../native.js';
 import { withCallerStack } from '../errors.js';
-import type { ConvParams, KernelBackend, PackedWeights, PlanStep } from './types.js';
+import type { ConvParams, KernelBackend, PackedWeights, PlanStep, PlanView } from './types.js';
 import type { QConvIo } from '../plan/formats.js';
 
 interface NativePackedWeights extends PackedWeights {
@@ -14,7 +14,7 @@ const nativeStep = (s: PlanStep): NativePlanStep => ('packed' in s ? { ...s, pac
 
 /** The op interface plus the addon's whole-plan calls, which compilePlan's executors go through. */
 export interface NativeBackend extends KernelBackend {
-  createPlan(steps: readonly PlanStep[]): NativePlan;
+  createPlan(steps: readonly PlanStep[], views?: readonly PlanView[]): NativePlan;
   runPlanSync(plan: NativePlan, buffers: Float32Array[]): void;
   runPlan(plan: NativePlan, buffers: Float32Array[]): Promise<void>;
 }
@@ -38,6 +38,8 @@ export function createNativeBackend(): NativeBackend {
   const be: NativeBackend = {
     name: 'native',
     residualInPlace: true,
+    concatInPlace: true,
+    elementwiseInPlace: true,
     packConv2d: (weight, bias, cOut, cInPerGroup, kh, kw, groups, mode = 'exact') =>
       ({ backend: 'native', handle: b.packConv2d(weight, bias, cOut, cInPerGroup, kh, kw, groups, mode) }) as NativePackedWeights,
     conv2dSync: (packed, x, residual, y, p) => b.conv2dSync(handle(packed), x, residual, y, p),
@@ -66,12 +68,12 @@ export function createNativeBackend(): NativeBackend {
     // An addon built before these existed lacks them: Model then converts in TypeScript.
     ...(b.float16ToFloat32 && b.float32ToFloat16 ? { float16ToFloat32: b.float16ToFloat32.bind(b), float32ToFloat16: b.float32ToFloat16.bind(b) } : {}),
     release: (p) => b.release(handle(p)),
-    createPlan: (steps) => b.createPlan(steps.map(nativeStep)),
+    createPlan: (steps, views) => b.createPlan(steps.map(nativeStep), views),
     runPlanSync: (plan, buffers) => b.runPlanSync(plan, buffers),
     runPlan: (plan, buffers) => withCallerStack(() => b.runPlan(plan, buffers)),
     // The whole plan as one checked op sequence in the addon: a run is one call.
     compilePlan: (layout) => {
-      const plan = be.createPlan(layout.steps);
+      const plan = be.createPlan(layout.steps, layout.views);
       return {
         runSync: (buffers) => be.runPlanSync(plan, buffers),
         run: (buffers) => be.runPlan(plan, buffers),

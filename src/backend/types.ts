@@ -117,6 +117,14 @@ export interface KernelBackend {
    * lets a Conv that is its residual's last reader write over it.
    */
   readonly residualInPlace?: boolean;
+  /**
+   * Whether the backend's executor honours PlanLayout.views (a host arena's
+   * subarrays, a base pointer plus offset): the memory plan then has a batch-1
+   * Concat's producers write into its output, and the Concat runs no step.
+   */
+  readonly concatInPlace?: boolean;
+  /** Whether the unary, binary, add and relu steps accept y === an operand (PlanOptions.elementwiseInPlace). */
+  readonly elementwiseInPlace?: boolean;
   /** y = act(conv(x) + bias + residual); residual has y's shape or is null. */
   conv2dSync(packed: PackedWeights, x: Float32Array, residual: Float32Array | null, y: Float32Array, p: ConvParams): void;
   conv2d(packed: PackedWeights, x: Float32Array, residual: Float32Array | null, y: Float32Array, p: ConvParams): Promise<void>;
@@ -169,14 +177,29 @@ export interface KernelBackend {
 }
 
 /**
+ * A buffer of the plan that is a run of another (a Concat's input written in
+ * place into its output): floats [offset, offset + length) of buffer `base`,
+ * itself no view. A host arena holds it as a subarray of its base.
+ */
+export interface PlanView {
+  readonly buffer: number;
+  readonly base: number;
+  readonly offset: number;
+  readonly length: number;
+}
+
+/**
  * A lowered plan as a backend sees it: the steps, and the buffer list they
  * index: `nInputs` graph inputs, then one buffer per memory-plan slot (of
- * `slotSizes` floats), then `constants` (initializers read as activations).
+ * `slotSizes` floats), then one per view (`views`, in order), then
+ * `constants` (initializers read as activations).
  */
 export interface PlanLayout {
   readonly steps: readonly PlanStep[];
   readonly nInputs: number;
   readonly slotSizes: readonly number[];
+  /** Buffers nInputs + slotSizes.length + k (k = 0, 1, …): runs of slot buffers. Empty unless the backend has concatInPlace. */
+  readonly views: readonly PlanView[];
   readonly constants: readonly Float32Array[];
   /** The buffer indices of the graph outputs (what a run must leave in the host buffers). */
   readonly outputs: readonly number[];

@@ -1,10 +1,11 @@
 // Graph passes: BN folding, Conv/Add/Gemm epilogue fusion, pruning and a
 // liveness-based activation memory plan. Every pass returns a new Graph and
 // leaves its argument (and the initializer arrays it shares) untouched.
-import { Graph, GraphError, inferShapes, topoSort, cloneNode, sameDims } from './graph.js';
+import { Graph, GraphError, inferShapes, topoSort, cloneNode, sameDims, UNARY_OPS } from './graph.js';
 import { elementCount } from '../shapes.js';
 import { integerAdds } from './integer-adds.js';
 import { integerConvs } from './integer-convs.js';
+import { concatViews, type ValueView } from './concat-views.js';
 import type { ConvActivationOp, ConvNode, GemmNode, Initializer, Node, UnaryNode } from './graph.js';
 
 function uniqueInitName(g: Graph, base: string): string {
@@ -360,8 +361,13 @@ export interface MemoryPlan {
   shapes: Map<string, number[]>;
   /** Size of each reusable buffer, in floats. */
   slotSizes: number[];
-  /** Activation (node output) → slot index. Graph inputs and initializers have no slot. */
+  /** Activation (node output) → slot index. Graph inputs, initializers and views have no slot. */
   slotOf: Map<string, number>;
+  /**
+   * Activations stored inside another's slot (`concatInPlace`): each is a run of a Concat's
+   * output, written there by its producer; a Concat whose inputs are all views runs no step.
+   */
+  views: Map<string, ValueView>;
   /** Activation → [index of producing node, index of last reading node]; graph outputs live to order.length. */
   live: Map<string, [number, number]>;
   /** Sum of slotSizes (floats). */
@@ -376,15 +382,30 @@ export interface PlanOptions {
    * another). Only for backends whose conv2d accepts y === residual.
    */
   residualInPlace?: boolean;
+  /**
+   * Producers write a batch-1 Concat's inputs straight into its output (src/graph/concat-views.ts):
+   * the output's slot is live from the first such producer to the last reader of any of them.
+   * Only for backends whose plan buffer list honours views (PlanLayout.views).
+   */
+  concatInPlace?: boolean;
+  /**
+   * An elementwise node (unary, Relu, Add/Mul/Sub/Div) writes its output over an operand of the
+   * output's dims that it reads last (the squeeze-excitation gate's Mul over the gated tensor):
+   * one buffer fewer in cache. Only for backends whose elementwise kernels accept y === operand.
+   */
+  elementwiseInPlace?: boolean;
 }
+
+const ELEMENTWISE: ReadonlySet<string> = new Set([...UNARY_OPS, 'Relu', 'Add', 'Mul', 'Sub', 'Div']);
 
 /**
  * Assign every activation to a reusable buffer slot by liveness: a slot is
  * handed to a new value only after every reader of its previous value has run,
  * and a node's output never shares a slot with any of its inputs (except a
  * fused residual, with `residualInPlace`). Graph outputs keep their slot to the
- * end. Best-fit reuse; a too-small free slot is grown. `inputDims` must fix any
- * dynamic batch.
+ * end. With `concatInPlace`, a Concat's views share its slot, held from the first
+ * view's producer to the last reader of any of them. Best-fit reuse; a too-small
+ * free slot is grown. `inputDims` must fix any dynamic batch.
  */
 export function planMemory(graph: Graph, inputDims: Record<string, number[]> = {}, options: PlanOptions = {}): MemoryPlan {
   const order = topoSort(graph);
@@ -393,8 +414,17 @@ export function planMemory(graph: Graph, inputDims: Record<string, number[]> = {
   const live = new Map<string, [number, number]>();
   order.forEach((n, i) => { for (const o of n.outputs) live.set(o, [i, outNames.has(o) ? order.length : i]); });
   order.forEach((n, i) => { for (const x of n.inputs) { const l = live.get(x); if (l && l[1] < i) l[1] = i; } });
+  const views = options.concatInPlace ? concatViews(order, shapes, outNames) : new Map<string, ValueView>();
+  // The values that own a slot, each with the span its slot is held: its own liveness joined with its views'.
+  const ownerOf = (v: string): string => views.get(v)?.base ?? v;
+  const held = new Map<string, [number, number]>();
+  for (const [v, [first, last]] of live) {
+    const h = held.get(ownerOf(v));
+    if (!h) held.set(ownerOf(v), [first, last]);
+    else { h[0] = Math.min(h[0], first); h[1] = Math.max(h[1], last); }
+  }
   const frees: string[][] = order.map(() => []);
-  for (const [v, [, last]] of live) if (last < order.length) frees[last]!.push(v);
+  for (const [v, [, last]] of held) if (last < order.length) frees[last]!.push(v);
 
   const slotSizes: number[] = [];
   const slotOf = new Map<string, number>();
@@ -404,17 +434,29 @@ export function planMemory(graph: Graph, inputDims: Record<string, number[]> = {
   if (options.residualInPlace) {
     order.forEach((n, i) => {
       const r = n.op === 'Conv' ? n.attrs.residual : undefined;
-      const l = r === undefined ? undefined : live.get(r);
+      const l = r === undefined ? undefined : held.get(r);
       if (r === undefined || !l || l[1] !== i || n.inputs[0] === r || n.outputs.length !== 1) return;
-      if (elementCount(shapes.get(r)!) !== elementCount(shapes.get(n.outputs[0]!)!)) return;
+      if (views.has(n.outputs[0]!) || elementCount(shapes.get(r)!) !== elementCount(shapes.get(n.outputs[0]!)!)) return;
       overwritten.set(i, r);
+    });
+  }
+  if (options.elementwiseInPlace) {
+    order.forEach((n, i) => {
+      if (!ELEMENTWISE.has(n.op) || n.outputs.length !== 1 || overwritten.has(i) || views.has(n.outputs[0]!)) return;
+      const y = shapes.get(n.outputs[0]!)!;
+      // An operand of y's dims whose slot is free after this node (`held` has no graph input,
+      // initializer or view; a Concat's buffer is held until its views die too).
+      const r = n.inputs.find((v) => held.get(v)?.[1] === i && sameDims(shapes.get(v)!, y));
+      if (r !== undefined) overwritten.set(i, r);
     });
   }
   order.forEach((n, i) => {
     for (const o of n.outputs) {
       const d = shapes.get(o)!;
       if (d.some((x) => x < 0)) throw new GraphError(`planMemory: value "${o}" has a dynamic dim ${JSON.stringify(d)}; pass inputDims with a concrete batch`);
-      const need = elementCount(d);
+      const owner = ownerOf(o);
+      if (slotOf.has(owner)) continue; // a view written into a slot taken by an earlier view of the same owner
+      const need = elementCount(shapes.get(owner)!);
       const r = overwritten.get(i);
       if (r !== undefined) {
         slotOf.set(o, slotOf.get(r)!);
@@ -424,9 +466,9 @@ export function planMemory(graph: Graph, inputDims: Record<string, number[]> = {
       for (const s of free) if (slotSizes[s]! >= need && (best < 0 || slotSizes[s]! < slotSizes[best]!)) best = s;
       if (best < 0) for (const s of free) if (best < 0 || slotSizes[s]! > slotSizes[best]!) best = s;
       if (best < 0) { best = slotSizes.length; slotSizes.push(need); } else { free.delete(best); if (slotSizes[best]! < need) slotSizes[best] = need; }
-      slotOf.set(o, best);
+      slotOf.set(owner, best);
     }
     for (const v of frees[i]!) if (v !== overwritten.get(i)) free.add(slotOf.get(v)!);
   });
-  return { order, shapes, slotSizes, slotOf, live, totalFloats: slotSizes.reduce((a, b) => a + b, 0) };
+  return { order, shapes, slotSizes, slotOf, views, live, totalFloats: slotSizes.reduce((a, b) => a + b, 0) };
 }

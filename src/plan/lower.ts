@@ -3,7 +3,7 @@
 // resolved parameters (shapes, pads, threads), buffer indices from the memory
 // plan and packed-weight handles, plus the kernel each step was given when it
 // was planned (for profiles). Nothing else in the library switches over graph ops to run them.
-import type { BinaryFn, ConvActivationFn, ConvParams, KernelBackend, PackedWeights, PlanLayout, PlanStep, PoolParams, UnaryFn } from '../backend/types.js';
+import type { BinaryFn, ConvActivationFn, ConvParams, KernelBackend, PackedWeights, PlanLayout, PlanStep, PlanView, PoolParams, UnaryFn } from '../backend/types.js';
 import { ModelError } from '../errors.js';
 import { resolvedSlice, sliceRanges, type ConvNode, type Graph, type Node, type UnaryOp } from '../graph/graph.js';
 import { broadcastStrides } from '../kernels-js/broadcast.js';
@@ -14,11 +14,13 @@ import { layoutOf, planFormats, type ValueFormat } from './formats.js';
 
 export interface LoweredPlan extends PlanLayout {
   readonly memory: MemoryPlan;
-  /** steps[i] lowers nodes[i] (the memory plan's execution order). */
+  /** steps[i] lowers nodes[i] (the memory plan's execution order, less the Concats written in place). */
   readonly nodes: readonly Node[];
+  /** The values complete once steps[i] has run: nodes[i]'s outputs and the in-place Concats it completes. */
+  readonly completed: readonly (readonly string[])[];
   /** The micro-kernel chosen for steps[i] when it was planned, where the backend names one. */
   readonly kernels: readonly (string | undefined)[];
-  /** Where each value lives in the buffer list: a graph input, a slot or a constant. */
+  /** Where each value lives in the buffer list: a graph input, a slot, a view or a constant. */
   readonly bufferOf: ReadonlyMap<string, number>;
   /** The values not kept as float32 NCHW (src/plan/formats.ts). */
   readonly formats: ReadonlyMap<string, ValueFormat>;
@@ -58,13 +60,18 @@ export function lower(ctx: LowerContext, memory: MemoryPlan): LoweredPlan {
   const nSlots = memory.slotSizes.length;
   const bufferOf = new Map<string, number>(ctx.inputNames.map((n, i) => [n, i]));
   for (const [name, slot] of memory.slotOf) bufferOf.set(name, nIn + slot);
+  const views: PlanView[] = [];
+  for (const [name, v] of memory.views) {
+    bufferOf.set(name, nIn + nSlots + views.length);
+    views.push({ buffer: nIn + nSlots + views.length, base: nIn + memory.slotOf.get(v.base)!, offset: v.offset, length: elementCount(shapes.get(name)!) });
+  }
   const constants: Float32Array[] = [];
   const buffer = (name: string): number => {
     let k = bufferOf.get(name);
     if (k === undefined) {
       const t = graph.initializers.get(name);
       if (!t) throw new ModelError(`value "${name}" has no buffer in the memory plan`);
-      k = nIn + nSlots + constants.length;
+      k = nIn + nSlots + views.length + constants.length;
       constants.push(t.data);
       bufferOf.set(name, k);
     }
@@ -72,7 +79,18 @@ export function lower(ctx: LowerContext, memory: MemoryPlan): LoweredPlan {
   };
   const formats = planFormats(graph, memory.order, be.packQConv2d !== undefined);
   const kernels: (string | undefined)[] = [];
-  const steps = memory.order.map((node): PlanStep => {
+  // A Concat whose inputs are all views of its output is complete once the last of them is written.
+  const inPlace = (node: Node): boolean => node.op === 'Concat' && node.inputs.every((v) => memory.views.has(v));
+  const nodes = memory.order.filter((n) => !inPlace(n));
+  const completed: string[][] = nodes.map((n) => [...n.outputs]);
+  const completedAt = new Map<string, number>(nodes.flatMap((n, i) => n.outputs.map((o): [string, number] => [o, i])));
+  for (const n of memory.order) {
+    if (!inPlace(n)) continue;
+    const at = Math.max(...n.inputs.map((v) => completedAt.get(v)!));
+    completedAt.set(n.outputs[0]!, at);
+    completed[at]!.push(n.outputs[0]!);
+  }
+  const steps = nodes.map((node): PlanStep => {
     const xDims = shapes.get(node.inputs[0]!)!;
     const yDims = shapes.get(node.outputs[0]!)!;
     const io = { inputs: [buffer(node.inputs[0]!)], output: buffer(node.outputs[0]!) };
@@ -177,5 +195,5 @@ export function lower(ctx: LowerContext, memory: MemoryPlan): LoweredPlan {
     return step;
   });
   const outputs = graph.outputs.map((o) => buffer(o.name));
-  return { steps, nInputs: nIn, slotSizes: memory.slotSizes, constants, outputs, memory, nodes: memory.order, kernels, bufferOf, formats };
+  return { steps, nInputs: nIn, slotSizes: memory.slotSizes, views, constants, outputs, memory, nodes, completed, kernels, bufferOf, formats };
 }
