@@ -22,6 +22,7 @@
 #include "bindings.h"
 #include "plan.h"
 #include "qconv.h"
+#include "qpool.h"
 #include "steps.h"
 #include "worker.h"
 
@@ -210,7 +211,7 @@ QLinearAddBaton ParseQLinearAdd(Napi::Env env, const Napi::Object& o, const char
 
 using AnyBaton = std::variant<ConvBaton, QConvBaton, GemmBaton, PoolBaton, GapBaton, AddBaton, CopyBaton,
                               ReluBaton, TransposeBaton, QuantizeDequantizeBaton, RequantizeBaton,
-                              QLinearAddBaton,
+                              QLinearAddBaton, Qu8MaxPoolBaton, QGapBaton,
                               UnaryBaton, BinaryBaton, StridedBaton, ConcatBaton, SoftmaxBaton,
                               LayerNormBaton>;
 
@@ -269,14 +270,14 @@ Step ParseStep(Napi::Env env, const Napi::Value& v, size_t i, Plan& plan) {
   const Napi::Value opv = o.Get("op");
   static const char* kOps[] = {"conv", "qconv", "gemm", "maxPool", "averagePool", "globalAveragePool",
                                "add", "copy", "relu", "transpose", "quantizeDequantize",
-                               "requantize", "qlinearAdd", "unary", "binary", "strided", "concat",
-                               "softmax", "layerNorm"};
+                               "requantize", "qlinearAdd", "qu8MaxPool", "qGlobalAveragePool", "unary",
+                               "binary", "strided", "concat", "softmax", "layerNorm"};
   const std::string op = opv.IsString() ? opv.As<Napi::String>().Utf8Value() : "";
   if (std::find(std::begin(kOps), std::end(kOps), op) == std::end(kOps))
     ThrowType(env, outer, at + ".op",
               "one of 'conv', 'qconv', 'gemm', 'maxPool', 'averagePool', 'globalAveragePool', 'add', "
               "'copy', 'relu', 'transpose', 'quantizeDequantize', 'requantize', 'qlinearAdd', "
-              "'unary', 'binary', 'strided', 'concat', 'softmax', 'layerNorm'",
+              "'qu8MaxPool', 'qGlobalAveragePool', 'unary', 'binary', 'strided', 'concat', 'softmax', 'layerNorm'",
               opv.IsString() ? "'" + op + "'" : Describe(opv));
   const std::string where_s = outer + ": " + at + " (" + op + ")";
   const char* where = where_s.c_str();
@@ -358,6 +359,16 @@ Step ParseStep(Napi::Env env, const Napi::Value& v, size_t i, Plan& plan) {
     const int64_t n = qb.u8_kernel ? (qb.count + 3) / 4 : qb.count;  // u8: bytes in float slots
     in_need = {n, n};
     out_need = n;
+  } else if (op == "qu8MaxPool") {
+    Qu8MaxPoolBaton b = ParseQu8MaxPool(env, o.Get("p"), where);
+    in_need = {b.nx};
+    out_need = b.ny;
+    s.baton = std::move(b);
+  } else if (op == "qGlobalAveragePool") {
+    QGapBaton b = ParseQGap(env, o, where);
+    in_need = {b.nx};
+    out_need = b.ny;
+    s.baton = std::move(b);
   } else if (op == "unary" || op == "binary" || op == "strided" || op == "concat" ||
              op == "softmax" || op == "layerNorm") {
     StepNeeds nd;
@@ -445,6 +456,11 @@ PlanBaton Bind(const Napi::CallbackInfo& info, const char* where, std::vector<Na
             op.y = y.data;
           }
           else if constexpr (std::is_same_v<T, PoolBaton>) BindPool(env, op, x, y, w);
+          else if constexpr (std::is_same_v<T, Qu8MaxPoolBaton> || std::is_same_v<T, QGapBaton>) {
+            RequireNoOverlap(env, y.data, op.ny, x.data, op.nx, false, w, "y must not overlap x");
+            op.x = x.data;
+            op.y = y.data;
+          }
           else if constexpr (std::is_same_v<T, GapBaton>) BindGap(env, op, x, y, w);
           else if constexpr (std::is_same_v<T, AddBaton>) BindAdd(env, op, x, x2, y, w);
           else if constexpr (std::is_same_v<T, QLinearAddBaton>) {
@@ -514,7 +530,9 @@ std::string StepKernelName(const AnyBaton& baton) {
         else if constexpr (std::is_same_v<T, QConvBaton>) return op.w->gemm.config.name;
         else if constexpr (std::is_same_v<T, UnaryBaton>) return cpu::unary_kernel_name(op.isa);
         else if constexpr (std::is_same_v<T, BinaryBaton>) return cpu::binary_kernel_name(op.isa);
-        else if constexpr (std::is_same_v<T, QLinearAddBaton>) return op.kernel_name;
+        else if constexpr (std::is_same_v<T, QLinearAddBaton> || std::is_same_v<T, Qu8MaxPoolBaton> ||
+                           std::is_same_v<T, QGapBaton>)
+          return op.kernel_name;
         else if constexpr (std::is_same_v<T, PoolBaton>)
           return op.isa == cpu::Isa::avx512 ? (op.average ? "avg_pool_vsum__avx512f" : "max_pool_vmax__avx512f")
                                             : (op.average ? "avg_pool_vsum" : "max_pool_vmax");
@@ -547,6 +565,8 @@ bool ReleasePlan(Napi::Env, const Napi::Value& v) {
 //     'quantizeDequantize': count, q: { scale, zeroPoint, qmin, qmax }; inputs [x]
 //     'requantize': count, channels, inner, r: { multipliers, divisor, zeroPoint, qmin, qmax,
 //       outScale }; inputs [x]
+//     'qu8MaxPool': p: NativePoolParams, x and y u8 NHWC bytes; 'qGlobalAveragePool': n, c, hw,
+//       u8, q (qpool.h); inputs [x]
 //     'unary', 'binary', 'strided', 'concat', 'softmax', 'layerNorm': see steps.h and
 //       PlanStep in src/backend/types.ts
 //   inputs/output index the buffer list given at run time. The plan keeps its

@@ -80,6 +80,10 @@ export type PlanStepOf<W> = { inputs: number[]; output: number } & (
   | { op: 'requantize'; count: number; channels: number; inner: number; r: RequantParams }
   /** inputs [a, b]: same-shape dequantized operands, in ONNX Runtime's QLinearAdd arithmetic. */
   | { op: 'qlinearAdd'; count: number; q: QLinearAddParams; u8?: boolean }
+  /** An int8 max pool (MaxPoolNode.int8) on u8 NHWC bytes in and out (src/plan/formats.ts). */
+  | { op: 'qu8MaxPool'; p: PoolParams }
+  /** An int8 global average pool (Int8Pool): x as u8 NHWC bytes (u8) or float32 NCHW; y float32 [n, c]. */
+  | { op: 'qGlobalAveragePool'; n: number; c: number; hw: number; u8: boolean; q: QGlobalAveragePoolParams }
   | { op: 'unary'; fn: UnaryFn; alpha: number; beta: number; count: number; threads: number }
   | { op: 'binary'; fn: BinaryFn; relu: boolean; dims: number[]; aStrides: number[]; bStrides: number[]; threads: number }
   | { op: 'strided'; dims: number[]; strides: number[]; offset: number }
@@ -88,6 +92,16 @@ export type PlanStepOf<W> = { inputs: number[]; output: number } & (
   | { op: 'layerNorm'; outer: number; n: number; epsilon: number }
 );
 export type PlanStep = PlanStepOf<PackedWeights>;
+/** A qGlobalAveragePool step's numbers (Int8Pool), xZeroPoint in the u8 domain of the bytes. */
+export interface QGlobalAveragePoolParams {
+  xScale: number;
+  xZeroPoint: number;
+  multiplier: number;
+  yScale: number;
+  yZeroPoint: number;
+  qmin: number;
+  qmax: number;
+}
 
 /**
  * unary: y = f(x) over count floats; alpha, beta are hardSigmoid's slope and

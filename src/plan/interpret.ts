@@ -4,11 +4,12 @@
 // same steps its own executor runs), and the CUDA device plan runs its steps
 // through it with device buffers. profileSteps times each step with the
 // backend's own plan executor where it has one.
-import type { BinaryFn, ConvParams, KernelBackend, PackedWeights, PlanExecutor, PlanLayout, PlanStep, PoolParams, RequantParams, UnaryFn } from '../backend/types.js';
+import type { BinaryFn, ConvParams, KernelBackend, PackedWeights, PlanExecutor, PlanLayout, PlanStep, PoolParams, QGlobalAveragePoolParams, RequantParams, UnaryFn } from '../backend/types.js';
 import type { LoweredPlan } from './lower.js';
 import type { QConvIo } from './formats.js';
 import type { QLinearAddParams, QuantParams } from '../graph/graph.js';
 import { qlinearAdd, qlinearAddBytes, quantizeDequantize, requantize } from '../kernels-js/quantize.js';
+import { qGlobalAveragePool, qu8MaxPoolNhwc } from '../kernels-js/qu8-pool.js';
 import { binary } from '../kernels-js/broadcast.js';
 import { concat, stridedCopy } from '../kernels-js/layout.js';
 import { layerNorm, softmax } from '../kernels-js/normalize.js';
@@ -34,6 +35,10 @@ export interface StepKernels<B> {
   requantize(x: B, y: B, count: number, channels: number, inner: number, r: RequantParams): void | Promise<void>;
   /** ONNX Runtime's QLinearAdd on dequantized same-shape operands (y may be a or b). */
   qlinearAdd(a: B, b: B, y: B, count: number, q: QLinearAddParams, u8?: boolean): void | Promise<void>;
+  /** A max pool on u8 NHWC bytes (dims as p's NCHW ones). */
+  qu8MaxPool(x: B, y: B, p: PoolParams): void | Promise<void>;
+  /** ONNX Runtime's QLinearGlobalAveragePool, y float32 [n, c] dequantized; x u8 NHWC bytes where u8, else float32 NCHW. */
+  qGlobalAveragePool(x: B, y: B, n: number, c: number, hw: number, u8: boolean, q: QGlobalAveragePoolParams): void | Promise<void>;
   unary(fn: UnaryFn, alpha: number, beta: number, x: B, y: B, count: number): void | Promise<void>;
   binary(fn: BinaryFn, relu: boolean, a: B, b: B, y: B, dims: number[], aStrides: number[], bStrides: number[]): void | Promise<void>;
   strided(x: B, y: B, dims: number[], strides: number[], offset: number): void | Promise<void>;
@@ -59,6 +64,8 @@ export function runStep<B>(k: StepKernels<B>, s: PlanStep, buffers: readonly B[]
     case 'quantizeDequantize': return k.quantizeDequantize(x, y, s.count, s.q);
     case 'requantize': return k.requantize(x, y, s.count, s.channels, s.inner, s.r);
     case 'qlinearAdd': return k.qlinearAdd(x, buffers[s.inputs[1]!]!, y, s.count, s.q, s.u8);
+    case 'qu8MaxPool': return k.qu8MaxPool(x, y, s.p);
+    case 'qGlobalAveragePool': return k.qGlobalAveragePool(x, y, s.n, s.c, s.hw, s.u8, s.q);
     case 'unary': return k.unary(s.fn, s.alpha, s.beta, x, y, s.count);
     case 'binary': return k.binary(s.fn, s.relu, x, buffers[s.inputs[1]!]!, y, s.dims, s.aStrides, s.bStrides);
     case 'strided': return k.strided(x, y, s.dims, s.strides, s.offset);
@@ -104,10 +111,14 @@ export function hostKernels(be: KernelBackend, sync: boolean): StepKernels<Float
     requantize,
     // u8: the plan keeps the operands and the result as quantized bytes (src/plan/formats.ts).
     qlinearAdd: (a, b, y, count, q, u8) => (u8 ? qlinearAddBytes(bytesOf(a, count), bytesOf(b, count), bytesOf(y, count), count, q) : qlinearAdd(a, b, y, count, q)),
+    qu8MaxPool: (x, y, p) => qu8MaxPoolNhwc(bytesOf(x, product(p.inputDims)), bytesOf(y, p.inputDims[0]! * p.inputDims[1]! * p.outDims[0] * p.outDims[1]), p),
+    qGlobalAveragePool: (x, y, n, c, hw, u8, q) => qGlobalAveragePool(u8 ? bytesOf(x, n * c * hw) : x, y, n, c, hw, q),
     // The TypeScript kernels: a backend's own kernels for these steps run in its compiled plan.
     unary, binary, strided: stridedCopy, concat, softmax, layerNorm,
   };
 }
+
+const product = (d: readonly number[]): number => d.reduce((p, q) => p * q, 1);
 
 /** The first `count` bytes of a float slot (a value the plan keeps as u8). */
 const bytesOf = (f: Float32Array, count: number): Uint8Array => new Uint8Array(f.buffer, f.byteOffset, count);
