@@ -156,9 +156,9 @@ test('planFormats keeps an int8 max pool\'s input and output as bytes only toget
     { instanceOf: RangeError, message: /qGlobalAveragePool.*q\.xScale/ });
 });
 
-test.serial('a quantized ImageNet-style ResNet-18 runs its max pool and global average pool on bytes, equal to the JS backend value by value and to ONNX Runtime', async (t) => {
+for (const depth of [18, 50] as const) test.serial(`a quantized ImageNet-style ResNet-${depth} runs its pools on bytes and its residual adds in its convs, equal to the JS backend value by value and to ONNX Runtime`, async (t) => {
   if (!nativeAvailable()) return t.pass();
-  const g = resnet({ depth: 18, width: 8, numClasses: 10, inputSize: 64, seed: 3 });
+  const g = resnet({ depth, width: 8, numClasses: 10, inputSize: 64, seed: 3 });
   const r = rng(4);
   const batch = (n: number) => new Tensor('float32', Float32Array.from({ length: n * 3 * 64 * 64 }, () => r() * 2 - 1), [n, 3, 64, 64]);
   const bytes = await quantize(g, { calibration: [batch(4)], perChannel: true });
@@ -167,7 +167,9 @@ test.serial('a quantized ImageNet-style ResNet-18 runs its max pool and global a
   const kernels = model.profile({ input: x }).map((l) => `${l.op}:${l.kernel ?? '-'}`);
   t.true(kernels.some((k) => /^MaxPool:qu8_maxpool__/.test(k)), kernels.join(' '));
   t.true(kernels.some((k) => /^GlobalAveragePool:qu8_gavgpool_sum__/.test(k)), kernels.join(' '));
-  t.false(kernels.some((k) => k.startsWith('QLinearAdd:f32_')), 'every residual add runs on bytes');
+  // Every residual add is fused into a conv's epilogue (src/graph/integer-residuals.ts): no add step is left.
+  t.false(kernels.some((k) => k.startsWith('QLinearAdd:')), 'no separate add step');
+  t.is(kernels.filter((k) => /^Conv:.*\+qu8_qlinear_vadd__/.test(k)).length, depth === 18 ? 8 : 16, 'one fused conv per residual block');
   const got = await model.run({ input: x }, { fetchIntermediates: true });
   const whole = await model.run({ input: x });
   await model.dispose();

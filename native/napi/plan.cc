@@ -173,31 +173,7 @@ QLinearAddBaton ParseQLinearAdd(Napi::Env env, const Napi::Object& o, const char
   QLinearAddBaton b;
   b.kernel = cpu::qlinear_add_kernel(cpu::active_isa());
   b.count = ToInt(env, o.Get("count"), where, "count", 1, int64_t(1) << 53);
-  const Napi::Object q = ToObject(env, o.Get("q"), where, "q");
-  auto positive = [&](const Napi::Object& from, const char* key, const std::string& name) {
-    const Napi::Value v = from.Get(key);
-    const double d = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : -1;
-    if (!(d > 0) || !std::isfinite(float(d))) ThrowRange(env, where, name, "a positive finite float32", Describe(v));
-    return float(d);
-  };
-  b.p.a_scale = positive(q, "aScale", "q.aScale");
-  b.p.b_scale = positive(q, "bScale", "q.bScale");
-  b.p.ratio_a = positive(q, "ratioA", "q.ratioA");
-  b.p.ratio_b = positive(q, "ratioB", "q.ratioB");
-  const Napi::Value fv = q.Get("fixed");
-  if (!fv.IsNumber() || !std::isfinite(fv.As<Napi::Number>().DoubleValue()))
-    ThrowType(env, where, "q.fixed", "a finite number", Describe(fv));
-  b.p.fixed = float(fv.As<Napi::Number>().DoubleValue());
-  const int64_t shift = GetIntProp(env, q, "shift", where, 0, 128);
-  if (shift != 0 && shift != 128) ThrowRange(env, where, "q.shift", "0 or 128", std::to_string(shift));
-  b.p.shift = int32_t(shift);
-  b.p.a_zero_point = int32_t(GetIntProp(env, q, "aZeroPoint", where, -128, 255));
-  b.p.b_zero_point = int32_t(GetIntProp(env, q, "bZeroPoint", where, -128, 255));
-  const Napi::Object y = ToObject(env, q.Get("y"), where, "q.y");
-  b.p.out_scale = positive(y, "scale", "q.y.scale");
-  b.p.qmin = int32_t(GetIntProp(env, y, "qmin", where, -128, 255));
-  b.p.qmax = int32_t(GetIntProp(env, y, "qmax", where, b.p.qmin, 255));
-  b.p.zero_point = int32_t(GetIntProp(env, y, "zeroPoint", where, -128, 255));
+  b.p = ReadQLinearAddParams(env, o.Get("q"), where, "q");
   const Napi::Value u8 = o.Get("u8");
   if (!u8.IsUndefined() && !u8.IsBoolean()) ThrowType(env, where, "u8", "a boolean", Describe(u8));
   const cpu::Isa isa = cpu::active_isa();
@@ -288,7 +264,7 @@ Step ParseStep(Napi::Env env, const Napi::Value& v, size_t i, Plan& plan) {
   // [x, scale, bias]; concat one or more; the rest [x].
   const bool two = op == "add" || op == "binary" || op == "qlinearAdd";
   const size_t min_in = two || op == "layerNorm" ? 2 : 1;
-  const size_t max_in = op == "concat" ? size_t(kMaxBuffers) : op == "layerNorm" ? 3 : two || op == "conv" ? 2 : 1;
+  const size_t max_in = op == "concat" ? size_t(kMaxBuffers) : op == "layerNorm" ? 3 : two || op == "conv" || op == "qconv" ? 2 : 1;
   const Napi::Value inv = o.Get("inputs");
   if (!inv.IsArray() || inv.As<Napi::Array>().Length() < min_in ||
       inv.As<Napi::Array>().Length() > max_in)
@@ -312,8 +288,11 @@ Step ParseStep(Napi::Env env, const Napi::Value& v, size_t i, Plan& plan) {
     out_need = b.ny;
     s.baton = std::move(b);
   } else if (op == "qconv") {
-    QConvBaton b = ParseQConvParams(env, o.Get("packed"), o.Get("p"), o.Get("io"), where);
+    QConvBaton b = ParseQConvParams(env, o.Get("packed"), o.Get("p"), o.Get("io"), o.Get("add"), where);
+    if ((s.inputs.size() == 2) != b.fused_add)
+      ThrowType(env, where, "inputs", b.fused_add ? "[x, residual] (the step fuses an add)" : "[x]", std::to_string(s.inputs.size()) + " buffers");
     in_need = {b.nx};
+    if (b.fused_add) in_need.push_back(b.nr);
     out_need = b.ny;
     s.baton = std::move(b);
   } else if (op == "gemm") {
@@ -452,8 +431,14 @@ PlanBaton Bind(const Napi::CallbackInfo& info, const char* where, std::vector<Na
           else if constexpr (std::is_same_v<T, GemmBaton>) BindGemm(env, op, x, y, w);
           else if constexpr (std::is_same_v<T, QConvBaton>) {
             RequireNoOverlap(env, y.data, op.ny, x.data, op.nx, false, w, "y must not overlap x");
+            // y may be the residual itself: a float32 residual is quantized before the conv runs, a
+            // float32 y written after it, and each u8 tile reads its residual before writing over it.
+            if (op.fused_add && x2.data != y.data)
+              RequireNoOverlap(env, y.data, op.ny, x2.data, op.nr, false, w,
+                               "y overlaps the residual (it may only be the very same buffer)");
             op.x = x.data;
             op.y = y.data;
+            op.r = x2.data;
           }
           else if constexpr (std::is_same_v<T, PoolBaton>) BindPool(env, op, x, y, w);
           else if constexpr (std::is_same_v<T, Qu8MaxPoolBaton> || std::is_same_v<T, QGapBaton>) {
@@ -527,7 +512,8 @@ std::string StepKernelName(const AnyBaton& baton) {
         using T = std::decay_t<decltype(op)>;
         if constexpr (std::is_same_v<T, ConvBaton>) return cpu::conv2d_kernel(op.s, *op.w, op.choice);
         else if constexpr (std::is_same_v<T, GemmBaton>) return cpu::gemm_kernel(*op.w, op.m);
-        else if constexpr (std::is_same_v<T, QConvBaton>) return op.w->gemm.config.name;
+        else if constexpr (std::is_same_v<T, QConvBaton>)  // a fused residual add names its kernel too
+          return std::string(op.w->gemm.config.name) + (op.fused_add ? std::string("+") + op.add_kernel_name : "");
         else if constexpr (std::is_same_v<T, UnaryBaton>) return cpu::unary_kernel_name(op.isa);
         else if constexpr (std::is_same_v<T, BinaryBaton>) return cpu::binary_kernel_name(op.isa);
         else if constexpr (std::is_same_v<T, QLinearAddBaton> || std::is_same_v<T, Qu8MaxPoolBaton> ||
@@ -556,7 +542,8 @@ bool ReleasePlan(Napi::Env, const Napi::Value& v) {
 //     'conv': packed (packConv2d handle), p: NativeConvParams; inputs [x] or [x, residual]
 //     'qconv': packed (packQConv2d handle), p: NativeConvParams, io?: { x, y } each
 //       { layout: 'nchw', dtype: 'f32' } (dequantized values, the default) or
-//       { layout: 'nhwc', dtype: 'u8' } (the quantized bytes); inputs [x]
+//       { layout: 'nhwc', dtype: 'u8' } (the quantized bytes); inputs [x]; with add:
+//       { q: QLinearAddParams, convIsA } a fused residual add, inputs [x, residual], io.r
 //     'gemm': packed (packGemm handle), m, relu, threads; inputs [x]
 //     'maxPool': p: NativePoolParams; 'averagePool': p, countIncludePad; inputs [x]
 //     'globalAveragePool': n, c, hw, threads; inputs [x]

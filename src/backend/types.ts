@@ -6,7 +6,7 @@ import type { QConvIo } from '../plan/formats.js';
 import type { Mode } from '../modes.js';
 
 import type { BackendName } from './name.js';
-import type { QLinearAddParams, QuantParams, RequantizeNode } from '../graph/graph.js';
+import type { QConvAdd, QLinearAddParams, QuantParams, RequantizeNode } from '../graph/graph.js';
 export type RequantParams = RequantizeNode['attrs'];
 export type { BackendName };
 
@@ -67,7 +67,7 @@ export interface PoolParams {
 export type PlanStepOf<W> = { inputs: number[]; output: number } & (
   | { op: 'conv'; packed: W; p: ConvParams }
   /** An int8 conv (ConvAttrs.int8); inputs [x]. io: x's and y's formats (src/plan/formats.ts), float32 NCHW where absent. */
-  | { op: 'qconv'; packed: W; p: ConvParams; io?: QConvIo }
+  | { op: 'qconv'; packed: W; p: ConvParams; io?: QConvIo; add?: QConvAdd }
   | { op: 'gemm'; packed: W; m: number; relu: boolean; threads: number }
   | { op: 'maxPool'; p: PoolParams }
   | { op: 'averagePool'; p: PoolParams; countIncludePad: boolean }
@@ -143,9 +143,9 @@ export interface KernelBackend {
    * hold integers, multipliers [cOut]. A backend with it gets Conv nodes with attrs.int8 (qconv steps).
    */
   packQConv2d?(weight: Float32Array, bias: Float32Array | null, multipliers: Float32Array, cOut: number, cIn: number, kh: number, kw: number, q: { x: QuantParams; y: QuantParams }): PackedWeights;
-  /** A qconv step's kernel (y = x's int8 conv, each side in its io format: float32 NCHW where absent); with packQConv2d. */
-  qconv2dSync?(packed: PackedWeights, x: Float32Array, y: Float32Array, p: ConvParams, io?: QConvIo): void;
-  qconv2d?(packed: PackedWeights, x: Float32Array, y: Float32Array, p: ConvParams, io?: QConvIo): Promise<void>;
+  /** A qconv step's kernel (y = x's int8 conv, each side in its io format: float32 NCHW where absent; with add, then the residual QLinearAdd with residual); with packQConv2d. */
+  qconv2dSync?(packed: PackedWeights, x: Float32Array, residual: Float32Array | null, y: Float32Array, p: ConvParams, io?: QConvIo, add?: QConvAdd): void;
+  qconv2d?(packed: PackedWeights, x: Float32Array, residual: Float32Array | null, y: Float32Array, p: ConvParams, io?: QConvIo, add?: QConvAdd): Promise<void>;
   packGemm(weight: Float32Array, bias: Float32Array | null, nOut: number, k: number): PackedWeights;
   gemmSync(packed: PackedWeights, x: Float32Array, m: number, relu: boolean, y: Float32Array, threads: number): void;
   gemm(packed: PackedWeights, x: Float32Array, m: number, relu: boolean, y: Float32Array, threads: number): Promise<void>;

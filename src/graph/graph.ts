@@ -60,6 +60,16 @@ export interface Int8Conv {
   y: QuantParams;
   /** One per output channel. */
   multipliers: number[];
+  /**
+   * A residual QLinearAdd fused into the conv's epilogue (src/graph/integer-residuals.ts): the
+   * conv's output (quantized by y) is the add's operand a (convIsA) or b, attrs.residual the other
+   * (also inputs[3]), and the node writes the add's output.
+   */
+  add?: QConvAdd;
+}
+export interface QConvAdd {
+  q: QLinearAddParams;
+  convIsA: boolean;
 }
 /**
  * How a quantized model stores a Conv or Gemm's weights, along the output

@@ -14,10 +14,11 @@ export interface ValueLayout {
 }
 /** A value's format; for u8, the quantization its bytes carry (zeroPoint in the u8 domain). */
 export type ValueFormat = { layout: 'nchw'; dtype: 'f32' } | { layout: 'nhwc'; dtype: 'u8'; scale: number; zeroPoint: number };
-/** A qconv step's input and output formats. */
+/** A qconv step's input and output formats, and its fused residual's (Int8Conv.add). */
 export interface QConvIo {
   x: ValueLayout;
   y: ValueLayout;
+  r?: ValueLayout;
 }
 
 export const F32_NCHW: ValueFormat = { layout: 'nchw', dtype: 'f32' };
@@ -27,6 +28,7 @@ const shiftOf = (q: QuantParams): number => (q.qmin < 0 ? 128 : 0);
 
 /** The u8 domain of the bytes a node writes (int8 convs, QLinearAdds and int8 max pools), or null for any other node. */
 function domainWritten(n: Node): { shift: number; q: QuantParams } | null {
+  if (n.op === 'Conv' && n.attrs.int8?.add) return { shift: n.attrs.int8.add.q.shift, q: n.attrs.int8.add.q.y };
   if (n.op === 'Conv' && n.attrs.int8) return { shift: shiftOf(n.attrs.int8.y), q: n.attrs.int8.y };
   if (n.op === 'QLinearAdd') return { shift: n.attrs.shift, q: n.attrs.y };
   if (n.op === 'MaxPool' && n.attrs.int8) return { shift: shiftOf(n.attrs.int8), q: n.attrs.int8 };
@@ -58,7 +60,13 @@ export function planFormats(graph: Graph, nodes: readonly Node[], int8Convs: boo
   // A reader that can take v's bytes. A fused ReLU raises an int8 conv's y.qmin, which can move its
   // bytes off the shifted domain its readers expect: then the domains differ and v stays float32.
   const readsBytes = (r: Node, v: string, shift: number): boolean => {
-    if (r.op === 'Conv' && r.attrs.int8) return r.inputs[0] === v && shiftOf(r.attrs.int8.x) === shift;
+    if (r.op === 'Conv' && r.attrs.int8) {
+      // Its input, or the residual of a fused add: each in the domain that side reads.
+      const add = r.attrs.int8.add;
+      if (r.inputs[0] === v && shiftOf(r.attrs.int8.x) !== shift) return false;
+      if (add && r.attrs.residual === v && add.q.shift !== shift) return false;
+      return r.inputs[0] === v || (add !== undefined && r.attrs.residual === v);
+    }
     if (r.op === 'QLinearAdd') return r.attrs.shift === shift && kept.has(r.outputs[0]!) && r.inputs.every((i) => kept.has(i));
     if (r.op === 'MaxPool' && r.attrs.int8) return shiftOf(r.attrs.int8) === shift && kept.has(r.outputs[0]!);
     // An int8 global average pool reads bytes (or float32) and writes float32.

@@ -7,7 +7,7 @@
 import type { BinaryFn, ConvParams, KernelBackend, PackedWeights, PlanExecutor, PlanLayout, PlanStep, PoolParams, QGlobalAveragePoolParams, RequantParams, UnaryFn } from '../backend/types.js';
 import type { LoweredPlan } from './lower.js';
 import type { QConvIo } from './formats.js';
-import type { QLinearAddParams, QuantParams } from '../graph/graph.js';
+import type { QConvAdd, QLinearAddParams, QuantParams } from '../graph/graph.js';
 import { qlinearAdd, qlinearAddBytes, quantizeDequantize, requantize } from '../kernels-js/quantize.js';
 import { qGlobalAveragePool, qu8MaxPoolNhwc } from '../kernels-js/qu8-pool.js';
 import { binary } from '../kernels-js/broadcast.js';
@@ -18,7 +18,7 @@ import { unary } from '../kernels-js/unary.js';
 /** What a step needs from a backend, over buffers of type B (host arrays, or device handles). */
 export interface StepKernels<B> {
   conv(packed: PackedWeights, x: B, residual: B | null, y: B, p: ConvParams): void | Promise<void>;
-  qconv(packed: PackedWeights, x: B, y: B, p: ConvParams, io?: QConvIo): void | Promise<void>;
+  qconv(packed: PackedWeights, x: B, residual: B | null, y: B, p: ConvParams, io?: QConvIo, add?: QConvAdd): void | Promise<void>;
   gemm(packed: PackedWeights, x: B, m: number, relu: boolean, y: B, threads: number): void | Promise<void>;
   maxPool(x: B, y: B, p: PoolParams): void | Promise<void>;
   averagePool(x: B, y: B, p: PoolParams, countIncludePad: boolean): void | Promise<void>;
@@ -52,7 +52,7 @@ export function runStep<B>(k: StepKernels<B>, s: PlanStep, buffers: readonly B[]
   const y = buffers[s.output]!;
   switch (s.op) {
     case 'conv': return k.conv(s.packed, x, s.inputs.length > 1 ? buffers[s.inputs[1]!]! : null, y, s.p);
-    case 'qconv': return k.qconv(s.packed, x, y, s.p, s.io);
+    case 'qconv': return k.qconv(s.packed, x, s.inputs.length > 1 ? buffers[s.inputs[1]!]! : null, y, s.p, s.io, s.add);
     case 'gemm': return k.gemm(s.packed, x, s.m, s.relu, y, s.threads);
     case 'maxPool': return k.maxPool(x, y, s.p);
     case 'averagePool': return k.averagePool(x, y, s.p, s.countIncludePad);
@@ -86,10 +86,10 @@ export function runStep<B>(k: StepKernels<B>, s: PlanStep, buffers: readonly B[]
 export function hostKernels(be: KernelBackend, sync: boolean): StepKernels<Float32Array> {
   return {
     conv: (packed, x, r, y, p) => (sync ? be.conv2dSync(packed, x, r, y, p) : be.conv2d(packed, x, r, y, p)),
-    qconv: (packed, x, y, p, io) => {
+    qconv: (packed, x, r, y, p, io, add) => {
       const run = sync ? be.qconv2dSync : be.qconv2d;
       if (!run) throw new Error(`qconv: backend '${be.name}' has no int8 conv kernel`); // only a backend with packQConv2d plans qconv steps
-      return run(packed, x, y, p, io);
+      return run(packed, x, r, y, p, io, add);
     },
     gemm: (packed, x, m, relu, y, threads) => (sync ? be.gemmSync(packed, x, m, relu, y, threads) : be.gemm(packed, x, m, relu, y, threads)),
     maxPool: (x, y, p) => (sync ? be.maxPoolSync(x, y, p) : be.maxPool(x, y, p)),

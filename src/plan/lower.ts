@@ -94,6 +94,11 @@ export function lower(ctx: LowerContext, memory: MemoryPlan): LoweredPlan {
           const p = convParams(graph, node, shapes, threads);
           if (node.attrs.int8) {
             const [x, y] = [formats.get(node.inputs[0]!), formats.get(node.outputs[0]!)];
+            const add = node.attrs.int8.add;
+            if (add) {
+              const r = formats.get(node.attrs.residual!);
+              return { op: 'qconv', ...io, packed, p, io: { x: layoutOf(x), y: layoutOf(y), r: layoutOf(r) }, add: { q: { ...add.q, y: { ...add.q.y } }, convIsA: add.convIsA } };
+            }
             return { op: 'qconv', ...io, packed, p, ...(x || y ? { io: { x: layoutOf(x), y: layoutOf(y) } } : {}) };
           }
           kernel = be.convKernel?.(packed, p);
