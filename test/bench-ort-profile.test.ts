@@ -24,6 +24,8 @@ test('ortLayerTimes: the median per node, without the _nchwc suffix; only Node k
   t.is(times.get('r1'), 2);
   t.is(times.get('pool'), 0.5);
   t.is(times.size, 2);
+  // A QDQ group ORT fused into one QLinearConv is named after its conv, with a token number.
+  t.is(ortLayerTimes([ev('conv1_token_7', 1500)]).get('conv1'), 1.5);
 });
 
 test('ortTimeFor: by output value (NCHWc nodes), by node name, through fused nodes, undefined when absent', (t) => {

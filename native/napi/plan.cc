@@ -22,6 +22,7 @@
 #include "bindings.h"
 #include "plan.h"
 #include "qconv.h"
+#include "qpool.h"
 #include "steps.h"
 #include "worker.h"
 
@@ -172,31 +173,7 @@ QLinearAddBaton ParseQLinearAdd(Napi::Env env, const Napi::Object& o, const char
   QLinearAddBaton b;
   b.kernel = cpu::qlinear_add_kernel(cpu::active_isa());
   b.count = ToInt(env, o.Get("count"), where, "count", 1, int64_t(1) << 53);
-  const Napi::Object q = ToObject(env, o.Get("q"), where, "q");
-  auto positive = [&](const Napi::Object& from, const char* key, const std::string& name) {
-    const Napi::Value v = from.Get(key);
-    const double d = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : -1;
-    if (!(d > 0) || !std::isfinite(float(d))) ThrowRange(env, where, name, "a positive finite float32", Describe(v));
-    return float(d);
-  };
-  b.p.a_scale = positive(q, "aScale", "q.aScale");
-  b.p.b_scale = positive(q, "bScale", "q.bScale");
-  b.p.ratio_a = positive(q, "ratioA", "q.ratioA");
-  b.p.ratio_b = positive(q, "ratioB", "q.ratioB");
-  const Napi::Value fv = q.Get("fixed");
-  if (!fv.IsNumber() || !std::isfinite(fv.As<Napi::Number>().DoubleValue()))
-    ThrowType(env, where, "q.fixed", "a finite number", Describe(fv));
-  b.p.fixed = float(fv.As<Napi::Number>().DoubleValue());
-  const int64_t shift = GetIntProp(env, q, "shift", where, 0, 128);
-  if (shift != 0 && shift != 128) ThrowRange(env, where, "q.shift", "0 or 128", std::to_string(shift));
-  b.p.shift = int32_t(shift);
-  b.p.a_zero_point = int32_t(GetIntProp(env, q, "aZeroPoint", where, -128, 255));
-  b.p.b_zero_point = int32_t(GetIntProp(env, q, "bZeroPoint", where, -128, 255));
-  const Napi::Object y = ToObject(env, q.Get("y"), where, "q.y");
-  b.p.out_scale = positive(y, "scale", "q.y.scale");
-  b.p.qmin = int32_t(GetIntProp(env, y, "qmin", where, -128, 255));
-  b.p.qmax = int32_t(GetIntProp(env, y, "qmax", where, b.p.qmin, 255));
-  b.p.zero_point = int32_t(GetIntProp(env, y, "zeroPoint", where, -128, 255));
+  b.p = ReadQLinearAddParams(env, o.Get("q"), where, "q");
   const Napi::Value u8 = o.Get("u8");
   if (!u8.IsUndefined() && !u8.IsBoolean()) ThrowType(env, where, "u8", "a boolean", Describe(u8));
   const cpu::Isa isa = cpu::active_isa();
@@ -210,7 +187,7 @@ QLinearAddBaton ParseQLinearAdd(Napi::Env env, const Napi::Object& o, const char
 
 using AnyBaton = std::variant<ConvBaton, QConvBaton, GemmBaton, PoolBaton, GapBaton, AddBaton, CopyBaton,
                               ReluBaton, TransposeBaton, QuantizeDequantizeBaton, RequantizeBaton,
-                              QLinearAddBaton,
+                              QLinearAddBaton, Qu8MaxPoolBaton, QGapBaton,
                               UnaryBaton, BinaryBaton, StridedBaton, ConcatBaton, SoftmaxBaton,
                               LayerNormBaton>;
 
@@ -328,14 +305,14 @@ Step ParseStep(Napi::Env env, const Napi::Value& v, size_t i, Plan& plan) {
   const Napi::Value opv = o.Get("op");
   static const char* kOps[] = {"conv", "qconv", "gemm", "maxPool", "averagePool", "globalAveragePool",
                                "add", "copy", "relu", "transpose", "quantizeDequantize",
-                               "requantize", "qlinearAdd", "unary", "binary", "strided", "concat",
-                               "softmax", "layerNorm"};
+                               "requantize", "qlinearAdd", "qu8MaxPool", "qGlobalAveragePool", "unary",
+                               "binary", "strided", "concat", "softmax", "layerNorm"};
   const std::string op = opv.IsString() ? opv.As<Napi::String>().Utf8Value() : "";
   if (std::find(std::begin(kOps), std::end(kOps), op) == std::end(kOps))
     ThrowType(env, outer, at + ".op",
               "one of 'conv', 'qconv', 'gemm', 'maxPool', 'averagePool', 'globalAveragePool', 'add', "
               "'copy', 'relu', 'transpose', 'quantizeDequantize', 'requantize', 'qlinearAdd', "
-              "'unary', 'binary', 'strided', 'concat', 'softmax', 'layerNorm'",
+              "'qu8MaxPool', 'qGlobalAveragePool', 'unary', 'binary', 'strided', 'concat', 'softmax', 'layerNorm'",
               opv.IsString() ? "'" + op + "'" : Describe(opv));
   const std::string where_s = outer + ": " + at + " (" + op + ")";
   const char* where = where_s.c_str();
@@ -346,7 +323,7 @@ Step ParseStep(Napi::Env env, const Napi::Value& v, size_t i, Plan& plan) {
   // [x, scale, bias]; concat one or more; the rest [x].
   const bool two = op == "add" || op == "binary" || op == "qlinearAdd";
   const size_t min_in = two || op == "layerNorm" ? 2 : 1;
-  const size_t max_in = op == "concat" ? size_t(kMaxBuffers) : op == "layerNorm" ? 3 : two || op == "conv" ? 2 : 1;
+  const size_t max_in = op == "concat" ? size_t(kMaxBuffers) : op == "layerNorm" ? 3 : two || op == "conv" || op == "qconv" ? 2 : 1;
   const Napi::Value inv = o.Get("inputs");
   if (!inv.IsArray() || inv.As<Napi::Array>().Length() < min_in ||
       inv.As<Napi::Array>().Length() > max_in)
@@ -370,8 +347,11 @@ Step ParseStep(Napi::Env env, const Napi::Value& v, size_t i, Plan& plan) {
     out_need = b.ny;
     s.baton = std::move(b);
   } else if (op == "qconv") {
-    QConvBaton b = ParseQConvParams(env, o.Get("packed"), o.Get("p"), o.Get("io"), where);
+    QConvBaton b = ParseQConvParams(env, o.Get("packed"), o.Get("p"), o.Get("io"), o.Get("add"), where);
+    if ((s.inputs.size() == 2) != b.fused_add)
+      ThrowType(env, where, "inputs", b.fused_add ? "[x, residual] (the step fuses an add)" : "[x]", std::to_string(s.inputs.size()) + " buffers");
     in_need = {b.nx};
+    if (b.fused_add) in_need.push_back(b.nr);
     out_need = b.ny;
     s.baton = std::move(b);
   } else if (op == "gemm") {
@@ -417,6 +397,16 @@ Step ParseStep(Napi::Env env, const Napi::Value& v, size_t i, Plan& plan) {
     const int64_t n = qb.u8_kernel ? (qb.count + 3) / 4 : qb.count;  // u8: bytes in float slots
     in_need = {n, n};
     out_need = n;
+  } else if (op == "qu8MaxPool") {
+    Qu8MaxPoolBaton b = ParseQu8MaxPool(env, o.Get("p"), where);
+    in_need = {b.nx};
+    out_need = b.ny;
+    s.baton = std::move(b);
+  } else if (op == "qGlobalAveragePool") {
+    QGapBaton b = ParseQGap(env, o, where);
+    in_need = {b.nx};
+    out_need = b.ny;
+    s.baton = std::move(b);
   } else if (op == "unary" || op == "binary" || op == "strided" || op == "concat" ||
              op == "softmax" || op == "layerNorm") {
     StepNeeds nd;
@@ -511,10 +501,21 @@ PlanBaton Bind(const Napi::CallbackInfo& info, const char* where, std::vector<Na
           else if constexpr (std::is_same_v<T, GemmBaton>) BindGemm(env, op, x, y, w);
           else if constexpr (std::is_same_v<T, QConvBaton>) {
             RequireNoOverlap(env, y.data, op.ny, x.data, op.nx, false, w, "y must not overlap x");
+            // y may be the residual itself: a float32 residual is quantized before the conv runs, a
+            // float32 y written after it, and each u8 tile reads its residual before writing over it.
+            if (op.fused_add && x2.data != y.data)
+              RequireNoOverlap(env, y.data, op.ny, x2.data, op.nr, false, w,
+                               "y overlaps the residual (it may only be the very same buffer)");
+            op.x = x.data;
+            op.y = y.data;
+            op.r = x2.data;
+          }
+          else if constexpr (std::is_same_v<T, PoolBaton>) BindPool(env, op, x, y, w);
+          else if constexpr (std::is_same_v<T, Qu8MaxPoolBaton> || std::is_same_v<T, QGapBaton>) {
+            RequireNoOverlap(env, y.data, op.ny, x.data, op.nx, false, w, "y must not overlap x");
             op.x = x.data;
             op.y = y.data;
           }
-          else if constexpr (std::is_same_v<T, PoolBaton>) BindPool(env, op, x, y, w);
           else if constexpr (std::is_same_v<T, GapBaton>) BindGap(env, op, x, y, w);
           else if constexpr (std::is_same_v<T, AddBaton>) BindAdd(env, op, x, x2, y, w);
           else if constexpr (std::is_same_v<T, QLinearAddBaton>) {
@@ -582,10 +583,13 @@ std::string StepKernelName(const AnyBaton& baton) {
         using T = std::decay_t<decltype(op)>;
         if constexpr (std::is_same_v<T, ConvBaton>) return cpu::conv2d_kernel(op.s, *op.w, op.choice);
         else if constexpr (std::is_same_v<T, GemmBaton>) return cpu::gemm_kernel(*op.w, op.m);
-        else if constexpr (std::is_same_v<T, QConvBaton>) return op.w->gemm.config.name;
+        else if constexpr (std::is_same_v<T, QConvBaton>)  // a fused residual add names its kernel too
+          return std::string(op.w->gemm.config.name) + (op.fused_add ? std::string("+") + op.add_kernel_name : "");
         else if constexpr (std::is_same_v<T, UnaryBaton>) return cpu::unary_kernel_name(op.isa);
         else if constexpr (std::is_same_v<T, BinaryBaton>) return cpu::binary_kernel_name(op.isa);
-        else if constexpr (std::is_same_v<T, QLinearAddBaton>) return op.kernel_name;
+        else if constexpr (std::is_same_v<T, QLinearAddBaton> || std::is_same_v<T, Qu8MaxPoolBaton> ||
+                           std::is_same_v<T, QGapBaton>)
+          return op.kernel_name;
         else if constexpr (std::is_same_v<T, GapBaton>) return cpu::global_average_pool_kernel_name(op.isa);
         // memcpy of contiguous runs (a gather where the innermost stride is not 1): no ISA of their own.
         else if constexpr (std::is_same_v<T, ConcatBaton>) return "f32_concat_copy";
@@ -616,7 +620,8 @@ bool ReleasePlan(Napi::Env, const Napi::Value& v) {
 //     'conv': packed (packConv2d handle), p: NativeConvParams; inputs [x] or [x, residual]
 //     'qconv': packed (packQConv2d handle), p: NativeConvParams, io?: { x, y } each
 //       { layout: 'nchw', dtype: 'f32' } (dequantized values, the default) or
-//       { layout: 'nhwc', dtype: 'u8' } (the quantized bytes); inputs [x]
+//       { layout: 'nhwc', dtype: 'u8' } (the quantized bytes); inputs [x]; with add:
+//       { q: QLinearAddParams, convIsA } a fused residual add, inputs [x, residual], io.r
 //     'gemm': packed (packGemm handle), m, relu, threads; inputs [x]
 //     'maxPool': p: NativePoolParams; 'averagePool': p, countIncludePad; inputs [x]
 //     'globalAveragePool': n, c, hw, threads; inputs [x]
@@ -625,6 +630,8 @@ bool ReleasePlan(Napi::Env, const Napi::Value& v) {
 //     'quantizeDequantize': count, q: { scale, zeroPoint, qmin, qmax }; inputs [x]
 //     'requantize': count, channels, inner, r: { multipliers, divisor, zeroPoint, qmin, qmax,
 //       outScale }; inputs [x]
+//     'qu8MaxPool': p: NativePoolParams, x and y u8 NHWC bytes; 'qGlobalAveragePool': n, c, hw,
+//       u8, q (qpool.h); inputs [x]
 //     'unary', 'binary', 'strided', 'concat', 'softmax', 'layerNorm': see steps.h and
 //       PlanStep in src/backend/types.ts
 //   views: optional { buffer, base, offset, length }[]: buffer index `buffer`

@@ -39,6 +39,36 @@ bool IsU8Nhwc(Napi::Env env, const Napi::Object& io, const char* key, const char
 
 }  // namespace
 
+cpu::QLinearAdd ReadQLinearAddParams(Napi::Env env, const Napi::Value& qv, const char* where, const std::string& name) {
+  const Napi::Object q = ToObject(env, qv, where, name.c_str());
+  auto positive = [&](const Napi::Object& from, const char* key, const std::string& what) {
+    const Napi::Value v = from.Get(key);
+    const double d = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : -1;
+    if (!(d > 0) || !std::isfinite(float(d))) ThrowRange(env, where, what, "a positive finite float32", Describe(v));
+    return float(d);
+  };
+  cpu::QLinearAdd p;
+  p.a_scale = positive(q, "aScale", name + ".aScale");
+  p.b_scale = positive(q, "bScale", name + ".bScale");
+  p.ratio_a = positive(q, "ratioA", name + ".ratioA");
+  p.ratio_b = positive(q, "ratioB", name + ".ratioB");
+  const Napi::Value fv = q.Get("fixed");
+  if (!fv.IsNumber() || !std::isfinite(fv.As<Napi::Number>().DoubleValue()))
+    ThrowType(env, where, name + ".fixed", "a finite number", Describe(fv));
+  p.fixed = float(fv.As<Napi::Number>().DoubleValue());
+  const int64_t shift = GetIntProp(env, q, "shift", where, 0, 128);
+  if (shift != 0 && shift != 128) ThrowRange(env, where, name + ".shift", "0 or 128", std::to_string(shift));
+  p.shift = int32_t(shift);
+  p.a_zero_point = int32_t(GetIntProp(env, q, "aZeroPoint", where, -128, 255));
+  p.b_zero_point = int32_t(GetIntProp(env, q, "bZeroPoint", where, -128, 255));
+  const Napi::Object y = ToObject(env, q.Get("y"), where, (name + ".y").c_str());
+  p.out_scale = positive(y, "scale", name + ".y.scale");
+  p.qmin = int32_t(GetIntProp(env, y, "qmin", where, -128, 255));
+  p.qmax = int32_t(GetIntProp(env, y, "qmax", where, p.qmin, 255));
+  p.zero_point = int32_t(GetIntProp(env, y, "zeroPoint", where, -128, 255));
+  return p;
+}
+
 // [sync] packQConv2d(weight, bias|null, multipliers, cOut, cIn, kh, kw, q)
 // weight: Float32Array [cOut, cIn, kh, kw] of int8 integers; bias: [cOut] int32 integers or
 // null; multipliers: [cOut] (scale_x * scale_w / scale_y); q: { xScale, xZeroPoint, xQmin, xQmax,
@@ -101,7 +131,7 @@ Napi::Value PackQConv2d(const Napi::CallbackInfo& info) {
 }
 
 QConvBaton ParseQConvParams(Napi::Env env, const Napi::Value& packed, const Napi::Value& pv,
-                            const Napi::Value& iov, const char* where) {
+                            const Napi::Value& iov, const Napi::Value& addv, const char* where) {
   QConvBaton b;
   b.w = UnwrapPackedQConv(env, packed, where);
   const cpu::Qu8ConvPacked& w = *b.w;
@@ -118,6 +148,22 @@ QConvBaton ParseQConvParams(Napi::Env env, const Napi::Value& packed, const Napi
     const Napi::Object io = ToObject(env, iov, where, "io");
     b.x_u8 = IsU8Nhwc(env, io, "x", where);
     b.y_u8 = IsU8Nhwc(env, io, "y", where);
+  }
+  if (!addv.IsUndefined()) {
+    const Napi::Object add = ToObject(env, addv, where, "add");
+    b.fused_add = true;
+    b.add.p = ReadQLinearAddParams(env, add.Get("q"), where, "add.q");
+    b.add.conv_is_a = ToBool(env, add.Get("convIsA"), where, "add.convIsA");
+    b.add.kernel = cpu::qu8_qlinear_add_kernel(cpu::active_isa());
+    b.add_kernel_name = cpu::active_isa() == cpu::Isa::avx512 ? "qu8_qlinear_vadd__avx512f" : "qu8_qlinear_vadd__scalar";
+    // The conv's bytes must be the add's operand as it reads them: one u8 domain.
+    const cpu::QLinearAdd& a = b.add.p;
+    const float scale = b.add.conv_is_a ? a.a_scale : a.b_scale;
+    const int32_t zero = (b.add.conv_is_a ? a.a_zero_point : a.b_zero_point) + a.shift;
+    if (a.shift != w.y_shift || scale != w.y_scale || zero != w.gemm.requant.zero_point)
+      ThrowRange(env, where, "add.q", "the conv's output quantization for its operand", "another");
+    b.r_u8 = iov.IsUndefined() ? false : IsU8Nhwc(env, iov.As<Napi::Object>(), "r", where);
+    b.nr = b.r_u8 ? (c.ny + 3) / 4 : c.ny;
   }
   // A u8 value's bytes fill a quarter of the floats its slot was sized for.
   b.nx = b.x_u8 ? (c.nx + 3) / 4 : c.nx;

@@ -140,7 +140,7 @@ export class CudaDevicePlan implements PlanExecutor {
     mode: (p: PackedWeights) => CudaMode,
   ) {
     // Steps without a CUDA kernel yet: refused when the plan is made, before any device memory is taken.
-    const NO_KERNEL = ['qconv', 'transpose', 'quantizeDequantize', 'requantize', 'qlinearAdd', 'unary', 'binary', 'strided', 'concat', 'softmax', 'layerNorm'];
+    const NO_KERNEL = ['qconv', 'transpose', 'quantizeDequantize', 'requantize', 'qlinearAdd', 'qu8MaxPool', 'qGlobalAveragePool', 'unary', 'binary', 'strided', 'concat', 'softmax', 'layerNorm'];
     for (const s of plan.steps) if (NO_KERNEL.includes(s.op)) throw new ModelError(`cuda backend: the plan has a ${s.op} step, which has no CUDA kernel`);
     this.zerosCount = Math.max(0, ...plan.steps.map((s) => (s.op === 'copy' || s.op === 'relu' ? s.count : 0)));
     const zeros = () => this.zeros!;
@@ -159,6 +159,8 @@ export class CudaDevicePlan implements PlanExecutor {
       quantizeDequantize: () => noKernel('quantizeDequantize'),
       requantize: () => noKernel('requantize'),
       qlinearAdd: () => noKernel('qlinearAdd'),
+      qu8MaxPool: () => noKernel('qu8MaxPool'),
+      qGlobalAveragePool: () => noKernel('qGlobalAveragePool'),
       unary: () => noKernel('unary'),
       binary: () => noKernel('binary'),
       strided: () => noKernel('strided'),

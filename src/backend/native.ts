@@ -4,6 +4,7 @@ import { nativeBinding } from '../native.js';
 import { withCallerStack } from '../errors.js';
 import type { ConvParams, KernelBackend, PackedWeights, PlanStep, PlanView } from './types.js';
 import type { QConvIo } from '../plan/formats.js';
+import type { QConvAdd } from '../graph/graph.js';
 
 interface NativePackedWeights extends PackedWeights {
   readonly handle: NativePacked;
@@ -21,9 +22,13 @@ export interface NativeBackend extends KernelBackend {
 
 export function createNativeBackend(): NativeBackend {
   const b = nativeBinding();
-  /** Runs `run` on a plan of one qconv step, buffers [x, y]; the plan is released after it (awaited when run returns a promise). */
-  const oneStep = <R>(packed: PackedWeights, p: ConvParams, io: QConvIo | undefined, run: (plan: NativePlan) => R): R => {
-    const plan = b.createPlan([nativeStep({ op: 'qconv', inputs: [0], output: 1, packed, p, ...(io ? { io } : {}) })]);
+  /**
+   * Runs `run` on a plan of one qconv step, buffers [x, y] (+ the residual with add, unless it is y
+   * itself: an add written in place); the plan is released after it (awaited when run returns a promise).
+   */
+  const oneStep = <R>(packed: PackedWeights, p: ConvParams, io: QConvIo | undefined, add: QConvAdd | undefined, inPlace: boolean, run: (plan: NativePlan) => R): R => {
+    const inputs = add ? [0, inPlace ? 1 : 2] : [0];
+    const plan = b.createPlan([nativeStep({ op: 'qconv', inputs, output: 1, packed, p, ...(io ? { io } : {}), ...(add ? { add } : {}) })]);
     let r: R;
     try {
       r = run(plan);
@@ -51,8 +56,8 @@ export function createNativeBackend(): NativeBackend {
         { xScale: x.scale, xZeroPoint: x.zeroPoint, xQmin: x.qmin, xQmax: x.qmax, yScale: y.scale, yZeroPoint: y.zeroPoint, yQmin: y.qmin, yQmax: y.qmax }),
     }) as NativePackedWeights,
     // One qconv step (fetchIntermediates, profile): its kernel exists only as a plan step.
-    qconv2dSync: (packed, x, y, p, io) => oneStep(packed, p, io, (plan) => b.runPlanSync(plan, [x, y])),
-    qconv2d: async (packed, x, y, p, io) => withCallerStack(() => oneStep(packed, p, io, (plan) => b.runPlan(plan, [x, y]))),
+    qconv2dSync: (packed, x, r, y, p, io, add) => oneStep(packed, p, io, add, r === y, (plan) => b.runPlanSync(plan, r && r !== y ? [x, y, r] : [x, y])),
+    qconv2d: async (packed, x, r, y, p, io, add) => withCallerStack(() => oneStep(packed, p, io, add, r === y, (plan) => b.runPlan(plan, r && r !== y ? [x, y, r] : [x, y]))),
     packGemm: (weight, bias, nOut, k) => ({ backend: 'native', handle: b.packGemm(weight, bias, nOut, k) }) as NativePackedWeights,
     gemmSync: (packed, x, m, relu, y, threads) => b.gemmSync(handle(packed), x, m, relu, y, threads),
     gemm: (packed, x, m, relu, y, threads) => withCallerStack(() => b.gemm(handle(packed), x, m, relu, y, threads)),

@@ -6,7 +6,7 @@ import type { QConvIo } from '../plan/formats.js';
 import type { Mode } from '../modes.js';
 
 import type { BackendName } from './name.js';
-import type { QLinearAddParams, QuantParams, RequantizeNode } from '../graph/graph.js';
+import type { QConvAdd, QLinearAddParams, QuantParams, RequantizeNode } from '../graph/graph.js';
 export type RequantParams = RequantizeNode['attrs'];
 export type { BackendName };
 
@@ -67,7 +67,7 @@ export interface PoolParams {
 export type PlanStepOf<W> = { inputs: number[]; output: number } & (
   | { op: 'conv'; packed: W; p: ConvParams }
   /** An int8 conv (ConvAttrs.int8); inputs [x]. io: x's and y's formats (src/plan/formats.ts), float32 NCHW where absent. */
-  | { op: 'qconv'; packed: W; p: ConvParams; io?: QConvIo }
+  | { op: 'qconv'; packed: W; p: ConvParams; io?: QConvIo; add?: QConvAdd }
   | { op: 'gemm'; packed: W; m: number; relu: boolean; threads: number }
   | { op: 'maxPool'; p: PoolParams }
   | { op: 'averagePool'; p: PoolParams; countIncludePad: boolean }
@@ -80,6 +80,10 @@ export type PlanStepOf<W> = { inputs: number[]; output: number } & (
   | { op: 'requantize'; count: number; channels: number; inner: number; r: RequantParams }
   /** inputs [a, b]: same-shape dequantized operands, in ONNX Runtime's QLinearAdd arithmetic. */
   | { op: 'qlinearAdd'; count: number; q: QLinearAddParams; u8?: boolean }
+  /** An int8 max pool (MaxPoolNode.int8) on u8 NHWC bytes in and out (src/plan/formats.ts). */
+  | { op: 'qu8MaxPool'; p: PoolParams }
+  /** An int8 global average pool (Int8Pool): x as u8 NHWC bytes (u8) or float32 NCHW; y float32 [n, c]. */
+  | { op: 'qGlobalAveragePool'; n: number; c: number; hw: number; u8: boolean; q: QGlobalAveragePoolParams }
   | { op: 'unary'; fn: UnaryFn; alpha: number; beta: number; count: number; threads: number }
   | { op: 'binary'; fn: BinaryFn; relu: boolean; dims: number[]; aStrides: number[]; bStrides: number[]; threads: number }
   | { op: 'strided'; dims: number[]; strides: number[]; offset: number }
@@ -88,6 +92,16 @@ export type PlanStepOf<W> = { inputs: number[]; output: number } & (
   | { op: 'layerNorm'; outer: number; n: number; epsilon: number }
 );
 export type PlanStep = PlanStepOf<PackedWeights>;
+/** A qGlobalAveragePool step's numbers (Int8Pool), xZeroPoint in the u8 domain of the bytes. */
+export interface QGlobalAveragePoolParams {
+  xScale: number;
+  xZeroPoint: number;
+  multiplier: number;
+  yScale: number;
+  yZeroPoint: number;
+  qmin: number;
+  qmax: number;
+}
 
 /**
  * unary: y = f(x) over count floats; alpha, beta are hardSigmoid's slope and
@@ -137,9 +151,9 @@ export interface KernelBackend {
    * hold integers, multipliers [cOut]. A backend with it gets Conv nodes with attrs.int8 (qconv steps).
    */
   packQConv2d?(weight: Float32Array, bias: Float32Array | null, multipliers: Float32Array, cOut: number, cIn: number, kh: number, kw: number, q: { x: QuantParams; y: QuantParams }): PackedWeights;
-  /** A qconv step's kernel (y = x's int8 conv, each side in its io format: float32 NCHW where absent); with packQConv2d. */
-  qconv2dSync?(packed: PackedWeights, x: Float32Array, y: Float32Array, p: ConvParams, io?: QConvIo): void;
-  qconv2d?(packed: PackedWeights, x: Float32Array, y: Float32Array, p: ConvParams, io?: QConvIo): Promise<void>;
+  /** A qconv step's kernel (y = x's int8 conv, each side in its io format: float32 NCHW where absent; with add, then the residual QLinearAdd with residual); with packQConv2d. */
+  qconv2dSync?(packed: PackedWeights, x: Float32Array, residual: Float32Array | null, y: Float32Array, p: ConvParams, io?: QConvIo, add?: QConvAdd): void;
+  qconv2d?(packed: PackedWeights, x: Float32Array, residual: Float32Array | null, y: Float32Array, p: ConvParams, io?: QConvIo, add?: QConvAdd): Promise<void>;
   packGemm(weight: Float32Array, bias: Float32Array | null, nOut: number, k: number): PackedWeights;
   gemmSync(packed: PackedWeights, x: Float32Array, m: number, relu: boolean, y: Float32Array, threads: number): void;
   gemm(packed: PackedWeights, x: Float32Array, m: number, relu: boolean, y: Float32Array, threads: number): Promise<void>;

@@ -10,13 +10,14 @@ interface TraceEvent {
  * Node name → median milliseconds per run. ORT names kernel events "<node>_kernel_time";
  * a node it fused (conv + bn + relu) takes the name of the last node it absorbed,
  * with "_nchwc" appended when it was moved to the blocked layout (the ORT in
- * node_modules names such a node after its output value instead).
+ * node_modules names such a node after its output value instead), and a QDQ
+ * group it fused into one int8 node (QLinearConv, QGemm) "<node>_token_<n>".
  */
 export function ortLayerTimes(events: TraceEvent[]): Map<string, number> {
   const samples = new Map<string, number[]>();
   for (const e of events) {
     if (e.cat !== 'Node' || !e.name?.endsWith('_kernel_time') || e.dur === undefined) continue;
-    const node = e.name.slice(0, -'_kernel_time'.length).replace(/_nchwc$/, '');
+    const node = e.name.slice(0, -'_kernel_time'.length).replace(/_nchwc$/, '').replace(/_token_\d+$/, '');
     (samples.get(node) ?? samples.set(node, []).get(node)!).push(e.dur / 1000);
   }
   // The median over the profiled runs, so the first (cold) run does not count.

@@ -60,6 +60,16 @@ export interface Int8Conv {
   y: QuantParams;
   /** One per output channel. */
   multipliers: number[];
+  /**
+   * A residual QLinearAdd fused into the conv's epilogue (src/graph/integer-residuals.ts): the
+   * conv's output (quantized by y) is the add's operand a (convIsA) or b, attrs.residual the other
+   * (also inputs[3]), and the node writes the add's output.
+   */
+  add?: QConvAdd;
+}
+export interface QConvAdd {
+  q: QLinearAddParams;
+  convIsA: boolean;
 }
 /**
  * How a quantized model stores a Conv or Gemm's weights, along the output
@@ -101,9 +111,25 @@ export type BatchNormNode = NodeBase<'BatchNormalization', { epsilon: number }>;
 export type ReluNode = NodeBase<'Relu', Record<string, never>>;
 /** Same-shape add; relu fuses a following Relu. */
 export type AddNode = NodeBase<'Add', { relu?: boolean }>;
-export type MaxPoolNode = NodeBase<'MaxPool', PoolAttrs>;
+/**
+ * int8: x and y hold dequantized values of this quantization, and the QuantizeLinear that read the
+ * output was dropped (the max of values on one grid is on it: ONNX Runtime's QDQ MaxPool).
+ */
+export type MaxPoolNode = NodeBase<'MaxPool', PoolAttrs & { int8?: QuantParams }>;
 export type AveragePoolNode = NodeBase<'AveragePool', AveragePoolAttrs>;
-export type GlobalAveragePoolNode = NodeBase<'GlobalAveragePool', Record<string, never>>;
+/** int8: ONNX Runtime's QLinearGlobalAveragePool (Int8Pool). */
+export type GlobalAveragePoolNode = NodeBase<'GlobalAveragePool', { int8?: Int8Pool }>;
+/**
+ * A quantized global average pool: x holds dequantized values of x's quantization, and
+ * y = (clamp(roundHalfEven(S · multiplier) + y.zeroPoint, y.qmin, y.qmax) − y.zeroPoint) · y.scale
+ * with S = Σ (q_x − x.zeroPoint) over h·w, exact in int32, and multiplier x.scale / (y.scale · h·w)
+ * in float32 as ONNX Runtime forms it.
+ */
+export interface Int8Pool {
+  x: QuantParams;
+  y: QuantParams;
+  multiplier: number;
+}
 /** Output [prod(dims[0..axis)), prod(dims[axis..])]. */
 export type FlattenNode = NodeBase<'Flatten', { axis: number }>;
 /**

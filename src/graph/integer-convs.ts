@@ -83,9 +83,15 @@ export function integerConvs(source: Graph, options: { int8Convs?: boolean } = {
       const [p, q] = io;
       const hw = shapesOf(n.inputs[0]!);
       if (hw === null) continue;
+      const scale = Math.fround(p.attrs.scale / Math.fround(q.attrs.scale * hw));
+      if (options.int8Convs) {
+        // The backend's int8 pool computes the same integers in one step (GlobalAveragePoolNode.int8).
+        replace.set(n, [{ ...n, inputs: [p.v], outputs: [q.outputs[0]!], attrs: { int8: { x: { ...p.attrs }, y: { ...q.attrs }, multiplier: scale } } } as Node]);
+        replace.set(q, []);
+        continue;
+      }
       const toInt = toIntegers(n, p);
       const mean = `${n.outputs[0]}/integer_mean`, sum = `${n.outputs[0]}/integer_sum`;
-      const scale = Math.fround(p.attrs.scale / Math.fround(q.attrs.scale * hw));
       replace.set(n, [toInt, { ...n, inputs: [toInt.outputs[0]!], outputs: [mean] } as Node,
         { name: `${n.name}/sum`, op: 'Requantize', inputs: [mean], outputs: [sum], attrs: { multipliers: [hw], divisor: 1, ...INT32, outScale: 1 } }]);
       replace.set(q, [{ name: q.name, op: 'Requantize', inputs: [sum], outputs: [q.outputs[0]!], attrs: { multipliers: [scale], divisor: 1, zeroPoint: q.attrs.zeroPoint, qmin: q.attrs.qmin, qmax: q.attrs.qmax, outScale: q.attrs.scale } }]);

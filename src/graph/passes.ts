@@ -6,6 +6,8 @@ import { elementCount } from '../shapes.js';
 import { integerAdds } from './integer-adds.js';
 import { integerConvs } from './integer-convs.js';
 import { concatViews, type ValueView } from './concat-views.js';
+import { integerMaxPools } from './integer-pools.js';
+import { fuseQConvAdds } from './integer-residuals.js';
 import type { ConvActivationOp, ConvNode, GemmNode, Initializer, Node, UnaryNode } from './graph.js';
 
 function uniqueInitName(g: Graph, base: string): string {
@@ -343,13 +345,14 @@ export interface OptimizeOptions {
   inPlace?: boolean;
 }
 
-/** foldBatchNorm → fuseConvAddRelu → fuseRelu + fuseSilu + fuseGelu → integerAdds + integerConvs → fuseConvClip + fuseConvActivation → prune (each can be switched off; fuseRelu switches the last two too). */
+/** foldBatchNorm → fuseConvAddRelu → fuseRelu + fuseSilu + fuseGelu → integerAdds + integerConvs (+ integerMaxPools, fuseQConvAdds for int8 convs) → fuseConvClip + fuseConvActivation → prune (each can be switched off; fuseRelu switches the last two too). */
 export function optimize(graph: Graph, options: OptimizeOptions = {}): Graph {
   let g = new Graph({ ...graph, nodes: topoSort(graph) });
   if (options.foldBatchNorm !== false) g = foldBatchNorm(g, { inPlace: options.inPlace === true });
   if (options.fuseResidual !== false) g = fuseConvAddRelu(g);
   if (options.fuseRelu !== false) g = fuseGelu(fuseSilu(fuseRelu(g)));
   if (options.integerConvs !== false) g = integerConvs(integerAdds(g), { int8Convs: options.int8Convs === true });
+  if (options.integerConvs !== false && options.int8Convs === true) g = fuseQConvAdds(integerMaxPools(g));
   if (options.fuseRelu !== false) g = fuseConvActivation(fuseConvClip(g));
   return prune(g);
 }

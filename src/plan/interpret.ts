@@ -4,11 +4,12 @@
 // same steps its own executor runs), and the CUDA device plan runs its steps
 // through it with device buffers. profileSteps times each step with the
 // backend's own plan executor where it has one.
-import type { BinaryFn, ConvParams, KernelBackend, PackedWeights, PlanExecutor, PlanLayout, PlanStep, PoolParams, RequantParams, UnaryFn } from '../backend/types.js';
+import type { BinaryFn, ConvParams, KernelBackend, PackedWeights, PlanExecutor, PlanLayout, PlanStep, PoolParams, QGlobalAveragePoolParams, RequantParams, UnaryFn } from '../backend/types.js';
 import type { LoweredPlan } from './lower.js';
 import type { QConvIo } from './formats.js';
-import type { QLinearAddParams, QuantParams } from '../graph/graph.js';
+import type { QConvAdd, QLinearAddParams, QuantParams } from '../graph/graph.js';
 import { qlinearAdd, qlinearAddBytes, quantizeDequantize, requantize } from '../kernels-js/quantize.js';
+import { qGlobalAveragePool, qu8MaxPoolNhwc } from '../kernels-js/qu8-pool.js';
 import { binary } from '../kernels-js/broadcast.js';
 import { concat, stridedCopy } from '../kernels-js/layout.js';
 import { layerNorm, softmax } from '../kernels-js/normalize.js';
@@ -17,7 +18,7 @@ import { unary } from '../kernels-js/unary.js';
 /** What a step needs from a backend, over buffers of type B (host arrays, or device handles). */
 export interface StepKernels<B> {
   conv(packed: PackedWeights, x: B, residual: B | null, y: B, p: ConvParams): void | Promise<void>;
-  qconv(packed: PackedWeights, x: B, y: B, p: ConvParams, io?: QConvIo): void | Promise<void>;
+  qconv(packed: PackedWeights, x: B, residual: B | null, y: B, p: ConvParams, io?: QConvIo, add?: QConvAdd): void | Promise<void>;
   gemm(packed: PackedWeights, x: B, m: number, relu: boolean, y: B, threads: number): void | Promise<void>;
   maxPool(x: B, y: B, p: PoolParams): void | Promise<void>;
   averagePool(x: B, y: B, p: PoolParams, countIncludePad: boolean): void | Promise<void>;
@@ -34,6 +35,10 @@ export interface StepKernels<B> {
   requantize(x: B, y: B, count: number, channels: number, inner: number, r: RequantParams): void | Promise<void>;
   /** ONNX Runtime's QLinearAdd on dequantized same-shape operands (y may be a or b). */
   qlinearAdd(a: B, b: B, y: B, count: number, q: QLinearAddParams, u8?: boolean): void | Promise<void>;
+  /** A max pool on u8 NHWC bytes (dims as p's NCHW ones). */
+  qu8MaxPool(x: B, y: B, p: PoolParams): void | Promise<void>;
+  /** ONNX Runtime's QLinearGlobalAveragePool, y float32 [n, c] dequantized; x u8 NHWC bytes where u8, else float32 NCHW. */
+  qGlobalAveragePool(x: B, y: B, n: number, c: number, hw: number, u8: boolean, q: QGlobalAveragePoolParams): void | Promise<void>;
   unary(fn: UnaryFn, alpha: number, beta: number, x: B, y: B, count: number): void | Promise<void>;
   binary(fn: BinaryFn, relu: boolean, a: B, b: B, y: B, dims: number[], aStrides: number[], bStrides: number[]): void | Promise<void>;
   strided(x: B, y: B, dims: number[], strides: number[], offset: number): void | Promise<void>;
@@ -47,7 +52,7 @@ export function runStep<B>(k: StepKernels<B>, s: PlanStep, buffers: readonly B[]
   const y = buffers[s.output]!;
   switch (s.op) {
     case 'conv': return k.conv(s.packed, x, s.inputs.length > 1 ? buffers[s.inputs[1]!]! : null, y, s.p);
-    case 'qconv': return k.qconv(s.packed, x, y, s.p, s.io);
+    case 'qconv': return k.qconv(s.packed, x, s.inputs.length > 1 ? buffers[s.inputs[1]!]! : null, y, s.p, s.io, s.add);
     case 'gemm': return k.gemm(s.packed, x, s.m, s.relu, y, s.threads);
     case 'maxPool': return k.maxPool(x, y, s.p);
     case 'averagePool': return k.averagePool(x, y, s.p, s.countIncludePad);
@@ -59,6 +64,8 @@ export function runStep<B>(k: StepKernels<B>, s: PlanStep, buffers: readonly B[]
     case 'quantizeDequantize': return k.quantizeDequantize(x, y, s.count, s.q);
     case 'requantize': return k.requantize(x, y, s.count, s.channels, s.inner, s.r);
     case 'qlinearAdd': return k.qlinearAdd(x, buffers[s.inputs[1]!]!, y, s.count, s.q, s.u8);
+    case 'qu8MaxPool': return k.qu8MaxPool(x, y, s.p);
+    case 'qGlobalAveragePool': return k.qGlobalAveragePool(x, y, s.n, s.c, s.hw, s.u8, s.q);
     case 'unary': return k.unary(s.fn, s.alpha, s.beta, x, y, s.count);
     case 'binary': return k.binary(s.fn, s.relu, x, buffers[s.inputs[1]!]!, y, s.dims, s.aStrides, s.bStrides);
     case 'strided': return k.strided(x, y, s.dims, s.strides, s.offset);
@@ -79,10 +86,10 @@ export function runStep<B>(k: StepKernels<B>, s: PlanStep, buffers: readonly B[]
 export function hostKernels(be: KernelBackend, sync: boolean): StepKernels<Float32Array> {
   return {
     conv: (packed, x, r, y, p) => (sync ? be.conv2dSync(packed, x, r, y, p) : be.conv2d(packed, x, r, y, p)),
-    qconv: (packed, x, y, p, io) => {
+    qconv: (packed, x, r, y, p, io, add) => {
       const run = sync ? be.qconv2dSync : be.qconv2d;
       if (!run) throw new Error(`qconv: backend '${be.name}' has no int8 conv kernel`); // only a backend with packQConv2d plans qconv steps
-      return run(packed, x, y, p, io);
+      return run(packed, x, r, y, p, io, add);
     },
     gemm: (packed, x, m, relu, y, threads) => (sync ? be.gemmSync(packed, x, m, relu, y, threads) : be.gemm(packed, x, m, relu, y, threads)),
     maxPool: (x, y, p) => (sync ? be.maxPoolSync(x, y, p) : be.maxPool(x, y, p)),
@@ -104,10 +111,14 @@ export function hostKernels(be: KernelBackend, sync: boolean): StepKernels<Float
     requantize,
     // u8: the plan keeps the operands and the result as quantized bytes (src/plan/formats.ts).
     qlinearAdd: (a, b, y, count, q, u8) => (u8 ? qlinearAddBytes(bytesOf(a, count), bytesOf(b, count), bytesOf(y, count), count, q) : qlinearAdd(a, b, y, count, q)),
+    qu8MaxPool: (x, y, p) => qu8MaxPoolNhwc(bytesOf(x, product(p.inputDims)), bytesOf(y, p.inputDims[0]! * p.inputDims[1]! * p.outDims[0] * p.outDims[1]), p),
+    qGlobalAveragePool: (x, y, n, c, hw, u8, q) => qGlobalAveragePool(u8 ? bytesOf(x, n * c * hw) : x, y, n, c, hw, q),
     // The TypeScript kernels: a backend's own kernels for these steps run in its compiled plan.
     unary, binary, strided: stridedCopy, concat, softmax, layerNorm,
   };
 }
+
+const product = (d: readonly number[]): number => d.reduce((p, q) => p * q, 1);
 
 /** The first `count` bytes of a float slot (a value the plan keeps as u8). */
 const bytesOf = (f: Float32Array, count: number): Uint8Array => new Uint8Array(f.buffer, f.byteOffset, count);

@@ -3,9 +3,9 @@
 // resolved parameters (shapes, pads, threads), buffer indices from the memory
 // plan and packed-weight handles, plus the kernel each step was given when it
 // was planned (for profiles). Nothing else in the library switches over graph ops to run them.
-import type { BinaryFn, ConvActivationFn, ConvParams, KernelBackend, PackedWeights, PlanLayout, PlanStep, PlanView, PoolParams, UnaryFn } from '../backend/types.js';
+import type { BinaryFn, ConvActivationFn, ConvParams, KernelBackend, PackedWeights, PlanLayout, PlanStep, PlanView, PoolParams, QGlobalAveragePoolParams, UnaryFn } from '../backend/types.js';
 import { ModelError } from '../errors.js';
-import { resolvedSlice, sliceRanges, type ConvNode, type Graph, type Node, type UnaryOp } from '../graph/graph.js';
+import { resolvedSlice, sliceRanges, type ConvNode, type Graph, type Int8Pool, type Node, type UnaryOp } from '../graph/graph.js';
 import { broadcastStrides } from '../kernels-js/broadcast.js';
 import { mergeStrided, rowMajorStrides } from '../kernels-js/layout.js';
 import type { MemoryPlan } from '../graph/passes.js';
@@ -49,6 +49,15 @@ function convParams(graph: Graph, node: ConvNode, shapes: Map<string, number[]>,
 
 const UNARY_FN: Record<UnaryOp, UnaryFn> = { Sigmoid: 'sigmoid', Silu: 'silu', HardSigmoid: 'hardSigmoid', HardSwish: 'hardSwish', Clip: 'clip', Erf: 'erf', Gelu: 'gelu' };
 const BINARY_FN: Record<'Add' | 'Mul' | 'Sub' | 'Div', BinaryFn> = { Add: 'add', Mul: 'mul', Sub: 'sub', Div: 'div' };
+
+/** A qGlobalAveragePool step's numbers, reading x's bytes where the plan keeps them (their zero point is in the u8 domain). */
+function qGapParams(q: Int8Pool, x: ValueFormat | undefined): { u8: boolean; q: QGlobalAveragePoolParams } {
+  const u8 = x?.dtype === 'u8';
+  return {
+    u8,
+    q: { xScale: q.x.scale, xZeroPoint: u8 ? x.zeroPoint : 0, multiplier: q.multiplier, yScale: q.y.scale, yZeroPoint: q.y.zeroPoint, qmin: q.y.qmin, qmax: q.y.qmax },
+  };
+}
 
 const product = (d: readonly number[]): number => d.reduce((p, q) => p * q, 1);
 const axisOf = (axis: number, rank: number): number => (axis < 0 ? axis + rank : axis);
@@ -103,6 +112,11 @@ export function lower(ctx: LowerContext, memory: MemoryPlan): LoweredPlan {
           const p = convParams(graph, node, shapes, threads);
           if (node.attrs.int8) {
             const [x, y] = [formats.get(node.inputs[0]!), formats.get(node.outputs[0]!)];
+            const add = node.attrs.int8.add;
+            if (add) {
+              const r = formats.get(node.attrs.residual!);
+              return { op: 'qconv', ...io, packed, p, io: { x: layoutOf(x), y: layoutOf(y), r: layoutOf(r) }, add: { q: { ...add.q, y: { ...add.q.y } }, convIsA: add.convIsA } };
+            }
             return { op: 'qconv', ...io, packed, p, ...(x || y ? { io: { x: layoutOf(x), y: layoutOf(y) } } : {}) };
           }
           kernel = be.convKernel?.(packed, p);
@@ -161,9 +175,11 @@ export function lower(ctx: LowerContext, memory: MemoryPlan): LoweredPlan {
         case 'AveragePool': {
           const a = node.attrs;
           const p: PoolParams = { inputDims: xDims, kernel: a.kernelShape, strides: a.strides, pads: a.pads, dilations: a.dilations, outDims: [yDims[2]!, yDims[3]!], threads };
+          if (formats.has(node.outputs[0]!)) return { op: 'qu8MaxPool', ...io, p }; // planFormats keeps its input as bytes too
           return node.op === 'MaxPool' ? { op: 'maxPool', ...io, p } : { op: 'averagePool', ...io, p, countIncludePad: node.attrs.countIncludePad };
         }
         case 'GlobalAveragePool':
+          if (node.attrs.int8) return { op: 'qGlobalAveragePool', ...io, n: xDims[0]!, c: xDims[1]!, hw: xDims[2]! * xDims[3]!, ...qGapParams(node.attrs.int8, formats.get(node.inputs[0]!)) };
           return { op: 'globalAveragePool', ...io, n: xDims[0]!, c: xDims[1]!, hw: xDims[2]! * xDims[3]!, threads };
         case 'Flatten':
         case 'Reshape':

@@ -20,11 +20,11 @@ void qu8_conv_weights_ohwi(const int8_t* oihw, int64_t cout, int64_t c, int64_t 
 }
 
 void qu8_conv2d_nhwc(const Qu8s8Packed& p, const Qu8ConvShape& s, const uint8_t* x, int32_t x_zero_point,
-                     uint8_t* y, int threads) {
+                     uint8_t* y, int threads, const Qu8TileAdd* add) {
   const int64_t k = s.kh * s.kw * s.c, m = s.n * s.oh * s.ow;
   RN_CHECK(p.k == k && x_zero_point >= 0 && x_zero_point <= 255);
   if (s.kh == 1 && s.kw == 1 && s.sh == 1 && s.sw == 1 && s.pad_top == 0 && s.pad_left == 0 && s.oh == s.h && s.ow == s.w) {
-    qu8s8_gemm(p, m, x, s.c, y, p.n, threads);
+    qu8s8_gemm(p, m, x, s.c, y, p.n, threads, add);
     return;
   }
   // Each tile's panel is filled straight from the input pixels (no im2col buffer): a row is
@@ -53,7 +53,7 @@ void qu8_conv2d_nhwc(const Qu8s8Packed& p, const Qu8ConvShape& s, const uint8_t*
       }
       qu8s8_panel_row(panel, mr, r, 0, row, k);
     }
-  }, y, p.n, threads);
+  }, y, p.n, threads, add);
 }
 
 }  // namespace resnode::cpu
@@ -61,7 +61,7 @@ void qu8_conv2d_nhwc(const Qu8s8Packed& p, const Qu8ConvShape& s, const uint8_t*
 namespace resnode::cpu {
 
 void qu8_conv2d_step(const Qu8ConvPacked& p, const Qu8ConvShape& s, const Qu8ConvIo& io, uint8_t* x_scratch,
-                     uint8_t* y_scratch, int threads) {
+                     uint8_t* y_scratch, int threads, const Qu8ConvResidualAdd* add, uint8_t* r_scratch) {
   RN_CHECK(s.c == p.c_in && s.kh == p.kh && s.kw == p.kw);
   const int64_t hw = s.h * s.w, ohw = s.oh * s.ow;
   // Both layout changes go by chunks of kPixels pixels: each reads (or writes) kPixels
@@ -79,10 +79,26 @@ void qu8_conv2d_step(const Qu8ConvPacked& p, const Qu8ConvShape& s, const Qu8Con
     const int64_t b = int64_t(task) / x_chunks, i0 = int64_t(task) % x_chunks * kPixels, i1 = std::min(hw, i0 + kPixels);
     p.layout.quantize(x + b * s.c * hw, s.c, hw, i0, i1, xq, x_scratch + b * hw * s.c);
   });
-  qu8_conv2d_nhwc(p.gemm, s, x_u8, p.x_zero_point, y_u8, threads);
+  Qu8TileAdd tile_add;
+  if (add) {
+    RN_CHECK(add->kernel && add->p.shift == p.y_shift && (io.r_f32 == nullptr) != (io.r_u8 == nullptr));
+    tile_add = {io.r_u8 ? io.r_u8 : r_scratch, p.c_out, add->conv_is_a, add->p, add->kernel};
+    if (io.r_f32) {
+      // The residual operand's QuantizeLinear, into the shifted u8 domain the add kernel reads.
+      const QLinearAdd& a = add->p;
+      const Qu8Quant rq{add->conv_is_a ? a.b_scale : a.a_scale, (add->conv_is_a ? a.b_zero_point : a.a_zero_point) + a.shift, 0, 255};
+      parallel_for(size_t(s.n * y_chunks), threads_for_work(double(s.n * ohw * p.c_out), threads), [&](size_t task) {
+        const int64_t b = int64_t(task) / y_chunks, i0 = int64_t(task) % y_chunks * kPixels, i1 = std::min(ohw, i0 + kPixels);
+        p.layout.quantize(io.r_f32 + b * p.c_out * ohw, p.c_out, ohw, i0, i1, rq, r_scratch + b * ohw * p.c_out);
+      });
+    }
+  }
+  qu8_conv2d_nhwc(p.gemm, s, x_u8, p.x_zero_point, y_u8, threads, add ? &tile_add : nullptr);
   if (io.y_u8) return;
   float* y = io.y_f32;
-  const Qu8Quant yq{p.y_scale, p.gemm.requant.zero_point, p.gemm.requant.qmin, p.gemm.requant.qmax};
+  // The bytes are the conv's output quantization, or the fused add's.
+  const Qu8Quant yq = add ? Qu8Quant{add->p.out_scale, add->p.zero_point + add->p.shift, add->p.qmin + add->p.shift, add->p.qmax + add->p.shift}
+                          : Qu8Quant{p.y_scale, p.gemm.requant.zero_point, p.gemm.requant.qmin, p.gemm.requant.qmax};
   parallel_for(size_t(s.n * y_chunks), threads_for_work(double(s.n * ohw * p.c_out), threads), [&](size_t task) {
     const int64_t b = int64_t(task) / y_chunks, i0 = int64_t(task) % y_chunks * kPixels, i1 = std::min(ohw, i0 + kPixels);
     p.layout.dequantize(y_u8 + b * ohw * p.c_out, p.c_out, ohw, i0, i1, yq, y + b * p.c_out * ohw);

@@ -20,8 +20,9 @@ struct Qu8ConvShape {
 void qu8_conv_weights_ohwi(const int8_t* oihw, int64_t cout, int64_t c, int64_t kh, int64_t kw, int8_t* ohwi);
 
 // y [n][oh][ow][cout] from x [n][h][w][c]; p packs the OHWI weights (k = kh * kw * c).
+// add: a residual QLinearAdd fused into the epilogue (Qu8TileAdd; its rows are y's pixels).
 void qu8_conv2d_nhwc(const Qu8s8Packed& p, const Qu8ConvShape& s, const uint8_t* x, int32_t x_zero_point,
-                     uint8_t* y, int threads);
+                     uint8_t* y, int threads, const Qu8TileAdd* add = nullptr);
 
 }  // namespace resnode::cpu
 
@@ -50,8 +51,20 @@ struct Qu8ConvIo {
   const uint8_t* x_u8 = nullptr;
   float* y_f32 = nullptr;          // or
   uint8_t* y_u8 = nullptr;
+  // With a fused residual add: the residual, in y's shape, float32 NCHW or u8 NHWC (r_scratch:
+  // its bytes where it is float32). y is then the add's output, in the add's quantization.
+  const float* r_f32 = nullptr;    // or
+  const uint8_t* r_u8 = nullptr;
+};
+// The residual QLinearAdd a step fuses (ORT's arithmetic, the qlinearAdd step's u8 kernel): the
+// conv's requantised bytes are operand a (conv_is_a) or b, the residual the other.
+struct Qu8ConvResidualAdd {
+  QLinearAdd p;
+  bool conv_is_a = true;
+  Qu8QLinearAddKernel kernel = nullptr;
 };
 void qu8_conv2d_step(const Qu8ConvPacked& p, const Qu8ConvShape& s, const Qu8ConvIo& io, uint8_t* x_scratch,
-                     uint8_t* y_scratch, int threads);
+                     uint8_t* y_scratch, int threads, const Qu8ConvResidualAdd* add = nullptr,
+                     uint8_t* r_scratch = nullptr);
 
 }  // namespace resnode::cpu

@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "../eltwise/elementwise.h"
 #include "../ops.h"
 
 namespace resnode::cpu {
@@ -64,8 +65,20 @@ Qu8s8Packed qu8s8_pack(const int8_t* w, const int32_t* bias, const float* multip
                        int64_t k, int32_t a_zero_point, const Qu8Requant& requant,
                        const Qu8s8GemmConfig& config);
 
+// A residual QLinearAdd fused into the GEMM's epilogue: each finished tile t (the requantised
+// bytes, in L1) becomes kernel(t, r, ...) (conv_is_a) or kernel(r, t, ...) with r the same rows and
+// channels of the residual bytes [m][n] (row stride r_stride): the separate add step's arithmetic,
+// operand order kept. c may be r itself (each tile reads its residual before writing over it).
+struct Qu8TileAdd {
+  const uint8_t* r = nullptr;
+  int64_t r_stride = 0;
+  bool conv_is_a = true;
+  QLinearAdd p;
+  Qu8QLinearAddKernel kernel = nullptr;
+};
+
 // c[m][n] (row stride c_stride) from a[m][k] (row stride a_stride) on `threads` threads.
 void qu8s8_gemm(const Qu8s8Packed& p, int64_t m, const uint8_t* a, int64_t a_stride, uint8_t* c,
-                int64_t c_stride, int threads);
+                int64_t c_stride, int threads, const Qu8TileAdd* add = nullptr);
 
 }  // namespace resnode::cpu

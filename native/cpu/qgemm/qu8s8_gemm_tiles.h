@@ -2,9 +2,12 @@
 // gathered from the input pixels): tiles of MR rows by up to kBlocksPerTask channel blocks on the
 // thread pool; `fill(panel, i, rows)` writes the tile's panel [ceil(k/4)][MR][4] for rows
 // [i, i + rows) of A (the driver has zeroed it, so padding past k and past the rows reads 0).
+// With `add`, the micro-kernel stores each tile into thread-local bytes and the fused residual add
+// (Qu8TileAdd) writes c from them.
 #pragma once
 #include <algorithm>
 #include <cstring>
+#include <vector>
 
 #include "../common.h"
 #include "../threadpool.h"
@@ -13,7 +16,8 @@
 namespace resnode::cpu {
 
 template <class FillPanel>
-void qu8s8_gemm_tiles(const Qu8s8Packed& p, int64_t m, const FillPanel& fill, uint8_t* c, int64_t c_stride, int threads) {
+void qu8s8_gemm_tiles(const Qu8s8Packed& p, int64_t m, const FillPanel& fill, uint8_t* c, int64_t c_stride, int threads,
+                      const Qu8TileAdd* add = nullptr) {
   const int64_t mr = p.config.mr, nr = p.config.nr, groups = (p.k + 3) / 4;
   const int64_t mtiles = (m + mr - 1) / mr, blocks = (p.n + nr - 1) / nr;
   // A task: one tile of rows by up to kBlocksPerTask channel blocks. Its panel is filled once and
@@ -28,10 +32,21 @@ void qu8s8_gemm_tiles(const Qu8s8Packed& p, int64_t m, const FillPanel& fill, ui
     uint8_t* panel = reinterpret_cast<uint8_t*>(thread_scratch(2, size_t(groups * mr)));  // mr * 4 bytes per group
     std::memset(panel, 0, size_t(groups * mr * 4));
     fill(panel, i, rows);
-    for (int64_t b = b0; b < std::min(blocks, b0 + kBlocksPerTask); ++b) {
+    const int64_t b1 = std::min(blocks, b0 + kBlocksPerTask), j0 = b0 * nr, width = std::min(p.n, b1 * nr) - j0;
+    thread_local std::vector<uint8_t> tile_buf;
+    if (add) tile_buf.resize(size_t(mr * kBlocksPerTask * nr));
+    const int64_t out_stride = add ? width : c_stride;
+    for (int64_t b = b0; b < b1; ++b) {
       const int64_t j = b * nr;
+      uint8_t* out = add ? tile_buf.data() + (j - j0) : c + i * c_stride + j;
       p.config.ukernel(rows, std::min(nr, p.n - j), p.k, panel, p.w.data() + j * groups * 4, p.bias.data() + j,
-                       p.multipliers.data() + j, c + i * c_stride + j, c_stride, p.requant);
+                       p.multipliers.data() + j, out, out_stride, p.requant);
+    }
+    if (!add) return;
+    for (int64_t r = 0; r < rows; ++r) {
+      const uint8_t* t = tile_buf.data() + r * width;
+      const uint8_t* res = add->r + (i + r) * add->r_stride + j0;
+      add->kernel(add->conv_is_a ? t : res, add->conv_is_a ? res : t, width, add->p, c + (i + r) * c_stride + j0);
     }
   });
 }

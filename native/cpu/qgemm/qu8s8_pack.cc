@@ -51,11 +51,11 @@ Qu8s8Packed qu8s8_pack(const int8_t* w, const int32_t* bias, const float* multip
 }
 
 void qu8s8_gemm(const Qu8s8Packed& p, int64_t m, const uint8_t* a, int64_t a_stride, uint8_t* c,
-                int64_t c_stride, int threads) {
+                int64_t c_stride, int threads, const Qu8TileAdd* add) {
   const int64_t mr = p.config.mr;
   qu8s8_gemm_tiles(p, m, [&](uint8_t* panel, int64_t i, int64_t rows) {
     for (int64_t r = 0; r < rows; ++r) qu8s8_panel_row(panel, mr, r, 0, a + (i + r) * a_stride, p.k);
-  }, c, c_stride, threads);
+  }, c, c_stride, threads, add);
 }
 
 }  // namespace resnode::cpu
