@@ -26,12 +26,9 @@ void qu8s8_gemm_tiles(const Qu8s8Packed& p, int64_t m, const FillPanel& fill, ui
   constexpr int64_t kBlocksPerTask = 4;
   const int64_t chunks = (blocks + kBlocksPerTask - 1) / kBlocksPerTask;
   const int t = threads_for_work(2.0 * double(m) * double(p.n) * double(p.k), threads);
-  parallel_for(size_t(mtiles * chunks), t, [&](size_t task) {
-    const int64_t i = int64_t(task) / chunks * mr, b0 = int64_t(task) % chunks * kBlocksPerTask;
-    const int64_t rows = std::min(mr, m - i);
-    uint8_t* panel = reinterpret_cast<uint8_t*>(thread_scratch(2, size_t(groups * mr)));  // mr * 4 bytes per group
-    std::memset(panel, 0, size_t(groups * mr * 4));
-    fill(panel, i, rows);
+  const size_t panel_bytes = size_t(groups * mr * 4);  // mr * 4 bytes per group
+  // Rows [i, i + rows) of the tile whose panel is filled, by the chunk of blocks from b0.
+  auto run = [&](const uint8_t* panel, int64_t i, int64_t rows, int64_t b0) {
     const int64_t b1 = std::min(blocks, b0 + kBlocksPerTask), j0 = b0 * nr, width = std::min(p.n, b1 * nr) - j0;
     thread_local std::vector<uint8_t> tile_buf;
     if (add) tile_buf.resize(size_t(mr * kBlocksPerTask * nr));
@@ -44,10 +41,34 @@ void qu8s8_gemm_tiles(const Qu8s8Packed& p, int64_t m, const FillPanel& fill, ui
     }
     if (!add) return;
     for (int64_t r = 0; r < rows; ++r) {
-      const uint8_t* t = tile_buf.data() + r * width;
+      const uint8_t* tb = tile_buf.data() + r * width;
       const uint8_t* res = add->r + (i + r) * add->r_stride + j0;
-      add->kernel(add->conv_is_a ? t : res, add->conv_is_a ? res : t, width, add->p, c + (i + r) * c_stride + j0);
+      add->kernel(add->conv_is_a ? tb : res, add->conv_is_a ? res : tb, width, add->p, c + (i + r) * c_stride + j0);
     }
+  };
+  // Few tiles and several chunks (ResNet's 7x7 stage: 5 tiles at batch 1, K up to 4608): fill every panel
+  // once, then go chunk by chunk, so that each chunk's weights are streamed once and reused from
+  // L2 by every tile, instead of streamed once per tile.
+  constexpr int64_t kPrefillTiles = 16;
+  if (mtiles <= kPrefillTiles && chunks > 1 && mtiles > 1) {
+    std::vector<uint8_t> panels(size_t(mtiles) * panel_bytes, 0);
+    parallel_for(size_t(mtiles), t, [&](size_t tile) {
+      const int64_t i = int64_t(tile) * mr;
+      fill(panels.data() + tile * panel_bytes, i, std::min(mr, m - i));
+    });
+    parallel_for(size_t(mtiles * chunks), t, [&](size_t task) {
+      const int64_t tile = int64_t(task) % mtiles, i = tile * mr;
+      run(panels.data() + size_t(tile) * panel_bytes, i, std::min(mr, m - i), int64_t(task) / mtiles * kBlocksPerTask);
+    });
+    return;
+  }
+  parallel_for(size_t(mtiles * chunks), t, [&](size_t task) {
+    const int64_t i = int64_t(task) / chunks * mr, b0 = int64_t(task) % chunks * kBlocksPerTask;
+    const int64_t rows = std::min(mr, m - i);
+    uint8_t* panel = reinterpret_cast<uint8_t*>(thread_scratch(2, size_t(groups * mr)));
+    std::memset(panel, 0, panel_bytes);
+    fill(panel, i, rows);
+    run(panel, i, rows, b0);
   });
 }
 
