@@ -82,7 +82,9 @@
         "native/cpu/backward/conv2d_backward.cc",
         "native/cpu/backward/eltwise_backward.cc",
         "native/cpu/backward/gemm_backward.cc",
-        "native/cpu/gemm/f32_gemm_4x8__scalar.cc"
+        "native/cpu/gemm/f32_gemm_4x8__scalar.cc",
+        "native/cpu/igemm/f32_conv2d_nhwc.cc",
+        "native/cpu/igemm/f32_igemm_4x8__scalar.cc"
       ],
       "include_dirs": [ "<!(node -p \"require('node-addon-api').include_dir\")", "native" ],
       "defines": [ "NAPI_VERSION=8", "NODE_ADDON_API_DISABLE_DEPRECATED", "NAPI_CPP_EXCEPTIONS", "NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS" ],
@@ -111,6 +113,7 @@
           "type": "static_library",
           "sources": [
             "native/cpu/gemm/f32_gemm_14x32__avx512f.cc",
+            "native/cpu/igemm/f32_igemm_14x32__avx512f.cc",
             "native/cpu/gemm/f32_gemm_8x32__avx512f.cc",
             "native/cpu/gemm/f32_gemm_1x32__avx512f.cc",
             "native/cpu/gemm/f32_gemm_14x16__avx512f.cc",
@@ -176,6 +179,7 @@
           "type": "static_library",
           "sources": [
             "native/cpu/gemm/f32_gemm_6x16__avx2.cc",
+            "native/cpu/igemm/f32_igemm_6x16__avx2.cc",
             "native/cpu/qgemm/qu8s8_gemm_2x16c4__avx2.cc",
             "native/cpu/peak__avx2.cc",
             "native/cpu/eltwise/f16_vcvt__avx2.cc",

@@ -1,0 +1,36 @@
+// AVX-512 igemm micro-kernel (igemm_ukernel.h): a 14 x 32 tile of NHWC output in 28 zmm
+// accumulators; per input channel two 16-float weight loads, 14 broadcasts from the rows and 28
+// FMAs. The store is the GEMM kernels' fused epilogue (gemm_avx512f.h).
+// Compiled with -mavx512f -mavx512bw -mavx512vl -mavx512dq -mfma (by file name).
+#include "../gemm/gemm_avx512f.h"
+#include "igemm_ukernel.h"
+
+namespace resnode::cpu {
+
+void f32_igemm_14x32__avx512f(size_t mr, size_t nc, size_t kc, size_t ks, const float* const* a, const float* w,
+                              float* c, size_t ldc, size_t a_offset, const float* zero, const GemmEpilogue* ep) {
+  constexpr int MR = 14;
+  __m512 acc[MR][2];
+#pragma GCC unroll 14
+  for (int i = 0; i < MR; ++i) acc[i][0] = acc[i][1] = _mm512_setzero_ps();
+  prefetch_tile_avx512f<MR, 2>(mr, c, ldc, false, ep);
+  for (size_t t = 0; t < ks; ++t) {
+    const float* row[MR];
+#pragma GCC unroll 14
+    for (int i = 0; i < MR; ++i) row[i] = igemm_row(a[i], a_offset, zero);
+    a += MR;
+    for (size_t k = 0; k < kc; ++k) {
+      const __m512 w0 = _mm512_loadu_ps(w), w1 = _mm512_loadu_ps(w + 16);
+      w += 32;
+#pragma GCC unroll 14
+      for (int i = 0; i < MR; ++i) {
+        const __m512 ai = _mm512_set1_ps(row[i][k]);
+        acc[i][0] = _mm512_fmadd_ps(ai, w0, acc[i][0]);
+        acc[i][1] = _mm512_fmadd_ps(ai, w1, acc[i][1]);
+      }
+    }
+  }
+  store_tile_avx512f<MR, 2>(acc, mr, nc, c, ldc, false, ep);
+}
+
+}  // namespace resnode::cpu
