@@ -19,11 +19,15 @@ export interface NativeBackend extends KernelBackend {
   runPlan(plan: NativePlan, buffers: Float32Array[]): Promise<void>;
 }
 
+const qconvStep = (packed: PackedWeights, p: ConvParams, io: QConvIo | undefined): PlanStep => ({ op: 'qconv', inputs: [0], output: 1, packed, p, ...(io ? { io } : {}) });
+const convNhwcStep = (packed: PackedWeights, p: ConvParams, residual: Float32Array | null): PlanStep =>
+  ({ op: 'convNhwc', inputs: residual ? [0, 1] : [0], output: residual ? 2 : 1, packed, p });
+
 export function createNativeBackend(): NativeBackend {
   const b = nativeBinding();
-  /** Runs `run` on a plan of one qconv step, buffers [x, y]; the plan is released after it (awaited when run returns a promise). */
-  const oneStep = <R>(packed: PackedWeights, p: ConvParams, io: QConvIo | undefined, run: (plan: NativePlan) => R): R => {
-    const plan = b.createPlan([nativeStep({ op: 'qconv', inputs: [0], output: 1, packed, p, ...(io ? { io } : {}) })]);
+  /** Runs `run` on a plan of one step; the plan is released after it (awaited when run returns a promise). */
+  const oneStep = <R>(step: PlanStep, run: (plan: NativePlan) => R): R => {
+    const plan = b.createPlan([nativeStep(step)]);
     let r: R;
     try {
       r = run(plan);
@@ -49,8 +53,12 @@ export function createNativeBackend(): NativeBackend {
         { xScale: x.scale, xZeroPoint: x.zeroPoint, xQmin: x.qmin, xQmax: x.qmax, yScale: y.scale, yZeroPoint: y.zeroPoint, yQmin: y.qmin, yQmax: y.qmax }),
     }) as NativePackedWeights,
     // One qconv step (fetchIntermediates, profile): its kernel exists only as a plan step.
-    qconv2dSync: (packed, x, y, p, io) => oneStep(packed, p, io, (plan) => b.runPlanSync(plan, [x, y])),
-    qconv2d: async (packed, x, y, p, io) => withCallerStack(() => oneStep(packed, p, io, (plan) => b.runPlan(plan, [x, y]))),
+    qconv2dSync: (packed, x, y, p, io) => oneStep(qconvStep(packed, p, io), (plan) => b.runPlanSync(plan, [x, y])),
+    qconv2d: async (packed, x, y, p, io) => withCallerStack(() => oneStep(qconvStep(packed, p, io), (plan) => b.runPlan(plan, [x, y]))),
+    packConv2dNhwc: (weight, bias, cOut, cIn, kh, kw) => ({ backend: 'native', handle: b.packConv2dNhwc(weight, bias, cOut, cIn, kh, kw) }) as NativePackedWeights,
+    // One convNhwc step (fetchIntermediates, profile): its kernel exists only as a plan step.
+    conv2dNhwcSync: (packed, x, r, y, p) => oneStep(convNhwcStep(packed, p, r), (plan) => b.runPlanSync(plan, r ? [x, r, y] : [x, y])),
+    conv2dNhwc: async (packed, x, r, y, p) => withCallerStack(() => oneStep(convNhwcStep(packed, p, r), (plan) => b.runPlan(plan, r ? [x, r, y] : [x, y]))),
     packGemm: (weight, bias, nOut, k) => ({ backend: 'native', handle: b.packGemm(weight, bias, nOut, k) }) as NativePackedWeights,
     gemmSync: (packed, x, m, relu, y, threads) => b.gemmSync(handle(packed), x, m, relu, y, threads),
     gemm: (packed, x, m, relu, y, threads) => withCallerStack(() => b.gemm(handle(packed), x, m, relu, y, threads)),
