@@ -20,8 +20,10 @@ export interface NativeBackend extends KernelBackend {
 }
 
 const qconvStep = (packed: PackedWeights, p: ConvParams, io: QConvIo | undefined): PlanStep => ({ op: 'qconv', inputs: [0], output: 1, packed, p, ...(io ? { io } : {}) });
-const convNhwcStep = (packed: PackedWeights, p: ConvParams, residual: Float32Array | null): PlanStep =>
-  ({ op: 'convNhwc', inputs: residual ? [0, 1] : [0], output: residual ? 2 : 1, packed, p });
+/** A one-step convNhwc plan over buffers [x, residual?, y], or [x, y] where the residual is y itself (y += conv(x)). */
+const convNhwcStep = (packed: PackedWeights, p: ConvParams, residual: Float32Array | null, y: Float32Array): PlanStep =>
+  ({ op: 'convNhwc', inputs: residual ? [0, 1] : [0], output: residual && residual !== y ? 2 : 1, packed, p });
+const convNhwcBuffers = (x: Float32Array, residual: Float32Array | null, y: Float32Array): Float32Array[] => (residual && residual !== y ? [x, residual, y] : [x, y]);
 
 export function createNativeBackend(): NativeBackend {
   const b = nativeBinding();
@@ -57,8 +59,8 @@ export function createNativeBackend(): NativeBackend {
     qconv2d: async (packed, x, y, p, io) => withCallerStack(() => oneStep(qconvStep(packed, p, io), (plan) => b.runPlan(plan, [x, y]))),
     packConv2dNhwc: (weight, bias, cOut, cIn, kh, kw) => ({ backend: 'native', handle: b.packConv2dNhwc(weight, bias, cOut, cIn, kh, kw) }) as NativePackedWeights,
     // One convNhwc step (fetchIntermediates, profile): its kernel exists only as a plan step.
-    conv2dNhwcSync: (packed, x, r, y, p) => oneStep(convNhwcStep(packed, p, r), (plan) => b.runPlanSync(plan, r ? [x, r, y] : [x, y])),
-    conv2dNhwc: async (packed, x, r, y, p) => withCallerStack(() => oneStep(convNhwcStep(packed, p, r), (plan) => b.runPlan(plan, r ? [x, r, y] : [x, y]))),
+    conv2dNhwcSync: (packed, x, r, y, p) => oneStep(convNhwcStep(packed, p, r, y), (plan) => b.runPlanSync(plan, convNhwcBuffers(x, r, y))),
+    conv2dNhwc: async (packed, x, r, y, p) => withCallerStack(() => oneStep(convNhwcStep(packed, p, r, y), (plan) => b.runPlan(plan, convNhwcBuffers(x, r, y)))),
     packGemm: (weight, bias, nOut, k) => ({ backend: 'native', handle: b.packGemm(weight, bias, nOut, k) }) as NativePackedWeights,
     gemmSync: (packed, x, m, relu, y, threads) => b.gemmSync(handle(packed), x, m, relu, y, threads),
     gemm: (packed, x, m, relu, y, threads) => withCallerStack(() => b.gemm(handle(packed), x, m, relu, y, threads)),
