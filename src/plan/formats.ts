@@ -60,8 +60,11 @@ function nhwcCapable(n: Node, graph: Graph, outputs: ReadonlySet<string>): n is 
  * The graph with its float32 NHWC convs marked (ConvAttrs.nhwc) and a Reorder node wherever a
  * value is read in the layout it is not stored in; the input graph is not changed. A capable conv
  * runs NHWC when its input comes from a capable conv or one of its output's readers is one (as x
- * or residual): a stem conv between the graph input and a max pool stays NCHW. One Reorder per
- * value and direction, placed before its first reader.
+ * or residual): a stem conv between the graph input and a max pool stays NCHW. Such convs joined
+ * by the values they pass each other form chains; a chain stays NHWC only where it has more than
+ * two convs per reorder it needs (a reorder moves about as much memory as half a conv does), so a
+ * short chain between pools keeps NCHW. One Reorder per value and direction, placed before its
+ * first reader.
  */
 export function assignF32Nhwc(graph: Graph): Graph {
   const outputs = new Set(graph.outputs.map((o) => o.name));
@@ -80,6 +83,7 @@ export function assignF32Nhwc(graph: Graph): Graph {
     const y = n.outputs[0]!;
     if (capable(producer.get(n.inputs[0]!)) || (readers.get(y) ?? []).some((r) => capable(r) && nhwcInputs(r).includes(y))) chosen.add(n);
   }
+  dropShortChains(chosen, readers, nhwcInputs);
   if (chosen.size === 0) return graph;
   const names = new Set<string>([...producer.keys(), ...graph.initializers.keys(), ...graph.inputs.map((v) => v.name)]);
   const reorders = new Map<string, string>(); // `${to}:${value}` -> the reordered value
@@ -127,6 +131,22 @@ function domainWritten(n: Node): { shift: number; q: QuantParams } | null {
  * conv's input, or a QLinearAdd whose operands and result are all kept as u8), found as the
  * largest such set (candidates dropped until none breaks the rule).
  */
+/** Removes from `chosen` every chain (convs joined by NHWC values) with at most two convs per reorder it would need. */
+function dropShortChains(chosen: Set<Node>, readers: ReadonlyMap<string, Node[]>, nhwcInputs: (r: ConvNode) => string[]): void {
+  const chain = new Map<Node, Node>([...chosen].map((n) => [n, n]));
+  const root = (n: Node): Node => (chain.get(n) === n ? n : root(chain.get(n)!));
+  const reads = (r: Node, v: string) => chosen.has(r) && nhwcInputs(r as ConvNode).includes(v);
+  for (const n of chosen) for (const r of readers.get(n.outputs[0]!) ?? []) if (reads(r, n.outputs[0]!)) chain.set(root(r), root(n));
+  const convs = new Map<Node, number>(), reorders = new Map<Node, Set<string>>();
+  const count = (n: Node, value: string) => (reorders.get(root(n)) ?? reorders.set(root(n), new Set()).get(root(n))!).add(value);
+  for (const n of chosen) {
+    convs.set(root(n), (convs.get(root(n)) ?? 0) + 1);
+    for (const v of nhwcInputs(n as ConvNode)) if (![...chosen].some((p) => p.outputs[0] === v)) count(n, `in:${v}`);
+    if ((readers.get(n.outputs[0]!) ?? []).some((r) => !reads(r, n.outputs[0]!))) count(n, `out:${n.outputs[0]}`);
+  }
+  for (const n of [...chosen]) if (convs.get(root(n))! <= 2 * (reorders.get(root(n))?.size ?? 0)) chosen.delete(n);
+}
+
 export function planFormats(graph: Graph, nodes: readonly Node[], int8Convs: boolean): Map<string, ValueFormat> {
   const formats = new Map<string, ValueFormat>();
   // float32 NHWC: as assignF32Nhwc marked the graph.
