@@ -20,6 +20,11 @@ void f32_igemm_14x32__avx512f(size_t mr, size_t nc, size_t kc, size_t ks, const 
     for (int i = 0; i < MR; ++i) row[i] = igemm_row(a[i], a_offset, zero);
     a += MR;
     for (size_t k = 0; k < kc; ++k) {
+      // The weights stream from L3 or memory (a 3x3 512-channel panel is 590 KB): fetch both
+      // lines of the step 4 KB ahead. Kernel harness, weights flushed between runs, 2 threads:
+      // 7x7 512->512 3x3 1.25x, 14x14 256->256 1.08-1.14x, 56x56 64->256 1x1 0.94-0.99x.
+      _mm_prefetch(reinterpret_cast<const char*>(w + kPrefetchA), _MM_HINT_T0);
+      _mm_prefetch(reinterpret_cast<const char*>(w + kPrefetchA + 16), _MM_HINT_T0);
       const __m512 w0 = _mm512_loadu_ps(w), w1 = _mm512_loadu_ps(w + 16);
       w += 32;
 #pragma GCC unroll 14
