@@ -84,24 +84,34 @@ void f32_conv2d_nhwc(const F32NhwcConvPacked& p, const F32NhwcConvShape& s, cons
   const SplitPlan split = plan_split(1, size_t(ind.m_tiles), size_t(panels), double(ind.m) * double(k),
                                      double(k) * double(p.c_out), flops, t);
   const uintptr_t a_offset = reinterpret_cast<uintptr_t>(x);
+  // The weights a chunk reads, against a quarter of a 2 MB L2 (ResNet-50's 1x1 convs of K <= 512
+  // into 256 channels: at most 512 KB; its 3x3 512-channel convs: 9.4 MB).
+  const bool weights_in_l2 = double(k) * double(p.c_out) * sizeof(float) / double(split.nc) <= double(512 << 10);
   parallel_for(split.mc * split.nc, t, [&](size_t task) {
     size_t m0, m1, n0, n1;
     chunk_range(task / split.nc, split.mc, size_t(ind.m_tiles), 1, size_t(ind.m_tiles), &m0, &m1);
     chunk_range(task % split.nc, split.nc, size_t(panels), 1, size_t(panels), &n0, &n1);
-    // Panel after panel, so one panel of weights stays in L2 while the chunk's tiles stream by.
-    for (size_t panel = n0; panel < n1; ++panel) {
-      const int64_t col = int64_t(panel) * nr, nc = std::min(nr, p.c_out - col);
-      const float* w = p.w.data() + panel * size_t(k * nr);
-      for (size_t tile = m0; tile < m1; ++tile) {
-        const int64_t row = int64_t(tile) * mr, rows = std::min(mr, ind.m - row);
-        GemmEpilogue ep;
-        ep.bias_n = p.bias.data() + col;
-        ep.residual = residual ? residual + row * p.c_out + col : nullptr;
-        ep.ld_residual = size_t(p.c_out);
-        ep.act = act;
-        cfg.ukernel(size_t(rows), size_t(nc), size_t(p.c_in), size_t(ks), ind.rows.data() + tile * size_t(mr * ks), w,
-                    y + row * p.c_out + col, size_t(p.c_out), a_offset, p.zero.data(), &ep);
-      }
+    auto run = [&](size_t tile, size_t panel) {
+      const int64_t row = int64_t(tile) * mr, col = int64_t(panel) * nr, nc = std::min(nr, p.c_out - col);
+      GemmEpilogue ep;
+      ep.bias_n = p.bias.data() + col;
+      ep.residual = residual ? residual + row * p.c_out + col : nullptr;
+      ep.ld_residual = size_t(p.c_out);
+      ep.act = act;
+      cfg.ukernel(size_t(std::min(mr, ind.m - row)), size_t(nc), size_t(p.c_in), size_t(ks),
+                  ind.rows.data() + tile * size_t(mr * ks), p.w.data() + panel * size_t(k * nr), y + row * p.c_out + col,
+                  size_t(p.c_out), a_offset, p.zero.data(), &ep);
+    };
+    if (weights_in_l2) {
+      // The chunk's weights stay in L2 (a short K): tile after tile, every panel of one tile's
+      // rows while they are in L1, and the next panel's y and residual lines fetched ahead by
+      // the kernel.
+      for (size_t tile = m0; tile < m1; ++tile)
+        for (size_t panel = n0; panel < n1; ++panel) run(tile, panel);
+    } else {
+      // Panel after panel, so one panel of weights stays in L2 while the chunk's tiles stream by.
+      for (size_t panel = n0; panel < n1; ++panel)
+        for (size_t tile = m0; tile < m1; ++tile) run(tile, panel);
     }
   });
 }

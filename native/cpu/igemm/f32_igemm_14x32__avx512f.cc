@@ -14,6 +14,22 @@ void f32_igemm_14x32__avx512f(size_t mr, size_t nc, size_t kc, size_t ks, const 
 #pragma GCC unroll 14
   for (int i = 0; i < MR; ++i) acc[i][0] = acc[i][1] = _mm512_setzero_ps();
   prefetch_tile_avx512f<MR, 2>(mr, c, ldc, false, ep);
+  if (ep && kc * ks <= 128) {
+    // A short K loop (ResNet's 64->256 expand with its residual) cannot hide this tile's misses
+    // on y and the residual; the tile loop's next call, for short K, is the next panel of the
+    // same rows (f32_conv2d_nhwc): fetch its lines too, as the GEMM kernels do.
+#pragma GCC unroll 14
+    for (int i = 0; i < MR; ++i) {
+      if (size_t(i) < mr) {
+        _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc + 32), _MM_HINT_T0);
+        _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc + 48), _MM_HINT_T0);
+        if (ep->residual) {
+          _mm_prefetch(reinterpret_cast<const char*>(ep->residual + i * ep->ld_residual + 32), _MM_HINT_T0);
+          _mm_prefetch(reinterpret_cast<const char*>(ep->residual + i * ep->ld_residual + 48), _MM_HINT_T0);
+        }
+      }
+    }
+  }
   for (size_t t = 0; t < ks; ++t) {
     const float* row[MR];
 #pragma GCC unroll 14
