@@ -26,6 +26,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   fn("convKernel", rn::ConvKernel);
   fn("packGemm", rn::PackGemm);
   fn("packQConv2d", rn::PackQConv2d);
+  fn("packConv2dNhwc", rn::PackConv2dNhwc);
   fn("gemmSync", rn::GemmSync);
   fn("gemm", rn::GemmAsync);
   fn("gemmKernel", rn::GemmKernel);

@@ -10,7 +10,7 @@ import { elementCount } from './shapes.js';
 import { optimize, planMemory } from './graph/passes.js';
 import { PlanCache, type CachedPlan } from './plan/cache.js';
 import { hostKernels, interpretPlan, profileSteps, runStep } from './plan/interpret.js';
-import { readValue } from './plan/formats.js';
+import { assignF32Nhwc, f32NhwcWanted, readValue } from './plan/formats.js';
 import { lower, type LoweredPlan } from './plan/lower.js';
 import { fromOnnx } from './onnx/import.js';
 import { bool, describe, invalid, oneOf, plainObject, positiveInt } from './is.js';
@@ -121,6 +121,10 @@ export class Model {
       const [cOut, cIn, kh, kw] = w.dims as [number, number, number, number];
       const { x, y, multipliers } = node.attrs.int8;
       this.packed.set(node.name, this.backend.packQConv2d!(w.data, init(node.inputs[2])?.data ?? null, Float32Array.from(multipliers), cOut, cIn, kh, kw, { x, y }));
+    } else if (node.op === 'Conv' && node.attrs.nhwc) {
+      const w = init(node.inputs[1])!;
+      const [cOut, cIn, kh, kw] = w.dims as [number, number, number, number];
+      this.packed.set(node.name, this.backend.packConv2dNhwc!(w.data, init(node.inputs[2])?.data ?? null, cOut, cIn, kh, kw));
     } else if (node.op === 'Conv') {
       const w = init(node.inputs[1])!;
       const [cOut, cInPerGroup, kh, kw] = w.dims as [number, number, number, number];
@@ -318,7 +322,8 @@ export async function load(source: string | Uint8Array | Graph, options: LoadOpt
   const backend = createBackend(where, backendName, mode);
   checkBeforeOptimize(where, graph, maxMemoryBytes); // the passes copy weights and may expand 2-D BatchNorms
   // A graph imported here is ours alone: its weights may be folded in place.
-  const optimized = optimize(graph, { fuseResidual: fuse, fuseRelu: fuse, inPlace: !(source instanceof Graph), int8Convs: backend.packQConv2d !== undefined });
+  const fused = optimize(graph, { fuseResidual: fuse, fuseRelu: fuse, inPlace: !(source instanceof Graph), int8Convs: backend.packQConv2d !== undefined });
+  const optimized = f32NhwcWanted(where, backend.packConv2dNhwc !== undefined, mode) ? assignF32Nhwc(fused) : fused;
   try {
     checkMemory(where, optimized, inputDimsAt(optimized, 1), maxMemoryBytes); // before packing or any buffer
   } catch (err) {

@@ -74,6 +74,9 @@ export interface NativeBinding {
    */
   packQConv2d(weight: Float32Array, bias: Float32Array | null, multipliers: Float32Array, cOut: number, cIn: number, kh: number, kw: number, q: NativeQConvQuant): NativePacked;
 
+  /** A groups-1 conv's weights for a 'convNhwc' plan step: the igemm panels for the active ISA. */
+  packConv2dNhwc(weight: Float32Array, bias: Float32Array | null, cOut: number, cIn: number, kh: number, kw: number): NativePacked;
+
   /** weight: [nOut, k] (y = x·Wᵀ + b); bias: [nOut] or null. */
   packGemm(weight: Float32Array, bias: Float32Array | null, nOut: number, k: number): NativePacked;
   gemmSync(packed: NativePacked, x: Float32Array, m: number, relu: boolean, y: Float32Array, threads: number): void;

@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { cxxHarnessUnavailable } from './helpers/cxx-harness.js';
+import { buildCxxHarness, cxxHarnessUnavailable } from './helpers/cxx-harness.js';
 
 const run = promisify(execFile);
 const ROOT = join(import.meta.dirname, '..');
@@ -32,18 +32,7 @@ const compiler = cxxHarnessUnavailable;
 (compiler ? test.skip : test)('qu8s8 GEMM kernels and NHWC u8 convolutions: every output byte equals the integer reference, on every kernel this CPU runs', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'resnode-qgemm-'));
   try {
-    const cxx = ['-std=c++17', '-O1', '-pthread']; // -O1: the build is most of the test's time
-    const objects: string[] = [];
-    // Two compiles at a time (a shared 2-core machine).
-    for (let i = 0; i < SOURCES.length; i += 2) {
-      await Promise.all(SOURCES.slice(i, i + 2).map(([src, isa], j) => {
-        const obj = join(dir, `${i + j}.o`);
-        objects.push(obj);
-        return run('g++', [...cxx, ...isa, '-c', join(ROOT, src), '-o', obj], { timeout: 120_000 });
-      }));
-    }
-    const exe = join(dir, 'qgemm_test');
-    await run('g++', [...cxx, `-I${join(ROOT, 'native/cpu')}`, join(ROOT, 'native/cpu/tests/qgemm_test.cc'), ...objects, '-o', exe], { timeout: 120_000 });
+    const exe = await buildCxxHarness(ROOT, dir, SOURCES, 'native/cpu/tests/qgemm_test.cc');
     const { stdout } = await run(exe, ['200', '11'], { timeout: 60_000 });
     t.log(stdout.trim());
     t.regex(stdout, /^ok: 200 cases, \d+ outputs checked on qu8s8_gemm_4x16c4__scalar/m);

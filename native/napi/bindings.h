@@ -22,6 +22,7 @@ Napi::Value ConvKernel(const Napi::CallbackInfo& info);
 // gemm.cc
 Napi::Value PackGemm(const Napi::CallbackInfo& info);
 Napi::Value PackQConv2d(const Napi::CallbackInfo& info);
+Napi::Value PackConv2dNhwc(const Napi::CallbackInfo& info);  // conv_nhwc.cc
 Napi::Value GemmSync(const Napi::CallbackInfo& info);
 Napi::Value GemmAsync(const Napi::CallbackInfo& info);
 Napi::Value GemmKernel(const Napi::CallbackInfo& info);

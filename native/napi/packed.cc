@@ -10,6 +10,7 @@ namespace {
 constexpr napi_type_tag kConvTag = {0x7a3c91e2d4b5f608ULL, 0x9e1f2a3b4c5d6e7fULL};
 constexpr napi_type_tag kGemmTag = {0x1b2c3d4e5f607182ULL, 0x93a4b5c6d7e8f901ULL};
 constexpr napi_type_tag kQConvTag = {0x5d8e2f71a3c4b906ULL, 0x2c7b9e01f4d3a815ULL};
+constexpr napi_type_tag kConvNhwcTag = {0x3e61b7d90c2a4f85ULL, 0xa85f1c3e7d29b604ULL};
 
 template <typename T>
 struct Holder {
@@ -92,7 +93,19 @@ std::shared_ptr<cpu::Qu8ConvPacked> UnwrapPackedQConv(Napi::Env env, const Napi:
   return Unwrap<cpu::Qu8ConvPacked>(env, v, where, &kQConvTag, "a handle returned by packQConv2d");
 }
 
+Napi::Value WrapPackedConvNhwc(Napi::Env env, std::shared_ptr<cpu::F32NhwcConvPacked> p) {
+  return Wrap(env, std::move(p), &kConvNhwcTag);
+}
+
+std::shared_ptr<cpu::F32NhwcConvPacked> UnwrapPackedConvNhwc(Napi::Env env, const Napi::Value& v, const char* where) {
+  return Unwrap<cpu::F32NhwcConvPacked>(env, v, where, &kConvNhwcTag, "a handle returned by packConv2dNhwc");
+}
+
 bool ReleasePacked(Napi::Env env, const Napi::Value& v) {
+  if (Is<cpu::F32NhwcConvPacked>(v, &kConvNhwcTag)) {
+    v.As<Napi::External<Holder<cpu::F32NhwcConvPacked>>>().Data()->Drop(env);
+    return true;
+  }
   if (Is<cpu::Qu8ConvPacked>(v, &kQConvTag)) {
     v.As<Napi::External<Holder<cpu::Qu8ConvPacked>>>().Data()->Drop(env);
     return true;

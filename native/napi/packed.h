@@ -9,6 +9,7 @@
 #include <memory>
 
 #include "../cpu/pack.h"
+#include "../cpu/igemm/f32_conv2d_nhwc.h"
 #include "../cpu/qgemm/qu8_conv2d_nhwc.h"
 
 namespace resnode::napi {
@@ -22,6 +23,10 @@ Napi::Value WrapPackedGemm(Napi::Env env, std::shared_ptr<cpu::PackedGemm> p);
 Napi::Value WrapPackedQConv(Napi::Env env, std::shared_ptr<cpu::Qu8ConvPacked> p);
 std::shared_ptr<cpu::Qu8ConvPacked> UnwrapPackedQConv(Napi::Env env, const Napi::Value& v,
                                                      const char* where);
+
+// [sync] Wraps float32 NHWC conv weights (packConv2dNhwc) in a JS handle.
+Napi::Value WrapPackedConvNhwc(Napi::Env env, std::shared_ptr<cpu::F32NhwcConvPacked> p);
+std::shared_ptr<cpu::F32NhwcConvPacked> UnwrapPackedConvNhwc(Napi::Env env, const Napi::Value& v, const char* where);
 
 // [sync] The packed weights behind `v`. Throws TypeError unless it is a handle
 // made by packConv2d (resp. packGemm) of this addon and not released.

@@ -20,6 +20,7 @@
 #include "args.h"
 #include "batons.h"
 #include "bindings.h"
+#include "conv_nhwc.h"
 #include "plan.h"
 #include "qconv.h"
 #include "qpool.h"
@@ -185,7 +186,7 @@ QLinearAddBaton ParseQLinearAdd(Napi::Env env, const Napi::Object& o, const char
   return b;
 }
 
-using AnyBaton = std::variant<ConvBaton, QConvBaton, GemmBaton, PoolBaton, GapBaton, AddBaton, CopyBaton,
+using AnyBaton = std::variant<ConvBaton, ConvNhwcBaton, ReorderBaton, QConvBaton, GemmBaton, PoolBaton, GapBaton, AddBaton, CopyBaton,
                               ReluBaton, TransposeBaton, QuantizeDequantizeBaton, RequantizeBaton,
                               QLinearAddBaton, Qu8MaxPoolBaton, QGapBaton,
                               UnaryBaton, BinaryBaton, StridedBaton, ConcatBaton, SoftmaxBaton,
@@ -303,14 +304,14 @@ Step ParseStep(Napi::Env env, const Napi::Value& v, size_t i, Plan& plan) {
     ThrowType(env, outer, at, "an object", Describe(v));
   const Napi::Object o = v.As<Napi::Object>();
   const Napi::Value opv = o.Get("op");
-  static const char* kOps[] = {"conv", "qconv", "gemm", "maxPool", "averagePool", "globalAveragePool",
+  static const char* kOps[] = {"conv", "convNhwc", "reorder", "qconv", "gemm", "maxPool", "averagePool", "globalAveragePool",
                                "add", "copy", "relu", "transpose", "quantizeDequantize",
                                "requantize", "qlinearAdd", "qu8MaxPool", "qGlobalAveragePool", "unary",
                                "binary", "strided", "concat", "softmax", "layerNorm"};
   const std::string op = opv.IsString() ? opv.As<Napi::String>().Utf8Value() : "";
   if (std::find(std::begin(kOps), std::end(kOps), op) == std::end(kOps))
     ThrowType(env, outer, at + ".op",
-              "one of 'conv', 'qconv', 'gemm', 'maxPool', 'averagePool', 'globalAveragePool', 'add', "
+              "one of 'conv', 'convNhwc', 'reorder', 'qconv', 'gemm', 'maxPool', 'averagePool', 'globalAveragePool', 'add', "
               "'copy', 'relu', 'transpose', 'quantizeDequantize', 'requantize', 'qlinearAdd', "
               "'qu8MaxPool', 'qGlobalAveragePool', 'unary', 'binary', 'strided', 'concat', 'softmax', 'layerNorm'",
               opv.IsString() ? "'" + op + "'" : Describe(opv));
@@ -323,7 +324,7 @@ Step ParseStep(Napi::Env env, const Napi::Value& v, size_t i, Plan& plan) {
   // [x, scale, bias]; concat one or more; the rest [x].
   const bool two = op == "add" || op == "binary" || op == "qlinearAdd";
   const size_t min_in = two || op == "layerNorm" ? 2 : 1;
-  const size_t max_in = op == "concat" ? size_t(kMaxBuffers) : op == "layerNorm" ? 3 : two || op == "conv" || op == "qconv" ? 2 : 1;
+  const size_t max_in = op == "concat" ? size_t(kMaxBuffers) : op == "layerNorm" ? 3 : two || op == "conv" || op == "convNhwc" || op == "qconv" ? 2 : 1;
   const Napi::Value inv = o.Get("inputs");
   if (!inv.IsArray() || inv.As<Napi::Array>().Length() < min_in ||
       inv.As<Napi::Array>().Length() > max_in)
@@ -345,6 +346,16 @@ Step ParseStep(Napi::Env env, const Napi::Value& v, size_t i, Plan& plan) {
     ConvBaton b = ParseConvParams(env, o.Get("packed"), o.Get("p"), where);
     in_need = {b.nx, b.ny};
     out_need = b.ny;
+    s.baton = std::move(b);
+  } else if (op == "convNhwc") {
+    ConvNhwcBaton b = ParseConvNhwcParams(env, o.Get("packed"), o.Get("p"), where);
+    in_need = {b.nx, b.ny};
+    out_need = b.ny;
+    s.baton = std::move(b);
+  } else if (op == "reorder") {
+    ReorderBaton b = ParseReorderParams(env, o, where);
+    in_need = {b.n * b.c * b.hw};
+    out_need = b.n * b.c * b.hw;
     s.baton = std::move(b);
   } else if (op == "qconv") {
     QConvBaton b = ParseQConvParams(env, o.Get("packed"), o.Get("p"), o.Get("io"), o.Get("add"), where);
@@ -499,6 +510,22 @@ PlanBaton Bind(const Napi::CallbackInfo& info, const char* where, std::vector<Na
           using T = std::decay_t<decltype(op)>;
           if constexpr (std::is_same_v<T, ConvBaton>) BindConv(env, op, x, x2, y, w);
           else if constexpr (std::is_same_v<T, GemmBaton>) BindGemm(env, op, x, y, w);
+          else if constexpr (std::is_same_v<T, ConvNhwcBaton>) {
+            // residual === y (same start and size) is supported, as for 'conv': each tile reads
+            // its residual before it stores over it.
+            if (s.inputs.size() > 1)
+              RequireNoOverlap(env, y.data, op.ny, x2.data, op.ny, true, w,
+                               "y and residual overlap (they may only be the very same buffer)");
+            RequireNoOverlap(env, y.data, op.ny, x.data, op.nx, false, w, "y must not overlap x");
+            op.x = x.data;
+            op.residual = s.inputs.size() > 1 ? x2.data : nullptr;
+            op.y = y.data;
+          } else if constexpr (std::is_same_v<T, ReorderBaton>) {
+            const int64_t count = op.n * op.c * op.hw;
+            RequireNoOverlap(env, y.data, count, x.data, count, false, w, "y must not overlap x");
+            op.x = x.data;
+            op.y = y.data;
+          }
           else if constexpr (std::is_same_v<T, QConvBaton>) {
             RequireNoOverlap(env, y.data, op.ny, x.data, op.nx, false, w, "y must not overlap x");
             // y may be the residual itself: a float32 residual is quantized before the conv runs, a
@@ -585,6 +612,8 @@ std::string StepKernelName(const AnyBaton& baton) {
         else if constexpr (std::is_same_v<T, GemmBaton>) return cpu::gemm_kernel(*op.w, op.m);
         else if constexpr (std::is_same_v<T, QConvBaton>)  // a fused residual add names its kernel too
           return std::string(op.w->gemm.config.name) + (op.fused_add ? std::string("+") + op.add_kernel_name : "");
+        else if constexpr (std::is_same_v<T, ConvNhwcBaton>) return op.w->config->name;
+        else if constexpr (std::is_same_v<T, ReorderBaton>) return ReorderKernelName(op);
         else if constexpr (std::is_same_v<T, UnaryBaton>) return cpu::unary_kernel_name(op.isa);
         else if constexpr (std::is_same_v<T, BinaryBaton>) return cpu::binary_kernel_name(op.isa);
         else if constexpr (std::is_same_v<T, QLinearAddBaton> || std::is_same_v<T, Qu8MaxPoolBaton> ||
@@ -618,6 +647,9 @@ bool ReleasePlan(Napi::Env, const Napi::Value& v) {
 // Params: steps: array of { op, inputs: number[], output: number, ...params }
 //   where op and its params are
 //     'conv': packed (packConv2d handle), p: NativeConvParams; inputs [x] or [x, residual]
+//     'convNhwc': packed (packConv2dNhwc handle), p: NativeConvParams (NCHW-ordered dims of
+//       NHWC values); inputs [x] or [x, residual], all NHWC
+//     'reorder': n, c, hw, to: 'nhwc' | 'nchw', threads; inputs [x]
 //     'qconv': packed (packQConv2d handle), p: NativeConvParams, io?: { x, y } each
 //       { layout: 'nchw', dtype: 'f32' } (dequantized values, the default) or
 //       { layout: 'nhwc', dtype: 'u8' } (the quantized bytes); inputs [x]; with add:

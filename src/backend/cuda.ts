@@ -140,7 +140,7 @@ export class CudaDevicePlan implements PlanExecutor {
     mode: (p: PackedWeights) => CudaMode,
   ) {
     // Steps without a CUDA kernel yet: refused when the plan is made, before any device memory is taken.
-    const NO_KERNEL = ['qconv', 'transpose', 'quantizeDequantize', 'requantize', 'qlinearAdd', 'qu8MaxPool', 'qGlobalAveragePool', 'unary', 'binary', 'strided', 'concat', 'softmax', 'layerNorm'];
+    const NO_KERNEL = ['qconv', 'convNhwc', 'reorder', 'transpose', 'quantizeDequantize', 'requantize', 'qlinearAdd', 'qu8MaxPool', 'qGlobalAveragePool', 'unary', 'binary', 'strided', 'concat', 'softmax', 'layerNorm'];
     for (const s of plan.steps) if (NO_KERNEL.includes(s.op)) throw new ModelError(`cuda backend: the plan has a ${s.op} step, which has no CUDA kernel`);
     this.zerosCount = Math.max(0, ...plan.steps.map((s) => (s.op === 'copy' || s.op === 'relu' ? s.count : 0)));
     const zeros = () => this.zeros!;
@@ -155,6 +155,8 @@ export class CudaDevicePlan implements PlanExecutor {
       copy: (x, y, count) => b.cudaAddSync(ctx, x, zeros(), y, false, count),
       relu: (x, y, count) => b.cudaAddSync(ctx, x, zeros(), y, true, count),
       qconv: () => noKernel('qconv'),
+      convNhwc: () => noKernel('convNhwc'),
+      reorder: () => noKernel('reorder'),
       transpose: () => noKernel('transpose'),
       quantizeDequantize: () => noKernel('quantizeDequantize'),
       requantize: () => noKernel('requantize'),

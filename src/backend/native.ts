@@ -20,15 +20,19 @@ export interface NativeBackend extends KernelBackend {
   runPlan(plan: NativePlan, buffers: Float32Array[]): Promise<void>;
 }
 
+/** A one-step qconv plan over buffers [x, y] (+ the residual with add, unless it is y itself: an add written in place). */
+const qconvStep = (packed: PackedWeights, p: ConvParams, io: QConvIo | undefined, add: QConvAdd | undefined, inPlace: boolean): PlanStep =>
+  ({ op: 'qconv', inputs: add ? [0, inPlace ? 1 : 2] : [0], output: 1, packed, p, ...(io ? { io } : {}), ...(add ? { add } : {}) });
+/** A one-step convNhwc plan over buffers [x, residual?, y], or [x, y] where the residual is y itself (y += conv(x)). */
+const convNhwcStep = (packed: PackedWeights, p: ConvParams, residual: Float32Array | null, y: Float32Array): PlanStep =>
+  ({ op: 'convNhwc', inputs: residual ? [0, 1] : [0], output: residual && residual !== y ? 2 : 1, packed, p });
+const convNhwcBuffers = (x: Float32Array, residual: Float32Array | null, y: Float32Array): Float32Array[] => (residual && residual !== y ? [x, residual, y] : [x, y]);
+
 export function createNativeBackend(): NativeBackend {
   const b = nativeBinding();
-  /**
-   * Runs `run` on a plan of one qconv step, buffers [x, y] (+ the residual with add, unless it is y
-   * itself: an add written in place); the plan is released after it (awaited when run returns a promise).
-   */
-  const oneStep = <R>(packed: PackedWeights, p: ConvParams, io: QConvIo | undefined, add: QConvAdd | undefined, inPlace: boolean, run: (plan: NativePlan) => R): R => {
-    const inputs = add ? [0, inPlace ? 1 : 2] : [0];
-    const plan = b.createPlan([nativeStep({ op: 'qconv', inputs, output: 1, packed, p, ...(io ? { io } : {}), ...(add ? { add } : {}) })]);
+  /** Runs `run` on a plan of one step; the plan is released after it (awaited when run returns a promise). */
+  const oneStep = <R>(step: PlanStep, run: (plan: NativePlan) => R): R => {
+    const plan = b.createPlan([nativeStep(step)]);
     let r: R;
     try {
       r = run(plan);
@@ -56,8 +60,12 @@ export function createNativeBackend(): NativeBackend {
         { xScale: x.scale, xZeroPoint: x.zeroPoint, xQmin: x.qmin, xQmax: x.qmax, yScale: y.scale, yZeroPoint: y.zeroPoint, yQmin: y.qmin, yQmax: y.qmax }),
     }) as NativePackedWeights,
     // One qconv step (fetchIntermediates, profile): its kernel exists only as a plan step.
-    qconv2dSync: (packed, x, r, y, p, io, add) => oneStep(packed, p, io, add, r === y, (plan) => b.runPlanSync(plan, r && r !== y ? [x, y, r] : [x, y])),
-    qconv2d: async (packed, x, r, y, p, io, add) => withCallerStack(() => oneStep(packed, p, io, add, r === y, (plan) => b.runPlan(plan, r && r !== y ? [x, y, r] : [x, y]))),
+    qconv2dSync: (packed, x, r, y, p, io, add) => oneStep(qconvStep(packed, p, io, add, r === y), (plan) => b.runPlanSync(plan, r && r !== y ? [x, y, r] : [x, y])),
+    qconv2d: async (packed, x, r, y, p, io, add) => withCallerStack(() => oneStep(qconvStep(packed, p, io, add, r === y), (plan) => b.runPlan(plan, r && r !== y ? [x, y, r] : [x, y]))),
+    packConv2dNhwc: (weight, bias, cOut, cIn, kh, kw) => ({ backend: 'native', handle: b.packConv2dNhwc(weight, bias, cOut, cIn, kh, kw) }) as NativePackedWeights,
+    // One convNhwc step (fetchIntermediates, profile): its kernel exists only as a plan step.
+    conv2dNhwcSync: (packed, x, r, y, p) => oneStep(convNhwcStep(packed, p, r, y), (plan) => b.runPlanSync(plan, convNhwcBuffers(x, r, y))),
+    conv2dNhwc: async (packed, x, r, y, p) => withCallerStack(() => oneStep(convNhwcStep(packed, p, r, y), (plan) => b.runPlan(plan, convNhwcBuffers(x, r, y)))),
     packGemm: (weight, bias, nOut, k) => ({ backend: 'native', handle: b.packGemm(weight, bias, nOut, k) }) as NativePackedWeights,
     gemmSync: (packed, x, m, relu, y, threads) => b.gemmSync(handle(packed), x, m, relu, y, threads),
     gemm: (packed, x, m, relu, y, threads) => withCallerStack(() => b.gemm(handle(packed), x, m, relu, y, threads)),

@@ -66,6 +66,10 @@ export interface PoolParams {
  */
 export type PlanStepOf<W> = { inputs: number[]; output: number } & (
   | { op: 'conv'; packed: W; p: ConvParams }
+  /** A groups-1 float32 conv on NHWC values (x, the residual and y; p's dims in NCHW order); inputs [x] or [x, residual]. */
+  | { op: 'convNhwc'; packed: W; p: ConvParams }
+  /** x [n, c, hw] -> y [n, hw, c] (to 'nhwc') or back (to 'nchw'): a value's layout change between steps. */
+  | { op: 'reorder'; n: number; c: number; hw: number; to: 'nhwc' | 'nchw'; threads: number }
   /** An int8 conv (ConvAttrs.int8); inputs [x]. io: x's and y's formats (src/plan/formats.ts), float32 NCHW where absent. */
   | { op: 'qconv'; packed: W; p: ConvParams; io?: QConvIo; add?: QConvAdd }
   | { op: 'gemm'; packed: W; m: number; relu: boolean; threads: number }
@@ -154,6 +158,14 @@ export interface KernelBackend {
   /** A qconv step's kernel (y = x's int8 conv, each side in its io format: float32 NCHW where absent; with add, then the residual QLinearAdd with residual); with packQConv2d. */
   qconv2dSync?(packed: PackedWeights, x: Float32Array, residual: Float32Array | null, y: Float32Array, p: ConvParams, io?: QConvIo, add?: QConvAdd): void;
   qconv2d?(packed: PackedWeights, x: Float32Array, residual: Float32Array | null, y: Float32Array, p: ConvParams, io?: QConvIo, add?: QConvAdd): Promise<void>;
+  /**
+   * A groups-1 conv's weights for convNhwc steps (weight [cOut, cIn, kh, kw], bias [cOut] or
+   * null). A backend with it gets float32 NHWC values between such convs (src/plan/formats.ts).
+   */
+  packConv2dNhwc?(weight: Float32Array, bias: Float32Array | null, cOut: number, cIn: number, kh: number, kw: number): PackedWeights;
+  /** A convNhwc step's kernel: y = act(conv(x) + bias + residual), all NHWC; with packConv2dNhwc. */
+  conv2dNhwcSync?(packed: PackedWeights, x: Float32Array, residual: Float32Array | null, y: Float32Array, p: ConvParams): void;
+  conv2dNhwc?(packed: PackedWeights, x: Float32Array, residual: Float32Array | null, y: Float32Array, p: ConvParams): Promise<void>;
   packGemm(weight: Float32Array, bias: Float32Array | null, nOut: number, k: number): PackedWeights;
   gemmSync(packed: PackedWeights, x: Float32Array, m: number, relu: boolean, y: Float32Array, threads: number): void;
   gemm(packed: PackedWeights, x: Float32Array, m: number, relu: boolean, y: Float32Array, threads: number): Promise<void>;

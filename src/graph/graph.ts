@@ -48,6 +48,8 @@ export interface ConvAttrs {
   weightQuant?: WeightQuant;
   /** Set where the backend runs int8 convs (src/graph/integer-convs.ts): see Int8Conv. */
   int8?: Int8Conv;
+  /** Runs on float32 NHWC values: x, the residual and y (src/plan/formats.ts assignF32Nhwc). */
+  nhwc?: boolean;
 }
 /**
  * An int8 conv (inputs [x, W, B | '']; groups 1, no dilation): x and y hold dequantized values of
@@ -206,6 +208,12 @@ export type UnaryNode = NodeBase<UnaryOp, { alpha: number; beta: number }>;
 /** numpy-broadcast elementwise a ∘ b (Add is its own node: it also fuses into Conv). */
 export type BinaryOp = 'Mul' | 'Sub' | 'Div';
 export type BinaryNode = NodeBase<BinaryOp, { relu?: boolean }>;
+/**
+ * A layout change of a float32 value between steps that read it in different layouts (inserted by
+ * src/plan/formats.ts assignF32Nhwc): y holds x's tensor (same dims, NCHW order) stored NHWC (to
+ * 'nhwc') or NCHW. Exported as Identity.
+ */
+export type ReorderNode = NodeBase<'Reorder', { to: 'nhwc' | 'nchw' }>;
 /** Concatenation of every input along axis. */
 export type ConcatNode = NodeBase<'Concat', { axis: number }>;
 /**
@@ -233,6 +241,7 @@ export type Node =
   | QuantizeDequantizeNode
   | RequantizeNode
   | QLinearAddNode
+  | ReorderNode
   | UnaryNode
   | BinaryNode
   | ConcatNode
@@ -417,6 +426,7 @@ export function inferNode(node: Node, get: (name: string) => number[]): number[]
     }
     case 'Relu':
     case 'QuantizeDequantize':
+    case 'Reorder':
       return [...x];
     case 'QLinearAdd': {
       const b = get(node.inputs[1]!);

@@ -48,3 +48,10 @@ export function concat(xs: readonly Float32Array[], y: Float32Array, outer: numb
     });
   }
 }
+
+/** x [n, c, hw] -> y [n, hw, c] (to 'nhwc') or x [n, hw, c] -> y [n, c, hw] (to 'nchw'): a plan's reorder step. */
+export function reorder(x: Float32Array, y: Float32Array, n: number, c: number, hw: number, to: 'nhwc' | 'nchw'): void {
+  const [rows, cols] = to === 'nhwc' ? [c, hw] : [hw, c];
+  for (let b = 0, o = 0; b < n; b++, o += c * hw)
+    for (let r = 0; r < rows; r++) for (let k = 0; k < cols; k++) y[o + k * rows + r] = x[o + r * cols + k]!;
+}

@@ -172,6 +172,9 @@ function expandNode(n: Node, x: ExportExtras): NodeProtoLike[] {
       }
       return quantizeDequantize(n.name, n.inputs[0]!, out, a.divisor, a.outScale, a.zeroPoint, int8, extraInits);
     }
+    case 'Reorder':
+      // The same tensor in another layout: nothing in ONNX's terms.
+      return [{ name: n.name, opType: 'Identity', input: [n.inputs[0]!], output: [out] }];
     case 'QLinearAdd':
       throw new Error(`Node "${n.name}": QLinearAdd is the integer form a loaded model runs quantized adds in; export the model's graph before load() optimises it`);
     case 'QuantizeDequantize': {

@@ -1,19 +1,31 @@
 // Where each value of a plan lives and in what form: the one place that decides it. Every value is
-// float32 NCHW (the IR's form) except between int8 steps: an int8 conv's, QLinearAdd's or int8
+// float32 NCHW (the IR's form) except in two cases, each a rule of its own below.
+//
+// float32 NHWC (assignF32Nhwc, on a backend with an NHWC conv kernel, in exact mode): the convs
+// that read or feed another such conv run on NHWC values (x, the fused residual and y: the
+// igemm reads the rows in place), and a Reorder node, a plan step of its own, changes a value's
+// layout where a reader needs the other one (a pool, GAP, an int8 conv, ...). ResNet's chains:
+// maxpool -> reorder -> every bottleneck conv in NHWC -> reorder -> GAP.
+//
+// u8 NHWC (planFormats) between int8 steps: an int8 conv's, QLinearAdd's or int8
 // max pool's output that only such steps (or an int8 global average pool) read, and that is no
 // graph output, stays as the quantized bytes, u8 NHWC, in its slot (a slot sized in floats holds
 // the bytes), so no step converts it. Each qconv step carries its input's and output's format
 // (QConvIo), a qlinearAdd step u8 when its operands and result are bytes, an int8 max pool on
 // bytes is a qu8MaxPool step, an int8 global average pool says whether it reads bytes; fetchIntermediates and validate read such a value back as the dequantized
 // float32 NCHW tensor the user expects (readValue).
-import type { Graph, Node, QuantParams } from '../graph/graph.js';
+import { reorder } from '../kernels-js/layout.js';
+import { Graph, type ConvNode, type Node, type QuantParams, type ReorderNode } from '../graph/graph.js';
 
 export interface ValueLayout {
   layout: 'nchw' | 'nhwc';
   dtype: 'f32' | 'u8';
 }
 /** A value's format; for u8, the quantization its bytes carry (zeroPoint in the u8 domain). */
-export type ValueFormat = { layout: 'nchw'; dtype: 'f32' } | { layout: 'nhwc'; dtype: 'u8'; scale: number; zeroPoint: number };
+export type ValueFormat =
+  | { layout: 'nchw'; dtype: 'f32' }
+  | { layout: 'nhwc'; dtype: 'f32' }
+  | { layout: 'nhwc'; dtype: 'u8'; scale: number; zeroPoint: number };
 /** A qconv step's input and output formats, and its fused residual's (Int8Conv.add). */
 export interface QConvIo {
   x: ValueLayout;
@@ -22,6 +34,88 @@ export interface QConvIo {
 }
 
 export const F32_NCHW: ValueFormat = { layout: 'nchw', dtype: 'f32' };
+export const F32_NHWC: ValueFormat = { layout: 'nhwc', dtype: 'f32' };
+
+/**
+ * Whether load() lays float32 activations out in NHWC (assignF32Nhwc): on a backend with an NHWC
+ * conv kernel, in exact mode (fast mode keeps its Winograd convs, and so its chains, in NCHW),
+ * unless RESNODE_LAYOUT=nchw (for A/B runs; 'nhwc' or unset: on).
+ */
+export function f32NhwcWanted(where: string, hasNhwcConv: boolean, mode: string): boolean {
+  const env = process.env.RESNODE_LAYOUT;
+  if (env !== undefined && env !== '' && env !== 'nchw' && env !== 'nhwc') {
+    throw new RangeError(`${where}: RESNODE_LAYOUT must be 'nchw' or 'nhwc' (or unset), but is '${env}'`);
+  }
+  return hasNhwcConv && mode === 'exact' && env !== 'nchw';
+}
+
+/**
+ * Whether a conv can run on float32 NHWC values: groups 1, float32 (not int8), no fused
+ * activation other than ReLU/Clip, 4-D weights, and not a graph output (which stays NCHW).
+ */
+function nhwcCapable(n: Node, graph: Graph, outputs: ReadonlySet<string>): n is ConvNode {
+  return n.op === 'Conv' && !n.attrs.int8 && n.attrs.groups === 1 && !n.attrs.act && !outputs.has(n.outputs[0]!) &&
+    graph.initializers.get(n.inputs[1]!)?.dims.length === 4;
+}
+
+/**
+ * The graph with its float32 NHWC convs marked (ConvAttrs.nhwc) and a Reorder node wherever a
+ * value is read in the layout it is not stored in; the input graph is not changed. A capable conv
+ * runs NHWC when its input comes from a capable conv or one of its output's readers is one (as x
+ * or residual): a stem conv between the graph input and a max pool stays NCHW. Such convs joined
+ * by the values they pass each other form chains; a chain stays NHWC only where it has more than
+ * two convs per reorder it needs (a reorder moves about as much memory as half a conv does), so a
+ * short chain between pools keeps NCHW. One Reorder per value and direction, placed before its
+ * first reader.
+ */
+export function assignF32Nhwc(graph: Graph): Graph {
+  const outputs = new Set(graph.outputs.map((o) => o.name));
+  const producer = new Map<string, Node>();
+  const readers = new Map<string, Node[]>();
+  for (const n of graph.nodes) {
+    for (const o of n.outputs) producer.set(o, n);
+    for (const i of n.inputs) if (i) (readers.get(i) ?? readers.set(i, []).get(i)!).push(n);
+  }
+  const capable = (n: Node | undefined): n is ConvNode => n !== undefined && nhwcCapable(n, graph, outputs);
+  /** The values r reads as NHWC when it runs NHWC: x and the residual. */
+  const nhwcInputs = (r: ConvNode): string[] => [r.inputs[0]!, ...(r.attrs.residual ? [r.attrs.residual] : [])];
+  const chosen = new Set<Node>();
+  for (const n of graph.nodes) {
+    if (!capable(n)) continue;
+    const y = n.outputs[0]!;
+    if (capable(producer.get(n.inputs[0]!)) || (readers.get(y) ?? []).some((r) => capable(r) && nhwcInputs(r).includes(y))) chosen.add(n);
+  }
+  dropShortChains(chosen, readers, nhwcInputs);
+  if (chosen.size === 0) return graph;
+  const names = new Set<string>([...producer.keys(), ...graph.initializers.keys(), ...graph.inputs.map((v) => v.name)]);
+  const reorders = new Map<string, string>(); // `${to}:${value}` -> the reordered value
+  const nodes: Node[] = [];
+  const layoutOfValue = (v: string): 'nhwc' | 'nchw' => (chosen.has(producer.get(v)!) ? 'nhwc' : 'nchw');
+  const read = (v: string, to: 'nhwc' | 'nchw'): string => {
+    if (!v || layoutOfValue(v) === to || !producer.has(v) && !graph.inputs.some((i) => i.name === v)) return v;
+    const key = `${to}:${v}`;
+    let out = reorders.get(key);
+    if (!out) {
+      out = `${v}#${to}`;
+      for (let k = 2; names.has(out); k++) out = `${v}#${to}${k}`;
+      names.add(out);
+      reorders.set(key, out);
+      nodes.push({ name: `${out}/reorder`, op: 'Reorder', inputs: [v], outputs: [out], attrs: { to } } satisfies ReorderNode);
+    }
+    return out;
+  };
+  for (const n of graph.nodes) {
+    if (chosen.has(n)) {
+      const c = n as ConvNode;
+      const inputs = c.inputs.map((v, i) => (i === 0 || (i === 3 && v === c.attrs.residual) ? read(v, 'nhwc') : v));
+      const residual = c.attrs.residual ? read(c.attrs.residual, 'nhwc') : undefined;
+      nodes.push({ ...c, inputs, attrs: { ...c.attrs, nhwc: true, ...(residual ? { residual } : {}) } });
+    } else {
+      nodes.push({ ...n, inputs: n.inputs.map((v) => read(v, 'nchw')) } as Node);
+    }
+  }
+  return new Graph({ name: graph.name, inputs: graph.inputs, outputs: graph.outputs, initializers: graph.initializers, nodes });
+}
 
 /** int8 tensors run as uint8 shifted by 128 (native/cpu/qgemm's u8 domain). */
 const shiftOf = (q: QuantParams): number => (q.qmin < 0 ? 128 : 0);
@@ -45,8 +139,28 @@ const bytesToBytes = (n: Node): boolean => n.op === 'QLinearAdd' || n.op === 'Ma
  * operands and result are all kept as u8), found as the
  * largest such set (candidates dropped until none breaks the rule).
  */
+/** Removes from `chosen` every chain (convs joined by NHWC values) with at most two convs per reorder it would need. */
+function dropShortChains(chosen: Set<Node>, readers: ReadonlyMap<string, Node[]>, nhwcInputs: (r: ConvNode) => string[]): void {
+  const chain = new Map<Node, Node>([...chosen].map((n) => [n, n]));
+  const root = (n: Node): Node => (chain.get(n) === n ? n : root(chain.get(n)!));
+  const reads = (r: Node, v: string) => chosen.has(r) && nhwcInputs(r as ConvNode).includes(v);
+  for (const n of chosen) for (const r of readers.get(n.outputs[0]!) ?? []) if (reads(r, n.outputs[0]!)) chain.set(root(r), root(n));
+  const convs = new Map<Node, number>(), reorders = new Map<Node, Set<string>>();
+  const count = (n: Node, value: string) => (reorders.get(root(n)) ?? reorders.set(root(n), new Set()).get(root(n))!).add(value);
+  for (const n of chosen) {
+    convs.set(root(n), (convs.get(root(n)) ?? 0) + 1);
+    for (const v of nhwcInputs(n as ConvNode)) if (![...chosen].some((p) => p.outputs[0] === v)) count(n, `in:${v}`);
+    if ((readers.get(n.outputs[0]!) ?? []).some((r) => !reads(r, n.outputs[0]!))) count(n, `out:${n.outputs[0]}`);
+  }
+  for (const n of [...chosen]) if (convs.get(root(n))! <= 2 * (reorders.get(root(n))?.size ?? 0)) chosen.delete(n);
+}
+
 export function planFormats(graph: Graph, nodes: readonly Node[], int8Convs: boolean): Map<string, ValueFormat> {
   const formats = new Map<string, ValueFormat>();
+  // float32 NHWC: as assignF32Nhwc marked the graph.
+  for (const n of nodes) {
+    if ((n.op === 'Conv' && n.attrs.nhwc) || (n.op === 'Reorder' && n.attrs.to === 'nhwc')) formats.set(n.outputs[0]!, F32_NHWC);
+  }
   if (!int8Convs) return formats;
   const outputs = new Set(graph.outputs.map((o) => o.name));
   const readers = new Map<string, Node[]>();
@@ -97,7 +211,12 @@ export const layoutOf = (f: ValueFormat | undefined): ValueLayout => (f ? { layo
 /** A copy of the value as float32 NCHW (dims [n, c, h, w]), dequantized from its u8 NHWC bytes where it is kept so. */
 export function readValue(format: ValueFormat | undefined, buffer: Float32Array, dims: readonly number[]): Float32Array {
   const count = dims.reduce((p, d) => p * d, 1);
-  if (!format || format.dtype === 'f32') return buffer.slice(0, count);
+  if (!format || format.layout === 'nchw') return buffer.slice(0, count);
+  if (format.dtype === 'f32') {
+    const out = new Float32Array(count);
+    reorder(buffer, out, dims[0]!, dims[1]!, count / (dims[0]! * dims[1]!), 'nchw');
+    return out;
+  }
   const bytes = new Uint8Array(buffer.buffer, buffer.byteOffset, count);
   const [n, c, h, w] = dims as [number, number, number, number];
   const hw = h * w;

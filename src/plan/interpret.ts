@@ -11,7 +11,7 @@ import type { QConvAdd, QLinearAddParams, QuantParams } from '../graph/graph.js'
 import { qlinearAdd, qlinearAddBytes, quantizeDequantize, requantize } from '../kernels-js/quantize.js';
 import { qGlobalAveragePool, qu8MaxPoolNhwc } from '../kernels-js/qu8-pool.js';
 import { binary } from '../kernels-js/broadcast.js';
-import { concat, stridedCopy } from '../kernels-js/layout.js';
+import { concat, reorder, stridedCopy } from '../kernels-js/layout.js';
 import { layerNorm, softmax } from '../kernels-js/normalize.js';
 import { unary } from '../kernels-js/unary.js';
 
@@ -19,6 +19,8 @@ import { unary } from '../kernels-js/unary.js';
 export interface StepKernels<B> {
   conv(packed: PackedWeights, x: B, residual: B | null, y: B, p: ConvParams): void | Promise<void>;
   qconv(packed: PackedWeights, x: B, residual: B | null, y: B, p: ConvParams, io?: QConvIo, add?: QConvAdd): void | Promise<void>;
+  convNhwc(packed: PackedWeights, x: B, residual: B | null, y: B, p: ConvParams): void | Promise<void>;
+  reorder(x: B, y: B, n: number, c: number, hw: number, to: 'nhwc' | 'nchw'): void | Promise<void>;
   gemm(packed: PackedWeights, x: B, m: number, relu: boolean, y: B, threads: number): void | Promise<void>;
   maxPool(x: B, y: B, p: PoolParams): void | Promise<void>;
   averagePool(x: B, y: B, p: PoolParams, countIncludePad: boolean): void | Promise<void>;
@@ -53,6 +55,8 @@ export function runStep<B>(k: StepKernels<B>, s: PlanStep, buffers: readonly B[]
   switch (s.op) {
     case 'conv': return k.conv(s.packed, x, s.inputs.length > 1 ? buffers[s.inputs[1]!]! : null, y, s.p);
     case 'qconv': return k.qconv(s.packed, x, s.inputs.length > 1 ? buffers[s.inputs[1]!]! : null, y, s.p, s.io, s.add);
+    case 'convNhwc': return k.convNhwc(s.packed, x, s.inputs.length > 1 ? buffers[s.inputs[1]!]! : null, y, s.p);
+    case 'reorder': return k.reorder(x, y, s.n, s.c, s.hw, s.to);
     case 'gemm': return k.gemm(s.packed, x, s.m, s.relu, y, s.threads);
     case 'maxPool': return k.maxPool(x, y, s.p);
     case 'averagePool': return k.averagePool(x, y, s.p, s.countIncludePad);
@@ -91,6 +95,12 @@ export function hostKernels(be: KernelBackend, sync: boolean): StepKernels<Float
       if (!run) throw new Error(`qconv: backend '${be.name}' has no int8 conv kernel`); // only a backend with packQConv2d plans qconv steps
       return run(packed, x, r, y, p, io, add);
     },
+    convNhwc: (packed, x, r, y, p) => {
+      const run = sync ? be.conv2dNhwcSync : be.conv2dNhwc;
+      if (!run) throw new Error(`convNhwc: backend '${be.name}' has no NHWC conv kernel`); // only a backend with packConv2dNhwc plans convNhwc steps
+      return run(packed, x, r, y, p);
+    },
+    reorder,
     gemm: (packed, x, m, relu, y, threads) => (sync ? be.gemmSync(packed, x, m, relu, y, threads) : be.gemm(packed, x, m, relu, y, threads)),
     maxPool: (x, y, p) => (sync ? be.maxPoolSync(x, y, p) : be.maxPool(x, y, p)),
     averagePool: (x, y, p, cip) => (sync ? be.averagePoolSync(x, y, p, cip) : be.averagePool(x, y, p, cip)),

@@ -119,6 +119,7 @@ export function lower(ctx: LowerContext, memory: MemoryPlan): LoweredPlan {
             }
             return { op: 'qconv', ...io, packed, p, ...(x || y ? { io: { x: layoutOf(x), y: layoutOf(y) } } : {}) };
           }
+          if (node.attrs.nhwc) return { op: 'convNhwc', ...io, packed, p };
           kernel = be.convKernel?.(packed, p);
           return { op: 'conv', ...io, packed, p };
         }
@@ -192,6 +193,8 @@ export function lower(ctx: LowerContext, memory: MemoryPlan): LoweredPlan {
         }
         case 'Relu':
           return { op: 'relu', ...io, count: elementCount(yDims) };
+        case 'Reorder':
+          return { op: 'reorder', ...io, n: xDims[0]!, c: xDims[1]!, hw: elementCount(xDims.slice(2)), to: node.attrs.to, threads };
         case 'Requantize': {
           const channels = xDims.length > 1 ? xDims[1]! : 1;
           return { op: 'requantize', ...io, count: elementCount(yDims), channels, inner: elementCount(xDims.slice(2)), r: { ...node.attrs } };

@@ -1,6 +1,10 @@
 // Why a C++ kernel harness test cannot run here (undefined where it can): the harnesses
 // compile the kernel sources with g++ and x86-64 ISA flags.
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
 
 export const cxxHarnessUnavailable: string | undefined = (() => {
   try {
@@ -10,3 +14,22 @@ export const cxxHarnessUnavailable: string | undefined = (() => {
     return 'g++ is missing';
   }
 })();
+
+/**
+ * Compiles `sources` (each with its binding.gyp ISA flags) and the harness `main` into `dir`, two
+ * compiles at a time (a shared 2-core machine), and returns the executable's path.
+ */
+export async function buildCxxHarness(root: string, dir: string, sources: readonly (readonly [string, readonly string[]])[], main: string): Promise<string> {
+  const cxx = ['-std=c++17', '-O1', '-pthread']; // -O1: the build is most of a harness test's time
+  const objects: string[] = [];
+  for (let i = 0; i < sources.length; i += 2) {
+    await Promise.all(sources.slice(i, i + 2).map(([src, isa], j) => {
+      const obj = join(dir, `${i + j}.o`);
+      objects.push(obj);
+      return run('g++', [...cxx, ...isa, '-c', join(root, src), '-o', obj], { timeout: 120_000 });
+    }));
+  }
+  const exe = join(dir, 'harness');
+  await run('g++', [...cxx, `-I${join(root, 'native/cpu')}`, join(root, main), ...objects, '-o', exe], { timeout: 120_000 });
+  return exe;
+}

@@ -8,7 +8,7 @@ MAIN=${2:-native/cpu/tests/conv_test.cc}
 OBJ=$(mktemp -d)
 CXX=${CXX:-g++}
 FLAGS="-std=c++17 -O3 -DNDEBUG -fPIC -pthread"
-for f in native/cpu/*.cc native/cpu/gemm/*.cc native/cpu/qgemm/*.cc native/cpu/winograd/*.cc native/cpu/dwconv/*.cc; do
+for f in native/cpu/*.cc native/cpu/gemm/*.cc native/cpu/qgemm/*.cc native/cpu/igemm/*.cc native/cpu/reorder/*.cc native/cpu/winograd/*.cc native/cpu/dwconv/*.cc; do
   case "$f" in
     *__avx512f.cc) ISA="-mavx512f -mavx512bw -mavx512vl -mavx512dq -mfma" ;;
     *__avx512bf16.cc) ISA="-mavx512f -mavx512bw -mavx512vl -mavx512dq -mavx512bf16" ;;

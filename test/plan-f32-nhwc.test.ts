@@ -1,0 +1,134 @@
+// float32 NHWC values in the plan (src/plan/formats.ts assignF32Nhwc): on the native backend in
+// exact mode every ResNet conv after the stem runs on NHWC values through the igemm, with exactly
+// two reorders (after the max pool, before the global average pool), each its own step that
+// profile() names; results match the JS backend (an independent NCHW implementation) within
+// 1e-5·max, fetchIntermediates reads NHWC values back as NCHW, and RESNODE_LAYOUT=nchw, fast
+// mode and the JS backend plan no NHWC at all.
+import test from 'ava';
+import { Graph, type Initializer, type Node } from '../src/graph/graph.js';
+import { assignF32Nhwc, f32NhwcWanted } from '../src/plan/formats.js';
+import { nativeAvailable } from '../src/native.js';
+import { load, resnet, Tensor, type Model } from '../src/index.js';
+import { rng, randomF32 } from './helpers/rng.js';
+
+const SIZE = 64;
+const input = (n: number) => new Tensor('float32', randomF32(rng(5), n * 3 * SIZE * SIZE), [n, 3, SIZE, SIZE]);
+
+const maxRel = (a: Float32Array, b: Float32Array): number => {
+  let err = 0, mag = 0;
+  for (let i = 0; i < b.length; i++) {
+    err = Math.max(err, Math.abs(a[i]! - b[i]!));
+    mag = Math.max(mag, Math.abs(b[i]!));
+  }
+  return err / mag;
+};
+
+const outputOf = async (m: Model, x: Tensor) => (await m.run({ [m.inputs[0]!.name]: x }))[m.outputs[0]!.name]!.data as Float32Array;
+
+for (const depth of [18, 50] as const) {
+  (nativeAvailable() ? test.serial : test.skip)(`ResNet-${depth}: igemm convs in NHWC between exactly two reorders, matching the JS backend`, async (t) => {
+    const graph = resnet({ depth, seed: depth, inputSize: SIZE, numClasses: 10 });
+    const native = await withLayoutSync(undefined, () => load(graph, { backend: 'native' }));
+    const js = await load(graph, { backend: 'js' });
+    try {
+      const x = input(2);
+      const rows = native.profile({ [native.inputs[0]!.name]: x });
+      const reorders = rows.filter((r) => r.op === 'Reorder');
+      t.deepEqual(reorders.map((r) => r.kernel?.replace(/__.*/, '')), ['f32_reorder_nchw_nhwc', 'f32_reorder_nhwc_nchw']);
+      const at = (r: (typeof rows)[number]) => rows.indexOf(r);
+      t.is(rows[at(reorders[0]!) - 1]!.op, 'MaxPool', 'the first reorder reads the max pool');
+      t.is(rows[at(reorders[1]!) + 1]!.op, 'GlobalAveragePool', 'the second feeds the global average pool');
+      const convs = rows.filter((r) => r.op === 'Conv');
+      t.notRegex(convs[0]!.kernel ?? '', /igemm/, 'the stem conv stays NCHW');
+      for (const c of convs.slice(1)) t.regex(c.kernel ?? '', /^f32_igemm_/, c.name);
+      t.true(convs.length === (depth === 18 ? 20 : 53));
+      const want = await outputOf(js, x);
+      const got = await outputOf(native, x);
+      const rel = maxRel(got, want);
+      t.true(rel <= 1e-5, `max error / max |y| = ${rel}`);
+    } finally {
+      await native.dispose();
+      await js.dispose();
+    }
+  });
+}
+
+(nativeAvailable() ? test.serial : test.skip)('fetchIntermediates reads NHWC values back as NCHW; RESNODE_LAYOUT=nchw, fast mode and the JS backend plan no reorder', async (t) => {
+  const graph = resnet({ depth: 18, seed: 3, inputSize: SIZE, numClasses: 10 });
+  const nhwc = await withLayoutSync('nhwc', () => load(graph, { backend: 'native' }));
+  const nchw = await withLayoutSync('nchw', () => load(graph, { backend: 'native' }));
+  const fast = await withLayoutSync(undefined, () => load(graph, { backend: 'native', mode: 'fast' }));
+  const js = await load(graph, { backend: 'js' });
+  try {
+    const x = input(1);
+    const feeds = { [nhwc.inputs[0]!.name]: x };
+    for (const m of [nchw, fast, js]) t.false(m.profile(feeds).some((r) => r.op === 'Reorder'));
+    const a = await nhwc.run(feeds, { fetchIntermediates: true });
+    const b = await nchw.run(feeds, { fetchIntermediates: true });
+    const nhwcValues = nhwc.graph.nodes.filter((n) => n.op === 'Conv' && n.attrs.nhwc).map((n) => n.outputs[0]!);
+    t.true(nhwcValues.length > 10);
+    for (const v of nhwcValues) {
+      t.deepEqual([...a[v]!.dims], [...b[v]!.dims], v);
+      t.true(maxRel(a[v]!.data as Float32Array, b[v]!.data as Float32Array) <= 1e-5, v);
+    }
+  } finally {
+    for (const m of [nhwc, nchw, fast, js]) await m.dispose();
+  }
+});
+
+test('assignF32Nhwc: graph outputs, grouped, int8 and activation convs stay NCHW; one reorder per value and direction', (t) => {
+  const w = (name: string, c: number): [string, Initializer] => [name, { dims: [c, c, 1, 1], data: new Float32Array(c * c) }];
+  const conv = (name: string, x: string, y: string, attrs: Record<string, unknown> = {}): Node =>
+    ({ name, op: 'Conv', inputs: [x, `${name}/w`, ''], outputs: [y], attrs: { kernelShape: [1, 1], strides: [1, 1], pads: [0, 0, 0, 0], dilations: [1, 1], groups: 1, ...attrs } }) as unknown as Node;
+  const nodes: Node[] = [
+    { name: 'pool', op: 'MaxPool', inputs: ['x'], outputs: ['p'], attrs: {} } as unknown as Node,
+    conv('a', 'p', 'v1'), // reads a pool's output, feeds b: NHWC (p reordered)
+    conv('b', 'v1', 'u0', { residual: 'p' }), // its residual p: the same reorder as a's input
+    ...[1, 2, 3, 4, 5].map((i) => conv(`k${i}`, `u${i - 1}`, i === 5 ? 'v2' : `u${i}`)), // a chain of 7 convs for 3 reorders
+    conv('g', 'v2', 'v3', { groups: 2 }), // grouped: NCHW (v2 reordered back for it)
+    conv('c', 'v2', 'v4'), // reads b: NHWC, but v4 is a graph output: stays NCHW
+    { name: 'r', op: 'Relu', inputs: ['v2'], outputs: ['v5'], attrs: {} } as unknown as Node, // shares g's reorder
+    conv('s', 'v1', 'v6', { act: { op: 'Sigmoid', alpha: 0, beta: 0 } }), // a fused activation: NCHW
+    conv('q', 'v1', 'v7', { int8: { x: {}, y: {}, multipliers: [1] } }), // int8: NCHW, shares s's reorder
+    { name: 'r2', op: 'Relu', inputs: ['v6'], outputs: ['v8'], attrs: {} } as unknown as Node,
+    { name: 'r3', op: 'Relu', inputs: ['v7'], outputs: ['v9'], attrs: {} } as unknown as Node,
+  ];
+  (nodes[2] as unknown as { inputs: string[] }).inputs.push('p');
+  const chain = ['a', 'b', 'k1', 'k2', 'k3', 'k4', 'k5'];
+  const g = new Graph({ inputs: [{ name: 'x', dims: [1, 4, 8, 8] }], outputs: ['v3', 'v4', 'v5', 'v8', 'v9'].map((name) => ({ name, dims: [] })),
+    initializers: new Map([...chain, 'g', 'c', 's', 'q'].map((n) => w(`${n}/w`, 4))), nodes });
+  const out = assignF32Nhwc(g);
+  const byName = new Map(out.nodes.map((n) => [n.name, n]));
+  const nhwc = out.nodes.filter((n) => n.op === 'Conv' && n.attrs.nhwc).map((n) => n.name);
+  t.deepEqual(nhwc, chain);
+  const reorders = out.nodes.filter((n) => n.op === 'Reorder').map((n) => `${n.inputs[0]}->${n.op === 'Reorder' ? n.attrs.to : ''}`);
+  t.deepEqual(reorders, ['p->nhwc', 'v2->nchw', 'v1->nchw']);
+  t.is(byName.get('a')!.inputs[0], 'p#nhwc');
+  const b = byName.get('b')!;
+  t.deepEqual([b.inputs[0], b.inputs[3], b.op === 'Conv' ? b.attrs.residual : ''], ['v1', 'p#nhwc', 'p#nhwc']);
+  t.is(byName.get('k1')!.inputs[0], 'u0');
+  for (const n of ['g', 'c', 'r']) t.is(byName.get(n)!.inputs[0], 'v2#nchw', n);
+  for (const n of ['s', 'q']) t.is(byName.get(n)!.inputs[0], 'v1#nchw', n);
+  t.deepEqual(g.nodes.map((n) => n.inputs[0]), ['x', 'p', 'v1', 'u0', 'u1', 'u2', 'u3', 'u4', 'v2', 'v2', 'v2', 'v1', 'v1', 'v6', 'v7'], 'the input graph is unchanged');
+  // The chain cut to a and b (2 convs, 3 reorders): too short to pay for its reorders.
+  const short = new Graph({ ...g, nodes: g.nodes.filter((n) => !n.name.startsWith('k')).map((n) => (n.name === 'b' ? { ...n, outputs: ['v2'] } : n)) });
+  t.is(assignF32Nhwc(short), short);
+  t.throws(() => withLayoutSync('nchwc', () => f32NhwcWanted('load', true, 'exact')), { instanceOf: RangeError, message: /load: RESNODE_LAYOUT must be 'nchw' or 'nhwc'/ });
+  t.false(withLayoutSync('nchw', () => f32NhwcWanted('load', true, 'exact')));
+  t.true(withLayoutSync(undefined, () => f32NhwcWanted('load', true, 'exact')));
+  t.false(withLayoutSync(undefined, () => f32NhwcWanted('load', true, 'fast')));
+  t.false(withLayoutSync(undefined, () => f32NhwcWanted('load', false, 'exact')));
+});
+
+/** f() with RESNODE_LAYOUT set (load() reads it before its first await for a Graph source). */
+function withLayoutSync<T>(layout: string | undefined, f: () => T): T {
+  const before = process.env.RESNODE_LAYOUT;
+  if (layout === undefined) delete process.env.RESNODE_LAYOUT;
+  else process.env.RESNODE_LAYOUT = layout;
+  try {
+    return f();
+  } finally {
+    if (before === undefined) delete process.env.RESNODE_LAYOUT;
+    else process.env.RESNODE_LAYOUT = before;
+  }
+}
