@@ -188,6 +188,12 @@ export function lower(ctx: LowerContext, memory: MemoryPlan): LoweredPlan {
         case 'Transpose': {
           const perm = node.attrs.perm;
           if (perm.length === 2 && perm[0] === 1) return { op: 'transpose', ...io, rows: xDims[0]!, cols: xDims[1]! };
+          // NCHW <-> NHWC (ConvNeXt's permutes around its LayerNorms): the reorder step's blocked transpose.
+          const r = perm.length;
+          if (r >= 3 && perm[0] === 0) {
+            if (perm.every((p, i) => i === 0 || p === (i === r - 1 ? 1 : i + 1))) return { op: 'reorder', ...io, n: xDims[0]!, c: xDims[1]!, hw: elementCount(xDims.slice(2)), to: 'nhwc', threads };
+            if (perm.every((p, i) => i === 0 || p === (i === 1 ? r - 1 : i - 1))) return { op: 'reorder', ...io, n: xDims[0]!, c: xDims[r - 1]!, hw: elementCount(xDims.slice(1, r - 1)), to: 'nchw', threads };
+          }
           const xs = rowMajorStrides(xDims);
           return { op: 'strided', ...io, offset: 0, ...mergeStrided(yDims, perm.map((p) => xs[p]!)) };
         }
