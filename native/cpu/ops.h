@@ -119,8 +119,10 @@ void global_average_pool(int64_t n, int64_t c, int64_t hw, const float* x, float
                          Isa isa = active_isa());
 // The plane-sum kernel global_average_pool runs under `isa`, for profiles.
 const char* global_average_pool_kernel_name(Isa isa);
-// y = a + b (same shape), optional ReLU.
-void add(const float* a, const float* b, int64_t count, bool relu, float* y, int threads);
+// y = a + b (same shape), optional ReLU (NaN -> 0, as the JS kernel and the binary step do), on
+// the binary row kernel of `isa` (f32_vbinary__<isa>), split over the pool for large arrays.
+void add(const float* a, const float* b, int64_t count, bool relu, float* y, int threads,
+         Isa isa = active_isa());
 // Integer-exact requantization of [outer, channels, inner] (src/graph/graph.ts RequantizeNode):
 // y = (clamp(round_half_even(x * multipliers[c] / divisor) + zero_point, qmin, qmax) - zero_point)
 //     * out_scale, with multipliers of length 1 or `channels`. y may be x.

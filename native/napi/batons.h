@@ -155,7 +155,8 @@ struct AddBaton {
   int64_t count = 0;
   bool relu = false;
   int threads = 0;
-  void Run() { cpu::add(a, b, count, relu, y, threads); }
+  cpu::Isa isa = cpu::Isa::scalar;  // fixed when the step is parsed
+  void Run() { cpu::add(a, b, count, relu, y, threads, isa); }
   void OwnInputs(InputCopies& c) {
     if (a != y) a = c.Own(a, count);
     if (b != y) b = c.Own(b, count);

@@ -14,6 +14,7 @@ AddBaton ParseAddParams(Napi::Env env, const Napi::Value& relu, const Napi::Valu
   AddBaton t;
   t.relu = ToBool(env, relu, where, "relu");
   t.threads = int(ToInt(env, threads, where, "threads", 0, kMaxThreads));
+  t.isa = cpu::active_isa();
   return t;
 }
 

@@ -616,6 +616,7 @@ std::string StepKernelName(const AnyBaton& baton) {
         else if constexpr (std::is_same_v<T, ReorderBaton>) return ReorderKernelName(op);
         else if constexpr (std::is_same_v<T, UnaryBaton>) return cpu::unary_kernel_name(op.isa);
         else if constexpr (std::is_same_v<T, BinaryBaton>) return cpu::binary_kernel_name(op.isa);
+        else if constexpr (std::is_same_v<T, AddBaton>) return cpu::binary_kernel_name(op.isa);
         else if constexpr (std::is_same_v<T, QLinearAddBaton> || std::is_same_v<T, Qu8MaxPoolBaton> ||
                            std::is_same_v<T, QGapBaton>)
           return op.kernel_name;
