@@ -151,6 +151,7 @@
             "native/cpu/dwconv/f32_dwconv_7x7s1__avx512f.cc",
             "native/cpu/dwconv/f32_dwconv_7x7s2__avx512f.cc",
             "native/cpu/dwconv/f32_vmulcaddc__avx512f.cc",
+            "native/cpu/dwconv/f32_deinterleave2__avx512f.cc",
             "native/cpu/im2col__avx512f.cc",
             "native/cpu/pool__avx512f.cc",
             "native/cpu/pool/f32_gavgpool_cw__avx512f.cc",
@@ -209,6 +210,7 @@
             "native/cpu/dwconv/f32_dwconv_7x7s1__avx2.cc",
             "native/cpu/dwconv/f32_dwconv_7x7s2__avx2.cc",
             "native/cpu/dwconv/f32_vmulcaddc__avx2.cc",
+            "native/cpu/dwconv/f32_deinterleave2__avx2.cc",
             "native/cpu/pool/f32_gavgpool_cw__avx2.cc",
             "native/cpu/norm/f32_layernorm__avx2.cc"
           ],

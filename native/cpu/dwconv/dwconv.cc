@@ -17,15 +17,15 @@ namespace resnode::cpu {
 namespace {
 
 #if RN_ARCH_X86_64
-#define RN_DWCONV(k) DwconvKernel{k, nullptr, #k}
-#define RN_VMULCADDC(k) DwconvKernel{nullptr, k, #k}
+#define RN_DWCONV(k) DwconvKernel{k, nullptr, #k, nullptr}
+#define RN_VMULCADDC(k) DwconvKernel{nullptr, k, #k, nullptr}
 DwconvKernel pick_affine(Isa isa) {
   if (isa == Isa::avx512) return RN_VMULCADDC(f32_vmulcaddc__avx512f);
   if (isa == Isa::avx2) return RN_VMULCADDC(f32_vmulcaddc__avx2);
   return {};
 }
 
-DwconvKernel pick(Isa isa, int64_t k, int64_t stride) {
+DwconvKernel pick_row(Isa isa, int64_t k, int64_t stride) {
   const int key = int(k) * 10 + int(stride);
   if (isa == Isa::avx512) {
     switch (key) {
@@ -48,6 +48,12 @@ DwconvKernel pick(Isa isa, int64_t k, int64_t stride) {
   }
   return {};
 }
+
+DwconvKernel pick(Isa isa, int64_t k, int64_t stride) {
+  DwconvKernel kernel = pick_row(isa, k, stride);
+  if (kernel.fn && stride == 2) kernel.split = isa == Isa::avx512 ? f32_deinterleave2__avx512f : f32_deinterleave2__avx2;
+  return kernel;
+}
 #undef RN_DWCONV
 #undef RN_VMULCADDC
 #else
@@ -62,7 +68,7 @@ DwconvKernel pick(Isa, int64_t, int64_t) { return {}; }
 // padding cells are the same). Zeroing per plane (three small memsets per
 // row) cost more than the convolution itself on 7x7 and 14x14 planes.
 void copy_into_padded(const Conv2dShape& s, const float* plane, int64_t rows, size_t len,
-                      float* dst) {
+                      f32_deinterleave2_fn split, float* dst) {
   const int64_t stride = s.stride_w;
   const size_t row_floats = len * size_t(stride);
   const int64_t p = s.pad_left;
@@ -76,11 +82,17 @@ void copy_into_padded(const Conv2dShape& s, const float* plane, int64_t rows, si
       std::memcpy(row + p, src, size_t(end) * sizeof(float));
       continue;
     }
-    // Column c goes to phase c & 1 at c >> 1: one branch-free loop per phase.
-    float* even = row;
-    float* odd = row + len;
-    for (int64_t ix = p & 1; ix < end; ix += 2) even[(ix + p) >> 1] = src[ix];
-    for (int64_t ix = 1 - (p & 1); ix < end; ix += 2) odd[(ix + p) >> 1] = src[ix];
+    // Padded column c (= ix + p) goes to phase c & 1 at c >> 1: an odd first column on its own,
+    // then whole (even, odd) pairs through the ISA's split, then an even last column on its own.
+    float* phase[2] = {row, row + len};
+    const float* col = src - p;  // col[c] = src[c - p]
+    int64_t c = p;
+    const int64_t c_end = p + end;
+    if (c & 1) { phase[1][c >> 1] = col[c]; ++c; }
+    const int64_t pairs = (c_end - c) / 2;
+    split(col + c, size_t(pairs), phase[0] + (c >> 1), phase[1] + (c >> 1));
+    c += 2 * pairs;
+    if (c < c_end) phase[0][c >> 1] = col[c];
   }
 }
 
@@ -124,6 +136,7 @@ void conv2d_dwconv(const Conv2dShape& s, const PackedConv& w, const float* x,
   if (kernel.affine) return affine_planes(s, w, kernel.affine, x, residual, act, f, y, threads);
   const int64_t k = s.kh, stride = s.stride_h, m_g = w.m_per_group;
   RN_CHECK(k <= 7 && (stride == 1 || stride == 2));  // window[] below, and the phases
+  RN_CHECK(stride == 1 || kernel.split);
   const size_t len = dwconv_row_floats(size_t(s.out_w), size_t(k), size_t(stride));
   const int64_t rows = (s.out_h - 1) * stride + k;  // padded rows the windows touch
   const size_t row_floats = len * size_t(stride);
@@ -143,7 +156,7 @@ void conv2d_dwconv(const Conv2dShape& s, const PackedConv& w, const float* x,
     std::memset(padded, 0, padded_floats * sizeof(float));
     for (size_t task = chunk * planes / chunks; task < (chunk + 1) * planes / chunks; ++task) {
       const int64_t b = int64_t(task) / s.c_out, oc = int64_t(task) % s.c_out;
-      copy_into_padded(s, x + (b * s.c_in + oc / m_g) * s.h * s.w, rows, len, padded);
+      copy_into_padded(s, x + (b * s.c_in + oc / m_g) * s.h * s.w, rows, len, kernel.split, padded);
       const float* wk = w.weights.get() + oc * k * k;
       const float bv = bias ? bias[oc] : 0.0f;
       float* yp = y + (b * s.c_out + oc) * ohw;

@@ -30,6 +30,10 @@ using f32_dwconv_row_fn = void (*)(const float* const* rows, size_t phase, const
 using f32_vmulcaddc_fn = void (*)(const float* x, size_t n, float scale, float bias,
                                   const float* residual, float lo, float hi, float* y);
 
+// even[j] = src[2j], odd[j] = src[2j + 1] for j < pairs: a stride-2 input row split into the two
+// phases the row kernels read.
+using f32_deinterleave2_fn = void (*)(const float* src, size_t pairs, float* even, float* odd);
+
 // Floats that the row kernels may read from one row (or phase) of the padded input.
 size_t dwconv_row_floats(size_t out_w, size_t k, size_t stride);
 
@@ -39,6 +43,7 @@ struct DwconvKernel {
   f32_dwconv_row_fn fn = nullptr;
   f32_vmulcaddc_fn affine = nullptr;
   const char* name = nullptr;
+  f32_deinterleave2_fn split = nullptr;  // stride 2: the phase split of the same ISA
   bool found() const { return fn || affine; }
 };
 DwconvKernel dwconv_kernel(const Conv2dShape& s, const PackedConv& w);
@@ -62,6 +67,8 @@ RN_DWCONV_DECLARE(f32_dwconv_5x5s2__avx2)
 RN_DWCONV_DECLARE(f32_dwconv_7x7s1__avx2)
 RN_DWCONV_DECLARE(f32_dwconv_7x7s2__avx2)
 #undef RN_DWCONV_DECLARE
+void f32_deinterleave2__avx512f(const float* src, size_t pairs, float* even, float* odd);
+void f32_deinterleave2__avx2(const float* src, size_t pairs, float* even, float* odd);
 void f32_vmulcaddc__avx512f(const float* x, size_t n, float scale, float bias,
                             const float* residual, float lo, float hi, float* y);
 void f32_vmulcaddc__avx2(const float* x, size_t n, float scale, float bias,
