@@ -110,6 +110,8 @@ async function main(): Promise<void> {
     .parse()
     .opts<{ out?: string; reports?: string; only: string; small: boolean; runs: string; js: boolean; models?: string; opsets: string; batches: string; dynamic: boolean }>();
   const dir = o.models ?? mkdtempSync(join(tmpdir(), 'resnode-zoo-'));
+  // The reports of this run's misses only: an earlier run's would name models that now meet their target.
+  if (o.reports) rmSync(o.reports, { recursive: true, force: true });
   const rows: Row[] = [];
   let failed = false;
   try {
