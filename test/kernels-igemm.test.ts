@@ -6,15 +6,8 @@
 // moved after the indirection was built: the C++ harness native/cpu/tests/igemm_test.cc, built
 // here from the few files it needs.
 import test from 'ava';
-import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
-import { buildCxxHarness, cxxHarnessUnavailable } from './helpers/cxx-harness.js';
+import { cpuFlags, cxxHarnessUnavailable, runCxxHarness } from './helpers/cxx-harness.js';
 
-const run = promisify(execFile);
-const ROOT = join(import.meta.dirname, '..');
 const AVX512 = ['-mavx512f', '-mavx512bw', '-mavx512vl', '-mavx512dq'];
 /** The harness's sources with binding.gyp's per-file ISA flags. */
 const SOURCES: [string, string[]][] = [
@@ -30,17 +23,10 @@ const SOURCES: [string, string[]][] = [
 ];
 
 (cxxHarnessUnavailable ? test.skip : test)('f32 igemm kernels and NHWC convolutions: every output matches the float64 loop, on every kernel this CPU runs', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'resnode-igemm-'));
-  try {
-    const exe = await buildCxxHarness(ROOT, dir, SOURCES, 'native/cpu/tests/igemm_test.cc');
-    const { stdout } = await run(exe, ['200', '11'], { timeout: 60_000 });
-    t.log(stdout.trim());
-    t.regex(stdout, /^ok: 200 cases, \d+ outputs checked on f32_igemm_4x8__scalar/m);
-    // The CPU's own word (Linux), independent of the detection under test.
-    const flags = existsSync('/proc/cpuinfo') ? readFileSync('/proc/cpuinfo', 'utf8') : '';
-    if (/\bavx2\b/.test(flags)) t.regex(stdout, /f32_igemm_6x16__avx2/);
-    if (/\bavx512f\b/.test(flags)) t.regex(stdout, /f32_igemm_14x32__avx512f/);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  const stdout = await runCxxHarness(SOURCES, 'native/cpu/tests/igemm_test.cc', ['200', '11']);
+  t.log(stdout.trim());
+  t.regex(stdout, /^ok: 200 cases, \d+ outputs checked on f32_igemm_4x8__scalar/m);
+  const flags = cpuFlags();
+  if (/\bavx2\b/.test(flags)) t.regex(stdout, /f32_igemm_6x16__avx2/);
+  if (/\bavx512f\b/.test(flags)) t.regex(stdout, /f32_igemm_14x32__avx512f/);
 });

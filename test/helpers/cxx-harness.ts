@@ -1,10 +1,13 @@
 // Why a C++ kernel harness test cannot run here (undefined where it can): the harnesses
 // compile the kernel sources with g++ and x86-64 ISA flags.
 import { execFile, execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
+const ROOT = join(import.meta.dirname, '..', '..');
 
 export const cxxHarnessUnavailable: string | undefined = (() => {
   try {
@@ -33,3 +36,17 @@ export async function buildCxxHarness(root: string, dir: string, sources: readon
   await run('g++', [...cxx, `-I${join(root, 'native/cpu')}`, join(root, main), ...objects, '-o', exe], { timeout: 120_000 });
   return exe;
 }
+
+/** Builds the harness in a temporary folder (buildCxxHarness), runs it with `args`, and returns its stdout. */
+export async function runCxxHarness(sources: readonly (readonly [string, readonly string[]])[], main: string, args: readonly string[]): Promise<string> {
+  const dir = mkdtempSync(join(tmpdir(), 'resnode-harness-'));
+  try {
+    const exe = await buildCxxHarness(ROOT, dir, sources, main);
+    return (await run(exe, [...args], { timeout: 60_000 })).stdout;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The CPU's own word on its features (Linux's /proc/cpuinfo; '' elsewhere), independent of the detection under test. */
+export const cpuFlags = (): string => (existsSync('/proc/cpuinfo') ? readFileSync('/proc/cpuinfo', 'utf8') : '');
