@@ -24,8 +24,13 @@ function uniqueName(m: ReadonlyMap<string, unknown>, base: string): string {
 
 /** round(v / scale[c]) along axis 0 of data (rows = scales.length, or one scale): the stored integers. */
 function integers(t: Initializer, scales: readonly number[]): Initializer {
-  const inner = scales.length === 1 ? t.data.length : t.data.length / scales.length;
-  const data = Float32Array.from(t.data, (v, i) => Math.round(v / scales[scales.length === 1 ? 0 : Math.floor(i / inner)]!));
+  // Row by row in a plain loop: a mapping Float32Array.from over ResNet-50's 25 M weights took seconds.
+  const rows = scales.length, inner = t.data.length / rows;
+  const data = new Float32Array(t.data.length);
+  for (let r = 0; r < rows; r++) {
+    const s = scales[r]!;
+    for (let i = r * inner, end = i + inner; i < end; i++) data[i] = Math.round(t.data[i]! / s);
+  }
   return { dims: [...t.dims], data };
 }
 
@@ -45,7 +50,9 @@ function int8Eligible(n: ConvNode, w: Initializer, x: QuantParams): boolean {
   const a = n.attrs;
   if (a.groups !== 1 || a.dilations[0] !== 1 || a.dilations[1] !== 1 || a.clip || a.act) return false;
   if (x.qmin < -128 || x.qmax - x.qmin > 255) return false;
-  return w.data.every((v) => v >= -128 && v <= 127);
+  const d = w.data;
+  for (let i = 0; i < d.length; i++) if (!(d[i]! >= -128 && d[i]! <= 127)) return false;
+  return true;
 }
 
 /**

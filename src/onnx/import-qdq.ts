@@ -110,11 +110,14 @@ function readParams(c: QdqNodeContext, dims: readonly number[] | null, allowInt3
   return { scales, zeroPoints, type, axis };
 }
 
-/** The channel of each element along `axis` of dims (0 for per-tensor). */
-function channelIndexer(dims: readonly number[], axis: number, channels: number): (i: number) => number {
-  if (axis < 0) return () => 0;
-  const inner = elementCount(dims.slice(axis + 1));
-  return (i) => Math.floor(i / inner) % channels;
+/**
+ * Calls run(start, end, channel) for each run of consecutive elements that share one channel
+ * along `axis` of dims (one run for per-tensor): the loops inside stay free of index arithmetic.
+ */
+function forEachChannelRun(dims: readonly number[], axis: number, channels: number, run: (start: number, end: number, channel: number) => void): void {
+  const n = elementCount(dims);
+  const inner = axis < 0 ? n : elementCount(dims.slice(axis + 1));
+  for (let start = 0, k = 0; start < n; start += inner, k = (k + 1) % channels) run(start, Math.min(n, start + inner), axis < 0 ? 0 : k);
 }
 
 export function importQdqNode(c: QdqNodeContext): void {
@@ -131,9 +134,11 @@ export function importQdqNode(c: QdqNodeContext): void {
       const xType = TYPE_OF[q.dataType ?? -1];
       if (xType !== p.type && c.ins[2]) { c.bad(`input "${x}" is ${xType ?? DATA_TYPE_NAMES[q.dataType ?? 0]} but its zero point is ${p.type}`); return fail(); }
       if (!c.ins[2] && xType) p.type = xType; // no zero point: the input's own type (an int32 bias, say)
-      const ch = channelIndexer(q.dims, p.axis, p.scales.length);
       const data = new Float32Array(q.data.length);
-      for (let i = 0; i < data.length; i++) { const k = ch(i); data[i] = dequantizeValue(q.data[i]!, p.scales[k]!, p.zeroPoints[k]!); }
+      forEachChannelRun(q.dims, p.axis, p.scales.length, (start, end, k) => {
+        const scale = p.scales[k]!, zeroPoint = p.zeroPoints[k]!;
+        for (let i = start; i < end; i++) data[i] = dequantizeValue(q.data[i]!, scale, zeroPoint);
+      });
       c.floats.set(c.out, { dims: [...q.dims], data });
       c.dequantized.set(c.out, { type: p.type, scales: [...p.scales], zeroPoints: p.zeroPoints, axis: p.axis });
       return;
@@ -164,8 +169,11 @@ export function importQdqNode(c: QdqNodeContext): void {
   if (!p) return fail();
   const { qmin, qmax } = QUANT_RANGES[p.type];
   if (w) {
-    const ch = channelIndexer(w.dims, p.axis, p.scales.length);
-    const data = Array.from(w.data, (v, i) => { const k = ch(i); return quantizeValue(v, p.scales[k]!, p.zeroPoints[k]!, qmin, qmax); });
+    const data = new Array<number>(w.data.length);
+    forEachChannelRun(w.dims, p.axis, p.scales.length, (start, end, k) => {
+      const scale = p.scales[k]!, zeroPoint = p.zeroPoints[k]!;
+      for (let i = start; i < end; i++) data[i] = quantizeValue(w.data[i]!, scale, zeroPoint, qmin, qmax);
+    });
     c.ints.set(c.out, { dims: [...w.dims], data, dataType: p.type === 'int8' ? DataType.INT8 : DataType.UINT8 });
     return;
   }

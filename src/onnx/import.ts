@@ -166,16 +166,12 @@ function parseTensor(t: TensorProtoLike, who: TensorSubject, external?: External
   let data: number[];
   if (raw) {
     const dv = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
-    data = [];
-    const read = (i: number): number => {
-      switch (dt) {
-        case DataType.INT64: return Number(dv.getBigInt64(i * 8, true));
-        case DataType.INT8: return dv.getInt8(i);
-        case DataType.UINT8: return dv.getUint8(i);
-        default: return dv.getInt32(i * 4, true);
-      }
-    };
-    for (let i = 0; i < n; i++) data.push(read(i));
+    // One loop per type over a presized array: quantized weights run to tens of millions of values.
+    data = new Array<number>(n);
+    if (dt === DataType.INT8) for (let i = 0; i < n; i++) data[i] = dv.getInt8(i);
+    else if (dt === DataType.UINT8) for (let i = 0; i < n; i++) data[i] = dv.getUint8(i);
+    else if (dt === DataType.INT64) for (let i = 0; i < n; i++) data[i] = Number(dv.getBigInt64(i * 8, true));
+    else for (let i = 0; i < n; i++) data[i] = dv.getInt32(i * 4, true);
   } else {
     data = dt === DataType.INT64 ? (t.int64Data ?? []).map(toNum) : [...(t.int32Data ?? [])];
     const e = count(data.length);
