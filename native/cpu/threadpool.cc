@@ -87,9 +87,11 @@ class Pool {
     job->done.store(0, std::memory_order_relaxed);
     job->error = nullptr;
     const uint64_t gen = (job->join.load(std::memory_order_relaxed) >> 32) + 1;
-    active_.fetch_add(1, std::memory_order_relaxed);
+    const int running = active_.fetch_add(1, std::memory_order_relaxed) + 1;
     job->join.store(gen << 32, std::memory_order_release);
-    wake();
+    // Wake the workers only if this job has room for one: while concurrent callers already run
+    // as many threads as it asked for, a woken worker could only scan and wait again.
+    if (running < want) wake();
     work(*job, false);
     // Another caller's job may be running short of threads now that this one
     // has none left to hand out: let waiting workers look again.
@@ -220,10 +222,14 @@ class Pool {
     }
   }
 
+  // Spins briefly for the next job (a model's next layer follows within microseconds), then
+  // sleeps. It spins only while some core has no task thread on it: when every core already runs
+  // tasks (concurrent runs, each a caller), a spinning worker would only take a core from them.
   void wait_for_wake(uint64_t seen) {
     auto start = std::chrono::steady_clock::now();
     for (int spins = 0;; ++spins) {
       if (wake_.load(std::memory_order_acquire) != seen) return;
+      if (active_.load(std::memory_order_relaxed) >= cores_) break;
       cpu_relax();
       if ((spins & 63) == 63 && std::chrono::steady_clock::now() - start > kSpin) break;
     }
@@ -240,6 +246,7 @@ class Pool {
   std::atomic<uint64_t> wake_{0};  // bumped on every publish
   std::atomic<int> sleepers_{0};
   std::atomic<int> active_{0};  // callers and workers running tasks of published jobs
+  const int cores_ = default_threads();
 };
 
 int count_cpus() {

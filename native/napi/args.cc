@@ -154,14 +154,17 @@ void RequireLength(Napi::Env env, const F32& a, int64_t need, const char* where,
                std::to_string(a.length));
 }
 
-void RequireNoOverlap(Napi::Env env, const float* a, int64_t na, const float* b, int64_t nb,
-                      bool allow_same, const char* where, const char* what) {
-  if (!a || !b || na <= 0 || nb <= 0) return;
-  if (allow_same && a == b && na == nb) return;
+bool Overlap(const float* a, int64_t na, const float* b, int64_t nb, bool allow_same) {
+  if (!a || !b || na <= 0 || nb <= 0) return false;
+  if (allow_same && a == b && na == nb) return false;
   const auto a0 = reinterpret_cast<uintptr_t>(a), b0 = reinterpret_cast<uintptr_t>(b);
   const uintptr_t a1 = a0 + uintptr_t(na) * 4, b1 = b0 + uintptr_t(nb) * 4;
-  if (a0 < b1 && b0 < a1)
-    throw Napi::RangeError::New(env, std::string(where) + ": " + what);
+  return a0 < b1 && b0 < a1;
+}
+
+void RequireNoOverlap(Napi::Env env, const float* a, int64_t na, const float* b, int64_t nb,
+                      bool allow_same, const char* where, const char* what) {
+  if (Overlap(a, na, b, nb, allow_same)) throw Napi::RangeError::New(env, std::string(where) + ": " + what);
 }
 
 }  // namespace resnode::napi

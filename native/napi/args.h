@@ -65,8 +65,11 @@ int64_t CheckedProduct(Napi::Env env, std::initializer_list<int64_t> dims, const
 void RequireLength(Napi::Env env, const F32& a, int64_t need, const char* where,
                    const char* name);
 
-// [sync] RangeError if the first `na` floats of a and `nb` floats of b overlap,
-// unless allow_same and they start at the same address.
+// Whether the first `na` floats of a and `nb` floats of b overlap (not counting, with
+// allow_same, the very same range).
+bool Overlap(const float* a, int64_t na, const float* b, int64_t nb, bool allow_same);
+
+// [sync] RangeError if they overlap (Overlap above), the message `where: what`.
 void RequireNoOverlap(Napi::Env env, const float* a, int64_t na, const float* b, int64_t nb,
                       bool allow_same, const char* where, const char* what);
 
