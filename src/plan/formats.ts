@@ -6,7 +6,7 @@
 // values (x, the fused residual and y: the igemm reads the rows in place), so do the pools
 // between them, a global average pool reads them in place, and a Reorder node, a plan step of its
 // own, changes a value's layout where a reader needs the other one (an int8 conv, a graph output,
-// ...). ResNet: reorder(input) -> stem conv -> max pool -> every bottleneck conv -> GAP, all NHWC.
+// ...). ResNet: stem conv -> max pool -> reorder -> every bottleneck conv -> GAP reading NHWC.
 //
 // u8 NHWC (planFormats) between int8 steps: an int8 conv's, QLinearAdd's or int8
 // max pool's output that only such steps (or an int8 global average pool) read, and that is no
@@ -63,9 +63,9 @@ function nhwcCapable(n: Node, graph: Graph, outputs: ReadonlySet<string>): n is 
  * The graph with its float32 NHWC convs and pools marked (ConvAttrs.nhwc, the pools' nhwc) and a
  * Reorder node wherever a value is read in the layout it is not stored in; the input graph is not
  * changed. A capable conv runs NHWC when its input comes from a capable conv or one of its
- * output's readers is one (as x or residual), looking through float32 max and average pools
- * (which run on NHWC values as well): so ResNet's stem conv, whose max pool feeds the first
- * bottleneck, runs NHWC after a reorder of the graph input. Such convs joined by the values they
+ * output's readers is one (as x or residual) and it is no stem on an RGB input (rgbStem),
+ * looking through float32 max and average pools (which run on NHWC values as well): so ResNet's
+ * stem conv (3 channels) stays NCHW, and so does its max pool. Such convs joined by the values they
  * pass each other (directly or through such pools) form chains; a chain stays NHWC only where it
  * has more than two convs per reorder it needs (a reorder moves about as much memory as half a
  * conv does), so a short chain between other ops keeps NCHW. A pool whose input is NHWC runs
@@ -96,7 +96,8 @@ export function assignF32Nhwc(graph: Graph): Graph {
   for (const n of graph.nodes) {
     if (!capable(n)) continue;
     const y = n.outputs[0]!;
-    if (capable(producer.get(source(n.inputs[0]!))) || readsOf(y).some(({ r, v }) => capable(r) && nhwcInputs(r).includes(v))) chosen.add(n);
+    const feedsOne = readsOf(y).some(({ r, v }) => capable(r) && nhwcInputs(r).includes(v));
+    if (capable(producer.get(source(n.inputs[0]!))) || (feedsOne && !rgbStem(n, graph))) chosen.add(n);
   }
   const sink = (r: Node) => r.op === 'GlobalAveragePool' && !r.attrs.int8;
   dropShortChains(chosen, (n) => readsOf(n.outputs[0]!), (v) => chosen.has(producer.get(source(v))!), source, nhwcInputs, sink);
@@ -137,6 +138,18 @@ export function assignF32Nhwc(graph: Graph): Graph {
     }
   }
   return new Graph({ name: graph.name, inputs: graph.inputs, outputs: graph.outputs, initializers: graph.initializers, nodes });
+}
+
+/**
+ * Whether a conv is a stem on the graph input with fewer than 16 channels (an RGB image): the
+ * igemm reads each tap's channels as one row, and rows of 3 floats leave most of each vector load
+ * idle, so such a conv starts no chain (it and its max pool stay NCHW, the reorder follows the
+ * pool). Measured on ResNet-50's stem (7x7 s2, batch 1): the igemm after a reorder of the input
+ * took 1.09-1.18 ms plus 0.14 for that reorder, the NCHW dconv 0.96 plus 0.10 for the reorder
+ * after its max pool (the NHWC max pool saves 0.03 of that).
+ */
+function rgbStem(n: ConvNode, graph: Graph): boolean {
+  return graph.inputs.some((i) => i.name === n.inputs[0]) && graph.initializers.get(n.inputs[1]!)!.dims[1]! < 16;
 }
 
 /** Whether a pool can run between NHWC convs: a float32 max or average pool whose output is no graph output. */
