@@ -79,7 +79,11 @@ struct ConvBaton {
   cpu::Activation f;  // after the clamp (SiLU, HardSwish, ...), its ISA's kernel; or none
   int threads = 0;
   cpu::ConvChoice choice;  // the kernel, chosen once when the call or plan step was parsed
-  void Run() { cpu::conv2d(s, *w, choice, x, residual, act, f, y, threads); }
+  bool y_nhwc = false;     // p.yNhwc: y NHWC (no residual, no f), x NCHW
+  void Run() {
+    if (y_nhwc) cpu::conv2d_y_nhwc(s, *w, choice, x, act, y, threads);
+    else cpu::conv2d(s, *w, choice, x, residual, act, f, y, threads);
+  }
   void OwnInputs(InputCopies& c) {
     x = c.Own(x, nx);
     if (residual != y) residual = c.Own(residual, ny);  // y += conv(x) reads y itself

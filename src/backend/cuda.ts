@@ -90,8 +90,8 @@ export function cudaBackendOn(b: CudaBinding, mode: Mode = 'exact', options: { o
     asyncOnly: true,
     packConv2d: (w, bias, cOut, cInPerGroup, kh, kw, groups, packMode = 'exact') =>
       ({ backend: 'cuda', handle: b.cudaPackConv2d(ctx, w, bias, cOut, cInPerGroup, kh, kw, groups), cudaMode: cudaModeOf(packMode) }) as CudaPacked,
-    conv2dSync: (p, x, r, y, params) => b.cudaConv2dSync(ctx, h(p), x, r, y, { ...params, mode: packedMode(p) }),
-    conv2d: (p, x, r, y, params) => withCallerStack(() => b.cudaConv2d(ctx, h(p), x, r, y, { ...params, mode: packedMode(p) })),
+    conv2dSync: (p, x, r, y, params) => (nchwOnly('conv2dSync', params.yNhwc), b.cudaConv2dSync(ctx, h(p), x, r, y, { ...params, mode: packedMode(p) })),
+    conv2d: (p, x, r, y, params) => (nchwOnly('conv2d', params.yNhwc), withCallerStack(() => b.cudaConv2d(ctx, h(p), x, r, y, { ...params, mode: packedMode(p) }))),
     packGemm: (w, bias, nOut, k) => ({ backend: 'cuda', handle: b.cudaPackGemm(ctx, w, bias, nOut, k), cudaMode: gemmMode }) as CudaPacked,
     gemmSync: (p, x, m, relu, y) => b.cudaGemmSync(ctx, h(p), x, m, relu, y, packedMode(p)),
     gemm: (p, x, m, relu, y) => withCallerStack(() => b.cudaGemm(ctx, h(p), x, m, relu, y, packedMode(p))),
@@ -108,7 +108,7 @@ export function cudaBackendOn(b: CudaBinding, mode: Mode = 'exact', options: { o
   };
 }
 
-/** The CUDA pools read NCHW only (no CUDA plan has NHWC values: it has no NHWC conv). */
+/** The CUDA convs and pools read and write NCHW only (no CUDA plan has NHWC values: it has no NHWC conv). */
 function nchwOnly(where: string, nhwc: boolean | undefined): void {
   if (nhwc) throw new RangeError(`${where}: the CUDA backend reads NCHW only, but nhwc is true`);
 }

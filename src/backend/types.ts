@@ -43,6 +43,8 @@ export interface ConvParams {
    */
   act?: { fn: ConvActivationFn; alpha: number; beta: number };
   threads: number;
+  /** y NHWC ([n, outH, outW, cOut]) from an NCHW x: a stem feeding NHWC layers; no residual, no act. */
+  yNhwc?: boolean;
 }
 
 /** The unary functions a conv can apply to its output (ConvParams.act). */

@@ -50,6 +50,8 @@ export interface ConvAttrs {
   int8?: Int8Conv;
   /** Runs on float32 NHWC values: x, the residual and y (src/plan/formats.ts assignF32Nhwc). */
   nhwc?: boolean;
+  /** Reads float32 NCHW x and writes NHWC y (a stem feeding NHWC layers; src/plan/formats.ts assignF32Nhwc). */
+  nhwcOut?: boolean;
 }
 /**
  * An int8 conv (inputs [x, W, B | '']; groups 1, no dilation): x and y hold dequantized values of

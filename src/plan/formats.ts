@@ -6,7 +6,7 @@
 // values (x, the fused residual and y: the igemm reads the rows in place), so do the pools
 // between them, a global average pool reads them in place, and a Reorder node, a plan step of its
 // own, changes a value's layout where a reader needs the other one (an int8 conv, a graph output,
-// ...). ResNet: stem conv -> max pool -> reorder -> every bottleneck conv -> GAP reading NHWC.
+// ...). ResNet: stem conv (NCHW in, NHWC out) -> max pool -> every bottleneck conv -> GAP, no reorder.
 //
 // u8 NHWC (planFormats) between int8 steps: an int8 conv's, QLinearAdd's or int8
 // max pool's output that only such steps (or an int8 global average pool) read, and that is no
@@ -63,9 +63,9 @@ function nhwcCapable(n: Node, graph: Graph, outputs: ReadonlySet<string>): n is 
  * The graph with its float32 NHWC convs and pools marked (ConvAttrs.nhwc, the pools' nhwc) and a
  * Reorder node wherever a value is read in the layout it is not stored in; the input graph is not
  * changed. A capable conv runs NHWC when its input comes from a capable conv or one of its
- * output's readers is one (as x or residual) and it is no stem on an RGB input (rgbStem),
- * looking through float32 max and average pools (which run on NHWC values as well): so ResNet's
- * stem conv (3 channels) stays NCHW, and so does its max pool. Such convs joined by the values they
+ * output's readers is one (as x or residual) and it is no stem on an RGB input (rgbStem: such a
+ * stem reads its NCHW input and writes NHWC), looking through float32 max and average pools (which
+ * run on NHWC values as well). Such convs joined by the values they
  * pass each other (directly or through such pools) form chains; a chain stays NHWC only where it
  * has more than two convs per reorder it needs (a reorder moves about as much memory as half a
  * conv does), so a short chain between other ops keeps NCHW. A pool whose input is NHWC runs
@@ -102,11 +102,14 @@ export function assignF32Nhwc(graph: Graph): Graph {
   const sink = (r: Node) => r.op === 'GlobalAveragePool' && !r.attrs.int8;
   dropShortChains(chosen, (n) => readsOf(n.outputs[0]!), (v) => chosen.has(producer.get(source(v))!), source, nhwcInputs, sink);
   if (chosen.size === 0) return graph;
+  // Stems on an RGB input that feed a chosen conv (through pools): they read NCHW and write NHWC.
+  const stems = new Set(graph.nodes.filter((n) => capable(n) && rgbStem(n, graph) && !n.attrs.residual &&
+    readsOf(n.outputs[0]!).some(({ r, v }) => chosen.has(r) && nhwcInputs(r).includes(v))));
   // The pools and global average pools that read an NHWC value (in graph order: a pool's input is placed before it).
   const nhwcReaders = new Set<Node>();
   const layoutOfValue = (v: string): 'nhwc' | 'nchw' => {
     const p = producer.get(v);
-    return p && (chosen.has(p) || (nhwcReaders.has(p) && p.op !== 'GlobalAveragePool')) ? 'nhwc' : 'nchw';
+    return p && (chosen.has(p) || stems.has(p) || (nhwcReaders.has(p) && p.op !== 'GlobalAveragePool')) ? 'nhwc' : 'nchw';
   };
   for (const n of graph.nodes) if ((passThrough(n) || sink(n)) && layoutOfValue(n.inputs[0]!) === 'nhwc') nhwcReaders.add(n);
   const names = new Set<string>([...producer.keys(), ...graph.initializers.keys(), ...graph.inputs.map((v) => v.name)]);
@@ -131,6 +134,8 @@ export function assignF32Nhwc(graph: Graph): Graph {
       const inputs = c.inputs.map((v, i) => (i === 0 || (i === 3 && v === c.attrs.residual) ? read(v, 'nhwc') : v));
       const residual = c.attrs.residual ? read(c.attrs.residual, 'nhwc') : undefined;
       nodes.push({ ...c, inputs, attrs: { ...c.attrs, nhwc: true, ...(residual ? { residual } : {}) } });
+    } else if (stems.has(n)) {
+      nodes.push({ ...n, attrs: { ...(n as ConvNode).attrs, nhwcOut: true } } as ConvNode);
     } else if (nhwcReaders.has(n)) {
       nodes.push({ ...n, attrs: { ...n.attrs, nhwc: true } } as Node);
     } else {
@@ -143,10 +148,11 @@ export function assignF32Nhwc(graph: Graph): Graph {
 /**
  * Whether a conv is a stem on the graph input with fewer than 16 channels (an RGB image): the
  * igemm reads each tap's channels as one row, and rows of 3 floats leave most of each vector load
- * idle, so such a conv starts no chain (it and its max pool stay NCHW, the reorder follows the
- * pool). Measured on ResNet-50's stem (7x7 s2, batch 1): the igemm after a reorder of the input
- * took 1.09-1.18 ms plus 0.14 for that reorder, the NCHW dconv 0.96 plus 0.10 for the reorder
- * after its max pool (the NHWC max pool saves 0.03 of that).
+ * idle, so such a conv joins no chain as an igemm conv; where it feeds one, it reads its NCHW input
+ * and writes NHWC (ConvAttrs.nhwcOut: the direct conv stores its pixel-major tiles as they are).
+ * Measured on ResNet-50's stem (7x7 s2, batch 1): the igemm after a reorder of the input took
+ * 1.09-1.18 ms plus 0.14 for that reorder, the NCHW dconv 0.96 plus 0.10 for a reorder after its
+ * max pool.
  */
 function rgbStem(n: ConvNode, graph: Graph): boolean {
   return graph.inputs.some((i) => i.name === n.inputs[0]) && graph.initializers.get(n.inputs[1]!)!.dims[1]! < 16;
@@ -205,7 +211,7 @@ export function planFormats(graph: Graph, nodes: readonly Node[], int8Convs: boo
   const formats = new Map<string, ValueFormat>();
   // float32 NHWC: as assignF32Nhwc marked the graph.
   for (const n of nodes) {
-    const nhwcOut = (n.op === 'Conv' || n.op === 'MaxPool' || n.op === 'AveragePool') && n.attrs.nhwc;
+    const nhwcOut = (n.op === 'Conv' && n.attrs.nhwcOut) || ((n.op === 'Conv' || n.op === 'MaxPool' || n.op === 'AveragePool') && n.attrs.nhwc);
     if (nhwcOut || (n.op === 'Reorder' && n.attrs.to === 'nhwc')) formats.set(n.outputs[0]!, F32_NHWC);
   }
   if (!int8Convs) return formats;

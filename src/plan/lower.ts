@@ -44,6 +44,7 @@ function convParams(graph: Graph, node: ConvNode, shapes: Map<string, number[]>,
     strides: a.strides, pads: a.pads, dilations: a.dilations, outDims: [yDims[2]!, yDims[3]!], relu: a.relu ?? false, threads,
     ...(a.clip ? { clip: [a.clip[0], a.clip[1]] as [number, number] } : {}),
     ...(a.act ? { act: { fn: UNARY_FN[a.act.op] as ConvActivationFn, alpha: a.act.alpha, beta: a.act.beta } } : {}),
+    ...(a.nhwcOut ? { yNhwc: true } : {}),
   };
 }
 
