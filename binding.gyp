@@ -79,6 +79,9 @@
         "native/cpu/winograd/winograd.cc",
         "native/cpu/pool.cc",
         "native/cpu/pool/f32_gavgpool_cw__scalar.cc",
+        "native/cpu/pool/pool_nhwc.cc",
+        "native/cpu/pool/f32_maxpool__scalar.cc",
+        "native/cpu/pool/f32_avgpool__scalar.cc",
         "native/cpu/norm/f32_layernorm__scalar.cc",
         "native/cpu/quantize.cc",
         "native/cpu/dwconv/dwconv.cc",
@@ -155,6 +158,8 @@
             "native/cpu/im2col__avx512f.cc",
             "native/cpu/pool__avx512f.cc",
             "native/cpu/pool/f32_gavgpool_cw__avx512f.cc",
+            "native/cpu/pool/f32_maxpool__avx512f.cc",
+            "native/cpu/pool/f32_avgpool__avx512f.cc",
             "native/cpu/norm/f32_layernorm__avx512f.cc",
             "native/cpu/qgemm/qu8_vquantize_nchw_nhwc__avx512f.cc",
             "native/cpu/qgemm/qu8_vdequantize_nhwc_nchw__avx512f.cc",
@@ -212,6 +217,8 @@
             "native/cpu/dwconv/f32_vmulcaddc__avx2.cc",
             "native/cpu/dwconv/f32_deinterleave2__avx2.cc",
             "native/cpu/pool/f32_gavgpool_cw__avx2.cc",
+            "native/cpu/pool/f32_maxpool__avx2.cc",
+            "native/cpu/pool/f32_avgpool__avx2.cc",
             "native/cpu/norm/f32_layernorm__avx2.cc"
           ],
           "cflags": [ "-mavx2", "-mfma" ]

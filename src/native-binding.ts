@@ -88,8 +88,8 @@ export interface NativeBinding {
   maxPool(x: Float32Array, y: Float32Array, p: NativePoolParams): Promise<void>;
   averagePoolSync(x: Float32Array, y: Float32Array, p: NativePoolParams, countIncludePad: boolean): void;
   averagePool(x: Float32Array, y: Float32Array, p: NativePoolParams, countIncludePad: boolean): Promise<void>;
-  globalAveragePoolSync(x: Float32Array, y: Float32Array, n: number, c: number, hw: number, threads: number): void;
-  globalAveragePool(x: Float32Array, y: Float32Array, n: number, c: number, hw: number, threads: number): Promise<void>;
+  globalAveragePoolSync(x: Float32Array, y: Float32Array, n: number, c: number, hw: number, threads: number, nhwc?: boolean): void;
+  globalAveragePool(x: Float32Array, y: Float32Array, n: number, c: number, hw: number, threads: number, nhwc?: boolean): Promise<void>;
   addSync(a: Float32Array, b: Float32Array, y: Float32Array, relu: boolean, threads: number): void;
   add(a: Float32Array, b: Float32Array, y: Float32Array, relu: boolean, threads: number): Promise<void>;
   /** dst[i] = src[i] widened from float16 bits (F16C where the CPU has AVX2); absent in addons built before it. */

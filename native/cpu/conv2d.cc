@@ -6,6 +6,7 @@
 // direct kernel (conv_dconv.h), and 3x3 ones in the fast mode may use Winograd.
 #include <algorithm>
 #include <cmath>
+#include <vector>
 
 #include "common.h"
 #include "conv_dconv.h"
@@ -14,6 +15,7 @@
 #include "im2col.h"
 #include "ops.h"
 #include "pack.h"
+#include "reorder/f32_transpose.h"
 #include "winograd/winograd.h"
 #include "threadpool.h"
 
@@ -246,6 +248,17 @@ void conv2d(const Conv2dShape& s, const PackedConv& packed, const ConvChoice& c,
     chunk_range(ni, nc, n_panels, 1, n_panels, &q0, &q1);
     gemm_block(p, m0, m1, q0, q1);
   });
+}
+
+void conv2d_y_nhwc(const Conv2dShape& s, const PackedConv& w, const ConvChoice& choice, const float* x,
+                   Clamp clamp, float* y, int threads) {
+  if (choice.path == ConvPath::dconv) return conv2d_dconv(s, w, x, nullptr, clamp, y, threads, true);
+  // The other paths store NCHW tiles: a copy, then the reorder (no plan picks this for ResNet's
+  // stem, which is a direct conv; it keeps any shape correct).
+  const int64_t plane = s.out_h * s.out_w;
+  std::vector<float> nchw(size_t(s.n * s.c_out * plane));
+  conv2d(s, w, choice, x, nullptr, clamp, Activation{}, nchw.data(), threads);
+  f32_reorder(f32_transpose_kernel(w.isa()), nchw.data(), s.n, s.c_out, plane, true, y, threads);
 }
 
 }  // namespace resnode::cpu

@@ -155,7 +155,7 @@ const char* conv2d_dconv_kernel(const Conv2dShape& s, const PackedConv&) {
 }
 
 void conv2d_dconv(const Conv2dShape& s, const PackedConv& w, const float* x,
-                  const float* residual, Clamp act, float* y, int threads) {
+                  const float* residual, Clamp act, float* y, int threads, bool y_nhwc) {
   RN_CHECK(w.dconv && s.groups == 1);
   const DconvGeom g(s);
   RN_CHECK(g.fits);
@@ -218,7 +218,8 @@ void conv2d_dconv(const Conv2dShape& s, const PackedConv& w, const float* x,
     DconvTile tile;
     tile.stride_w = size_t(s.stride_w);
     tile.tap_offset = offs;
-    tile.ld = out_plane;
+    tile.ld = y_nhwc ? M : out_plane;  // y's stride between channels (NCHW) or pixels (NHWC)
+    tile.nhwc = y_nhwc;
     tile.act = act;
     for (size_t qs = q0; qs < q1;) {
       // The block holding tile qs: images [b, b + ipb) whole, or tile rows
@@ -277,7 +278,8 @@ void conv2d_dconv(const Conv2dShape& s, const PackedConv& w, const float* x,
           tile.pixels = int(std::min<int64_t>(g.tile_pixels, s.out_w - ox));
           tile.x = xp + (j - b) * per_image + size_t(oy * s.stride_h - r0) * wp +
                    size_t(ox * s.stride_w);
-          const size_t out_off = (j * M + m) * out_plane + size_t(oy * s.out_w + ox);
+          const size_t pixel = size_t(oy * s.out_w + ox);
+          const size_t out_off = y_nhwc ? (j * out_plane + pixel) * M + m : (j * M + m) * out_plane + pixel;
           tile.y = y + out_off;
           tile.residual = residual ? residual + out_off : nullptr;
           if (tile_rows == 1 || oy + 1 == s.out_h) {
@@ -292,8 +294,9 @@ void conv2d_dconv(const Conv2dShape& s, const PackedConv& w, const float* x,
           for (size_t h = 0; h < step && m + h < m1; h += kPanel) {
             half.rows = int(std::min(kPanel, m1 - m - h));
             half.bias = tile.bias ? tile.bias + h : nullptr;
-            half.y = tile.y + h * out_plane;
-            half.residual = tile.residual ? tile.residual + h * out_plane : nullptr;
+            const size_t channel_offset = y_nhwc ? h : h * out_plane;
+            half.y = tile.y + channel_offset;
+            half.residual = tile.residual ? tile.residual + channel_offset : nullptr;
             half.prefetch = h == 0 ? tile.prefetch : nullptr;
             uk_two_row(size_t(s.c_in), taps, wm + h * K, half);
           }

@@ -18,8 +18,9 @@ void dconv_enable_for_tests(bool on);
 bool dconv_fits(const Conv2dShape& s);
 // Same contract as conv2d() in ops.h, for weights packed with w.dconv and a
 // shape for which dconv_fits().
+// y_nhwc: y and the residual are NHWC ([n][out_h][out_w][c_out]; x stays NCHW).
 void conv2d_dconv(const Conv2dShape& s, const PackedConv& w, const float* x,
-                  const float* residual, Clamp act, float* y, int threads);
+                  const float* residual, Clamp act, float* y, int threads, bool y_nhwc = false);
 // The micro-kernel of conv2d_dconv's main tiles for this shape (conv2d_kernel).
 const char* conv2d_dconv_kernel(const Conv2dShape& s, const PackedConv& w);
 

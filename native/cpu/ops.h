@@ -85,6 +85,11 @@ ConvChoice choose_conv2d(const Conv2dShape& s, const PackedConv& w);
 void conv2d(const Conv2dShape& s, const PackedConv& w, const ConvChoice& choice,
             const float* x, const float* residual, Clamp clamp, const Activation& f, float* y,
             int threads);
+// As conv2d with no residual and no f, y NHWC ([n][out_h][out_w][c_out]) from x NCHW: a stem on
+// the graph input feeding NHWC layers. The direct-conv path stores its pixel-major tiles as they
+// are; any other path writes NCHW into a scratch buffer and reorders it.
+void conv2d_y_nhwc(const Conv2dShape& s, const PackedConv& w, const ConvChoice& choice, const float* x,
+                   Clamp clamp, float* y, int threads);
 // The same, choosing now; relu: act = [0, +inf).
 void conv2d(const Conv2dShape& s, const PackedConv& w, const float* x, const float* residual,
             bool relu, float* y, int threads);

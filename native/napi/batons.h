@@ -14,6 +14,7 @@
 
 #include "../cpu/ops.h"
 #include "../cpu/pack.h"
+#include "../cpu/pool/pool_nhwc.h"
 #include "args.h"
 
 namespace resnode::napi {
@@ -59,6 +60,7 @@ void RequireConvMatchesWeights(Napi::Env env, const cpu::Conv2dShape& s, int64_t
 // The same for a pooling call (p: NativePoolParams; outDims at most ceil_mode's extent).
 struct PoolCall {
   cpu::Pool2dShape s{};
+  bool nhwc = false;  // p.nhwc: x and y are NHWC (dims still in NCHW order)
   int threads = 0;
   int64_t nx = 0, ny = 0;
 };
@@ -77,7 +79,11 @@ struct ConvBaton {
   cpu::Activation f;  // after the clamp (SiLU, HardSwish, ...), its ISA's kernel; or none
   int threads = 0;
   cpu::ConvChoice choice;  // the kernel, chosen once when the call or plan step was parsed
-  void Run() { cpu::conv2d(s, *w, choice, x, residual, act, f, y, threads); }
+  bool y_nhwc = false;     // p.yNhwc: y NHWC (no residual, no f), x NCHW
+  void Run() {
+    if (y_nhwc) cpu::conv2d_y_nhwc(s, *w, choice, x, act, y, threads);
+    else cpu::conv2d(s, *w, choice, x, residual, act, f, y, threads);
+  }
   void OwnInputs(InputCopies& c) {
     x = c.Own(x, nx);
     if (residual != y) residual = c.Own(residual, ny);  // y += conv(x) reads y itself
@@ -118,8 +124,11 @@ struct PoolBaton {
   float* y = nullptr;
   int threads = 0;
   cpu::Isa isa = cpu::Isa::scalar;  // the row kernels' ISA, fixed when parsed
+  bool nhwc = false;                 // NHWC x and y: the kernels of pool_nhwc.h under isa
   void Run() {
-    if (average) cpu::average_pool2d(s, count_include_pad, x, y, threads, isa);
+    if (nhwc && average) cpu::average_pool2d_nhwc(s, count_include_pad, cpu::pool_nhwc_kernels(isa), x, y, threads);
+    else if (nhwc) cpu::max_pool2d_nhwc(s, cpu::pool_nhwc_kernels(isa), x, y, threads);
+    else if (average) cpu::average_pool2d(s, count_include_pad, x, y, threads, isa);
     else cpu::max_pool2d(s, x, y, threads, isa);
   }
   void OwnInputs(InputCopies& c) { x = c.Own(x, nx); }
@@ -129,7 +138,7 @@ PoolBaton ParsePoolParams(Napi::Env env, const Napi::Value& p, const Napi::Value
                           bool average, const char* where);
 void BindPool(Napi::Env env, PoolBaton& b, const F32& x, const F32& y, const char* where);
 
-// globalAveragePool: y[n, c] = mean over hw of x[n, c, hw]
+// globalAveragePool: y[n, c] = mean over hw of x[n, c, hw] (or, nhwc, of x[n, hw, c])
 struct GapBaton {
   static constexpr const char* kName = "globalAveragePool";
   int64_t n = 0, c = 0, hw = 0;
@@ -138,12 +147,17 @@ struct GapBaton {
   float* y = nullptr;
   int threads = 0;
   cpu::Isa isa = cpu::Isa::scalar;
-  void Run() { cpu::global_average_pool(n, c, hw, x, y, threads, isa); }
+  bool nhwc = false;
+  void Run() {
+    if (nhwc) cpu::global_average_pool_nhwc(n, c, hw, cpu::pool_nhwc_kernels(isa), x, y, threads);
+    else cpu::global_average_pool(n, c, hw, x, y, threads, isa);
+  }
   void OwnInputs(InputCopies& copies) { x = copies.Own(x, nx); }
 };
-// (n, c, hw, threads)
+// (n, c, hw, threads, nhwc: a boolean or undefined (false))
 GapBaton ParseGapParams(Napi::Env env, const Napi::Value& n, const Napi::Value& c,
-                        const Napi::Value& hw, const Napi::Value& threads, const char* where);
+                        const Napi::Value& hw, const Napi::Value& threads, const Napi::Value& nhwc,
+                        const char* where);
 void BindGap(Napi::Env env, GapBaton& b, const F32& x, const F32& y, const char* where);
 
 // y = relu?(a + b) over `count` elements

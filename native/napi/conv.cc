@@ -130,6 +130,9 @@ ConvBaton ParseConvParams(Napi::Env env, const Napi::Value& packed, const Napi::
   b.nx = c.nx;
   b.ny = c.ny;
   b.choice = cpu::choose_conv2d(b.s, w);  // once: the plan step or call keeps this kernel
+  const Napi::Value y_nhwc = pv.As<Napi::Object>().Get("yNhwc");
+  b.y_nhwc = !y_nhwc.IsUndefined() && ToBool(env, y_nhwc, where, "p.yNhwc");
+  if (b.y_nhwc && c.has_f) ThrowRange(env, where, "p.yNhwc", "false with p.act (an NHWC y takes ReLU or Clip only)", "true");
   return b;
 }
 
@@ -138,6 +141,7 @@ void BindConv(Napi::Env env, ConvBaton& b, const F32& x, const F32& res, const F
   RequireLength(env, x, b.nx, where, "x");
   RequireLength(env, y, b.ny, where, "y");
   if (!res.object.IsEmpty()) {
+    if (b.y_nhwc) ThrowRange(env, where, "residual", "null with p.yNhwc (an NHWC y takes no residual)", "a Float32Array");
     RequireLength(env, res, b.ny, where, "residual");
     // residual === y (same start and size) is supported: y += conv(x).
     RequireNoOverlap(env, y.data, b.ny, res.data, b.ny, true, where,

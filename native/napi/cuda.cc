@@ -469,6 +469,7 @@ CudaBaton PoolBaton(const Napi::CallbackInfo& info, bool is_max, const char* whe
   Napi::Env env = info.Env();
   CudaBaton b = NewBaton(env, info[0], where);
   const PoolCall c = ReadPoolCall(env, info[3], where);
+  if (c.nhwc) ThrowRange(env, where, "p.nhwc", "false (the CUDA pools read NCHW)", "true");
   const bool cip = !is_max && info.Length() > 4 && GetBool(info, 4, where, "countIncludePad");
   cu::Pool2dShape s{};
   CopyWindow(c.s, s);

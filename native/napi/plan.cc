@@ -378,7 +378,7 @@ Step ParseStep(Napi::Env env, const Napi::Value& v, size_t i, Plan& plan) {
     out_need = b.ny;
     s.baton = std::move(b);
   } else if (op == "globalAveragePool") {
-    GapBaton b = ParseGapParams(env, o.Get("n"), o.Get("c"), o.Get("hw"), o.Get("threads"), where);
+    GapBaton b = ParseGapParams(env, o.Get("n"), o.Get("c"), o.Get("hw"), o.Get("threads"), o.Get("nhwc"), where);
     in_need = {b.nx};
     out_need = b.ny;
     s.baton = std::move(b);
@@ -620,7 +620,8 @@ std::string StepKernelName(const AnyBaton& baton) {
         else if constexpr (std::is_same_v<T, QLinearAddBaton> || std::is_same_v<T, Qu8MaxPoolBaton> ||
                            std::is_same_v<T, QGapBaton>)
           return op.kernel_name;
-        else if constexpr (std::is_same_v<T, GapBaton>) return cpu::global_average_pool_kernel_name(op.isa);
+        else if constexpr (std::is_same_v<T, GapBaton>)
+          return op.nhwc ? cpu::pool_nhwc_kernels(op.isa).avgpool_name : cpu::global_average_pool_kernel_name(op.isa);
         // memcpy of contiguous runs (a gather where the innermost stride is not 1): no ISA of their own.
         else if constexpr (std::is_same_v<T, ConcatBaton>) return "f32_concat_copy";
         else if constexpr (std::is_same_v<T, StridedBaton>) return "f32_strided_copy";
@@ -628,7 +629,8 @@ std::string StepKernelName(const AnyBaton& baton) {
         else if constexpr (std::is_same_v<T, SoftmaxBaton>) return "f32_softmax__scalar";
         else if constexpr (std::is_same_v<T, LayerNormBaton>) return cpu::layer_norm_kernel(op.isa).name;
         else if constexpr (std::is_same_v<T, PoolBaton>)
-          return op.isa == cpu::Isa::avx512 ? (op.average ? "avg_pool_vsum__avx512f" : "max_pool_vmax__avx512f")
+          if (op.nhwc) return op.average ? cpu::pool_nhwc_kernels(op.isa).avgpool_name : cpu::pool_nhwc_kernels(op.isa).maxpool_name;
+          else return op.isa == cpu::Isa::avx512 ? (op.average ? "avg_pool_vsum__avx512f" : "max_pool_vmax__avx512f")
                                             : (op.average ? "avg_pool_vsum" : "max_pool_vmax");
         else return "";
       },
@@ -656,8 +658,8 @@ bool ReleasePlan(Napi::Env, const Napi::Value& v) {
 //       { layout: 'nhwc', dtype: 'u8' } (the quantized bytes); inputs [x]; with add:
 //       { q: QLinearAddParams, convIsA } a fused residual add, inputs [x, residual], io.r
 //     'gemm': packed (packGemm handle), m, relu, threads; inputs [x]
-//     'maxPool': p: NativePoolParams; 'averagePool': p, countIncludePad; inputs [x]
-//     'globalAveragePool': n, c, hw, threads; inputs [x]
+//     'maxPool': p: NativePoolParams (p.nhwc: NHWC x and y); 'averagePool': p, countIncludePad; inputs [x]
+//     'globalAveragePool': n, c, hw, threads, nhwc?; inputs [x]
 //     'add': count, relu, threads; inputs [a, b]
 //     'copy' / 'relu': count; inputs [x]   'transpose': rows, cols; inputs [x]
 //     'quantizeDequantize': count, q: { scale, zeroPoint, qmin, qmax }; inputs [x]

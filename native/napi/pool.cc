@@ -19,6 +19,8 @@ PoolCall ReadPoolCall(Napi::Env env, const Napi::Value& pv, const char* where) {
   const auto out = GetIntArray(env, p, "outDims", 2, where, 1, kMaxDim);
   PoolCall c;
   c.threads = int(GetIntProp(env, p, "threads", where, 0, kMaxThreads));
+  const Napi::Value nhwc = p.Get("nhwc");
+  c.nhwc = !nhwc.IsUndefined() && ToBool(env, nhwc, where, "p.nhwc");
   cpu::Pool2dShape& s = c.s;
   s.n = in[0];
   s.c = in[1];
@@ -60,6 +62,7 @@ PoolBaton ParsePoolParams(Napi::Env env, const Napi::Value& pv, const Napi::Valu
   b.threads = c.threads;
   b.nx = c.nx;
   b.ny = c.ny;
+  b.nhwc = c.nhwc;
   b.isa = cpu::active_isa();  // fixed now: a plan keeps it even if setIsa() changes later
   return b;
 }
@@ -73,12 +76,14 @@ void BindPool(Napi::Env env, PoolBaton& b, const F32& x, const F32& y, const cha
 }
 
 GapBaton ParseGapParams(Napi::Env env, const Napi::Value& n, const Napi::Value& c,
-                        const Napi::Value& hw, const Napi::Value& threads, const char* where) {
+                        const Napi::Value& hw, const Napi::Value& threads, const Napi::Value& nhwc,
+                        const char* where) {
   GapBaton b;
   b.n = ToInt(env, n, where, "n", 1, kMaxDim);
   b.c = ToInt(env, c, where, "c", 1, kMaxDim);
   b.hw = ToInt(env, hw, where, "hw", 1, kMaxDim);
   b.threads = int(ToInt(env, threads, where, "threads", 0, kMaxThreads));
+  b.nhwc = !nhwc.IsUndefined() && ToBool(env, nhwc, where, "nhwc");
   b.nx = CheckedProduct(env, {b.n, b.c, b.hw}, where, "x");
   b.ny = CheckedProduct(env, {b.n, b.c}, where, "y");
   b.isa = cpu::active_isa();  // fixed now, as for the other pools
@@ -105,12 +110,12 @@ PoolBaton ParsePool(const Napi::CallbackInfo& info, const char* where, bool aver
   return b;
 }
 
-// (x, y, n, c, hw, threads)
+// (x, y, n, c, hw, threads[, nhwc])
 GapBaton ParseGap(const Napi::CallbackInfo& info, const char* where) {
   Napi::Env env = info.Env();
   const F32 x = GetF32(info, 0, where, "x");
   const F32 y = GetF32(info, 1, where, "y");
-  GapBaton b = ParseGapParams(env, info[2], info[3], info[4], info[5], where);
+  GapBaton b = ParseGapParams(env, info[2], info[3], info[4], info[5], info[6], where);
   BindGap(env, b, x, y, where);
   return b;
 }
@@ -119,8 +124,9 @@ GapBaton ParseGap(const Napi::CallbackInfo& info, const char* where) {
 
 // [sync] maxPoolSync(x, y, p)
 // Params: x: Float32Array [n, c, h, w]; y: Float32Array [n, c, outH, outW], written;
-//   p: NativePoolParams (outDims already include ceil_mode). Windows with no
-//   input element give -FLT_MAX, as ONNX Runtime does.
+//   p: NativePoolParams (outDims already include ceil_mode; p.nhwc: x and y are
+//   NHWC, [n, h, w, c] and [n, outH, outW, c]). Windows with no input element
+//   give -FLT_MAX, as ONNX Runtime does.
 // Returns: undefined.
 // Throws: TypeError for wrong types or a detached buffer; RangeError for bad
 //   dims, outDims beyond the ceil_mode extent, short arrays or y overlapping x.
@@ -156,9 +162,9 @@ Napi::Value AveragePoolAsync(const Napi::CallbackInfo& info) {
   return QueueBaton(info.Env(), std::move(b), {info[0], info[1]});
 }
 
-// [sync] globalAveragePoolSync(x, y, n, c, hw, threads)
-// Params: x: Float32Array [n, c, hw]; y: Float32Array [n, c], written;
-//   n, c, hw: positive integers; threads: 0 = setThreads() value.
+// [sync] globalAveragePoolSync(x, y, n, c, hw, threads[, nhwc])
+// Params: x: Float32Array [n, c, hw] ([n, hw, c] when nhwc); y: Float32Array [n, c], written;
+//   n, c, hw: positive integers; threads: 0 = setThreads() value; nhwc: boolean (default false).
 // Returns: undefined.
 // Throws: TypeError for wrong types or a detached buffer; RangeError for bad
 //   sizes, short arrays or y overlapping x.
@@ -168,7 +174,7 @@ Napi::Value GlobalAveragePoolSync(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-// [async] globalAveragePool(x, y, n, c, hw, threads): Promise<void>.
+// [async] globalAveragePool(x, y, n, c, hw, threads[, nhwc]): Promise<void>.
 // Throws: synchronously as globalAveragePoolSync; rejects with Error if the run fails.
 Napi::Value GlobalAveragePoolAsync(const Napi::CallbackInfo& info) {
   GapBaton b = ParseGap(info, "globalAveragePool");

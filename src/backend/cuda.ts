@@ -90,8 +90,8 @@ export function cudaBackendOn(b: CudaBinding, mode: Mode = 'exact', options: { o
     asyncOnly: true,
     packConv2d: (w, bias, cOut, cInPerGroup, kh, kw, groups, packMode = 'exact') =>
       ({ backend: 'cuda', handle: b.cudaPackConv2d(ctx, w, bias, cOut, cInPerGroup, kh, kw, groups), cudaMode: cudaModeOf(packMode) }) as CudaPacked,
-    conv2dSync: (p, x, r, y, params) => b.cudaConv2dSync(ctx, h(p), x, r, y, { ...params, mode: packedMode(p) }),
-    conv2d: (p, x, r, y, params) => withCallerStack(() => b.cudaConv2d(ctx, h(p), x, r, y, { ...params, mode: packedMode(p) })),
+    conv2dSync: (p, x, r, y, params) => (nchwOnly('conv2dSync', params.yNhwc), b.cudaConv2dSync(ctx, h(p), x, r, y, { ...params, mode: packedMode(p) })),
+    conv2d: (p, x, r, y, params) => (nchwOnly('conv2d', params.yNhwc), withCallerStack(() => b.cudaConv2d(ctx, h(p), x, r, y, { ...params, mode: packedMode(p) }))),
     packGemm: (w, bias, nOut, k) => ({ backend: 'cuda', handle: b.cudaPackGemm(ctx, w, bias, nOut, k), cudaMode: gemmMode }) as CudaPacked,
     gemmSync: (p, x, m, relu, y) => b.cudaGemmSync(ctx, h(p), x, m, relu, y, packedMode(p)),
     gemm: (p, x, m, relu, y) => withCallerStack(() => b.cudaGemm(ctx, h(p), x, m, relu, y, packedMode(p))),
@@ -99,13 +99,18 @@ export function cudaBackendOn(b: CudaBinding, mode: Mode = 'exact', options: { o
     maxPool: (x, y, p) => withCallerStack(() => b.cudaMaxPool(ctx, x, y, p)),
     averagePoolSync: (x, y, p, cip) => b.cudaAveragePoolSync(ctx, x, y, p, cip),
     averagePool: (x, y, p, cip) => withCallerStack(() => b.cudaAveragePool(ctx, x, y, p, cip)),
-    globalAveragePoolSync: (x, y, n, c, hw) => b.cudaGlobalAveragePoolSync(ctx, x, y, n, c, hw),
-    globalAveragePool: (x, y, n, c, hw) => withCallerStack(() => b.cudaGlobalAveragePool(ctx, x, y, n, c, hw)),
+    globalAveragePoolSync: (x, y, n, c, hw, _threads, nhwc) => (nchwOnly('globalAveragePoolSync', nhwc), b.cudaGlobalAveragePoolSync(ctx, x, y, n, c, hw)),
+    globalAveragePool: (x, y, n, c, hw, _threads, nhwc) => (nchwOnly('globalAveragePool', nhwc), withCallerStack(() => b.cudaGlobalAveragePool(ctx, x, y, n, c, hw))),
     addSync: (a, bb, y, relu) => b.cudaAddSync(ctx, a, bb, y, relu),
     add: (a, bb, y, relu) => withCallerStack(() => b.cudaAdd(ctx, a, bb, y, relu)),
     compilePlan: (plan) => new CudaDevicePlan(b, ctx, plan, h, packedMode),
     ...(options.ownContext ? { dispose: () => b.cudaDisposeContext(ctx) } : {}),
   };
+}
+
+/** The CUDA convs and pools read and write NCHW only (no CUDA plan has NHWC values: it has no NHWC conv). */
+function nchwOnly(where: string, nhwc: boolean | undefined): void {
+  if (nhwc) throw new RangeError(`${where}: the CUDA backend reads NCHW only, but nhwc is true`);
 }
 
 /**

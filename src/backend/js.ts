@@ -37,8 +37,8 @@ export const jsBackend: KernelBackend = {
   maxPool: (x, y, p) => settle(() => k.maxPool(x, y, p)),
   averagePoolSync: (x, y, p, cip) => k.averagePool(x, y, p, cip),
   averagePool: (x, y, p, cip) => settle(() => k.averagePool(x, y, p, cip)),
-  globalAveragePoolSync: (x, y, n, c, hw) => k.globalAveragePool(x, y, n, c, hw),
-  globalAveragePool: (x, y, n, c, hw) => settle(() => k.globalAveragePool(x, y, n, c, hw)),
+  globalAveragePoolSync: (x, y, n, c, hw, _threads, nhwc) => k.globalAveragePool(x, y, n, c, hw, nhwc),
+  globalAveragePool: (x, y, n, c, hw, _threads, nhwc) => settle(() => k.globalAveragePool(x, y, n, c, hw, nhwc)),
   addSync: (a, b, y, relu) => k.add(a, b, y, relu),
   add: (a, b, y, relu) => settle(() => k.add(a, b, y, relu)),
 };

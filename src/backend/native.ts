@@ -74,8 +74,8 @@ export function createNativeBackend(): NativeBackend {
     maxPool: (x, y, p) => withCallerStack(() => b.maxPool(x, y, p)),
     averagePoolSync: (x, y, p, cip) => b.averagePoolSync(x, y, p, cip),
     averagePool: (x, y, p, cip) => withCallerStack(() => b.averagePool(x, y, p, cip)),
-    globalAveragePoolSync: (x, y, n, c, hw, threads) => b.globalAveragePoolSync(x, y, n, c, hw, threads),
-    globalAveragePool: (x, y, n, c, hw, threads) => withCallerStack(() => b.globalAveragePool(x, y, n, c, hw, threads)),
+    globalAveragePoolSync: (x, y, n, c, hw, threads, nhwc) => b.globalAveragePoolSync(x, y, n, c, hw, threads, nhwc),
+    globalAveragePool: (x, y, n, c, hw, threads, nhwc) => withCallerStack(() => b.globalAveragePool(x, y, n, c, hw, threads, nhwc)),
     addSync: (a, bb, y, relu, threads) => b.addSync(a, bb, y, relu, threads),
     add: (a, bb, y, relu, threads) => withCallerStack(() => b.add(a, bb, y, relu, threads)),
     // An addon built before these existed lacks them: Model then converts in TypeScript.

@@ -43,6 +43,8 @@ export interface ConvParams {
    */
   act?: { fn: ConvActivationFn; alpha: number; beta: number };
   threads: number;
+  /** y NHWC ([n, outH, outW, cOut]) from an NCHW x: a stem feeding NHWC layers; no residual, no act. */
+  yNhwc?: boolean;
 }
 
 /** The unary functions a conv can apply to its output (ConvParams.act). */
@@ -56,6 +58,8 @@ export interface PoolParams {
   dilations: number[];
   outDims: number[]; // [outH, outW]
   threads: number;
+  /** x and y are NHWC ([n, h, w, c], [n, outH, outW, c]; the dims above stay in NCHW order). */
+  nhwc?: boolean;
 }
 
 /**
@@ -75,7 +79,8 @@ export type PlanStepOf<W> = { inputs: number[]; output: number } & (
   | { op: 'gemm'; packed: W; m: number; relu: boolean; threads: number }
   | { op: 'maxPool'; p: PoolParams }
   | { op: 'averagePool'; p: PoolParams; countIncludePad: boolean }
-  | { op: 'globalAveragePool'; n: number; c: number; hw: number; threads: number }
+  /** nhwc: x is NHWC [n, hw, c] (y is [n, c] either way). */
+  | { op: 'globalAveragePool'; n: number; c: number; hw: number; threads: number; nhwc?: boolean }
   | { op: 'add'; count: number; relu: boolean; threads: number }
   | { op: 'copy' | 'relu'; count: number }
   | { op: 'transpose'; rows: number; cols: number }
@@ -176,8 +181,9 @@ export interface KernelBackend {
   maxPool(x: Float32Array, y: Float32Array, p: PoolParams): Promise<void>;
   averagePoolSync(x: Float32Array, y: Float32Array, p: PoolParams, countIncludePad: boolean): void;
   averagePool(x: Float32Array, y: Float32Array, p: PoolParams, countIncludePad: boolean): Promise<void>;
-  globalAveragePoolSync(x: Float32Array, y: Float32Array, n: number, c: number, hw: number, threads: number): void;
-  globalAveragePool(x: Float32Array, y: Float32Array, n: number, c: number, hw: number, threads: number): Promise<void>;
+  /** nhwc: x is [n, hw, c] rather than [n, c, hw]. */
+  globalAveragePoolSync(x: Float32Array, y: Float32Array, n: number, c: number, hw: number, threads: number, nhwc?: boolean): void;
+  globalAveragePool(x: Float32Array, y: Float32Array, n: number, c: number, hw: number, threads: number, nhwc?: boolean): Promise<void>;
   addSync(a: Float32Array, b: Float32Array, y: Float32Array, relu: boolean, threads: number): void;
   add(a: Float32Array, b: Float32Array, y: Float32Array, relu: boolean, threads: number): Promise<void>;
 

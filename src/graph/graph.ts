@@ -50,6 +50,8 @@ export interface ConvAttrs {
   int8?: Int8Conv;
   /** Runs on float32 NHWC values: x, the residual and y (src/plan/formats.ts assignF32Nhwc). */
   nhwc?: boolean;
+  /** Reads float32 NCHW x and writes NHWC y (a stem feeding NHWC layers; src/plan/formats.ts assignF32Nhwc). */
+  nhwcOut?: boolean;
 }
 /**
  * An int8 conv (inputs [x, W, B | '']; groups 1, no dilation): x and y hold dequantized values of
@@ -117,10 +119,11 @@ export type AddNode = NodeBase<'Add', { relu?: boolean }>;
  * int8: x and y hold dequantized values of this quantization, and the QuantizeLinear that read the
  * output was dropped (the max of values on one grid is on it: ONNX Runtime's QDQ MaxPool).
  */
-export type MaxPoolNode = NodeBase<'MaxPool', PoolAttrs & { int8?: QuantParams }>;
-export type AveragePoolNode = NodeBase<'AveragePool', AveragePoolAttrs>;
-/** int8: ONNX Runtime's QLinearGlobalAveragePool (Int8Pool). */
-export type GlobalAveragePoolNode = NodeBase<'GlobalAveragePool', { int8?: Int8Pool }>;
+/** nhwc (set by src/plan/formats.ts assignF32Nhwc): the float32 pool reads and writes NHWC values. */
+export type MaxPoolNode = NodeBase<'MaxPool', PoolAttrs & { int8?: QuantParams; nhwc?: boolean }>;
+export type AveragePoolNode = NodeBase<'AveragePool', AveragePoolAttrs & { nhwc?: boolean }>;
+/** int8: ONNX Runtime's QLinearGlobalAveragePool (Int8Pool). nhwc: the float32 pool reads NHWC values (y is [n, c] either way). */
+export type GlobalAveragePoolNode = NodeBase<'GlobalAveragePool', { int8?: Int8Pool; nhwc?: boolean }>;
 /**
  * A quantized global average pool: x holds dequantized values of x's quantization, and
  * y = (clamp(roundHalfEven(S · multiplier) + y.zeroPoint, y.qmin, y.qmax) − y.zeroPoint) · y.scale

@@ -8,6 +8,7 @@
 //   buffer, then the packed, register-blocked GEMM (the band keeps B in L2).
 // - cOut/groups ≤ 2 (depthwise and the like): a direct convolution that
 //   accumulates whole output rows in float64, where GEMM tiles would be empty.
+import { reorder } from './layout.js';
 import type { ConvParams } from '../backend/types.js';
 import { gemmPacked, NC, packA, packedLength } from './gemm.js';
 import { im2col, type Im2colGeometry } from './im2col.js';
@@ -55,6 +56,15 @@ export function packConv2d(
 }
 
 export function conv2d(pw: JsConvWeights, x: Float32Array, residual: Float32Array | null, y: Float32Array, p: ConvParams): void {
+  if (p.yNhwc) {
+    // An NHWC y (a one-off call: this backend plans no NHWC): the NCHW result, reordered.
+    if (residual || p.act) throw new RangeError('conv2d: p.yNhwc takes no residual and no p.act');
+    const n = p.inputDims[0]!;
+    const plane = p.outDims[0]! * p.outDims[1]!;
+    const nchw = new Float32Array(n * pw.cOut * plane);
+    conv2d(pw, x, null, nchw, { ...p, yNhwc: false });
+    return reorder(nchw, y, n, pw.cOut, plane, 'nhwc');
+  }
   const [n, cIn, h, w] = p.inputDims as [number, number, number, number];
   const [outH, outW] = p.outDims as [number, number];
   const { kh, kw, groups, cOut } = pw;

@@ -13,8 +13,9 @@ export function add(a: Float32Array, b: Float32Array, y: Float32Array, relu: boo
   }
 }
 
-/** y[i] = mean of x[i·hw … (i+1)·hw) for i < n·c, summed in float64. */
-export function globalAveragePool(x: Float32Array, y: Float32Array, n: number, c: number, hw: number): void {
+/** y[i] = mean of x[i·hw … (i+1)·hw) for i < n·c, summed in float64; with nhwc, x is [n, hw, c]. */
+export function globalAveragePool(x: Float32Array, y: Float32Array, n: number, c: number, hw: number, nhwc = false): void {
+  if (nhwc) return globalAveragePoolNhwc(x, y, n, c, hw);
   const planes = n * c;
   const inv = hw > 0 ? 1 / hw : 0;
   for (let p = 0, s = 0; p < planes; p++) {
@@ -25,5 +26,14 @@ export function globalAveragePool(x: Float32Array, y: Float32Array, n: number, c
     }
     for (; s < end; s++) s0 += x[s];
     y[p] = (s0 + s1 + s2 + s3) * inv;
+  }
+}
+
+function globalAveragePoolNhwc(x: Float32Array, y: Float32Array, n: number, c: number, hw: number): void {
+  const sums = new Float64Array(c);
+  for (let b = 0; b < n; b++) {
+    sums.fill(0);
+    for (let i = 0, at = b * hw * c; i < hw; i++, at += c) for (let ch = 0; ch < c; ch++) sums[ch] += x[at + ch]!;
+    for (let ch = 0; ch < c; ch++) y[b * c + ch] = sums[ch]! / hw;
   }
 }

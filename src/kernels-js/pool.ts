@@ -6,6 +6,7 @@
 //   countIncludePad, by the taps inside the padded input [−padT, h + padB)
 //   × [−padL, w + padR) (taps past the padding, from ceil_mode, never count).
 import type { PoolParams } from '../backend/types.js';
+import { reorder } from './layout.js';
 
 /** Per output row or column: first valid tap, one past the last, and taps inside the padded range. */
 let windows = new Int32Array(0);
@@ -75,9 +76,20 @@ function pool(x: Float32Array, y: Float32Array, p: PoolParams, mode: 0 | 1 | 2):
   }
 }
 export function maxPool(x: Float32Array, y: Float32Array, p: PoolParams): void {
-  pool(x, y, p, 0);
+  poolAnyLayout(x, y, p, 0);
 }
 
 export function averagePool(x: Float32Array, y: Float32Array, p: PoolParams, countIncludePad: boolean): void {
-  pool(x, y, p, countIncludePad ? 2 : 1);
+  poolAnyLayout(x, y, p, countIncludePad ? 2 : 1);
+}
+
+/** pool on NCHW values, or on NHWC ones (p.nhwc) through NCHW copies: this backend plans no NHWC, so this path only serves one-off calls. */
+function poolAnyLayout(x: Float32Array, y: Float32Array, p: PoolParams, mode: 0 | 1 | 2): void {
+  if (!p.nhwc) return pool(x, y, p, mode);
+  const [n, c, h, w] = p.inputDims as [number, number, number, number];
+  const ohw = p.outDims[0]! * p.outDims[1]!;
+  const xc = new Float32Array(n * c * h * w), yc = new Float32Array(n * c * ohw);
+  reorder(x, xc, n, c, h * w, 'nchw');
+  pool(xc, yc, p, mode);
+  reorder(yc, y, n, c, ohw, 'nhwc');
 }

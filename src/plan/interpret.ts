@@ -24,7 +24,7 @@ export interface StepKernels<B> {
   gemm(packed: PackedWeights, x: B, m: number, relu: boolean, y: B, threads: number): void | Promise<void>;
   maxPool(x: B, y: B, p: PoolParams): void | Promise<void>;
   averagePool(x: B, y: B, p: PoolParams, countIncludePad: boolean): void | Promise<void>;
-  globalAveragePool(x: B, y: B, n: number, c: number, hw: number, threads: number): void | Promise<void>;
+  globalAveragePool(x: B, y: B, n: number, c: number, hw: number, threads: number, nhwc?: boolean): void | Promise<void>;
   add(a: B, b: B, y: B, relu: boolean, threads: number, count: number): void | Promise<void>;
   /** y[0, count) = x[0, count) (Flatten, Reshape) */
   copy(x: B, y: B, count: number): void | Promise<void>;
@@ -60,7 +60,7 @@ export function runStep<B>(k: StepKernels<B>, s: PlanStep, buffers: readonly B[]
     case 'gemm': return k.gemm(s.packed, x, s.m, s.relu, y, s.threads);
     case 'maxPool': return k.maxPool(x, y, s.p);
     case 'averagePool': return k.averagePool(x, y, s.p, s.countIncludePad);
-    case 'globalAveragePool': return k.globalAveragePool(x, y, s.n, s.c, s.hw, s.threads);
+    case 'globalAveragePool': return k.globalAveragePool(x, y, s.n, s.c, s.hw, s.threads, s.nhwc);
     case 'add': return k.add(x, buffers[s.inputs[1]!]!, y, s.relu, s.threads, s.count);
     case 'copy': return k.copy(x, y, s.count);
     case 'relu': return k.relu(x, y, s.count);
@@ -104,7 +104,7 @@ export function hostKernels(be: KernelBackend, sync: boolean): StepKernels<Float
     gemm: (packed, x, m, relu, y, threads) => (sync ? be.gemmSync(packed, x, m, relu, y, threads) : be.gemm(packed, x, m, relu, y, threads)),
     maxPool: (x, y, p) => (sync ? be.maxPoolSync(x, y, p) : be.maxPool(x, y, p)),
     averagePool: (x, y, p, cip) => (sync ? be.averagePoolSync(x, y, p, cip) : be.averagePool(x, y, p, cip)),
-    globalAveragePool: (x, y, n, c, hw, threads) => (sync ? be.globalAveragePoolSync(x, y, n, c, hw, threads) : be.globalAveragePool(x, y, n, c, hw, threads)),
+    globalAveragePool: (x, y, n, c, hw, threads, nhwc) => (sync ? be.globalAveragePoolSync(x, y, n, c, hw, threads, nhwc) : be.globalAveragePool(x, y, n, c, hw, threads, nhwc)),
     // Slots may be larger than the value they hold (the memory plan grows them): add over `count`.
     add: (a, b, y, relu, threads, count) => {
       const [a1, b1, y1] = [a.subarray(0, count), b.subarray(0, count), y.subarray(0, count)];

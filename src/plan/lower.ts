@@ -44,6 +44,7 @@ function convParams(graph: Graph, node: ConvNode, shapes: Map<string, number[]>,
     strides: a.strides, pads: a.pads, dilations: a.dilations, outDims: [yDims[2]!, yDims[3]!], relu: a.relu ?? false, threads,
     ...(a.clip ? { clip: [a.clip[0], a.clip[1]] as [number, number] } : {}),
     ...(a.act ? { act: { fn: UNARY_FN[a.act.op] as ConvActivationFn, alpha: a.act.alpha, beta: a.act.beta } } : {}),
+    ...(a.nhwcOut ? { yNhwc: true } : {}),
   };
 }
 
@@ -175,13 +176,13 @@ export function lower(ctx: LowerContext, memory: MemoryPlan): LoweredPlan {
         case 'MaxPool':
         case 'AveragePool': {
           const a = node.attrs;
-          const p: PoolParams = { inputDims: xDims, kernel: a.kernelShape, strides: a.strides, pads: a.pads, dilations: a.dilations, outDims: [yDims[2]!, yDims[3]!], threads };
-          if (formats.has(node.outputs[0]!)) return { op: 'qu8MaxPool', ...io, p }; // planFormats keeps its input as bytes too
+          const p: PoolParams = { inputDims: xDims, kernel: a.kernelShape, strides: a.strides, pads: a.pads, dilations: a.dilations, outDims: [yDims[2]!, yDims[3]!], threads, ...(a.nhwc ? { nhwc: true } : {}) };
+          if (formats.get(node.outputs[0]!)?.dtype === 'u8') return { op: 'qu8MaxPool', ...io, p }; // planFormats keeps its input as bytes too
           return node.op === 'MaxPool' ? { op: 'maxPool', ...io, p } : { op: 'averagePool', ...io, p, countIncludePad: node.attrs.countIncludePad };
         }
         case 'GlobalAveragePool':
           if (node.attrs.int8) return { op: 'qGlobalAveragePool', ...io, n: xDims[0]!, c: xDims[1]!, hw: xDims[2]! * xDims[3]!, ...qGapParams(node.attrs.int8, formats.get(node.inputs[0]!)) };
-          return { op: 'globalAveragePool', ...io, n: xDims[0]!, c: xDims[1]!, hw: xDims[2]! * xDims[3]!, threads };
+          return { op: 'globalAveragePool', ...io, n: xDims[0]!, c: xDims[1]!, hw: xDims[2]! * xDims[3]!, threads, ...(node.attrs.nhwc ? { nhwc: true } : {}) };
         case 'Flatten':
         case 'Reshape':
           return { op: 'copy', ...io, count: elementCount(yDims) };

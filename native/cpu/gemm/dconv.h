@@ -29,9 +29,12 @@ struct DconvTile {
   // that of its second (stride_h x the padded row width).
   size_t row_stride = 0;
   // Output: the tile's first pixel of channel oc0 at y, channel i at + i * ld;
-  // pixels valid pixels, rows valid output channels (<= 32, or 64).
+  // pixels valid pixels, rows valid output channels (<= 32, or 64). With nhwc,
+  // y (and the residual) are NHWC: channel i of pixel p at + p * ld + i (the
+  // accumulators' own order, stored without the transpose).
   float* y = nullptr;
   size_t ld = 0;
+  bool nhwc = false;
   int pixels = 0, rows = 0;
   const float* bias = nullptr;      // per output channel (from oc0), or null
   const float* residual = nullptr;  // residual at y's position, or null (may alias y)

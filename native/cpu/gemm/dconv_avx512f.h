@@ -19,6 +19,15 @@ constexpr size_t kDconvPrefetchW = 1024;  // floats ahead in the weight panel (4
 // the K loop and is rarely in L1/L2 (in a model it was written layers ago):
 // start fetching it now, as the GEMM kernels do.
 inline void dconv_prefetch_tile(const DconvTile& t) {
+  if (t.nhwc) {  // a pixel's channels are contiguous: its first and last line
+    for (int p = 0; p < t.pixels; ++p) {
+      const size_t o = size_t(p) * t.ld;
+      _mm_prefetch(reinterpret_cast<const char*>(t.y + o), _MM_HINT_T0);
+      _mm_prefetch(reinterpret_cast<const char*>(t.y + o + t.rows - 1), _MM_HINT_T0);
+      if (t.residual) _mm_prefetch(reinterpret_cast<const char*>(t.residual + o), _MM_HINT_T0);
+    }
+    return;
+  }
   for (int i = 0; i < t.rows; ++i) {
     const size_t o = size_t(i) * t.ld;
     _mm_prefetch(reinterpret_cast<const char*>(t.y + o), _MM_HINT_T0);
@@ -34,7 +43,29 @@ inline void dconv_prefetch_tile(const DconvTile& t) {
 // time, to channel rows of NCHW in registers (a gather per channel was
 // measured at half of the 7x7 stem's time), then bias, residual, ReLU.
 template <int NP, int NV>
+inline __attribute__((always_inline)) void dconv_store_nhwc(__m512 (&acc)[NP][NV], const DconvTile& t) {
+#pragma GCC unroll 4
+  for (int h = 0; h < NV; ++h) {
+    const int n = std::min(16, t.rows - 16 * h);
+    if (n <= 0) break;
+    const __mmask16 m = n >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << n) - 1);
+    const __m512 b = t.bias ? _mm512_maskz_loadu_ps(m, t.bias + 16 * h) : _mm512_setzero_ps();
+#pragma GCC unroll 16
+    for (int p = 0; p < NP; ++p) {
+      if (p >= t.pixels) break;
+      const size_t o = size_t(p) * t.ld + size_t(16 * h);
+      __m512 v = _mm512_add_ps(acc[p][h], b);
+      if (t.residual) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(m, t.residual + o));
+      if (t.act.active())  // NaN passes through
+        v = _mm512_min_ps(_mm512_set1_ps(t.act.hi), _mm512_max_ps(_mm512_set1_ps(t.act.lo), v));
+      _mm512_mask_storeu_ps(t.y + o, m, v);
+    }
+  }
+}
+
+template <int NP, int NV>
 inline __attribute__((always_inline)) void dconv_store(__m512 (&acc)[NP][NV], const DconvTile& t) {
+  if (t.nhwc) return dconv_store_nhwc<NP, NV>(acc, t);
   const __mmask16 m = __mmask16((1u << t.pixels) - 1);
 #pragma GCC unroll 4
   for (int h = 0; h < NV; ++h) {

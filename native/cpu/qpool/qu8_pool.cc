@@ -1,6 +1,6 @@
-// The u8 NHWC pooling drivers and their per-ISA kernel choice (see qu8_pool.h). The max pool runs
-// in parallel over output rows; each output pixel gathers the addresses of its in-bounds taps
-// (whole rows of c bytes) and the kernel takes their max. The global average pool is small (one
+// The u8 NHWC pooling drivers and their per-ISA kernel choice (see qu8_pool.h). The max pool walks
+// its windows with for_pool_windows (pool/pool_windows.h: each output pixel gathers the addresses
+// of its in-bounds taps, whole rows of c bytes) and the kernel takes their max. The global average pool is small (one
 // pass over its input) and runs on the calling thread.
 #include "qu8_pool.h"
 
@@ -10,6 +10,7 @@
 
 #include "../common.h"
 #include "../threadpool.h"
+#include "../pool/pool_windows.h"
 
 namespace resnode::cpu {
 
@@ -47,30 +48,9 @@ bool every_window_has_a_tap(const Pool2dShape& s) {
 
 void qu8_max_pool_nhwc(const Pool2dShape& s, Qu8MaxPoolKernel kernel, const uint8_t* x, uint8_t* y, int threads) {
   RN_CHECK(s.n > 0 && s.c > 0 && s.kh > 0 && s.kw > 0 && s.out_h > 0 && s.out_w > 0);
-  if (threads <= 0) threads = global_threads();
-  const size_t rows = size_t(s.n * s.out_h);
-  const double work = double(s.out_w * s.c * s.kh * s.kw);
-  const int t = threads_for_work(work * double(rows), threads);
-  const size_t tasks = std::min(rows, size_t(t) * kTasksPerThread);
-  parallel_for(tasks, t, [&](size_t task) {
-    std::vector<const uint8_t*> taps(size_t(s.kh * s.kw));
-    for (size_t r = task * rows / tasks, r1 = (task + 1) * rows / tasks; r < r1; ++r) {
-      const int64_t b = int64_t(r) / s.out_h, oy = int64_t(r) % s.out_h;
-      uint8_t* out = y + size_t((b * s.out_h + oy) * s.out_w * s.c);
-      for (int64_t ox = 0; ox < s.out_w; ++ox) {
-        size_t k = 0;
-        for (int64_t ky = 0; ky < s.kh; ++ky) {
-          const int64_t iy = oy * s.stride_h - s.pad_top + ky * s.dil_h;
-          if (iy < 0 || iy >= s.h) continue;
-          for (int64_t kx = 0; kx < s.kw; ++kx) {
-            const int64_t ix = ox * s.stride_w - s.pad_left + kx * s.dil_w;
-            if (ix >= 0 && ix < s.w) taps[k++] = x + size_t(((b * s.h + iy) * s.w + ix) * s.c);
-          }
-        }
-        RN_CHECK(k > 0);  // the pads are smaller than the window (checked when the step is parsed)
-        kernel(taps.data(), k, size_t(s.c), out + ox * s.c);
-      }
-    }
+  for_pool_windows(s, x, y, threads, [&](const uint8_t* const* taps, size_t k, int64_t, int64_t, uint8_t* out) {
+    RN_CHECK(k > 0);  // the pads are smaller than the window (checked when the step is parsed)
+    kernel(taps, k, size_t(s.c), out);
   });
 }
 
