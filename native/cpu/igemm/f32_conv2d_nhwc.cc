@@ -5,6 +5,7 @@
 
 #include "../arch.h"
 #include "../common.h"
+#include "../lanes.h"
 #include "../threadpool.h"
 #include "../work_split.h"
 
@@ -87,7 +88,10 @@ void f32_conv2d_nhwc(const F32NhwcConvPacked& p, const F32NhwcConvShape& s, cons
   // The weights a chunk reads, against a quarter of a 2 MB L2 (ResNet-50's 1x1 convs of K <= 512
   // into 256 channels: at most 512 KB; its 3x3 512-channel convs: 9.4 MB).
   const bool weights_in_l2 = double(k) * double(p.c_out) * sizeof(float) / double(split.nc) <= double(512 << 10);
-  parallel_for(split.mc * split.nc, t, [&](size_t task) {
+  // Tasks row chunk by row chunk, one contiguous lane of them per thread (lanes.h): each core
+  // reads back the rows it wrote in the conv before (and the residual it wrote earlier) from its
+  // own L2, and a lane whose thread lost its core is finished by the others.
+  parallel_for_lanes(split.mc * split.nc, t, [&](size_t task) {
     size_t m0, m1, n0, n1;
     chunk_range(task / split.nc, split.mc, size_t(ind.m_tiles), 1, size_t(ind.m_tiles), &m0, &m1);
     chunk_range(task % split.nc, split.nc, size_t(panels), 1, size_t(panels), &n0, &n1);
