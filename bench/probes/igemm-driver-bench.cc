@@ -67,7 +67,7 @@ struct Conv {
 // The probe's schedule on the library kernel: the (panel, tile) list panel-major, cut into one
 // contiguous range per thread.
 void probe_schedule(const Conv& c, const float* x, const float* res, float* y, int threads) {
-  const IgemmConfig& cfg = *c.p.config;
+  const IgemmConfig& cfg = *c.ind.config;
   const int64_t mr = int64_t(cfg.mr), nr = int64_t(cfg.nr), ks = c.s.kh * c.s.kw, k = ks * c.p.c_in;
   const int64_t panels = (c.p.c_out + nr - 1) / nr, work = panels * c.ind.m_tiles;
   const Clamp act = c.l.relu ? Clamp::relu(true) : Clamp{};
