@@ -126,6 +126,7 @@
           "sources": [
             "native/cpu/gemm/f32_gemm_14x32__avx512f.cc",
             "native/cpu/igemm/f32_igemm_14x32__avx512f.cc",
+            "native/cpu/igemm/f32_igemm_7x32__avx512f.cc",
             "native/cpu/reorder/f32_transpose__avx512f.cc",
             "native/cpu/gemm/f32_gemm_8x32__avx512f.cc",
             "native/cpu/gemm/f32_gemm_1x32__avx512f.cc",

@@ -612,7 +612,7 @@ std::string StepKernelName(const AnyBaton& baton) {
         else if constexpr (std::is_same_v<T, GemmBaton>) return cpu::gemm_kernel(*op.w, op.m);
         else if constexpr (std::is_same_v<T, QConvBaton>)  // a fused residual add names its kernel too
           return std::string(op.w->gemm.config.name) + (op.fused_add ? std::string("+") + op.add_kernel_name : "");
-        else if constexpr (std::is_same_v<T, ConvNhwcBaton>) return op.w->config->name;
+        else if constexpr (std::is_same_v<T, ConvNhwcBaton>) return op.ind->config->name;
         else if constexpr (std::is_same_v<T, ReorderBaton>) return ReorderKernelName(op);
         else if constexpr (std::is_same_v<T, UnaryBaton>) return cpu::unary_kernel_name(op.isa);
         else if constexpr (std::is_same_v<T, BinaryBaton>) return cpu::binary_kernel_name(op.isa);

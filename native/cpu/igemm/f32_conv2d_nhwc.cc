@@ -5,6 +5,7 @@
 
 #include "../arch.h"
 #include "../common.h"
+#include "../lanes.h"
 #include "../threadpool.h"
 #include "../work_split.h"
 
@@ -14,8 +15,23 @@ namespace {
 const IgemmConfig kScalar{Isa::scalar, 4, 8, f32_igemm_4x8__scalar, "f32_igemm_4x8__scalar"};
 #if RN_ARCH_X86_64
 const IgemmConfig kAvx2{Isa::avx2, 6, 16, f32_igemm_6x16__avx2, "f32_igemm_6x16__avx2"};
-const IgemmConfig kAvx512{Isa::avx512, 14, 32, f32_igemm_14x32__avx512f, "f32_igemm_14x32__avx512f"};
+const IgemmConfig kAvx512Half{Isa::avx512, 7, 32, f32_igemm_7x32__avx512f, "f32_igemm_7x32__avx512f"};
+const IgemmConfig kAvx512{Isa::avx512, 14, 32, f32_igemm_14x32__avx512f, "f32_igemm_14x32__avx512f", &kAvx512Half};
 #endif
+
+// A tile's cost in FMA-issue cycles: mr per step of the K loop (2*mr FMAs on two FMA ports),
+// plus its set-up and store, about 20 steps of a 14-row tile (the igemm driver probe, 1x1
+// 64->256 at 56x56 on one thread: 434 ns a tile, of which the 64 steps at the FMA peak are ~330).
+double tile_cycles(const IgemmConfig& c, int64_t m, int64_t k) {
+  const int64_t tiles = (m + int64_t(c.mr) - 1) / int64_t(c.mr);
+  return double(tiles) * (double(c.mr) * double(k) + 20 * 14);
+}
+
+// The packing's kernel, or its half-rows kernel where that costs less for this layer's rows.
+const IgemmConfig& kernel_for_rows(const IgemmConfig& packed, int64_t m, int64_t k) {
+  const IgemmConfig* half = packed.half_rows;
+  return half && tile_cycles(*half, m, k) < tile_cycles(packed, m, k) ? *half : packed;
+}
 
 }  // namespace
 
@@ -49,9 +65,11 @@ F32NhwcConvPacked f32_conv_nhwc_pack(Isa isa, const float* oihw, const float* bi
 
 F32NhwcIndirection f32_conv_nhwc_indirection(const F32NhwcConvPacked& p, const F32NhwcConvShape& s) {
   RN_CHECK(s.c == p.c_in && s.kh == p.kh && s.kw == p.kw && s.oh > 0 && s.ow > 0);
-  const int64_t mr = int64_t(p.config->mr), ks = s.kh * s.kw;
+  const int64_t ks = s.kh * s.kw;
   F32NhwcIndirection ind;
   ind.m = s.n * s.oh * s.ow;
+  ind.config = &kernel_for_rows(*p.config, ind.m, ks * s.c);
+  const int64_t mr = int64_t(ind.config->mr);
   ind.m_tiles = (ind.m + mr - 1) / mr;
   // Offsets and the zero row's address must never coincide (the kernel tells them apart).
   RN_CHECK(reinterpret_cast<uintptr_t>(p.zero.data()) >= uintptr_t(s.n * s.h * s.w * s.c) * sizeof(float));
@@ -74,7 +92,8 @@ F32NhwcIndirection f32_conv_nhwc_indirection(const F32NhwcConvPacked& p, const F
 
 void f32_conv2d_nhwc(const F32NhwcConvPacked& p, const F32NhwcConvShape& s, const F32NhwcIndirection& ind,
                      const float* x, const float* residual, Clamp act, float* y, int threads) {
-  const IgemmConfig& cfg = *p.config;
+  RN_CHECK(ind.config && ind.config->isa == p.config->isa && ind.config->nr == p.config->nr);
+  const IgemmConfig& cfg = *ind.config;
   const int64_t mr = int64_t(cfg.mr), nr = int64_t(cfg.nr), ks = s.kh * s.kw, k = ks * p.c_in;
   RN_CHECK(ind.m == s.n * s.oh * s.ow && int64_t(ind.rows.size()) == ind.m_tiles * mr * ks);
   const int64_t panels = (p.c_out + nr - 1) / nr;
@@ -87,7 +106,10 @@ void f32_conv2d_nhwc(const F32NhwcConvPacked& p, const F32NhwcConvShape& s, cons
   // The weights a chunk reads, against a quarter of a 2 MB L2 (ResNet-50's 1x1 convs of K <= 512
   // into 256 channels: at most 512 KB; its 3x3 512-channel convs: 9.4 MB).
   const bool weights_in_l2 = double(k) * double(p.c_out) * sizeof(float) / double(split.nc) <= double(512 << 10);
-  parallel_for(split.mc * split.nc, t, [&](size_t task) {
+  // Tasks row chunk by row chunk, one contiguous lane of them per thread (lanes.h): each core
+  // reads back the rows it wrote in the conv before (and the residual it wrote earlier) from its
+  // own L2, and a lane whose thread lost its core is finished by the others.
+  parallel_for_lanes(split.mc * split.nc, t, [&](size_t task) {
     size_t m0, m1, n0, n1;
     chunk_range(task / split.nc, split.mc, size_t(ind.m_tiles), 1, size_t(ind.m_tiles), &m0, &m1);
     chunk_range(task % split.nc, split.nc, size_t(panels), 1, size_t(panels), &n0, &n1);

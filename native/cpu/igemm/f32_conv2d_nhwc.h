@@ -12,12 +12,15 @@
 
 namespace resnode::cpu {
 
-// The igemm micro-kernel of one ISA, fixed when the weights are packed.
+// The igemm micro-kernel of one ISA, fixed when the weights are packed; half_rows, where the ISA
+// has one, is a kernel of the same panels (nr) and half the rows, for a layer whose row count
+// leaves much of the last tile empty (chosen per input shape, f32_conv_nhwc_indirection).
 struct IgemmConfig {
   Isa isa;
   size_t mr, nr;
   f32_igemm_ukernel_fn ukernel;
   const char* name;
+  const IgemmConfig* half_rows = nullptr;
 };
 const IgemmConfig& igemm_config(Isa isa);
 
@@ -42,10 +45,13 @@ F32NhwcConvPacked f32_conv_nhwc_pack(Isa isa, const float* oihw, const float* bi
 
 // The row pointers of every output pixel and tap (igemm_ukernel.h's `a`, tile after tile, the
 // last tile's missing rows repeating the last pixel), as byte offsets from the input's start
-// (the run passes the input's address as a_offset), or the packing's zero row.
+// (the run passes the input's address as a_offset), or the packing's zero row. `config` is the
+// kernel the tiles are cut for: the packing's, or its half_rows kernel where that computes
+// fewer padded rows for less time (ResNet's 7x7 stage at batch 1: 49 rows, 56 in 14-row tiles).
 struct F32NhwcIndirection {
   std::vector<const float*> rows;
   int64_t m = 0, m_tiles = 0;
+  const IgemmConfig* config = nullptr;
 };
 F32NhwcIndirection f32_conv_nhwc_indirection(const F32NhwcConvPacked& p, const F32NhwcConvShape& s);
 

@@ -1,57 +1,13 @@
 // AVX-512 igemm micro-kernel (igemm_ukernel.h): a 14 x 32 tile of NHWC output in 28 zmm
-// accumulators; per input channel two 16-float weight loads, 14 broadcasts from the rows and 28
-// FMAs. The store is the GEMM kernels' fused epilogue (gemm_avx512f.h).
+// accumulators (igemm_avx512f.h): the default tile.
 // Compiled with -mavx512f -mavx512bw -mavx512vl -mavx512dq -mfma (by file name).
-#include "../gemm/gemm_avx512f.h"
-#include "igemm_ukernel.h"
+#include "igemm_avx512f.h"
 
 namespace resnode::cpu {
 
 void f32_igemm_14x32__avx512f(size_t mr, size_t nc, size_t kc, size_t ks, const float* const* a, const float* w,
                               float* c, size_t ldc, size_t a_offset, const float* zero, const GemmEpilogue* ep) {
-  constexpr int MR = 14;
-  __m512 acc[MR][2];
-#pragma GCC unroll 14
-  for (int i = 0; i < MR; ++i) acc[i][0] = acc[i][1] = _mm512_setzero_ps();
-  prefetch_tile_avx512f<MR, 2>(mr, c, ldc, false, ep);
-  if (ep && kc * ks <= 128) {
-    // A short K loop (ResNet's 64->256 expand with its residual) cannot hide this tile's misses
-    // on y and the residual; the tile loop's next call, for short K, is the next panel of the
-    // same rows (f32_conv2d_nhwc): fetch its lines too, as the GEMM kernels do.
-#pragma GCC unroll 14
-    for (int i = 0; i < MR; ++i) {
-      if (size_t(i) < mr) {
-        _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc + 32), _MM_HINT_T0);
-        _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc + 48), _MM_HINT_T0);
-        if (ep->residual) {
-          _mm_prefetch(reinterpret_cast<const char*>(ep->residual + i * ep->ld_residual + 32), _MM_HINT_T0);
-          _mm_prefetch(reinterpret_cast<const char*>(ep->residual + i * ep->ld_residual + 48), _MM_HINT_T0);
-        }
-      }
-    }
-  }
-  for (size_t t = 0; t < ks; ++t) {
-    const float* row[MR];
-#pragma GCC unroll 14
-    for (int i = 0; i < MR; ++i) row[i] = igemm_row(a[i], a_offset, zero);
-    a += MR;
-    for (size_t k = 0; k < kc; ++k) {
-      // The weights stream from L3 or memory (a 3x3 512-channel panel is 590 KB): fetch both
-      // lines of the step 4 KB ahead. Kernel harness, weights flushed between runs, 2 threads:
-      // 7x7 512->512 3x3 1.25x, 14x14 256->256 1.08-1.14x, 56x56 64->256 1x1 0.94-0.99x.
-      _mm_prefetch(reinterpret_cast<const char*>(w + kPrefetchA), _MM_HINT_T0);
-      _mm_prefetch(reinterpret_cast<const char*>(w + kPrefetchA + 16), _MM_HINT_T0);
-      const __m512 w0 = _mm512_loadu_ps(w), w1 = _mm512_loadu_ps(w + 16);
-      w += 32;
-#pragma GCC unroll 14
-      for (int i = 0; i < MR; ++i) {
-        const __m512 ai = _mm512_set1_ps(row[i][k]);
-        acc[i][0] = _mm512_fmadd_ps(ai, w0, acc[i][0]);
-        acc[i][1] = _mm512_fmadd_ps(ai, w1, acc[i][1]);
-      }
-    }
-  }
-  store_tile_avx512f<MR, 2>(acc, mr, nc, c, ldc, false, ep);
+  f32_igemm_x32_avx512f<14>(mr, nc, kc, ks, a, w, c, ldc, a_offset, zero, ep);
 }
 
 }  // namespace resnode::cpu

@@ -28,6 +28,8 @@ using f32_igemm_ukernel_fn = void (*)(size_t mr, size_t nc, size_t kc, size_t ks
 
 void f32_igemm_14x32__avx512f(size_t mr, size_t nc, size_t kc, size_t ks, const float* const* a, const float* w,
                               float* c, size_t ldc, size_t a_offset, const float* zero, const GemmEpilogue* ep);
+void f32_igemm_7x32__avx512f(size_t mr, size_t nc, size_t kc, size_t ks, const float* const* a, const float* w,
+                             float* c, size_t ldc, size_t a_offset, const float* zero, const GemmEpilogue* ep);
 void f32_igemm_6x16__avx2(size_t mr, size_t nc, size_t kc, size_t ks, const float* const* a, const float* w, float* c,
                           size_t ldc, size_t a_offset, const float* zero, const GemmEpilogue* ep);
 void f32_igemm_4x8__scalar(size_t mr, size_t nc, size_t kc, size_t ks, const float* const* a, const float* w, float* c,

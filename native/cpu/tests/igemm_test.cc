@@ -32,6 +32,7 @@ int main(int argc, char** argv) {
   if (cpu_features().avx512) isas.push_back(Isa::avx512);
   const float kNaN = std::nanf("");
   long checked = 0;
+  int half_cases = 0;  // cases whose rows the indirection cut for a half-rows kernel
   int failures = 0;
   for (int cs = 0; cs < cases && failures < 5; ++cs) {
     F32NhwcConvShape s;
@@ -93,6 +94,7 @@ int main(int argc, char** argv) {
     for (Isa isa : isas) {
       const F32NhwcConvPacked p = f32_conv_nhwc_pack(isa, w.data(), has_bias ? bias.data() : nullptr, c_out, s.c, s.kh, s.kw);
       const F32NhwcIndirection ind = f32_conv_nhwc_indirection(p, s);
+      if (ind.config == p.config->half_rows) ++half_cases;
       for (int threads = 1; threads <= 2; ++threads) {
         // The input at another address than any earlier run's: the offsets must follow it.
         std::vector<float> x_run(x_nhwc.size() + size_t(threads) * 3);
@@ -111,7 +113,7 @@ int main(int argc, char** argv) {
         if (worst > 0 || !tail_ok) {
           ++failures;
           std::printf("FAIL %s threads %d: n%lld %lldx%lld c%lld -> %lld k%lldx%lld s%lld,%lld d%lld pads %lld,%lld,%lld,%lld res %d act %d: %s %.3g\n",
-                      p.config->name, threads, (long long)s.n, (long long)s.h, (long long)s.w, (long long)s.c, (long long)c_out,
+                      ind.config->name, threads, (long long)s.n, (long long)s.h, (long long)s.w, (long long)s.c, (long long)c_out,
                       (long long)s.kh, (long long)s.kw, (long long)s.sh, (long long)s.sw, (long long)s.dh,
                       (long long)s.pad_top, (long long)s.pad_left, (long long)pad_bottom, (long long)pad_right, int(has_res),
                       act_kind, tail_ok ? "error/magnitude" : "wrote past y,", worst);
@@ -121,7 +123,11 @@ int main(int argc, char** argv) {
   }
   if (failures) return 1;
   std::string names;
-  for (Isa isa : isas) names += std::string(names.empty() ? "" : ", ") + igemm_config(isa).name;
+  for (Isa isa : isas) {
+    names += std::string(names.empty() ? "" : ", ") + igemm_config(isa).name;
+    const IgemmConfig* half = igemm_config(isa).half_rows;
+    if (half) names += ", " + std::string(half->name) + " (" + std::to_string(half_cases) + " cases)";
+  }
   std::printf("ok: %d cases, %ld outputs checked on %s\n", cases, checked, names.c_str());
   return 0;
 }
