@@ -27,6 +27,27 @@ void qu8_conv2d_nhwc(const Qu8s8Packed& p, const Qu8ConvShape& s, const uint8_t*
     qu8s8_gemm(p, m, x, s.c, y, p.n, threads, add);
     return;
   }
+  if (p.config.igemm && s.c % 4 == 0) {
+    // Each tap of each output pixel is one row pointer into x, read in place by the kernel (no
+    // gather, no panel): kh * kw pointers per pixel, to the pad row (c bytes of the zero point)
+    // where the tap falls outside the input; rows past the tile's end read the pad row too.
+    const int64_t mr = p.config.mr, ks = s.kh * s.kw;
+    const std::vector<uint8_t> pad_row(size_t(s.c), uint8_t(x_zero_point));
+    qu8s8_igemm_tiles(p, m, ks, [&](const uint8_t** ptrs, int64_t i, int64_t rows) {
+      for (int64_t r = 0; r < mr; ++r) {
+        const int64_t pixel = i + r, b = pixel / (s.oh * s.ow), oy = pixel / s.ow % s.oh, ox = pixel % s.ow;
+        for (int64_t ky = 0; ky < s.kh; ++ky) {
+          const int64_t iy = oy * s.sh - s.pad_top + ky;
+          for (int64_t kx = 0; kx < s.kw; ++kx) {
+            const int64_t ix = ox * s.sw - s.pad_left + kx;
+            const bool inside = r < rows && iy >= 0 && iy < s.h && ix >= 0 && ix < s.w;
+            ptrs[(ky * s.kw + kx) * mr + r] = inside ? x + ((b * s.h + iy) * s.w + ix) * s.c : pad_row.data();
+          }
+        }
+      }
+    }, y, p.n, threads, add);
+    return;
+  }
   // Each tile's panel is filled straight from the input pixels (no im2col buffer): a row is
   // gathered in L1, one run of kw * c contiguous bytes per kernel row (the zero point where a tap
   // falls outside the input), then moved into the panel 4 bytes at a time.

@@ -10,23 +10,12 @@
 #include <cstring>
 
 #include "qu8s8_gemm.h"
+#include "qu8s8_requant__avx512f.h"
 
 namespace resnode::cpu {
 
 #define RN_ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11)
 #define RN_DPBUSD(acc, a, w) asm("vpdpbusd %[wv], %[av], %[x]" : [x] "+v"(acc) : [av] "v"(a), [wv] "v"(w))
-
-namespace {
-
-// clamp(round_half_even(float(acc) * m) + zp) to u8 for nc channels. The clamp is done on the
-// floats (its bounds are integers, so it commutes with the rounding), as ORT does: no float past
-// int32's range reaches the conversion; cvtps rounds half to even in the default MXCSR mode.
-inline void store_row(__m512i acc, __m512 m, __m512 lo, __m512 hi, __m512i zp, __mmask16 mask, uint8_t* c) {
-  const __m512 v = _mm512_min_ps(_mm512_max_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(acc), m), lo), hi);
-  _mm_mask_storeu_epi8(c, mask, _mm512_cvtepi32_epi8(_mm512_add_epi32(_mm512_cvtps_epi32(v), zp)));
-}
-
-}  // namespace
 
 void qu8s8_gemm_12x32c4__avx512vnni(int64_t mr, int64_t nc, int64_t kc, const uint8_t* a,
                                     const int8_t* w, const int32_t* bias, const float* multipliers,
@@ -45,11 +34,8 @@ void qu8s8_gemm_12x32c4__avx512vnni(int64_t mr, int64_t nc, int64_t kc, const ui
     RN_ROWS(RN_STEP)
 #undef RN_STEP
   }
-  const __m512 m0 = _mm512_loadu_ps(multipliers), m1 = _mm512_loadu_ps(multipliers + kQu8s8Nr);
-  const __m512 lo = _mm512_set1_ps(float(r.qmin - r.zero_point)), hi = _mm512_set1_ps(float(r.qmax - r.zero_point));
-  const __m512i zp = _mm512_set1_epi32(r.zero_point);
-  const __mmask16 mask0 = __mmask16((1u << (nc < 16 ? nc : 16)) - 1), mask1 = __mmask16((1u << (nc > 16 ? nc - 16 : 0)) - 1);
-#define RN_STORE(i) if (i < mr) { store_row(x##i, m0, lo, hi, zp, mask0, c + i * c_stride); store_row(y##i, m1, lo, hi, zp, mask1, c + i * c_stride + 16); }
+  const Qu8RequantRow32__avx512f rq(multipliers, r, nc);
+#define RN_STORE(i) if (i < mr) rq.store(x##i, y##i, c + i * c_stride);
   RN_ROWS(RN_STORE)
 #undef RN_STORE
 }
