@@ -34,16 +34,19 @@ void qu8_conv2d_nhwc(const Qu8s8Packed& p, const Qu8ConvShape& s, const uint8_t*
     const int64_t mr = p.config.mr, ks = s.kh * s.kw;
     const std::vector<uint8_t> pad_row(size_t(s.c), uint8_t(x_zero_point));
     qu8s8_igemm_tiles(p, m, ks, [&](const uint8_t** ptrs, int64_t i, int64_t rows) {
+      // The tile's first pixel, then one column on per row (no division per row).
+      int64_t b = i / (s.oh * s.ow), oy = i / s.ow % s.oh, ox = i % s.ow;
       for (int64_t r = 0; r < mr; ++r) {
-        const int64_t pixel = i + r, b = pixel / (s.oh * s.ow), oy = pixel / s.ow % s.oh, ox = pixel % s.ow;
         for (int64_t ky = 0; ky < s.kh; ++ky) {
           const int64_t iy = oy * s.sh - s.pad_top + ky;
+          const bool row_inside = r < rows && iy >= 0 && iy < s.h;
+          const uint8_t* line = row_inside ? x + (b * s.h + iy) * s.w * s.c : nullptr;
           for (int64_t kx = 0; kx < s.kw; ++kx) {
             const int64_t ix = ox * s.sw - s.pad_left + kx;
-            const bool inside = r < rows && iy >= 0 && iy < s.h && ix >= 0 && ix < s.w;
-            ptrs[(ky * s.kw + kx) * mr + r] = inside ? x + ((b * s.h + iy) * s.w + ix) * s.c : pad_row.data();
+            ptrs[(ky * s.kw + kx) * mr + r] = row_inside && ix >= 0 && ix < s.w ? line + ix * s.c : pad_row.data();
           }
         }
+        if (++ox == s.ow && (ox = 0, ++oy == s.oh)) oy = 0, ++b;
       }
     }, y, p.n, threads, add);
     return;

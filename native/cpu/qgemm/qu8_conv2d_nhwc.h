@@ -1,6 +1,7 @@
 // An int8 convolution on uint8 NHWC activations (groups 1): a 1x1 stride-1 unpadded conv is the
-// GEMM on the activation rows in place; any other shape gathers each output pixel's receptive
-// field, in (kh, kw, c) order, into the GEMM's panels (padding filled with the input zero point:
+// GEMM on the activation rows in place; any other shape reads each output pixel's receptive
+// field in (kh, kw, c) order: in place through row pointers where the ISA has an indirect kernel
+// and c is a multiple of 4, else gathered into the GEMM's panels (padding is the input zero point:
 // the quantized real zero, whose product the bias folding already subtracts).
 #pragma once
 #include <cstdint>

@@ -5,9 +5,10 @@
 //
 // Packed weights, fixed at pack time for one ISA (qu8s8_pack.cc): blocks of 16 output
 // channels; in each, for every group of 4 k (zero-padded past k), 16 x 4 bytes (channel-major
-// within the group: the 4 bytes one vpdpbusd lane takes). The driver copies each tile of MR
-// rows of A into a panel [ceil(k/4)][MR][4] (zero-padded past k and past the last row), so a
-// kernel reads A with one pointer, in order. Micro-kernels (one per file) compute
+// within the group: the 4 bytes one vpdpbusd lane takes). Where the ISA has an indirect kernel
+// and k (or a conv's channel count) is a multiple of 4, the kernel reads A's rows in place through
+// row pointers; otherwise the driver copies each tile of MR rows of A into a panel
+// [ceil(k/4)][MR][4] (zero-padded past k and past the last row), read with one pointer, in order. Micro-kernels (one per file) compute
 // mr <= MR rows by nc <= NR channels of NR / 16 consecutive blocks (the pack pads the block count
 // to a multiple of NR / 16).
 #pragma once
