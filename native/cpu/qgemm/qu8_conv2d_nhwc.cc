@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <memory>
 #include <vector>
 
 #include "../common.h"
@@ -36,11 +37,10 @@ void qu8_conv2d_nhwc(const Qu8s8Packed& p, const Qu8ConvShape& s, const uint8_t*
     // is kw * c_tap contiguous bytes: kh row pointers per pixel, kw * c_tap / 4 groups each.
     const int64_t c_tap = qu8_conv_tap_channels(p.config, s.c), wp = std::max(s.w + s.pad_left, (s.ow - 1) * s.sw + s.kw);
     RN_CHECK(p.config.igemm && c_tap > s.c && p.k == s.kh * s.kw * c_tap);
-    // The calling thread's bytes, by pointer: inside the lambdas, which run on the pool's threads
-    // too, the name of a thread_local would be each thread's own.
-    thread_local std::vector<uint8_t> padded_bytes;
-    padded_bytes.resize(size_t(s.n * s.h * wp * c_tap));
-    uint8_t* const padded = padded_bytes.data();
+    // Per call, uninitialised (every byte is written below), freed on return: no memory kept
+    // between runs for the largest input seen.
+    const std::unique_ptr<uint8_t[]> padded_bytes(new uint8_t[size_t(s.n * s.h * wp * c_tap)]);
+    uint8_t* const padded = padded_bytes.get();
     parallel_for(size_t(s.n * s.h), threads_for_work(double(s.n * s.h * wp * c_tap), threads), [&](size_t line) {
       uint8_t* dst = padded + int64_t(line) * wp * c_tap;
       const uint8_t* src = x + int64_t(line) * s.w * s.c;

@@ -37,8 +37,9 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
 }
 
 // ResNet-18/50's convs at batch 1 (224x224) through qu8_conv2d_nhwc, the indirect kernel against the
-// same tile on gathered panels (its config without igemm), alternating, best of 15 rounds, 1 thread.
-void bench_convs(const Qu8s8GemmConfig& cfg, double peak) {
+// same tile on gathered panels (its config without igemm), alternating, best of 15 rounds, on
+// `threads` threads (peak: one thread's).
+void bench_convs(const Qu8s8GemmConfig& cfg, double peak, int threads) {
   struct Conv { int64_t c, hw, cout, k, stride; const char* what; };
   const Conv convs[] = {{3, 224, 64, 7, 2, "stem 7x7 s2 c3"}, {64, 56, 64, 3, 1, "layer1 3x3 64"}, {64, 56, 128, 3, 2, "layer2.0 3x3 s2"}, {128, 28, 128, 3, 1, "layer2 3x3 128"},
                         {256, 14, 256, 3, 1, "layer3 3x3 256"}, {512, 7, 512, 3, 1, "layer4 3x3 512"}, {256, 56, 64, 1, 1, "r50 1x1 256->64"},
@@ -63,13 +64,15 @@ void bench_convs(const Qu8s8GemmConfig& cfg, double peak) {
         const Qu8s8Packed p = qu8s8_pack(w.data(), nullptr, mult.data(), v.cout, k_tap, 3, Qu8Requant{}, *variants[which]);
         const int reps = int(std::max<int64_t>(1, int64_t(5e7) / (m * v.cout * k)));
         const auto t0 = std::chrono::steady_clock::now();
-        for (int r = 0; r < reps; ++r) qu8_conv2d_nhwc(p, s, x.data(), 3, y.data(), 1);
+        for (int r = 0; r < reps; ++r) qu8_conv2d_nhwc(p, s, x.data(), 3, y.data(), threads);
         best[i][which] = std::max(best[i][which], 2.0 * double(m * v.cout * k) * reps / seconds_since(t0) / 1e9);
       }
     }
-  std::printf("convs, 1 thread, %% of peak: panel (%s) | indirect (%s) | indirect / panel time\n", cfg.name, cfg.igemm_name);
+  std::printf("convs, %d thread(s), %% of %d x one thread's peak: panel (%s) | indirect (%s) | indirect / panel time\n", threads, threads,
+              cfg.name, cfg.igemm_name);
   for (size_t i = 0; i < kConvs; ++i)
-    std::printf("  %-18s %5.1f%% | %5.1f%% | %.2f\n", convs[i].what, 100 * best[i][0] / peak, 100 * best[i][1] / peak, best[i][0] / best[i][1]);
+    std::printf("  %-18s %5.1f%% | %5.1f%% | %.2f\n", convs[i].what, 100 * best[i][0] / peak / threads, 100 * best[i][1] / peak / threads,
+                best[i][0] / best[i][1]);
 }
 
 // Best of 20 alternating rounds of the peak loop and each shape (M = output pixels, K = kh kw cin,
@@ -112,7 +115,8 @@ int bench() {
   for (size_t i = 0; i < best.size(); ++i)
     std::printf("  %-20s M %5lld K %5lld N %4lld: %6.1f GOP/s = %5.1f%% of peak\n", shapes[i].what, (long long)shapes[i].m,
                 (long long)shapes[i].k, (long long)shapes[i].n, best[i], 100 * best[i] / peak);
-  bench_convs(cfg, peak);
+  bench_convs(cfg, peak, 1);
+  bench_convs(cfg, peak, 2);
   return 0;
 }
 
