@@ -191,7 +191,8 @@
           "type": "static_library",
           "sources": [
             "native/cpu/peak__avx512vnni.cc",
-            "native/cpu/qgemm/qu8s8_gemm_12x32c4__avx512vnni.cc"
+            "native/cpu/qgemm/qu8s8_gemm_12x32c4__avx512vnni.cc",
+            "native/cpu/qgemm/qu8s8_igemm_12x32c4__avx512vnni.cc"
           ],
           "cflags": [ "-mavx512f", "-mavx512bw", "-mavx512vl", "-mavx512dq", "-mavx512vnni" ]
         },

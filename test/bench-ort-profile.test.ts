@@ -36,3 +36,36 @@ test('ortTimeFor: by output value (NCHWc nodes), by node name, through fused nod
   t.is(at('x'), undefined);
   t.is(ortTimeFor(model, new Map())('r2'), undefined);
 });
+
+// An int8 QDQ residual block as ORT's quantize_static writes it: ORT runs the conv's QDQ group as
+// one QLinearConv ("<conv>_token_<n>") and the add's as a QLinearAdd (named after the add), while
+// our native backend fuses the add into the conv's step (named after the conv, producing the add's
+// output). Node and kernel-event names as in a profile of onnxruntime-node on ResNet-18 int8.
+const qdqBlock = {
+  graph: {
+    node: [
+      { name: 'x/dq', input: ['x_q', 's', 'z'], output: ['x_f'] },
+      { name: 'layer1.0.conv2', input: ['x_f', 'w_f', 'b'], output: ['c'] },
+      { name: 'c/q', input: ['c', 's', 'z'], output: ['c_q'] },
+      { name: 'c/dq', input: ['c_q', 's', 'z'], output: ['c_f'] },
+      { name: 'r/dq', input: ['r_q', 's', 'z'], output: ['r_f'] },
+      { name: 'layer1.0.add', input: ['c_f', 'r_f'], output: ['a'] },
+      { name: 'layer1.0.relu_1', input: ['a'], output: ['a_relu'] },
+      { name: 'a/q', input: ['a_relu', 's', 'z'], output: ['a_q'] },
+    ],
+  },
+};
+
+test('ortTimeFor: a conv with its residual add fused takes ORT\'s QLinearConv and QLinearAdd; each unfused one its own', (t) => {
+  const ev = (name: string, dur: number) => ({ cat: 'Node', name: `${name}_kernel_time`, dur, args: { op_name: 'x' } });
+  const times = ortLayerTimes([ev('layer1.0.conv2_token_8', 300), ev('layer1.0.conv2_token_8', 320), ev('layer1.0.add', 50), ev('layer1.0.add', 60)]);
+  const at = ortTimeFor(qdqBlock, times);
+  // Our fused step: named after the conv, its output the add's (through the ReLU and Q ORT folded away).
+  t.is(at('a_q', 'layer1.0.conv2'), 0.32 + 0.06);
+  // The JS backend's separate steps: the conv's output, the add's.
+  t.is(at('c_q', 'layer1.0.conv2'), 0.32);
+  t.is(at('a_q', 'layer1.0.add'), 0.06);
+  // Without our layer's name (or with one ORT did not time): the node the walk finds only.
+  t.is(at('a_q'), 0.06);
+  t.is(at('a_q', 'something.else'), 0.06);
+});

@@ -13,6 +13,7 @@ const SOURCES: [string, string[]][] = [
   ['native/cpu/qgemm/qu8s8_gemm_4x16c4__scalar.cc', []],
   ['native/cpu/qgemm/qu8s8_gemm_2x16c4__avx2.cc', ['-mavx2', '-mfma']],
   ['native/cpu/qgemm/qu8s8_gemm_12x32c4__avx512vnni.cc', [...AVX512, '-mavx512vnni']],
+  ['native/cpu/qgemm/qu8s8_igemm_12x32c4__avx512vnni.cc', [...AVX512, '-mavx512vnni']],
   ['native/cpu/peak__avx512vnni.cc', [...AVX512, '-mavx512vnni']],
   ['native/cpu/peak__avx512bf16.cc', [...AVX512, '-mavx512bf16']],
   ['native/cpu/threadpool.cc', []],
@@ -29,4 +30,6 @@ const compiler = cxxHarnessUnavailable;
   const flags = cpuFlags();
   if (/\bavx2\b/.test(flags)) t.regex(stdout, /qu8s8_gemm_2x16c4__avx2/);
   if (/\bavx512_vnni\b/.test(flags)) t.regex(stdout, /qu8s8_gemm_12x32c4__avx512vnni/);
+  // The indirect kernel reads conv rows in place (channels a multiple of 4, and GEMMs with k so).
+  if (/\bavx512_vnni\b/.test(flags)) t.regex(stdout, /qu8s8_igemm_12x32c4__avx512vnni/);
 });

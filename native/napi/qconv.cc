@@ -103,7 +103,7 @@ Napi::Value PackQConv2d(const Napi::CallbackInfo& info) {
   p->x_zero_point = x_zp + p->x_shift;
   p->x_qmin = x_qmin + p->x_shift;
   p->x_qmax = x_qmax + p->x_shift;
-  std::vector<int8_t> oihw(static_cast<size_t>(count)), ohwi(static_cast<size_t>(count));
+  std::vector<int8_t> oihw(static_cast<size_t>(count));
   for (int64_t i = 0; i < count; ++i) {
     const float v = weight.data[i];
     if (!(v >= -128.f && v <= 127.f) || v != std::nearbyint(v))
@@ -117,12 +117,14 @@ Napi::Value PackQConv2d(const Napi::CallbackInfo& info) {
       ThrowRange(env, where, "bias[" + std::to_string(i) + "]", "an int32 integer", std::to_string(v));
     b32[size_t(i)] = int32_t(v);
   }
-  cpu::qu8_conv_weights_ohwi(oihw.data(), p->c_out, p->c_in, p->kh, p->kw, ohwi.data());
   const cpu::Qu8Requant r{y_zp + p->y_shift, y_qmin + p->y_shift, y_qmax + p->y_shift};
   // The kernel is fixed here, for the ISA active now (as packConv2d fixes the fp32 ones).
   const auto config = cpu::qu8s8_gemm_config(cpu::active_isa(), cpu::cpu_features().avx512_vnni);
   try {
-    p->gemm = cpu::qu8s8_pack(ohwi.data(), b32.data(), mult.data, p->c_out, k, p->x_zero_point, r, config);
+    const int64_t c_tap = cpu::qu8_conv_tap_channels(config, p->c_in), k_tap = p->kh * p->kw * c_tap;
+    std::vector<int8_t> ohwi(size_t(p->c_out * k_tap));
+    cpu::qu8_conv_weights_ohwi(oihw.data(), p->c_out, p->c_in, p->kh, p->kw, c_tap, ohwi.data());
+    p->gemm = cpu::qu8s8_pack(ohwi.data(), b32.data(), mult.data, p->c_out, k_tap, p->x_zero_point, r, config);
     p->layout = cpu::qu8_layout_config(cpu::active_isa());
   } catch (const std::bad_alloc&) {
     throw Napi::RangeError::New(env, "packQConv2d: out of memory packing the weights");

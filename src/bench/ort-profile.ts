@@ -29,23 +29,32 @@ export function ortLayerTimes(events: TraceEvent[]): Map<string, number> {
 type OnnxGraphLike = { graph?: { node?: { name?: string; input?: string[]; output?: string[] }[] } };
 
 /**
- * ORT's time for the layer that produces `value` in the original ONNX model.
- * A fused node is named after one of the nodes it absorbed, so walk back along
- * the first input (relu ← add ← bn ← conv) until a node has a time.
+ * ORT's time for the layer of ours named `name` that produces `value` in the original ONNX model.
+ * A fused node is named after one of the nodes it absorbed, so walk back along the first input
+ * (relu ← add ← bn ← conv) until a node has a time. Where our layer fused nodes that ORT runs
+ * apart (an int8 conv with its residual QLinearAdd: ORT runs a QLinearConv, named after the conv,
+ * and a QLinearAdd, named after the add), the walk from the add's output finds the add only; the
+ * conv our layer is named after then has a time of its own in ORT, and the layer's ORT time is both.
  */
-export function ortTimeFor(model: OnnxGraphLike, times: Map<string, number>): (value: string) => number | undefined {
+export function ortTimeFor(model: OnnxGraphLike, times: Map<string, number>): (value: string, name?: string) => number | undefined {
   const producer = new Map<string, { name: string; input?: string }>();
   for (const n of model.graph?.node ?? []) for (const o of n.output ?? []) if (n.name) producer.set(o, { name: n.name, input: n.input?.[0] });
-  return (value) => {
+  const walk = (value: string): { node: string; ms: number } | undefined => {
     let v: string | undefined = value;
     for (let step = 0; step < 4 && v !== undefined; step++) {
       const p = producer.get(v);
       if (!p) return undefined;
       // Newer ORT names a node moved to NCHWc after its output value instead.
       const t = times.get(p.name) ?? times.get(v);
-      if (t !== undefined) return t;
+      if (t !== undefined) return { node: times.has(p.name) ? p.name : v, ms: t };
       v = p.input;
     }
     return undefined;
+  };
+  return (value, name) => {
+    const found = walk(value);
+    const own = name !== undefined && name !== found?.node ? times.get(name) : undefined;
+    if (found === undefined) return own;
+    return own === undefined ? found.ms : found.ms + own;
   };
 }

@@ -190,7 +190,7 @@ export async function runBench(o: BenchOptions, isa: string): Promise<BenchRepor
         const ortFor = ortTimeFor(ModelProto.decode(bytes) as unknown as ModelProtoLike, ortTimes);
         layers = natives.map((c, k) => {
           const mine = runs[k]!;
-          const rows = mine[0]!.map((row, i) => ({ name: row.name, op: row.op, kernel: row.kernel, oursMs: summarize(mine.map((r) => r[i]!.ms)).median, ortMs: ortFor(row.output) }));
+          const rows = mine[0]!.map((row, i) => ({ name: row.name, op: row.op, kernel: row.kernel, oursMs: summarize(mine.map((r) => r[i]!.ms)).median, ortMs: ortFor(row.output, row.name) }));
           return { batch, label: c.label, rows };
         });
         for (const c of natives) await c.dispose();

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <memory>
 #include <vector>
 
 #include "../common.h"
@@ -12,19 +13,82 @@
 
 namespace resnode::cpu {
 
-void qu8_conv_weights_ohwi(const int8_t* oihw, int64_t cout, int64_t c, int64_t kh, int64_t kw, int8_t* ohwi) {
+int64_t qu8_conv_tap_channels(const Qu8s8GemmConfig& config, int64_t c) {
+  return config.igemm ? (c + 3) / 4 * 4 : c;
+}
+
+void qu8_conv_weights_ohwi(const int8_t* oihw, int64_t cout, int64_t c, int64_t kh, int64_t kw, int64_t c_tap, int8_t* ohwi) {
+  RN_CHECK(c_tap >= c);
+  std::memset(ohwi, 0, size_t(cout * kh * kw * c_tap));
   for (int64_t o = 0; o < cout; ++o)
     for (int64_t i = 0; i < c; ++i)
       for (int64_t y = 0; y < kh; ++y)
-        for (int64_t x = 0; x < kw; ++x) ohwi[((o * kh + y) * kw + x) * c + i] = oihw[((o * c + i) * kh + y) * kw + x];
+        for (int64_t x = 0; x < kw; ++x) ohwi[((o * kh + y) * kw + x) * c_tap + i] = oihw[((o * c + i) * kh + y) * kw + x];
 }
 
 void qu8_conv2d_nhwc(const Qu8s8Packed& p, const Qu8ConvShape& s, const uint8_t* x, int32_t x_zero_point,
                      uint8_t* y, int threads, const Qu8TileAdd* add) {
   const int64_t k = s.kh * s.kw * s.c, m = s.n * s.oh * s.ow;
-  RN_CHECK(p.k == k && x_zero_point >= 0 && x_zero_point <= 255);
+  RN_CHECK(x_zero_point >= 0 && x_zero_point <= 255);
+  if (p.k != k) {
+    // Weights packed with c_tap > c channels per tap (qu8_conv_tap_channels; the stem's 3 as 4):
+    // x is copied once, c_tap channels per pixel and the pad columns added (the zero point
+    // throughout; the padded channels' weights are 0), so that each kernel row of each output pixel
+    // is kw * c_tap contiguous bytes: kh row pointers per pixel, kw * c_tap / 4 groups each.
+    const int64_t c_tap = qu8_conv_tap_channels(p.config, s.c), wp = std::max(s.w + s.pad_left, (s.ow - 1) * s.sw + s.kw);
+    RN_CHECK(p.config.igemm && c_tap > s.c && p.k == s.kh * s.kw * c_tap);
+    // Per call, uninitialised (every byte is written below), freed on return: no memory kept
+    // between runs for the largest input seen.
+    const std::unique_ptr<uint8_t[]> padded_bytes(new uint8_t[size_t(s.n * s.h * wp * c_tap)]);
+    uint8_t* const padded = padded_bytes.get();
+    parallel_for(size_t(s.n * s.h), threads_for_work(double(s.n * s.h * wp * c_tap), threads), [&](size_t line) {
+      uint8_t* dst = padded + int64_t(line) * wp * c_tap;
+      const uint8_t* src = x + int64_t(line) * s.w * s.c;
+      std::memset(dst, x_zero_point, size_t(wp * c_tap));
+      // A byte loop, not memcpy: c is a few bytes (3 for the stem), a call each would cost more.
+      for (int64_t ix = 0; ix < s.w; ++ix)
+        for (int64_t ch = 0; ch < s.c; ++ch) dst[(s.pad_left + ix) * c_tap + ch] = src[ix * s.c + ch];
+    });
+    const int64_t mr = p.config.mr, kc = s.kw * c_tap;
+    const std::vector<uint8_t> pad_row(static_cast<size_t>(kc), static_cast<uint8_t>(x_zero_point));
+    qu8s8_igemm_tiles(p, m, s.kh, [&](const uint8_t** ptrs, int64_t i, int64_t rows) {
+      int64_t b = i / (s.oh * s.ow), oy = i / s.ow % s.oh, ox = i % s.ow;
+      for (int64_t r = 0; r < mr; ++r) {
+        for (int64_t ky = 0; ky < s.kh; ++ky) {
+          const int64_t iy = oy * s.sh - s.pad_top + ky;
+          ptrs[ky * mr + r] = r < rows && iy >= 0 && iy < s.h ? padded + ((b * s.h + iy) * wp + ox * s.sw) * c_tap : pad_row.data();
+        }
+        if (++ox == s.ow && (ox = 0, ++oy == s.oh)) oy = 0, ++b;
+      }
+    }, y, p.n, threads, add);
+    return;
+  }
   if (s.kh == 1 && s.kw == 1 && s.sh == 1 && s.sw == 1 && s.pad_top == 0 && s.pad_left == 0 && s.oh == s.h && s.ow == s.w) {
     qu8s8_gemm(p, m, x, s.c, y, p.n, threads, add);
+    return;
+  }
+  if (p.config.igemm && s.c % 4 == 0) {
+    // Each tap of each output pixel is one row pointer into x, read in place by the kernel (no
+    // gather, no panel): kh * kw pointers per pixel, to the pad row (c bytes of the zero point)
+    // where the tap falls outside the input; rows past the tile's end read the pad row too.
+    const int64_t mr = p.config.mr, ks = s.kh * s.kw;
+    const std::vector<uint8_t> pad_row(size_t(s.c), uint8_t(x_zero_point));
+    qu8s8_igemm_tiles(p, m, ks, [&](const uint8_t** ptrs, int64_t i, int64_t rows) {
+      // The tile's first pixel, then one column on per row (no division per row).
+      int64_t b = i / (s.oh * s.ow), oy = i / s.ow % s.oh, ox = i % s.ow;
+      for (int64_t r = 0; r < mr; ++r) {
+        for (int64_t ky = 0; ky < s.kh; ++ky) {
+          const int64_t iy = oy * s.sh - s.pad_top + ky;
+          const bool row_inside = r < rows && iy >= 0 && iy < s.h;
+          const uint8_t* line = row_inside ? x + (b * s.h + iy) * s.w * s.c : nullptr;
+          for (int64_t kx = 0; kx < s.kw; ++kx) {
+            const int64_t ix = ox * s.sw - s.pad_left + kx;
+            ptrs[(ky * s.kw + kx) * mr + r] = row_inside && ix >= 0 && ix < s.w ? line + ix * s.c : pad_row.data();
+          }
+        }
+        if (++ox == s.ow && (ox = 0, ++oy == s.oh)) oy = 0, ++b;
+      }
+    }, y, p.n, threads, add);
     return;
   }
   // Each tile's panel is filled straight from the input pixels (no im2col buffer): a row is

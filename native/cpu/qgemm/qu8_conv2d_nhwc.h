@@ -1,6 +1,7 @@
 // An int8 convolution on uint8 NHWC activations (groups 1): a 1x1 stride-1 unpadded conv is the
-// GEMM on the activation rows in place; any other shape gathers each output pixel's receptive
-// field, in (kh, kw, c) order, into the GEMM's panels (padding filled with the input zero point:
+// GEMM on the activation rows in place; any other shape reads each output pixel's receptive
+// field in (kh, kw, c) order: in place through row pointers where the ISA has an indirect kernel
+// and c is a multiple of 4, else gathered into the GEMM's panels (padding is the input zero point:
 // the quantized real zero, whose product the bias folding already subtracts).
 #pragma once
 #include <cstdint>
@@ -16,10 +17,16 @@ struct Qu8ConvShape {
   int64_t pad_top = 0, pad_left = 0, oh = 1, ow = 1;  // output rows and columns
 };
 
-// OIHW int8 weights [cout][c][kh][kw] in the (kh, kw, c) order the im2col rows use: [cout][kh][kw][c].
-void qu8_conv_weights_ohwi(const int8_t* oihw, int64_t cout, int64_t c, int64_t kh, int64_t kw, int8_t* ohwi);
+// The channels per tap the packed weights hold for c input channels: c, or c rounded up to a
+// multiple of 4 where the ISA's indirect kernel reads rows in place (the stem's 3 channels as 4, so
+// that each tap is one group of 4 instead of straddling groups; qu8_conv2d_nhwc pads x to match).
+int64_t qu8_conv_tap_channels(const Qu8s8GemmConfig& config, int64_t c);
 
-// y [n][oh][ow][cout] from x [n][h][w][c]; p packs the OHWI weights (k = kh * kw * c).
+// OIHW int8 weights [cout][c][kh][kw] in the (kh, kw, c) order the im2col rows use:
+// [cout][kh][kw][c_tap], zero for the channels from c to c_tap.
+void qu8_conv_weights_ohwi(const int8_t* oihw, int64_t cout, int64_t c, int64_t kh, int64_t kw, int64_t c_tap, int8_t* ohwi);
+
+// y [n][oh][ow][cout] from x [n][h][w][c]; p packs the OHWI weights (k = kh * kw * c_tap).
 // add: a residual QLinearAdd fused into the epilogue (Qu8TileAdd; its rows are y's pixels).
 void qu8_conv2d_nhwc(const Qu8s8Packed& p, const Qu8ConvShape& s, const uint8_t* x, int32_t x_zero_point,
                      uint8_t* y, int threads, const Qu8TileAdd* add = nullptr);

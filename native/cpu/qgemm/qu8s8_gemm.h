@@ -5,9 +5,10 @@
 //
 // Packed weights, fixed at pack time for one ISA (qu8s8_pack.cc): blocks of 16 output
 // channels; in each, for every group of 4 k (zero-padded past k), 16 x 4 bytes (channel-major
-// within the group: the 4 bytes one vpdpbusd lane takes). The driver copies each tile of MR
-// rows of A into a panel [ceil(k/4)][MR][4] (zero-padded past k and past the last row), so a
-// kernel reads A with one pointer, in order. Micro-kernels (one per file) compute
+// within the group: the 4 bytes one vpdpbusd lane takes). Where the ISA has an indirect kernel
+// and k (or a conv's channel count) is a multiple of 4, the kernel reads A's rows in place through
+// row pointers; otherwise the driver copies each tile of MR rows of A into a panel
+// [ceil(k/4)][MR][4] (zero-padded past k and past the last row), read with one pointer, in order. Micro-kernels (one per file) compute
 // mr <= MR rows by nc <= NR channels of NR / 16 consecutive blocks (the pack pads the block count
 // to a multiple of NR / 16).
 #pragma once
@@ -31,7 +32,15 @@ using Qu8s8GemmUkernel = void (*)(int64_t mr, int64_t nc, int64_t kc, const uint
                                   const int8_t* w, const int32_t* bias, const float* multipliers,
                                   uint8_t* c, int64_t c_stride, const Qu8Requant& r);
 
-// The micro-kernels, one per file (same signature as Qu8s8GemmUkernel).
+// The indirect form (igemm): c[i][j] for i < mr, j < nc: requant(bias[j] + sum over taps s < ks and
+// channels q < kc of a[s * MR + i][q] * w(s * kc + q, j)), with a the tile's indirection buffer
+// [ks][MR] of row pointers (rows past mr point anywhere readable: their sums are not stored) and
+// kc a multiple of 4, so each tap is whole groups of the packed weights.
+using Qu8s8IgemmUkernel = void (*)(int64_t mr, int64_t nc, int64_t kc, int64_t ks, const uint8_t* const* a,
+                                   const int8_t* w, const int32_t* bias, const float* multipliers,
+                                   uint8_t* c, int64_t c_stride, const Qu8Requant& r);
+
+// The micro-kernels, one per file (same signature as Qu8s8GemmUkernel, Qu8s8IgemmUkernel).
 #define RN_QU8S8_GEMM_UKERNEL(name)                                                           \
   void name(int64_t mr, int64_t nc, int64_t kc, const uint8_t* a, const int8_t* w,           \
             const int32_t* bias, const float* multipliers, uint8_t* c, int64_t c_stride,      \
@@ -40,12 +49,18 @@ RN_QU8S8_GEMM_UKERNEL(qu8s8_gemm_12x32c4__avx512vnni)
 RN_QU8S8_GEMM_UKERNEL(qu8s8_gemm_2x16c4__avx2)
 RN_QU8S8_GEMM_UKERNEL(qu8s8_gemm_4x16c4__scalar)
 #undef RN_QU8S8_GEMM_UKERNEL
+void qu8s8_igemm_12x32c4__avx512vnni(int64_t mr, int64_t nc, int64_t kc, int64_t ks, const uint8_t* const* a,
+                                     const int8_t* w, const int32_t* bias, const float* multipliers,
+                                     uint8_t* c, int64_t c_stride, const Qu8Requant& r);
 
-// One row of the per-ISA table: the micro-kernel, its rows and channels per call and its name.
+// One row of the per-ISA table: the micro-kernel, its rows and channels per call and its name,
+// and the indirect kernel of the same tile where the ISA has one (else null: convs gather panels).
 struct Qu8s8GemmConfig {
   Qu8s8GemmUkernel ukernel;
   int64_t mr, nr;
   const char* name;
+  Qu8s8IgemmUkernel igemm = nullptr;
+  const char* igemm_name = nullptr;
 };
 // The kernel for `isa` (AVX-512 with VNNI, AVX2, or scalar); `vnni` whether the CPU has it.
 Qu8s8GemmConfig qu8s8_gemm_config(Isa isa, bool vnni);

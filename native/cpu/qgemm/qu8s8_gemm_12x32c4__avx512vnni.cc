@@ -1,60 +1,25 @@
-// qu8s8 micro-kernel on AVX512_VNNI: up to 12 rows x 32 channels (two packed blocks), one
-// vpdpbusd per row, block and 4 k (4 u8 x s8 products summed into each int32 lane, exactly):
-// 24 accumulators, each broadcast of A feeding two. Compiled with -mavx512vnni.
-//
-// Written with named accumulators and inline asm: through the intrinsic GCC copies every
-// accumulator twice per step (its builtin is not destructive), and an accumulator array bound
-// to asm operands lives in memory; either cost half the kernel's rate or more.
-#include <immintrin.h>
-
-#include <cstring>
-
+// qu8s8 micro-kernel on AVX512_VNNI: up to 12 rows x 32 channels (two packed blocks) from a
+// gathered panel (the 12 x 32 tile of qu8s8_12x32c4__avx512vnni.h). Compiled with -mavx512vnni.
+#include "qu8s8_12x32c4__avx512vnni.h"
 #include "qu8s8_gemm.h"
 
 namespace resnode::cpu {
-
-#define RN_ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11)
-#define RN_DPBUSD(acc, a, w) asm("vpdpbusd %[wv], %[av], %[x]" : [x] "+v"(acc) : [av] "v"(a), [wv] "v"(w))
-
-namespace {
-
-// clamp(round_half_even(float(acc) * m) + zp) to u8 for nc channels. The clamp is done on the
-// floats (its bounds are integers, so it commutes with the rounding), as ORT does: no float past
-// int32's range reaches the conversion; cvtps rounds half to even in the default MXCSR mode.
-inline void store_row(__m512i acc, __m512 m, __m512 lo, __m512 hi, __m512i zp, __mmask16 mask, uint8_t* c) {
-  const __m512 v = _mm512_min_ps(_mm512_max_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(acc), m), lo), hi);
-  _mm_mask_storeu_epi8(c, mask, _mm512_cvtepi32_epi8(_mm512_add_epi32(_mm512_cvtps_epi32(v), zp)));
-}
-
-}  // namespace
 
 void qu8s8_gemm_12x32c4__avx512vnni(int64_t mr, int64_t nc, int64_t kc, const uint8_t* a,
                                     const int8_t* w, const int32_t* bias, const float* multipliers,
                                     uint8_t* c, int64_t c_stride, const Qu8Requant& r) {
   constexpr int64_t kMr = 12;
-  const __m512i bias0 = _mm512_loadu_si512(bias), bias1 = _mm512_loadu_si512(bias + kQu8s8Nr);
-#define RN_INIT(i) __m512i x##i = bias0, y##i = bias1;
-  RN_ROWS(RN_INIT)
-#undef RN_INIT
+  RN_QU8S8_INIT_12X32(bias)
   const int64_t groups = (kc + 3) / 4;
   const int8_t* w1 = w + groups * kQu8s8Nr * 4;  // the second block
   // The panel holds kMr rows per group (zeros past mr and past kc), read in order.
   for (int64_t g = 0; g < groups; ++g, a += kMr * 4) {
     const __m512i wv0 = _mm512_loadu_si512(w + g * kQu8s8Nr * 4), wv1 = _mm512_loadu_si512(w1 + g * kQu8s8Nr * 4);
-#define RN_STEP(i) { int32_t q; std::memcpy(&q, a + i * 4, 4); const __m512i av = _mm512_set1_epi32(q); RN_DPBUSD(x##i, av, wv0); RN_DPBUSD(y##i, av, wv1); }
-    RN_ROWS(RN_STEP)
-#undef RN_STEP
+#define RN_PANEL_STEP(i) RN_QU8S8_STEP(i, a + i * 4)
+    RN_QU8S8_ROWS12(RN_PANEL_STEP)
+#undef RN_PANEL_STEP
   }
-  const __m512 m0 = _mm512_loadu_ps(multipliers), m1 = _mm512_loadu_ps(multipliers + kQu8s8Nr);
-  const __m512 lo = _mm512_set1_ps(float(r.qmin - r.zero_point)), hi = _mm512_set1_ps(float(r.qmax - r.zero_point));
-  const __m512i zp = _mm512_set1_epi32(r.zero_point);
-  const __mmask16 mask0 = __mmask16((1u << (nc < 16 ? nc : 16)) - 1), mask1 = __mmask16((1u << (nc > 16 ? nc - 16 : 0)) - 1);
-#define RN_STORE(i) if (i < mr) { store_row(x##i, m0, lo, hi, zp, mask0, c + i * c_stride); store_row(y##i, m1, lo, hi, zp, mask1, c + i * c_stride + 16); }
-  RN_ROWS(RN_STORE)
-#undef RN_STORE
+  RN_QU8S8_STORE_12X32(multipliers, r, nc, mr, c, c_stride)
 }
-
-#undef RN_DPBUSD
-#undef RN_ROWS
 
 }  // namespace resnode::cpu

@@ -12,7 +12,8 @@ namespace resnode::cpu {
 
 Qu8s8GemmConfig qu8s8_gemm_config(Isa isa, bool vnni) {
 #if RN_ARCH_X86_64
-  if (isa == Isa::avx512 && vnni) return {qu8s8_gemm_12x32c4__avx512vnni, 12, 32, "qu8s8_gemm_12x32c4__avx512vnni"};
+  if (isa == Isa::avx512 && vnni) return {qu8s8_gemm_12x32c4__avx512vnni, 12, 32, "qu8s8_gemm_12x32c4__avx512vnni",
+                                            qu8s8_igemm_12x32c4__avx512vnni, "qu8s8_igemm_12x32c4__avx512vnni"};
   if (isa == Isa::avx512 || isa == Isa::avx2) return {qu8s8_gemm_2x16c4__avx2, 2, 16, "qu8s8_gemm_2x16c4__avx2"};
 #endif
   (void)isa;
@@ -53,6 +54,13 @@ Qu8s8Packed qu8s8_pack(const int8_t* w, const int32_t* bias, const float* multip
 void qu8s8_gemm(const Qu8s8Packed& p, int64_t m, const uint8_t* a, int64_t a_stride, uint8_t* c,
                 int64_t c_stride, int threads, const Qu8TileAdd* add) {
   const int64_t mr = p.config.mr;
+  if (p.config.igemm && p.k % 4 == 0) {
+    // One tap: the kernel reads each row of A in place (rows past the tile's end repeat its first).
+    qu8s8_igemm_tiles(p, m, 1, [&](const uint8_t** ptrs, int64_t i, int64_t rows) {
+      for (int64_t r = 0; r < mr; ++r) ptrs[r] = a + (i + (r < rows ? r : 0)) * a_stride;
+    }, c, c_stride, threads, add);
+    return;
+  }
   qu8s8_gemm_tiles(p, m, [&](uint8_t* panel, int64_t i, int64_t rows) {
     for (int64_t r = 0; r < rows; ++r) qu8s8_panel_row(panel, mr, r, 0, a + (i + r) * a_stride, p.k);
   }, c, c_stride, threads, add);

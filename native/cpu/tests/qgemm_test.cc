@@ -36,6 +36,45 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
+// ResNet-18/50's convs at batch 1 (224x224) through qu8_conv2d_nhwc, the indirect kernel against the
+// same tile on gathered panels (its config without igemm), alternating, best of 15 rounds, on
+// `threads` threads (peak: one thread's).
+void bench_convs(const Qu8s8GemmConfig& cfg, double peak, int threads) {
+  struct Conv { int64_t c, hw, cout, k, stride; const char* what; };
+  const Conv convs[] = {{3, 224, 64, 7, 2, "stem 7x7 s2 c3"}, {64, 56, 64, 3, 1, "layer1 3x3 64"}, {64, 56, 128, 3, 2, "layer2.0 3x3 s2"}, {128, 28, 128, 3, 1, "layer2 3x3 128"},
+                        {256, 14, 256, 3, 1, "layer3 3x3 256"}, {512, 7, 512, 3, 1, "layer4 3x3 512"}, {256, 56, 64, 1, 1, "r50 1x1 256->64"},
+                        {64, 56, 256, 1, 1, "r50 1x1 64->256"}, {256, 56, 512, 1, 2, "r50 1x1 s2 down"}};
+  Qu8s8GemmConfig panel = cfg;
+  panel.igemm = nullptr;
+  const Qu8s8GemmConfig* variants[] = {&panel, &cfg};
+  constexpr size_t kConvs = sizeof convs / sizeof convs[0];
+  double best[kConvs][2] = {};
+  for (int round = 0; round < 15; ++round)
+    for (size_t i = 0; i < kConvs; ++i) {
+      const Conv& v = convs[i];
+      Qu8ConvShape s;
+      s.c = v.c; s.h = s.w = v.hw; s.kh = s.kw = v.k; s.sh = s.sw = v.stride; s.pad_top = s.pad_left = v.k / 2;
+      s.oh = s.ow = (v.hw + 2 * (v.k / 2) - v.k) / v.stride + 1;
+      const int64_t k = v.k * v.k * v.c, m = s.oh * s.ow;
+      std::vector<float> mult(size_t(v.cout), 1e-4f);
+      std::vector<uint8_t> x(size_t(v.hw * v.hw * v.c), 7), y(size_t(m * v.cout));
+      for (int which = 0; which < 2; ++which) {
+        const int64_t k_tap = v.k * v.k * qu8_conv_tap_channels(*variants[which], v.c);  // GOP/s count k, not k_tap
+        const std::vector<int8_t> w(size_t(v.cout * k_tap), 1);
+        const Qu8s8Packed p = qu8s8_pack(w.data(), nullptr, mult.data(), v.cout, k_tap, 3, Qu8Requant{}, *variants[which]);
+        const int reps = int(std::max<int64_t>(1, int64_t(5e7) / (m * v.cout * k)));
+        const auto t0 = std::chrono::steady_clock::now();
+        for (int r = 0; r < reps; ++r) qu8_conv2d_nhwc(p, s, x.data(), 3, y.data(), threads);
+        best[i][which] = std::max(best[i][which], 2.0 * double(m * v.cout * k) * reps / seconds_since(t0) / 1e9);
+      }
+    }
+  std::printf("convs, %d thread(s), %% of %d x one thread's peak: panel (%s) | indirect (%s) | indirect / panel time\n", threads, threads,
+              cfg.name, cfg.igemm_name);
+  for (size_t i = 0; i < kConvs; ++i)
+    std::printf("  %-18s %5.1f%% | %5.1f%% | %.2f\n", convs[i].what, 100 * best[i][0] / peak / threads, 100 * best[i][1] / peak / threads,
+                best[i][0] / best[i][1]);
+}
+
 // Best of 20 alternating rounds of the peak loop and each shape (M = output pixels, K = kh kw cin,
 // N = cout; ResNet-50 at 224x224, batch 1: the 3x3 convs as im2col rows, then 1x1 convs).
 int bench() {
@@ -76,6 +115,8 @@ int bench() {
   for (size_t i = 0; i < best.size(); ++i)
     std::printf("  %-20s M %5lld K %5lld N %4lld: %6.1f GOP/s = %5.1f%% of peak\n", shapes[i].what, (long long)shapes[i].m,
                 (long long)shapes[i].k, (long long)shapes[i].n, best[i], 100 * best[i] / peak);
+  bench_convs(cfg, peak, 1);
+  bench_convs(cfg, peak, 2);
   return 0;
 }
 
@@ -137,7 +178,11 @@ int main(int argc, char** argv) {
   // same integers, padding with the real zero (the input zero point).
   for (int t = 0; t < cases / 3 && failures < 10; ++t) {
     Qu8ConvShape s;
-    s.n = uniform(1, 2); s.c = uniform(1, 19); s.h = uniform(1, 12); s.w = uniform(1, 12);
+    // Every other case a channel count that is a multiple of 4: the indirect (igemm) kernels' convs.
+    s.n = uniform(1, 2); s.c = t % 2 ? 4 * uniform(1, 6) : uniform(1, 19); s.h = uniform(1, 12); s.w = uniform(1, 12);
+    // Now and then a stem-like input (3 channels, padded to 4 for the indirect kernel) large enough
+    // that its tiles run on both threads (t odd).
+    if (t % 10 == 7) s.c = 3, s.h = 28, s.w = 26;
     const int kk[] = {1, 3, 5, 7};
     s.kh = kk[uniform(0, 3)]; s.kw = t % 4 == 0 ? s.kh : kk[uniform(0, 3)];
     s.sh = uniform(1, 2); s.sw = uniform(1, 2);
@@ -154,15 +199,18 @@ int main(int argc, char** argv) {
     r.qmin = t % 4 == 1 ? r.zero_point : 0;
     std::vector<uint8_t> x(size_t(s.n * s.h * s.w * s.c));
     for (auto& v : x) v = uint8_t(uniform(0, 255));
-    std::vector<int8_t> w(size_t(cout * k)), ohwi(w.size());
+    std::vector<int8_t> w(size_t(cout * k));
     for (auto& v : w) v = int8_t(uniform(-128, 127));
     std::vector<int32_t> bias(static_cast<size_t>(cout));
     for (auto& v : bias) v = uniform(-50000, 50000);
     std::vector<float> mult(static_cast<size_t>(cout));
     for (auto& v : mult) v = float(std::ldexp(uniform(1, 1 << 20), -20) / (60.0 * std::sqrt(double(k)) + 1) * 2);
-    qu8_conv_weights_ohwi(w.data(), cout, s.c, s.kh, s.kw, ohwi.data());
     for (const Qu8s8GemmConfig& cfg : configs) {
-      const Qu8s8Packed p = qu8s8_pack(ohwi.data(), bias.data(), mult.data(), cout, k, zx, r, cfg);
+      // As packQConv2d packs them: c_tap channels per tap (c padded to 4 for the indirect kernels).
+      const int64_t c_tap = qu8_conv_tap_channels(cfg, s.c);
+      std::vector<int8_t> ohwi(size_t(cout * s.kh * s.kw * c_tap));
+      qu8_conv_weights_ohwi(w.data(), cout, s.c, s.kh, s.kw, c_tap, ohwi.data());
+      const Qu8s8Packed p = qu8s8_pack(ohwi.data(), bias.data(), mult.data(), cout, s.kh * s.kw * c_tap, zx, r, cfg);
       std::vector<uint8_t> y(size_t(s.n * s.oh * s.ow * cout));
       qu8_conv2d_nhwc(p, s, x.data(), zx, y.data(), 1 + t % 2);
       for (int64_t b = 0; b < s.n; ++b)
@@ -189,7 +237,7 @@ int main(int argc, char** argv) {
     }
   }
   std::printf("%s: %d cases, %ld outputs checked on", failures ? "FAIL" : "ok", cases, checked);
-  for (const auto& cfg : configs) std::printf(" %s", cfg.name);
+  for (const auto& cfg : configs) std::printf(" %s%s%s", cfg.name, cfg.igemm ? " " : "", cfg.igemm ? cfg.igemm_name : "");
   std::printf("\n");
   return failures ? 1 : 0;
 }
