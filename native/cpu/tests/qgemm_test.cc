@@ -43,7 +43,8 @@ void bench_convs(const Qu8s8GemmConfig& cfg, double peak, int threads) {
   struct Conv { int64_t c, hw, cout, k, stride; const char* what; };
   const Conv convs[] = {{3, 224, 64, 7, 2, "stem 7x7 s2 c3"}, {64, 56, 64, 3, 1, "layer1 3x3 64"}, {64, 56, 128, 3, 2, "layer2.0 3x3 s2"}, {128, 28, 128, 3, 1, "layer2 3x3 128"},
                         {256, 14, 256, 3, 1, "layer3 3x3 256"}, {512, 7, 512, 3, 1, "layer4 3x3 512"}, {256, 56, 64, 1, 1, "r50 1x1 256->64"},
-                        {64, 56, 256, 1, 1, "r50 1x1 64->256"}, {256, 56, 512, 1, 2, "r50 1x1 s2 down"}};
+                        {64, 56, 256, 1, 1, "r50 1x1 64->256"}, {256, 56, 512, 1, 2, "r50 1x1 s2 down"},
+                        {64, 158, 256, 1, 1, "1x1 64->256 b8-size"}};  // 158^2 pixels, about batch 8 at 56x56
   Qu8s8GemmConfig panel = cfg;
   panel.igemm = nullptr;
   const Qu8s8GemmConfig* variants[] = {&panel, &cfg};
