@@ -611,7 +611,7 @@ std::string StepKernelName(const AnyBaton& baton) {
         if constexpr (std::is_same_v<T, ConvBaton>) return cpu::conv2d_kernel(op.s, *op.w, op.choice);
         else if constexpr (std::is_same_v<T, GemmBaton>) return cpu::gemm_kernel(*op.w, op.m);
         else if constexpr (std::is_same_v<T, QConvBaton>)  // a fused residual add names its kernel too
-          return std::string(op.w->gemm.config.name) + (op.fused_add ? std::string("+") + op.add_kernel_name : "");
+          return std::string(cpu::qu8_conv2d_nhwc_kernel_name(op.w->gemm, op.s)) + (op.fused_add ? std::string("+") + op.add_kernel_name : "");
         else if constexpr (std::is_same_v<T, ConvNhwcBaton>) return op.ind->config->name;
         else if constexpr (std::is_same_v<T, ReorderBaton>) return ReorderKernelName(op);
         else if constexpr (std::is_same_v<T, UnaryBaton>) return cpu::unary_kernel_name(op.isa);

@@ -26,6 +26,21 @@ void qu8_conv_weights_ohwi(const int8_t* oihw, int64_t cout, int64_t c, int64_t 
         for (int64_t x = 0; x < kw; ++x) ohwi[((o * kh + y) * kw + x) * c_tap + i] = oihw[((o * c + i) * kh + y) * kw + x];
 }
 
+namespace {
+// A 1x1 conv whose output pixels are its input pixels: a plain GEMM on the NHWC rows.
+bool is_plain_gemm(const Qu8ConvShape& s) {
+  return s.kh == 1 && s.kw == 1 && s.sh == 1 && s.sw == 1 && s.pad_top == 0 && s.pad_left == 0 && s.oh == s.h && s.ow == s.w;
+}
+}  // namespace
+
+const char* qu8_conv2d_nhwc_kernel_name(const Qu8s8Packed& p, const Qu8ConvShape& s) {
+  // The branches of qu8_conv2d_nhwc below: the padded-tap copy, the plain GEMM (in place where k
+  // is a multiple of 4, in qu8s8_gemm) and the K x K conv (in place where c is).
+  const bool padded_taps = p.k != s.kh * s.kw * s.c;
+  const bool in_place = p.config.igemm && (padded_taps || (is_plain_gemm(s) ? p.k % 4 == 0 : s.c % 4 == 0));
+  return in_place ? p.config.igemm_name : p.config.name;
+}
+
 void qu8_conv2d_nhwc(const Qu8s8Packed& p, const Qu8ConvShape& s, const uint8_t* x, int32_t x_zero_point,
                      uint8_t* y, int threads, const Qu8TileAdd* add) {
   const int64_t k = s.kh * s.kw * s.c, m = s.n * s.oh * s.ow;
@@ -63,7 +78,7 @@ void qu8_conv2d_nhwc(const Qu8s8Packed& p, const Qu8ConvShape& s, const uint8_t*
     }, y, p.n, threads, add);
     return;
   }
-  if (s.kh == 1 && s.kw == 1 && s.sh == 1 && s.sw == 1 && s.pad_top == 0 && s.pad_left == 0 && s.oh == s.h && s.ow == s.w) {
+  if (is_plain_gemm(s)) {
     qu8s8_gemm(p, m, x, s.c, y, p.n, threads, add);
     return;
   }

@@ -31,6 +31,10 @@ void qu8_conv_weights_ohwi(const int8_t* oihw, int64_t cout, int64_t c, int64_t 
 void qu8_conv2d_nhwc(const Qu8s8Packed& p, const Qu8ConvShape& s, const uint8_t* x, int32_t x_zero_point,
                      uint8_t* y, int threads, const Qu8TileAdd* add = nullptr);
 
+// The micro-kernel qu8_conv2d_nhwc runs for this shape (the indirect one where it reads the rows in
+// place), for profiles.
+const char* qu8_conv2d_nhwc_kernel_name(const Qu8s8Packed& p, const Qu8ConvShape& s);
+
 }  // namespace resnode::cpu
 
 namespace resnode::cpu {
