@@ -86,6 +86,7 @@
         "native/cpu/quantize.cc",
         "native/cpu/dwconv/dwconv.cc",
         "native/cpu/scratch.cc",
+        "native/cpu/runner.cc",
         "native/cpu/threadpool.cc",
         "native/cpu/work_split.cc",
         "native/cpu/backward/batch_norm_backward.cc",

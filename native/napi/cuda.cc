@@ -239,6 +239,8 @@ CudaBaton NewBaton(Napi::Env env, const Napi::Value& ctx, const char* where) {
 
 // worker.h names a baton by its kName; this one carries its entry point's.
 const char* BatonName(const CudaBaton& b) { return b.name; }
+// Runs on the libuv thread that picked it up: the CPU runners are for the CPU thread pool.
+void RunAsync(CudaBaton& b) { b.Run(); }
 
 // The sync form runs (or, with CudaBuffers only, enqueues) now; the async one
 // runs on the libuv pool and resolves when the stream is done.

@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "../cpu/runner.h"
 #include "batons.h"
 #include "stats.h"
 
@@ -26,6 +27,14 @@ namespace resnode::napi {
 template <typename Baton>
 const char* BatonName(const Baton&) {
   return Baton::kName;
+}
+
+// How a worker runs its baton off the JS thread: on a runner thread (native/cpu/runner.h), which
+// stays warm across a stream of runs where libuv's threads would take turns. An overload found
+// by argument-dependent lookup may run a baton elsewhere (the CUDA baton runs on the libuv thread).
+template <typename Baton>
+void RunAsync(Baton& baton) {
+  cpu::run_on_runner([&] { baton.Run(); });
 }
 
 template <typename Baton>
@@ -51,7 +60,7 @@ class OpWorker : public Napi::AsyncWorker {
   // Runs on a libuv thread: no N-API calls here.
   void Execute() override {
     try {
-      baton_.Run();
+      RunAsync(baton_);
     } catch (const std::exception& e) {
       error_ = std::string("resnode: native ") + BatonName(baton_) + " failed: " + e.what();
     } catch (...) {
