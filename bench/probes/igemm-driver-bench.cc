@@ -7,11 +7,12 @@
 // Build (from the repository root; AVX-512 flags for the one AVX-512 kernel file, as binding.gyp):
 //   A="-mavx512f -mavx512bw -mavx512vl -mavx512dq -mfma"; S="-std=c++17 -O3 -pthread -Inative/cpu"
 //   g++ $S -c native/cpu/igemm/f32_igemm_14x32__avx512f.cc $A -o /tmp/k512.o
+//   g++ $S -c native/cpu/igemm/f32_igemm_7x32__avx512f.cc $A -o /tmp/k7.o
 //   g++ $S -c native/cpu/igemm/f32_igemm_6x16__avx2.cc -mavx2 -mfma -o /tmp/k2.o
 //   g++ $S -c native/cpu/peak__avx512bf16.cc $A -mavx512bf16 -o /tmp/pk.o
 //   g++ $S bench/probes/igemm-driver-bench.cc native/cpu/igemm/f32_conv2d_nhwc.cc \
 //     native/cpu/igemm/f32_igemm_4x8__scalar.cc native/cpu/threadpool.cc native/cpu/work_split.cc \
-//     native/cpu/scratch.cc native/cpu/isa.cc /tmp/k512.o /tmp/k2.o /tmp/pk.o -o /tmp/igemm-driver
+//     native/cpu/scratch.cc native/cpu/isa.cc /tmp/k512.o /tmp/k7.o /tmp/k2.o /tmp/pk.o -o /tmp/igemm-driver
 //   /tmp/igemm-driver [batch=1] [passes=20] [threads=2]
 #include <algorithm>
 #include <chrono>
