@@ -35,9 +35,9 @@ bool is_plain_gemm(const Qu8ConvShape& s) {
 
 const char* qu8_conv2d_nhwc_kernel_name(const Qu8s8Packed& p, const Qu8ConvShape& s) {
   // The branches of qu8_conv2d_nhwc below: the padded-tap copy, the plain GEMM (in place where k
-  // is a multiple of 4, in qu8s8_gemm) and the K x K conv (in place where c is).
+  // is a multiple of 4: qu8s8_gemm_reads_in_place) and the K x K conv (in place where c is).
   const bool padded_taps = p.k != s.kh * s.kw * s.c;
-  const bool in_place = p.config.igemm && (padded_taps || (is_plain_gemm(s) ? p.k % 4 == 0 : s.c % 4 == 0));
+  const bool in_place = padded_taps || (is_plain_gemm(s) ? qu8s8_gemm_reads_in_place(p) : p.config.igemm && s.c % 4 == 0);
   return in_place ? p.config.igemm_name : p.config.name;
 }
 

@@ -93,6 +93,9 @@ struct Qu8TileAdd {
 };
 
 // c[m][n] (row stride c_stride) from a[m][k] (row stride a_stride) on `threads` threads.
+// Whether qu8s8_gemm reads the rows of A in place (the indirect kernel) rather than through panels.
+bool qu8s8_gemm_reads_in_place(const Qu8s8Packed& p);
+
 void qu8s8_gemm(const Qu8s8Packed& p, int64_t m, const uint8_t* a, int64_t a_stride, uint8_t* c,
                 int64_t c_stride, int threads, const Qu8TileAdd* add = nullptr);
 

@@ -51,10 +51,12 @@ Qu8s8Packed qu8s8_pack(const int8_t* w, const int32_t* bias, const float* multip
   return p;
 }
 
+bool qu8s8_gemm_reads_in_place(const Qu8s8Packed& p) { return p.config.igemm && p.k % 4 == 0; }
+
 void qu8s8_gemm(const Qu8s8Packed& p, int64_t m, const uint8_t* a, int64_t a_stride, uint8_t* c,
                 int64_t c_stride, int threads, const Qu8TileAdd* add) {
   const int64_t mr = p.config.mr;
-  if (p.config.igemm && p.k % 4 == 0) {
+  if (qu8s8_gemm_reads_in_place(p)) {
     // One tap: the kernel reads each row of A in place (rows past the tile's end repeat its first).
     qu8s8_igemm_tiles(p, m, 1, [&](const uint8_t** ptrs, int64_t i, int64_t rows) {
       for (int64_t r = 0; r < mr; ++r) ptrs[r] = a + (i + (r < rows ? r : 0)) * a_stride;
